@@ -1,0 +1,202 @@
+"""Plain typed objects for an apprenticeship standard and its criteria tree."""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+
+
+class Kind(enum.Enum):
+    """The three kinds of criteria, in the order a standard lists them."""
+
+    KNOWLEDGE = "knowledge"
+    SKILLS = "skills"
+    BEHAVIOURS = "behaviours"
+
+    @property
+    def letter(self) -> str:
+        return {"knowledge": "K", "skills": "S", "behaviours": "B"}[self.value]
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+@dataclass(frozen=True, slots=True)
+class Criterion:
+    """One KSB statement, e.g. K1 or S4."""
+
+    code: str
+    text: str
+    kind: Kind
+    area: str
+
+    @property
+    def number(self) -> int:
+        return int(self.code[1:])
+
+
+@dataclass(frozen=True, slots=True)
+class Area:
+    """A heading within a kind, e.g. "Project Coordination"."""
+
+    title: str
+    kind: Kind
+    criteria: tuple[Criterion, ...]
+
+    @property
+    def slug(self) -> str:
+        return re.sub(r"[^a-z0-9]+", "-", self.title.lower()).strip("-")
+
+
+@dataclass(frozen=True, slots=True)
+class JudgementLevel:
+    """A step of the scale a tutor judges a criterion on."""
+
+    code: str
+    label: str
+    met: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Alternative:
+    """An alternative way to meet the English and maths rule (EHC plan, BSL...)."""
+
+    code: str
+    applies_to: str
+    requirement: str
+
+
+@dataclass(frozen=True, slots=True)
+class EnglishAndMaths:
+    required_level: str
+    rule: str
+    alternatives: tuple[Alternative, ...] = ()
+
+
+class Signer(enum.Enum):
+    """Who signs a gateway declaration."""
+
+    APPRENTICE = "apprentice"
+    EMPLOYER = "employer"
+    PROVIDER = "provider"
+
+
+@dataclass(frozen=True, slots=True)
+class Declaration:
+    signer: Signer
+    statement: str
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayRequirements:
+    minimum_months_on_programme: int
+    english_and_maths: EnglishAndMaths
+    declarations: tuple[Declaration, ...]
+    otj_minimum_hours: int | None = None
+
+    def declaration_for(self, signer: Signer) -> Declaration | None:
+        return next((d for d in self.declarations if d.signer is signer), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """An occupational option of a standard (a specialism)."""
+
+    code: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class Duty:
+    """A duty of the occupation and the criteria it draws on."""
+
+    code: str
+    text: str
+    core: bool
+    criteria: tuple[str, ...] = ()
+    options: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Duration:
+    """Typical duration in months, as a range (15 to 21) or a single figure."""
+
+    minimum_months: int
+    maximum_months: int
+
+    def __str__(self) -> str:
+        if self.minimum_months == self.maximum_months:
+            return f"{self.minimum_months} months"
+        return f"{self.minimum_months} to {self.maximum_months} months"
+
+
+@dataclass(frozen=True, slots=True)
+class Standard:
+    """A version of an apprenticeship standard with its criteria tree."""
+
+    reference: str
+    title: str
+    level: int
+    version: str
+    status: str
+    areas: tuple[Area, ...]
+    judgement_scale: tuple[JudgementLevel, ...]
+    gateway: GatewayRequirements
+    approved_for_delivery: date | None = None
+    typical_duration: Duration | None = None
+    lars_code: int | None = None
+    source: str | None = None
+    options: tuple[Option, ...] = ()
+    duties: tuple[Duty, ...] = ()
+    _by_code: dict[str, Criterion] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_code = {c.code: c for area in self.areas for c in area.criteria}
+        object.__setattr__(self, "_by_code", by_code)
+
+    def __iter__(self) -> Iterator[Criterion]:
+        """Every criterion, in the standard's order (K, then S, then B)."""
+        for area in self.areas:
+            yield from area.criteria
+
+    def __len__(self) -> int:
+        return len(self._by_code)
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._by_code
+
+    def __getitem__(self, code: str) -> Criterion:
+        return self._by_code[code]
+
+    def criterion(self, code: str) -> Criterion | None:
+        return self._by_code.get(code)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(self._by_code)
+
+    @property
+    def kinds(self) -> tuple[Kind, ...]:
+        """The kinds this standard has criteria for, in order."""
+        return tuple(k for k in Kind if self.areas_of(k))
+
+    def areas_of(self, kind: Kind) -> tuple[Area, ...]:
+        return tuple(a for a in self.areas if a.kind is kind)
+
+    def criteria_of(self, kind: Kind) -> tuple[Criterion, ...]:
+        return tuple(c for a in self.areas_of(kind) for c in a.criteria)
+
+    @property
+    def met_levels(self) -> frozenset[str]:
+        return frozenset(level.code for level in self.judgement_scale if level.met)
+
+    def judgement_level(self, code: str) -> JudgementLevel | None:
+        return next((lv for lv in self.judgement_scale if lv.code == code), None)
+
+    @property
+    def label(self) -> str:
+        return f"{self.reference} {self.title} (level {self.level}, version {self.version})"
