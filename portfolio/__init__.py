@@ -2,20 +2,43 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+MIGRATIONS = str(Path(__file__).parent / "migrations")
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+def create_app(test_config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
     """Build the application; settings come from PORTFOLIO_* variables, then `test_config`."""
-    app = Flask(__name__, instance_relative_config=True)
-    app.config.from_mapping(SECRET_KEY="dev")
-    app.config.from_prefixed_env("PORTFOLIO")
-    if test_config:
-        app.config.update(test_config)
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
 
-    from . import cli
+    from .config import configure
+
+    configure(app, test_config)
+    if app.config["PROXY_FIX"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+
+    from . import cli, error_pages, security, templating
+    from .extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    security.init_app(app)
+    templating.init_app(app)
+    error_pages.init_app(app)
+
+    from .admin.routes import bp as admin_bp
+    from .auth.routes import bp as auth_bp
+    from .home.routes import bp as home_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(home_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
 
     cli.init_app(app)
     return app

@@ -10,7 +10,8 @@ from typing import NoReturn
 
 import click
 from flask import Flask
-from flask.cli import AppGroup, FlaskGroup
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from sqlalchemy import select
 
 from standard import (
     Problem,
@@ -22,11 +23,21 @@ from standard import (
 )
 from standard.ifate import import_ifate
 
-standard_cli = AppGroup("standard", help="Check, show and import apprenticeship standards.")
+from .models import AgeBand, Organisation, OrganisationKind, Role, StandardVersion, User
+
+standard_cli = AppGroup("standard", help="Check, load, show and import apprenticeship standards.")
+org_cli = AppGroup("org", help="Manage organisations.")
+user_cli = AppGroup("user", help="Manage user accounts.")
 
 
 def init_app(app: Flask) -> None:
+    from .demo import demo_command
+
     app.cli.add_command(standard_cli)
+    app.cli.add_command(org_cli)
+    app.cli.add_command(user_cli)
+    app.cli.add_command(enrol_command)
+    app.cli.add_command(demo_command)
 
 
 def main() -> None:
@@ -107,6 +118,151 @@ def import_ifate_command(json_file: str, yaml_file: str) -> None:
     except OSError as exc:
         _fail([Problem(yaml_file, 0, 0, f"cannot write the file: {exc.strerror}")])
     click.echo(f"Wrote {yaml_file}. {_summary(load_standard(yaml_file))}", err=True)
+
+
+@standard_cli.command("load")
+@click.argument("reference_or_file")
+def load_command(reference_or_file: str) -> None:
+    """Store a standard from a YAML file (or a shipped one, e.g. ST0396) for enrolments to use."""
+    from .extensions import db
+    from .standard_versions import store_standard
+
+    path = Path(reference_or_file)
+    if not path.is_file():
+        path = shipped_path(reference_or_file)
+        if path is None:
+            _fail([Problem(reference_or_file, 0, 0, "no such file or shipped standard")])
+    try:
+        version, new = store_standard(db.session, path.read_text(encoding="utf-8"), str(path))
+    except StandardError as exc:
+        _fail(exc.problems)
+    except UnicodeDecodeError:
+        _fail([Problem(str(path), 0, 0, "the file is not UTF-8 text")])
+    db.session.commit()
+    state = "Loaded" if new else "Already loaded"
+    click.echo(f"{state}: {version.label} (content {version.short_hash})")
+
+
+@org_cli.command("create")
+@click.argument("name")
+@click.option("--kind", required=True, type=click.Choice([k.value for k in OrganisationKind]))
+def org_create_command(name: str, kind: str) -> None:
+    """Create an organisation: an employer, a training provider or an EPAO."""
+    from .accounts import create_organisation
+
+    organisation = _or_fail(lambda: create_organisation(db_session(), name, OrganisationKind(kind)))
+    db_session().commit()
+    click.echo(f"Created {organisation.kind.label.lower()} {organisation.name} (id {organisation.id})")
+
+
+@user_cli.command("create")
+@click.argument("email")
+@click.option("--name", required=True, help="Full name.")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--organisation", "organisation_name", required=True, help="The organisation's name.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def user_create_command(email: str, name: str, role: str, organisation_name: str, password_stdin: bool) -> None:
+    """Create a user; the password is asked for (or read from standard input)."""
+    from .accounts import create_user
+
+    organisation = _organisation_or_fail(organisation_name)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    user = _or_fail(
+        lambda: create_user(
+            db_session(), email=email, name=name, role=Role(role), organisation=organisation, password=password
+        )
+    )
+    db_session().commit()
+    click.echo(f"Created {user.role.value} {user.email} at {organisation.name}")
+
+
+@click.command("enrol")
+@click.argument("apprentice_email")
+@click.option("--standard", "reference", required=True, help="Reference, e.g. ST0396 (its latest stored version).")
+@click.option("--provider", "provider_name", required=True)
+@click.option("--epao", "epao_name", help="The end-point assessment organisation, if chosen.")
+@click.option("--tutor", "tutor_email")
+@click.option("--mentor", "mentor_email")
+@click.option("--start", "start_date", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--end", "end_date", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Planned end date.")
+@click.option("--otj-hours", required=True, type=click.IntRange(1))
+@click.option("--age-band", required=True, type=click.Choice([a.value for a in AgeBand]))
+@click.option(
+    "--english-maths",
+    default="required",
+    show_default=True,
+    help="required, achieved, not_required, or an alternative of the standard (e.g. ehc_plan).",
+)
+@with_appcontext
+def enrol_command(apprentice_email, reference, provider_name, epao_name, tutor_email, mentor_email,
+                  start_date, end_date, otj_hours, age_band, english_maths) -> None:  # fmt: skip
+    """Enrol an apprentice on the latest stored version of a standard."""
+    from .enrolments import EnrolmentTerms, enrol
+
+    session = db_session()
+    apprentice = _user_or_fail(apprentice_email)
+    version = session.scalar(
+        select(StandardVersion).where(StandardVersion.reference == reference.upper())
+        .order_by(StandardVersion.loaded_at.desc(), StandardVersion.id.desc())
+    )  # fmt: skip
+    if version is None:
+        _fail([Problem(reference, 0, 0, "no such standard is loaded; run `portfolio standard load` first")])
+    terms = EnrolmentTerms(
+        provider=_organisation_or_fail(provider_name),
+        epao=_organisation_or_fail(epao_name) if epao_name else None,
+        mentor=_user_or_fail(mentor_email) if mentor_email else None,
+        tutor=_user_or_fail(tutor_email) if tutor_email else None,
+        start_date=start_date.date(),
+        planned_end_date=end_date.date(),
+        planned_otj_hours=otj_hours,
+        age_band=AgeBand(age_band),
+        english_maths_route=english_maths,
+        english_maths_decided_on=start_date.date(),
+    )
+    enrolment = _or_fail(
+        lambda: enrol(
+            session, apprentice=apprentice, standard_version=version, employer=apprentice.organisation,
+            terms=terms, by=None,
+        )
+    )  # fmt: skip
+    session.commit()
+    click.echo(f"Enrolled {apprentice.name} on {version.label} (enrolment {enrolment.id})")
+
+
+def db_session():
+    from .extensions import db
+
+    return db.session
+
+
+def _or_fail(action):
+    from .domain import DomainError
+
+    try:
+        return action()
+    except DomainError as error:
+        db_session().rollback()
+        click.echo(f"Error: {error.message}", err=True)
+        sys.exit(1)
+
+
+def _organisation_or_fail(name: str) -> Organisation:
+    organisation = db_session().scalar(select(Organisation).where(Organisation.name == name))
+    if organisation is None:
+        click.echo(f"Error: there is no organisation called {name}", err=True)
+        sys.exit(1)
+    return organisation
+
+
+def _user_or_fail(email: str) -> User:
+    user = db_session().scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        click.echo(f"Error: there is no user with the email address {email}", err=True)
+        sys.exit(1)
+    return user
 
 
 def standard_as_json(standard: Standard) -> dict:

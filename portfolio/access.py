@@ -1,0 +1,77 @@
+"""Who may see and change what. Every view goes through these functions.
+
+Access is by relationship: an apprentice sees their own enrolments, an employer those of
+their organisation, a tutor those of their provider, an assessor those submitted to their
+EPAO, and an administrator everything (they run the installation). Anything else is a 404,
+so that nobody learns that a record exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import TypeVar
+
+from flask import abort
+from flask_login import current_user, login_required
+from sqlalchemy import ColumnElement, Select, false, select, true
+from sqlalchemy.orm import Session
+
+from .models import Enrolment, EnrolmentStatus, Role, User
+
+# An assessor sees an enrolment only once it has been submitted to their EPAO at gateway.
+SUBMITTED_TO_EPAO = (EnrolmentStatus.AT_GATEWAY, EnrolmentStatus.IN_EPA, EnrolmentStatus.COMPLETED)
+
+F = TypeVar("F", bound=Callable)
+
+
+def visible_enrolments_clause(user: User) -> ColumnElement[bool]:
+    """A WHERE clause matching the enrolments `user` may see."""
+    if not user.is_active:
+        return false()
+    match user.role:
+        case Role.ADMIN:
+            return true()
+        case Role.APPRENTICE:
+            return Enrolment.apprentice_id == user.id
+        case Role.EMPLOYER:
+            return Enrolment.employer_id == user.organisation_id
+        case Role.TUTOR:
+            return Enrolment.provider_id == user.organisation_id
+        case Role.ASSESSOR:
+            return (Enrolment.epao_id == user.organisation_id) & Enrolment.status.in_(SUBMITTED_TO_EPAO)
+    return false()
+
+
+def enrolments_visible_to(user: User) -> Select[tuple[Enrolment]]:
+    return select(Enrolment).where(visible_enrolments_clause(user))
+
+
+def get_enrolment_or_404(session: Session, user: User, enrolment_id: int) -> Enrolment:
+    enrolment = session.scalar(enrolments_visible_to(user).where(Enrolment.id == enrolment_id))
+    if enrolment is None:
+        abort(404)
+    return enrolment
+
+
+def may_administer(user: User) -> bool:
+    return user.is_active and user.role is Role.ADMIN
+
+
+def roles_required(*roles: Role) -> Callable[[F], F]:
+    """Views for some roles only; for anyone else the page does not exist (404)."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if current_user.role not in roles:
+                abort(404)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+admin_required = roles_required(Role.ADMIN)

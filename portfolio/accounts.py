@@ -1,0 +1,91 @@
+"""Creating and managing organisations and users."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .domain import DomainError
+from .models import Organisation, OrganisationKind, Role, User
+
+MINIMUM_PASSWORD_LENGTH = 10
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def create_organisation(session: Session, name: str, kind: OrganisationKind) -> Organisation:
+    name = " ".join(name.split())
+    if not name:
+        raise DomainError("Enter the organisation's name", "name")
+    if session.scalar(select(Organisation.id).where(func.lower(Organisation.name) == name.lower())):
+        raise DomainError(f"An organisation called {name} already exists", "name")
+    organisation = Organisation(name=name, kind=kind)
+    session.add(organisation)
+    session.flush()
+    return organisation
+
+
+def rename_organisation(session: Session, organisation: Organisation, name: str) -> None:
+    name = " ".join(name.split())
+    clash = session.scalar(
+        select(Organisation.id).where(func.lower(Organisation.name) == name.lower(), Organisation.id != organisation.id)
+    )
+    if not name or clash:
+        raise DomainError(f"An organisation called {name} already exists" if name else "Enter a name", "name")
+    organisation.name = name
+
+
+def create_user(
+    session: Session, *, email: str, name: str, role: Role, organisation: Organisation, password: str
+) -> User:
+    email = normalise_email(email)
+    if session.scalar(select(User.id).where(User.email == email)):
+        raise DomainError(f"There is already an account for {email}", "email")
+    if organisation.kind is not role.organisation_kind:
+        raise DomainError(
+            f"A user with the role {role.label.lower()} belongs to a {role.organisation_kind.label.lower()}, "
+            f"and {organisation.name} is a {organisation.kind.label.lower()}",
+            "organisation",
+        )
+    name = " ".join(name.split())
+    if not name:
+        raise DomainError("Enter the person's full name", "name")
+    check_password_strength(password)
+    user = User(email=email, name=name, role=role, organisation=organisation, session_version=0)
+    user.set_password(password)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def normalise_email(email: str) -> str:
+    email = email.strip().lower()
+    if not _EMAIL.fullmatch(email) or len(email) > 254:
+        raise DomainError("Enter an email address in the correct format, like name@example.com", "email")
+    return email
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MINIMUM_PASSWORD_LENGTH:
+        raise DomainError(f"The password must be at least {MINIMUM_PASSWORD_LENGTH} characters long", "password")
+    if len(password) > 200:
+        raise DomainError("The password must be 200 characters or fewer", "password")
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not user.check_password(current):
+        raise DomainError("Your current password is not correct", "current_password")
+    check_password_strength(new)
+    user.set_password(new)
+
+
+def reset_password(user: User, new: str) -> None:
+    check_password_strength(new)
+    user.set_password(new)
+
+
+def set_active(user: User, active: bool) -> None:
+    if user.active != active:
+        user.active = active
+        user.session_version += 1  # a deactivated user's sessions end at once

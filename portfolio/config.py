@@ -1,0 +1,64 @@
+"""Settings: defaults here, overridden by PORTFOLIO_* environment variables, then by tests."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+DEFAULTS: dict[str, Any] = {
+    "MAX_UPLOAD_MB": 50,
+    "SESSION_COOKIE_SECURE": False,
+    "SIGN_IN_ATTEMPTS_PER_ACCOUNT": 5,
+    "SIGN_IN_ATTEMPTS_PER_ADDRESS": 20,
+    "SIGN_IN_WINDOW_MINUTES": 15,
+    "PAGE_SIZE": 25,
+    "PROXY_FIX": False,
+}
+
+
+def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Load settings and derive the ones Flask and its extensions read."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("PORTFOLIO")
+    if test_config:
+        app.config.update(test_config)
+
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(instance / "secret-key")
+    url = app.config.get("DATABASE_URL") or f"sqlite:///{instance / 'portfolio.db'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url(url)
+    app.config.setdefault("EVIDENCE_DIR", str(instance / "evidence-store"))
+    app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=app.config["SESSION_COOKIE_SECURE"],
+        SESSION_COOKIE_NAME="portfolio_session",
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+    )
+
+
+def database_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain postgresql:// URLs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def _instance_secret(path: Path) -> str:
+    """A random key kept in the instance folder, so sessions survive restarts without a default key."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        key = secrets.token_hex(32)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key

@@ -1,0 +1,18 @@
+"""The database models, grouped by aggregate."""
+
+from .accounts import Organisation, OrganisationKind, Role, SignInAttempt, User
+from .enrolments import AgeBand, Enrolment, EnrolmentStatus, EnrolmentStatusChange
+from .standard_versions import StandardVersion
+
+__all__ = [
+    "AgeBand",
+    "Enrolment",
+    "EnrolmentStatus",
+    "EnrolmentStatusChange",
+    "Organisation",
+    "OrganisationKind",
+    "Role",
+    "SignInAttempt",
+    "StandardVersion",
+    "User",
+]

@@ -1,0 +1,124 @@
+"""Enrolments: one apprentice on one pinned standard version, and its status history."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .accounts import Organisation, User
+from .standard_versions import StandardVersion
+from .types import UTCDateTime, enum_column, utcnow
+
+
+class EnrolmentStatus(enum.Enum):
+    ON_PROGRAMME = "on_programme"
+    BREAK_IN_LEARNING = "break_in_learning"
+    AT_GATEWAY = "at_gateway"
+    IN_EPA = "in_epa"
+    COMPLETED = "completed"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize().replace("epa", "EPA")
+
+    @property
+    def tag_colour(self) -> str:
+        return {
+            "on_programme": "blue",
+            "break_in_learning": "yellow",
+            "at_gateway": "purple",
+            "in_epa": "turquoise",
+            "completed": "green",
+            "withdrawn": "grey",
+        }[self.value]
+
+
+class AgeBand(enum.Enum):
+    """Age at the start, which decides whether English and maths must be achieved."""
+
+    AGED_16_TO_18 = "16-18"
+    AGED_19_TO_23 = "19-23"
+    AGED_24_PLUS = "24+"
+
+    @property
+    def label(self) -> str:
+        return {"16-18": "16 to 18", "19-23": "19 to 23", "24+": "24 or over"}[self.value]
+
+
+# English and maths routes besides the standard's own alternatives (EHC plan, BSL...).
+ENGLISH_AND_MATHS_ROUTES = {
+    "required": "To be achieved before the end-point assessment",
+    "achieved": "Already achieved (certificates held)",
+    "not_required": "Not required (19 or over at the start)",
+}
+
+
+class Enrolment(db.Model):
+    __tablename__ = "enrolments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    apprentice_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    standard_version_id: Mapped[int] = mapped_column(ForeignKey("standard_versions.id"), index=True)
+    employer_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    epao_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    mentor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    tutor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    start_date: Mapped[date]
+    planned_end_date: Mapped[date]
+    planned_otj_hours: Mapped[int]
+    age_band: Mapped[AgeBand] = mapped_column(enum_column(AgeBand))
+    english_maths_route: Mapped[str] = mapped_column(String(40), default="required")
+    english_maths_decided_on: Mapped[date | None]
+    minimum_months_override: Mapped[int | None]
+    status: Mapped[EnrolmentStatus] = mapped_column(
+        enum_column(EnrolmentStatus), default=EnrolmentStatus.ON_PROGRAMME, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    apprentice: Mapped[User] = relationship(foreign_keys=[apprentice_id])
+    standard_version: Mapped[StandardVersion] = relationship()
+    employer: Mapped[Organisation] = relationship(foreign_keys=[employer_id])
+    provider: Mapped[Organisation] = relationship(foreign_keys=[provider_id])
+    epao: Mapped[Organisation | None] = relationship(foreign_keys=[epao_id])
+    mentor: Mapped[User | None] = relationship(foreign_keys=[mentor_id])
+    tutor: Mapped[User | None] = relationship(foreign_keys=[tutor_id])
+    status_changes: Mapped[list[EnrolmentStatusChange]] = relationship(
+        back_populates="enrolment", order_by="EnrolmentStatusChange.changed_at"
+    )
+
+    @property
+    def minimum_months_on_programme(self) -> int:
+        override = self.minimum_months_override
+        return override if override is not None else self.standard_version.standard.gateway.minimum_months_on_programme
+
+    @property
+    def english_maths_label(self) -> str:
+        route = self.english_maths_route
+        if route in ENGLISH_AND_MATHS_ROUTES:
+            return ENGLISH_AND_MATHS_ROUTES[route]
+        alternatives = self.standard_version.standard.gateway.english_and_maths.alternatives
+        alternative = next((a for a in alternatives if a.code == route), None)
+        return f"{alternative.requirement} ({alternative.applies_to.lower()})" if alternative else route
+
+
+class EnrolmentStatusChange(db.Model):
+    """Append-only history of an enrolment's status."""
+
+    __tablename__ = "enrolment_status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id"), index=True)
+    from_status: Mapped[EnrolmentStatus | None] = mapped_column(enum_column(EnrolmentStatus))
+    to_status: Mapped[EnrolmentStatus] = mapped_column(enum_column(EnrolmentStatus))
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    enrolment: Mapped[Enrolment] = relationship(back_populates="status_changes")
+    changed_by: Mapped[User | None] = relationship()

@@ -1,0 +1,42 @@
+"""Storing versions of standards so that enrolments can pin the exact text they started on."""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from standard import load_standard_text
+
+from .models import StandardVersion
+
+
+def store_standard(session: Session, yaml_text: str, name: str = "<upload>") -> tuple[StandardVersion, bool]:
+    """Check and store a standard's YAML; return it and whether it is new.
+
+    The same content loaded twice is the same version; changed content is a new version.
+    Raises standard.StandardError, listing every problem, when the YAML is not valid.
+    """
+    standard = load_standard_text(yaml_text, name)
+    content_hash = hashlib.sha256(yaml_text.encode("utf-8")).hexdigest()
+    existing = session.scalar(select(StandardVersion).where(StandardVersion.content_hash == content_hash))
+    if existing is not None:
+        return existing, False
+    stored = StandardVersion(
+        reference=standard.reference,
+        version=standard.version,
+        title=standard.title,
+        content_hash=content_hash,
+        yaml_text=yaml_text,
+    )
+    session.add(stored)
+    session.flush()
+    return stored, True
+
+
+def latest_versions(session: Session) -> list[StandardVersion]:
+    """Every stored version, newest first within each reference."""
+    return list(
+        session.scalars(select(StandardVersion).order_by(StandardVersion.reference, StandardVersion.loaded_at.desc()))
+    )

@@ -1,0 +1,46 @@
+"""Jinja set-up: GOV.UK Frontend macros, form helpers and the app's filters."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+
+from standard import Status
+
+SERVICE_NAME = "Apprenticeship portfolio"
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_loader = ChoiceLoader(
+        [
+            PackageLoader("portfolio"),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    WTFormsHelpers(app)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.add_template_global(SERVICE_NAME, "service_name")
+    app.add_template_global(Status, "coverage_status")
+    app.add_template_filter(long_date)
+    app.add_template_filter(five_percent)
+
+
+def long_date(value: date | datetime | None) -> str:
+    """14 February 2019, the GOV.UK way of writing dates."""
+    if value is None:
+        return ""
+    return f"{value.day} {value:%B %Y}"
+
+
+def five_percent(value: float) -> int:
+    """A percentage rounded to the nearest 5, for the width classes of coverage bars."""
+    return int(round(value / 5) * 5)

@@ -1,0 +1,112 @@
+"""A small library for building the world a test needs in a line or two."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from datetime import date
+
+from sqlalchemy import create_engine, text
+
+from portfolio import MIGRATIONS, create_app
+from portfolio.accounts import create_organisation, create_user
+from portfolio.enrolments import EnrolmentTerms, enrol
+from portfolio.extensions import db
+from portfolio.models import AgeBand, Enrolment, Organisation, OrganisationKind, Role, StandardVersion, User
+from portfolio.standard_versions import store_standard
+from standard import shipped_path
+
+PASSWORD = "correct horse battery"
+_numbers = itertools.count(1)
+
+
+def migrate_database(url: str) -> None:
+    """Bring a database to the latest migration, as `portfolio db upgrade` does."""
+    from flask_migrate import upgrade
+
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test"})
+    with app.app_context():
+        upgrade(directory=MIGRATIONS)
+        db.engine.dispose()
+
+
+def empty_database(url: str) -> None:
+    """Delete every row, keeping the schema: each test starts from nothing."""
+    from portfolio.extensions import Base
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
+    engine.dispose()
+
+
+class World:
+    """Makes organisations, users, standards and enrolments with sensible defaults."""
+
+    def __init__(self, session) -> None:
+        self.session = session
+
+    def organisation(self, kind: OrganisationKind, name: str | None = None) -> Organisation:
+        return create_organisation(self.session, name or f"{kind.label} {next(_numbers)}", kind)
+
+    def employer(self, name: str | None = None) -> Organisation:
+        return self.organisation(OrganisationKind.EMPLOYER, name)
+
+    def provider(self, name: str | None = None) -> Organisation:
+        return self.organisation(OrganisationKind.PROVIDER, name)
+
+    def epao(self, name: str | None = None) -> Organisation:
+        return self.organisation(OrganisationKind.EPAO, name)
+
+    def user(self, role: Role, organisation: Organisation, name: str | None = None, email: str | None = None) -> User:
+        number = next(_numbers)
+        name = name or f"{role.label.split()[0]} {number}"
+        email = email or f"{re.sub(r'[^a-z0-9]+', '.', name.lower())}.{number}@example.org"
+        return create_user(
+            self.session, email=email, name=name, role=role, organisation=organisation, password=PASSWORD
+        )
+
+    def standard_version(self, reference: str = "ST0396") -> StandardVersion:
+        version, _ = store_standard(self.session, shipped_path(reference).read_text(encoding="utf-8"))
+        return version
+
+    def enrolment(
+        self,
+        *,
+        employer: Organisation | None = None,
+        provider: Organisation | None = None,
+        epao: Organisation | None = None,
+        apprentice: User | None = None,
+        tutor: User | None = None,
+        mentor: User | None = None,
+        start: date = date(2025, 9, 1),
+        **terms,
+    ) -> Enrolment:
+        employer = employer or (apprentice.organisation if apprentice else self.employer())
+        provider = provider or (tutor.organisation if tutor else self.provider())
+        apprentice = apprentice or self.user(Role.APPRENTICE, employer)
+        defaults = dict(
+            provider=provider,
+            epao=epao,
+            mentor=mentor,
+            tutor=tutor,
+            start_date=start,
+            planned_end_date=date(start.year + 1, start.month, 28) if start.month != 2 else date(start.year + 1, 3, 1),
+            planned_otj_hours=375,
+            age_band=AgeBand.AGED_19_TO_23,
+            english_maths_route="achieved",
+        )
+        defaults.update(terms)
+        return enrol(
+            self.session,
+            apprentice=apprentice,
+            standard_version=self.standard_version(),
+            employer=employer,
+            terms=EnrolmentTerms(**defaults),
+            by=None,
+        )

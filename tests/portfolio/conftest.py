@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from portfolio import create_app
+from portfolio.extensions import db
+from portfolio.models import Role
+from tests.helpers import PASSWORD, World, empty_database
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    app = create_app(
+        {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False},
+        instance_path=str(tmp_path / "instance"),
+    )
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+    empty_database(database_url)
+
+
+@pytest.fixture
+def world(app) -> World:
+    return World(db.session)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def sign_in(client, user, password: str = PASSWORD):
+    """Sign `user` in through the real form; returns the response."""
+    db.session.commit()
+    return client.post("/sign-in", data={"email": user.email, "password": password})
+
+
+@pytest.fixture
+def signed_in(client):
+    """`signed_in(user)`: the test client, signed in as `user`."""
+
+    def as_user(user):
+        client.cookie_jar.clear() if hasattr(client, "cookie_jar") else None
+        response = sign_in(client, user)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return as_user
+
+
+@contextmanager
+def counting_queries():
+    """Count the SQL statements run inside the block: `with counting_queries() as count: ...; count()`."""
+    statements: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        yield lambda: len(statements)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+@pytest.fixture
+def two_employers(world):
+    """Two employers sharing one provider and EPAO, each with an apprentice and a mentor."""
+    provider = world.provider("Northgate Arts Training")
+    epao = world.epao("Crescent Assessment")
+    museum = world.employer("Harbourside Museum")
+    theatre = world.employer("Larkfield Playhouse")
+    tutor = world.user(Role.TUTOR, provider)
+    museum_mentor = world.user(Role.EMPLOYER, museum)
+    theatre_mentor = world.user(Role.EMPLOYER, theatre)
+    museum_enrolment = world.enrolment(employer=museum, provider=provider, tutor=tutor, mentor=museum_mentor, epao=epao)
+    theatre_enrolment = world.enrolment(employer=theatre, provider=provider, tutor=tutor, mentor=theatre_mentor)
+    db.session.commit()
+    return {
+        "provider": provider,
+        "epao": epao,
+        "museum": museum,
+        "theatre": theatre,
+        "tutor": tutor,
+        "museum_mentor": museum_mentor,
+        "theatre_mentor": theatre_mentor,
+        "museum_enrolment": museum_enrolment,
+        "theatre_enrolment": theatre_enrolment,
+    }
