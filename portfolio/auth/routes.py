@@ -71,7 +71,8 @@ def change_password_view():
             getattr(form, error.field if error.field != "password" else "new_password").errors.append(error.message)
         else:
             db.session.commit()
-            login_user(current_user)  # the session version changed: keep this session, end the others
+            # The session version changed: sign this session in again, so only the others end.
+            login_user(current_user._get_current_object())
             flash("Your password has been changed", "success")
             return redirect(url_for("home.index"))
     return render_template("auth/change_password.html", form=form)

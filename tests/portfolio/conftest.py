@@ -4,6 +4,8 @@ import re
 from contextlib import contextmanager
 
 import pytest
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
 from sqlalchemy import event
 
 from portfolio import create_app
@@ -12,12 +14,36 @@ from portfolio.models import Role
 from tests.helpers import PASSWORD, World, empty_database
 
 
+class RequestIsolatingClient(FlaskClient):
+    """Each request runs in an app context of its own, as in production, though the test holds one.
+
+    What the test built is committed first, so the request sees it; afterwards the test's
+    session forgets what it had loaded, so the test sees what the request changed.
+    """
+
+    def open(self, *args, **kwargs):
+        db.session.commit()
+        token = _cv_app.set(None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
+            db.session.expire_all()
+
+
 @pytest.fixture
 def app(database_url, tmp_path):
     app = create_app(
-        {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False},
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test",
+            "WTF_CSRF_ENABLED": False,
+            "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",  # cheap hashes: tests make many users
+        },
         instance_path=str(tmp_path / "instance"),
     )
+    app.test_client_class = RequestIsolatingClient
     with app.app_context():
         yield app
         db.session.remove()
@@ -42,7 +68,6 @@ def runner(app):
 
 def sign_in(client, user, password: str = PASSWORD):
     """Sign `user` in through the real form; returns the response."""
-    db.session.commit()
     return client.post("/sign-in", data={"email": user.email, "password": password})
 
 

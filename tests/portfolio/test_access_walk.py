@@ -1,0 +1,89 @@
+"""Walk the URL map: every route refuses anonymous users and users outside its records' relationships.
+
+A new route must be classified here, or given a value for its URL parameters, or this test fails:
+that is the point, so that nobody adds a page without deciding who may see it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from portfolio.extensions import db
+from portfolio.models import Role
+
+from .conftest import sign_in
+
+PUBLIC = {"static", "auth.sign_in", "home.favicon"}
+EVERY_SIGNED_IN_USER = {"home.index", "auth.change_password", "auth.sign_out"}
+
+
+@pytest.fixture
+def records(two_employers, world):
+    """The museum's records (what outsiders probe) and users who have no relationship to them."""
+    museum = two_employers["museum_enrolment"]
+    other_provider = world.provider("Elsewhere College")
+    other_epao = world.epao("Elsewhere Assessment")
+    outsiders = {
+        "apprentice of another employer": two_employers["theatre_enrolment"].apprentice,
+        "employer of another employer": two_employers["theatre_mentor"],
+        "tutor of another provider": world.user(Role.TUTOR, other_provider),
+        "assessor of another EPAO": world.user(Role.ASSESSOR, other_epao),
+        "assessor of this EPAO before submission": world.user(Role.ASSESSOR, two_employers["epao"]),
+    }
+    db.session.commit()
+    values = {
+        "enrolment_id": museum.id,
+        "user_id": museum.apprentice.id,
+        "organisation_id": two_employers["museum"].id,
+        "version_id": museum.standard_version_id,
+        "filename": "css/application.css",
+    }
+    return outsiders, values
+
+
+def _routes(app, values):
+    for rule in app.url_map.iter_rules():
+        missing = [arg for arg in rule.arguments if arg not in values]
+        assert not missing, f"{rule.endpoint}: give test_access_walk a value for {missing}"
+        url = rule.build({arg: values[arg] for arg in rule.arguments})[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule.endpoint, method, url
+
+
+def test_every_route_is_walked(app, records):
+    _, values = records
+    endpoints = {endpoint for endpoint, _, _ in _routes(app, values)}
+    assert {"home.enrolment", "admin.index"} <= endpoints
+
+
+def test_anonymous_users_are_sent_to_sign_in(app, client, records):
+    _, values = records
+    for endpoint, method, url in _routes(app, values):
+        if endpoint in PUBLIC:
+            continue
+        response = client.open(url, method=method)
+        assert response.status_code == 302, f"{method} {url} ({endpoint}) gave {response.status_code}"
+        assert response.headers["Location"].startswith("/sign-in"), f"{method} {url}"
+
+
+def test_users_outside_the_relationship_get_404(app, client, records):
+    outsiders, values = records
+    for who, user in outsiders.items():
+        client.get("/")  # a fresh session per outsider
+        sign_in(client, user)
+        for endpoint, method, url in _routes(app, values):
+            if endpoint in PUBLIC | EVERY_SIGNED_IN_USER:
+                continue
+            response = client.open(url, method=method)
+            assert response.status_code == 404, f"{who}: {method} {url} ({endpoint}) gave {response.status_code}"
+        client.post("/sign-out")
+
+
+def test_people_in_the_relationship_see_the_enrolment(client, two_employers, world):
+    museum = two_employers["museum_enrolment"]
+    admin = world.user(Role.ADMIN, two_employers["provider"])
+    db.session.commit()
+    for user in (museum.apprentice, two_employers["museum_mentor"], two_employers["tutor"], admin):
+        sign_in(client, user)
+        assert client.get(f"/enrolments/{museum.id}").status_code == 200, user.role
+        client.post("/sign-out")
