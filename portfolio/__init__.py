@@ -7,8 +7,19 @@ from typing import Any
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:...>` in URLs: ids from 1 to the largest a database integer holds, so that a
+    huge number in a URL is a 404 rather than an overflow in the database driver."""
+
+    def __init__(self, map, **kwargs) -> None:  # noqa: A002 (werkzeug's name)
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, **kwargs)
 
 
 def create_app(test_config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
@@ -32,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     templating.init_app(app)
     error_pages.init_app(app)
 
+    app.url_map.converters["int"] = DatabaseIdConverter
     from .admin.routes import bp as admin_bp
     from .auth.routes import bp as auth_bp
     from .home.routes import bp as home_bp

@@ -10,14 +10,15 @@ from standard import roll_up
 
 from ..access import enrolments_visible_to, get_enrolment_or_404
 from ..extensions import db
-from ..models import Enrolment, EnrolmentStatus, Role, User
+from ..listing import paginate, search_text
+from ..models import Enrolment, EnrolmentStatus, Role, StandardVersion, User
 
 bp = Blueprint("home", __name__, template_folder="templates")
 
 # What a list or overview of enrolments shows, fetched with the enrolments in one query.
 ENROLMENT_DETAILS = (
     joinedload(Enrolment.apprentice),
-    joinedload(Enrolment.standard_version),
+    joinedload(Enrolment.standard_version).defer(StandardVersion.yaml_text),
     joinedload(Enrolment.employer),
     joinedload(Enrolment.provider),
     joinedload(Enrolment.epao),
@@ -51,7 +52,7 @@ def apprentice_home():
 
 
 def enrolments_home():
-    query = request.args.get("q", "").strip()[:100]
+    query = search_text()
     status = request.args.get("status", "")
     statement = enrolments_visible_to(current_user).join(Enrolment.apprentice).options(*ENROLMENT_DETAILS)
     if query:
@@ -60,12 +61,7 @@ def enrolments_home():
         )
     if status in {s.value for s in EnrolmentStatus}:
         statement = statement.where(Enrolment.status == EnrolmentStatus(status))
-    page = db.paginate(
-        statement.order_by(User.name, Enrolment.id),
-        per_page=current_app.config["PAGE_SIZE"],
-        error_out=False,
-        max_per_page=100,
-    )
+    page = paginate(statement.order_by(User.name, Enrolment.id))
     return render_template(
         "home/enrolments.html", page=page, query=query, status=status, statuses=list(EnrolmentStatus)
     )

@@ -1,0 +1,31 @@
+"""Reading list parameters (search text, page number) safely from the query string."""
+
+from __future__ import annotations
+
+import re
+
+from flask import current_app, request
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select
+
+from .extensions import db
+
+LAST_PAGE = 10_000  # far beyond any real list; keeps OFFSET within what databases accept
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def search_text(name: str = "q", max_length: int = 100) -> str:
+    """A search box's text without control characters (PostgreSQL refuses NUL in text)."""
+    return " ".join(_CONTROL.sub(" ", request.args.get(name, "")).split())[:max_length]
+
+
+def paginate(statement: Select) -> Pagination:
+    """One page of `statement`'s rows, the page number taken from `?page=`, kept in range."""
+    page = request.args.get("page", 1, type=int)
+    return db.paginate(
+        statement,
+        page=min(max(page, 1), LAST_PAGE),
+        per_page=current_app.config["PAGE_SIZE"],
+        error_out=False,
+        count=True,
+    )
