@@ -1,0 +1,269 @@
+"""Evidence files kept by content: streamed in, hashed, checked, then renamed into place.
+
+A file is known by the SHA-256 of its bytes and stored once, at `root/ab/cd/abcd...`. An upload
+streams to a temporary file under `root/tmp/` (same filesystem, so the final rename is atomic),
+is hashed, counted and type-checked on the way, and only a complete, accepted file is renamed
+into place; any failure removes the temporary file. Names people give their files are shown
+back to them (see `display_name`) but never become paths.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import time
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Literal, Protocol
+
+from .errors import UploadRejected
+from .types import Sniffer, choose
+
+CHUNK_SIZE = 1 << 20
+MAX_NAME_LENGTH = 150
+_MIB = 1 << 20
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_EXTENSION = re.compile(r"[A-Za-z0-9]{1,10}")
+_HIDDEN = {"Cc", "Cf", "Cs"}  # control, invisible formatting (bidi overrides, zero-width) and lone surrogates
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    """What the store kept: the key to find it again and what it is."""
+
+    sha256: str
+    size: int
+    media_type: str
+    extension: str  # without the dot: the name's own if it fits the contents, else the usual one
+    label: str
+    previewable: bool  # an image that may be shown inline; anything else is served as an attachment
+
+    @property
+    def content_type(self) -> str:
+        """The Content-Type to serve it with (text was checked to be UTF-8, so say so)."""
+        return f"{self.media_type}; charset=utf-8" if self.media_type.startswith("text/") else self.media_type
+
+
+@dataclass(frozen=True, slots=True)
+class FileProblem:
+    """A file the records expect that is not there, or whose bytes no longer match its hash."""
+
+    sha256: str
+    kind: Literal["missing", "altered"]
+
+    def __str__(self) -> str:
+        return f"{self.sha256}: {self.kind}"
+
+
+class EvidenceStore(Protocol):
+    """What the application needs from a place that keeps evidence files, so an object store can stand in.
+
+    Files are addressed by their SHA-256 hex digest. A string that is not one (64 lowercase
+    hex characters) raises ValueError before any storage is touched; an unknown hash raises
+    KeyError, except in `exists`, `verify` (False) and `delete` (nothing to do).
+    """
+
+    def put(self, stream: BinaryIO, declared_name: str, max_bytes: int) -> StoredFile: ...
+
+    def open(self, sha256: str) -> BinaryIO: ...
+
+    def exists(self, sha256: str) -> bool: ...
+
+    def size(self, sha256: str) -> int: ...
+
+    def verify(self, sha256: str) -> bool: ...
+
+    def iter_hashes(self) -> Iterator[str]: ...
+
+    def delete(self, sha256: str) -> None: ...
+
+
+def is_sha256(text: object) -> bool:
+    """Whether `text` is a SHA-256 hex digest as the store writes them (lowercase)."""
+    return isinstance(text, str) and _SHA256.fullmatch(text) is not None
+
+
+def check_store(store: EvidenceStore, expected: Iterable[str] | None = None) -> list[FileProblem]:
+    """Rehash files and report the missing and the altered.
+
+    With `expected` (the hashes the records refer to) each is looked for and checked; without
+    it, every file the store holds is checked against its own name.
+    """
+    problems = []
+    for sha256 in store.iter_hashes() if expected is None else dict.fromkeys(expected):
+        if not is_sha256(sha256):
+            problems.append(FileProblem(sha256, "missing"))
+        elif not store.verify(sha256):
+            problems.append(FileProblem(sha256, "missing" if not store.exists(sha256) else "altered"))
+    return problems
+
+
+class FileSystemStore:
+    """An EvidenceStore in a directory of the local filesystem."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+
+    def put(self, stream: BinaryIO, declared_name: str, max_bytes: int) -> StoredFile:
+        """Keep the file `stream` yields, named `declared_name` by its sender, if it is acceptable.
+
+        Raises UploadRejected for a file too large, empty, of a kind not on the allow-list, or
+        whose contents do not match its name; errors of the stream or the disk propagate. Either
+        way nothing is left behind.
+        """
+        if max_bytes < 1:
+            raise ValueError("max_bytes must be positive")
+        extension = split_extension(display_name(declared_name))[1]  # a bad name fails before any byte is read
+        temp_dir = self.root / "tmp"
+        temp_dir.mkdir(parents=True, exist_ok=True)
+        fd, temp_name = tempfile.mkstemp(dir=temp_dir, prefix="upload-")
+        temp = Path(temp_name)
+        moved = False
+        try:
+            with open(fd, "wb") as out:
+                digest, size, sniffer = _copy(stream, out, max_bytes)
+                out.flush()
+                if size == 0:
+                    raise UploadRejected("empty", "The file is empty. Please choose a file with something in it.")
+                kind = choose(sniffer.detect(temp), extension)
+                os.fsync(out.fileno())
+            sha256 = digest.hexdigest()
+            final = self._path(sha256)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            # Same bytes, same name: keep what is there, unless its size shows it was damaged.
+            if not (final.is_file() and final.stat().st_size == size):
+                os.replace(temp, final)
+                moved = True
+                _fsync_directory(final.parent)
+            extension = extension.lower() if extension.lower() in kind.extensions else kind.extension
+            return StoredFile(sha256, size, kind.media_type, extension, kind.label, kind.previewable)
+        finally:
+            if not moved:
+                temp.unlink(missing_ok=True)
+
+    def open(self, sha256: str) -> BinaryIO:
+        """The stored file for reading; KeyError if there is none."""
+        try:
+            return self._path(sha256).open("rb")
+        except FileNotFoundError:
+            raise KeyError(sha256) from None
+
+    def exists(self, sha256: str) -> bool:
+        return self._path(sha256).is_file()
+
+    def size(self, sha256: str) -> int:
+        try:
+            return self._path(sha256).stat().st_size
+        except FileNotFoundError:
+            raise KeyError(sha256) from None
+
+    def verify(self, sha256: str) -> bool:
+        """Rehash the stored file: True if it is there and its bytes still have this hash."""
+        try:
+            with self._path(sha256).open("rb") as stream:
+                return hashlib.file_digest(stream, "sha256").hexdigest() == sha256
+        except FileNotFoundError:
+            return False
+
+    def iter_hashes(self) -> Iterator[str]:
+        """Every stored file's hash, in order; temporary files and strays are not included."""
+        for first in _subdirectories(self.root):
+            for second in _subdirectories(first):
+                for entry in sorted(second.iterdir()):
+                    name = entry.name
+                    if is_sha256(name) and name[:2] == first.name and name[2:4] == second.name and entry.is_file():
+                        yield name
+
+    def delete(self, sha256: str) -> None:
+        """Remove a file (for a draft's file that nothing else refers to: the caller decides that)."""
+        self._path(sha256).unlink(missing_ok=True)
+
+    def check(self, expected: Iterable[str] | None = None) -> list[FileProblem]:
+        """See `check_store`."""
+        return check_store(self, expected)
+
+    def clean_temp(self, older_than: float = 24 * 3600) -> int:
+        """Remove temporary files left by a process that died mid-upload; returns how many."""
+        removed = 0
+        temp_dir = self.root / "tmp"
+        if temp_dir.is_dir():
+            cutoff = time.time() - older_than
+            for entry in temp_dir.iterdir():
+                if entry.name.startswith("upload-") and entry.stat().st_mtime < cutoff:
+                    entry.unlink(missing_ok=True)
+                    removed += 1
+        return removed
+
+    def _path(self, sha256: str) -> Path:
+        if not is_sha256(sha256):
+            raise ValueError(f"not a SHA-256 hex digest: {sha256!r:.80}")
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+
+def _copy(stream: BinaryIO, out: BinaryIO, max_bytes: int) -> tuple[hashlib._Hash, int, Sniffer]:
+    """Copy in chunks, hashing, counting and sniffing; stop as soon as the size passes the limit."""
+    digest = hashlib.sha256()
+    sniffer = Sniffer()
+    size = 0
+    while chunk := stream.read(min(CHUNK_SIZE, max_bytes + 1 - size)):
+        size += len(chunk)
+        if size > max_bytes:
+            raise UploadRejected("too_large", f"The file is too large. The limit is {_megabytes(max_bytes)} MB.")
+        digest.update(chunk)
+        out.write(chunk)
+        sniffer.feed(chunk)
+    return digest, size, sniffer
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / _MIB:.1f}".removesuffix(".0")
+
+
+def _fsync_directory(path: Path) -> None:
+    """Make a rename durable: on POSIX the directory entry needs its own fsync."""
+    if os.name == "posix":
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _subdirectories(path: Path) -> list[Path]:
+    if not path.is_dir():
+        return []
+    return sorted(p for p in path.iterdir() if re.fullmatch(r"[0-9a-f]{2}", p.name) and p.is_dir())
+
+
+def split_extension(name: str) -> tuple[str, str]:
+    """(stem, extension without the dot); the extension is "" unless it is 1-10 letters or digits."""
+    stem, dot, extension = name.rpartition(".")
+    if dot and _EXTENSION.fullmatch(extension):
+        return stem, extension
+    return name, ""
+
+
+def display_name(declared_name: str) -> str:
+    """A name safe to show and to offer as a download name; never a path.
+
+    Keeps the base name only (after the last / or \\), drops control and invisible formatting
+    characters (a right-to-left override can disguise `exe.pdf`), collapses whitespace, trims
+    leading and trailing dots and spaces, and cuts it to MAX_NAME_LENGTH characters keeping the
+    extension. A name with nothing left but an extension becomes "file.ext"; one with nothing
+    left at all is rejected (UploadRejected "bad_name").
+    """
+    base = declared_name.replace("\\", "/").rsplit("/", 1)[-1]
+    kept = (" " if ch.isspace() else ch for ch in base if ch.isspace() or unicodedata.category(ch) not in _HIDDEN)
+    clean = " ".join("".join(kept).split())
+    stem, extension = split_extension(clean)
+    stem = stem.strip(" .")
+    if not stem and not extension:
+        raise UploadRejected("bad_name", "The file has no usable name. Please rename it and try again.")
+    if not extension:
+        return stem[:MAX_NAME_LENGTH].rstrip(" .")
+    stem = stem[: MAX_NAME_LENGTH - len(extension) - 1].rstrip(" .") or "file"
+    return f"{stem}.{extension}"
