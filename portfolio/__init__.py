@@ -32,7 +32,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     if app.config["PROXY_FIX"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
-    from . import cli, error_pages, security, templating
+    from . import cli, error_pages, security, storage, templating
     from .extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
@@ -42,14 +42,17 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     security.init_app(app)
     templating.init_app(app)
     error_pages.init_app(app)
+    storage.init_app(app)
 
     app.url_map.converters["int"] = DatabaseIdConverter
     from .admin.routes import bp as admin_bp
     from .auth.routes import bp as auth_bp
+    from .evidence_pages.routes import bp as evidence_bp
     from .home.routes import bp as home_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)
+    app.register_blueprint(evidence_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
 
     cli.init_app(app)

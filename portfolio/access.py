@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Select, false, select, true
 from sqlalchemy.orm import Session
 
 from .models import Enrolment, EnrolmentStatus, Role, User
+from .models.evidence import EvidenceFile, EvidenceItem, EvidenceStatus
 
 # An assessor sees an enrolment only once it has been submitted to their EPAO at gateway.
 SUBMITTED_TO_EPAO = (EnrolmentStatus.AT_GATEWAY, EnrolmentStatus.IN_EPA, EnrolmentStatus.COMPLETED)
@@ -52,6 +53,45 @@ def get_enrolment_or_404(session: Session, user: User, enrolment_id: int) -> Enr
     if enrolment is None:
         abort(404)
     return enrolment
+
+
+def visible_evidence_clause(user: User) -> ColumnElement[bool]:
+    """Evidence of the enrolments `user` may see; a draft only to the person writing it."""
+    return visible_enrolments_clause(user) & (
+        (EvidenceItem.status != EvidenceStatus.DRAFT) | (EvidenceItem.created_by_id == user.id)
+    )
+
+
+def evidence_visible_to(user: User) -> Select[tuple[EvidenceItem]]:
+    return select(EvidenceItem).join(EvidenceItem.enrolment).where(visible_evidence_clause(user))
+
+
+def get_evidence_or_404(session: Session, user: User, enrolment_id: int, item_id: int) -> EvidenceItem:
+    item = session.scalar(
+        evidence_visible_to(user).where(EvidenceItem.id == item_id, EvidenceItem.enrolment_id == enrolment_id)
+    )
+    if item is None:
+        abort(404)
+    return item
+
+
+def get_evidence_file_or_404(
+    session: Session, user: User, enrolment_id: int, item_id: int, file_id: int
+) -> EvidenceFile:
+    evidence_file = session.scalar(
+        select(EvidenceFile)
+        .join(EvidenceFile.item)
+        .join(EvidenceItem.enrolment)
+        .where(
+            visible_evidence_clause(user),
+            EvidenceFile.id == file_id,
+            EvidenceItem.id == item_id,
+            EvidenceItem.enrolment_id == enrolment_id,
+        )
+    )
+    if evidence_file is None:
+        abort(404)
+    return evidence_file
 
 
 def may_administer(user: User) -> bool:

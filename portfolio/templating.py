@@ -8,6 +8,7 @@ from flask import Flask
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
+from evidence import accept_attribute, accepted_summary
 from standard import Status
 
 SERVICE_NAME = "Apprenticeship portfolio"
@@ -30,6 +31,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.lstrip_blocks = True
     app.add_template_global(SERVICE_NAME, "service_name")
     app.add_template_global(Status, "coverage_status")
+    app.add_template_global(accepted_summary(), "accepted_files")
+    app.add_template_global(accept_attribute(), "accept_attribute")
     app.add_template_filter(long_date)
     app.add_template_filter(five_percent)
 

@@ -17,6 +17,12 @@ from portfolio.standard_versions import store_standard
 from standard import shipped_path
 
 PASSWORD = "correct horse battery"
+# A tiny but real PDF and PNG, for evidence files.
+PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PNG_BYTES = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
+)
 _numbers = itertools.count(1)
 
 
@@ -70,6 +76,47 @@ class World:
         return create_user(
             self.session, email=email, name=name, role=role, organisation=organisation, password=PASSWORD
         )
+
+    def evidence(
+        self,
+        enrolment: Enrolment,
+        *,
+        title: str = "Community workshop plan",
+        links: dict[str, str] | None = None,
+        files: dict[str, bytes] | None = None,
+        submitted: bool = True,
+        activity_date: date | None = None,
+    ):
+        """An evidence item of the enrolment's apprentice, submitted unless told otherwise."""
+        import io
+
+        from portfolio.evidence_items import EvidenceDetails, Upload, create_item, submit
+        from portfolio.models import EvidenceKind
+        from portfolio.storage import evidence_store, max_upload_bytes
+
+        details = EvidenceDetails(
+            title=title,
+            kind=EvidenceKind.EVENT_PLAN,
+            activity_date=activity_date or enrolment.start_date,
+            description="Plan for a half-term family workshop.",
+            reflection="Booking the room early helped.",
+            links=links if links is not None else {"K1": "Shows the audience research.", "S4": "Risk assessment."},
+        )
+        files = files if files is not None else {"plan.pdf": PDF_BYTES}
+        item = create_item(
+            self.session,
+            evidence_store(),
+            enrolment=enrolment,
+            author=enrolment.apprentice,
+            details=details,
+            uploads=[Upload(io.BytesIO(data), name) for name, data in files.items()],
+            max_bytes=max_upload_bytes(),
+            today=date(2100, 1, 1),
+        )
+        if submitted:
+            submit(item, by=enrolment.apprentice)
+        self.session.flush()
+        return item
 
     def standard_version(self, reference: str = "ST0396") -> StandardVersion:
         version, _ = store_standard(self.session, shipped_path(reference).read_text(encoding="utf-8"))

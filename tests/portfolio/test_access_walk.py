@@ -11,6 +11,7 @@ import pytest
 from portfolio.extensions import db
 from portfolio.models import Role
 
+from ..helpers import PDF_BYTES, PNG_BYTES
 from .conftest import sign_in
 
 PUBLIC = {"static", "auth.sign_in", "home.favicon"}
@@ -30,8 +31,11 @@ def records(two_employers, world):
         "assessor of another EPAO": world.user(Role.ASSESSOR, other_epao),
         "assessor of this EPAO before submission": world.user(Role.ASSESSOR, two_employers["epao"]),
     }
+    item = world.evidence(museum, files={"plan.pdf": PDF_BYTES, "photo.png": PNG_BYTES})
     db.session.commit()
     values = {
+        "item_id": item.id,
+        "file_id": item.files[1].id,
         "enrolment_id": museum.id,
         "user_id": museum.apprentice.id,
         "organisation_id": two_employers["museum"].id,

@@ -1,0 +1,290 @@
+"""The apprentice's evidence: creating, editing, submitting, withdrawing and deleting items.
+
+Views pass plain values; every rule is checked here and broken ones raise DomainError, so
+the view can show the message and the caller's transaction is rolled back untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from evidence import EvidenceStore, UploadRejected, display_name
+from standard import Status
+
+from .domain import DomainError
+from .models import Enrolment, EnrolmentStatus, User
+from .models.evidence import (
+    CriterionLink,
+    EvidenceFile,
+    EvidenceItem,
+    EvidenceKind,
+    EvidenceStatus,
+    EvidenceStatusChange,
+)
+from .models.types import utcnow
+
+MAX_TITLE = 200
+MAX_TEXT = 10_000
+MAX_JUSTIFICATION = 2_000
+MAX_CONSENT_REFERENCE = 200
+MAX_FILES_PER_ITEM = 20
+
+# The portfolio can change while the apprenticeship runs; at gateway it is frozen for the assessor.
+OPEN_FOR_EVIDENCE = (EnrolmentStatus.ON_PROGRAMME, EnrolmentStatus.BREAK_IN_LEARNING)
+EDITABLE = (EvidenceStatus.DRAFT, EvidenceStatus.REFERRED)
+SUBMITTABLE = (EvidenceStatus.DRAFT, EvidenceStatus.REFERRED)
+WITHDRAWABLE = (EvidenceStatus.SUBMITTED, EvidenceStatus.REFERRED, EvidenceStatus.ACCEPTED)
+# Statuses whose links count towards coverage, and the coverage status each gives.
+COVERAGE_FROM = {
+    EvidenceStatus.SUBMITTED: Status.EVIDENCED,
+    EvidenceStatus.REFERRED: Status.EVIDENCED,
+    EvidenceStatus.ACCEPTED: Status.ACCEPTED,
+}
+
+
+@dataclass(frozen=True)
+class EvidenceDetails:
+    """What the apprentice writes about an item."""
+
+    title: str
+    kind: EvidenceKind
+    activity_date: date
+    description: str = ""
+    reflection: str = ""
+    contains_third_party_data: bool = False
+    consent_reference: str = ""
+    links: Mapping[str, str] = field(default_factory=dict)  # criterion code -> justification
+
+
+@dataclass(frozen=True)
+class Upload:
+    stream: BinaryIO
+    filename: str
+
+
+def may_add_evidence(user: User, enrolment: Enrolment) -> bool:
+    return user.id == enrolment.apprentice_id and enrolment.status in OPEN_FOR_EVIDENCE
+
+
+def may_change(user: User, item: EvidenceItem) -> bool:
+    return may_add_evidence(user, item.enrolment) and item.created_by_id == user.id
+
+
+def create_item(
+    session: Session,
+    store: EvidenceStore,
+    *,
+    enrolment: Enrolment,
+    author: User,
+    details: EvidenceDetails,
+    uploads: Iterable[Upload] = (),
+    max_bytes: int,
+    today: date | None = None,
+) -> EvidenceItem:
+    if not may_add_evidence(author, enrolment):
+        raise DomainError("You cannot add evidence to this apprenticeship now")
+    item = EvidenceItem(enrolment=enrolment, created_by=author, status=EvidenceStatus.DRAFT)
+    _apply(item, details, today or date.today())
+    session.add(item)
+    session.add(EvidenceStatusChange(item=item, from_status=None, to_status=EvidenceStatus.DRAFT, changed_by=author))
+    attach_files(session, store, item, uploads, by=author, max_bytes=max_bytes)
+    session.flush()
+    return item
+
+
+def update_item(
+    session: Session,
+    store: EvidenceStore,
+    item: EvidenceItem,
+    *,
+    by: User,
+    details: EvidenceDetails,
+    uploads: Iterable[Upload] = (),
+    max_bytes: int,
+    today: date | None = None,
+) -> None:
+    _check_editable(item, by)
+    _apply(item, details, today or date.today())
+    attach_files(session, store, item, uploads, by=by, max_bytes=max_bytes)
+    session.flush()
+
+
+def attach_files(
+    session: Session, store: EvidenceStore, item: EvidenceItem, uploads: Iterable[Upload], *, by: User, max_bytes: int
+) -> list[EvidenceFile]:
+    """Store each upload and attach it; on a rejected file, forget the files this call stored."""
+    added: list[EvidenceFile] = []
+    try:
+        for upload in uploads:
+            if len(item.files) >= MAX_FILES_PER_ITEM:
+                raise DomainError(f"An item can have at most {MAX_FILES_PER_ITEM} files", "files")
+            try:
+                stored = store.put(upload.stream, upload.filename or "", max_bytes)
+            except UploadRejected as rejected:
+                name = _shown_name(upload.filename)
+                raise DomainError(f"{name}: {rejected.message}", "files") from None
+            record = EvidenceFile(
+                sha256=stored.sha256,
+                size=stored.size,
+                media_type=stored.media_type,
+                display_name=display_name(upload.filename),
+                uploaded_by=by,
+            )
+            item.files.append(record)
+            added.append(record)
+    except Exception:
+        for record in added:
+            item.files.remove(record)
+        forget_unreferenced(session, store, {r.sha256 for r in added})
+        raise
+    return added
+
+
+def remove_file(session: Session, store: EvidenceStore, item: EvidenceItem, file: EvidenceFile, *, by: User) -> None:
+    _check_editable(item, by)
+    item.files.remove(file)
+    session.flush()
+    forget_unreferenced(session, store, {file.sha256})
+
+
+def submit(item: EvidenceItem, *, by: User) -> None:
+    """Send the item and all its links for review at once."""
+    if not may_change(by, item):
+        raise DomainError("You cannot submit this evidence")
+    if item.status not in SUBMITTABLE:
+        raise DomainError(f"Evidence that is {item.status.label.lower()} cannot be submitted")
+    if not item.links:
+        raise DomainError("Link the evidence to at least one criterion before you submit it", "links")
+    if missing := [link.criterion_code for link in item.links if not link.justification.strip()]:
+        raise DomainError(f"Explain how the evidence shows {', '.join(missing)} before you submit it", "links")
+    _change_status(item, EvidenceStatus.SUBMITTED, by)
+    item.submitted_at = utcnow()
+
+
+def withdraw(item: EvidenceItem, *, by: User, reason: str) -> None:
+    """Take submitted evidence out of the portfolio; it and its history are kept."""
+    if not may_change(by, item):
+        raise DomainError("You cannot withdraw this evidence")
+    if item.status not in WITHDRAWABLE:
+        raise DomainError(f"Evidence that is {item.status.label.lower()} cannot be withdrawn")
+    reason = " ".join(reason.split())
+    if not reason:
+        raise DomainError("Say why you are withdrawing the evidence", "reason")
+    if len(reason) > MAX_JUSTIFICATION:
+        raise DomainError(f"The reason must be {MAX_JUSTIFICATION:,} characters or fewer", "reason")
+    _change_status(item, EvidenceStatus.WITHDRAWN, by, reason)
+
+
+def delete_draft(session: Session, store: EvidenceStore, item: EvidenceItem, *, by: User) -> None:
+    if not may_change(by, item) or item.status is not EvidenceStatus.DRAFT:
+        raise DomainError("Only drafts can be deleted; withdraw submitted evidence instead")
+    hashes = {f.sha256 for f in item.files}
+    session.delete(item)
+    session.flush()
+    forget_unreferenced(session, store, hashes)
+
+
+def forget_unreferenced(session: Session, store: EvidenceStore, hashes: set[str]) -> None:
+    """Delete stored files that no evidence file row refers to any more (same bytes are shared)."""
+    if not hashes:
+        return
+    session.flush()
+    still_used = set(session.scalars(select(EvidenceFile.sha256).where(EvidenceFile.sha256.in_(hashes))))
+    for sha256 in hashes - still_used:
+        store.delete(sha256)
+
+
+def criterion_statuses(session: Session, enrolment: Enrolment) -> dict[str, Status]:
+    """How far each criterion has got from the evidence linked to it (one query)."""
+    rows = session.execute(
+        select(CriterionLink.criterion_code, EvidenceItem.status)
+        .join(CriterionLink.item)
+        .where(EvidenceItem.enrolment_id == enrolment.id, EvidenceItem.status.in_(COVERAGE_FROM))
+    )
+    standard = enrolment.standard_version.standard
+    statuses: dict[str, Status] = {}
+    for code, status in rows:
+        if code in standard:
+            statuses[code] = max(statuses.get(code, Status.NONE), COVERAGE_FROM[status])
+    return statuses
+
+
+def _check_editable(item: EvidenceItem, by: User) -> None:
+    if not may_change(by, item):
+        raise DomainError("You cannot change this evidence")
+    if item.status not in EDITABLE:
+        raise DomainError(f"Evidence that is {item.status.label.lower()} cannot be changed")
+
+
+def _apply(item: EvidenceItem, details: EvidenceDetails, today: date) -> None:
+    title = " ".join(details.title.split())
+    if not title:
+        raise DomainError("Enter a title", "title")
+    if len(title) > MAX_TITLE:
+        raise DomainError(f"The title must be {MAX_TITLE} characters or fewer", "title")
+    enrolment = item.enrolment
+    if details.activity_date > today:
+        raise DomainError("The date of the activity must be today or in the past", "activity_date")
+    if details.activity_date < enrolment.start_date:
+        raise DomainError(
+            f"The date of the activity must be on or after the start of the apprenticeship, "
+            f"{enrolment.start_date.day} {enrolment.start_date:%B %Y}",
+            "activity_date",
+        )
+    for name, text in (("description", details.description), ("reflection", details.reflection)):
+        if len(text) > MAX_TEXT:
+            raise DomainError(f"The {name} must be {MAX_TEXT:,} characters or fewer", name)
+    consent = " ".join(details.consent_reference.split())
+    if len(consent) > MAX_CONSENT_REFERENCE:
+        raise DomainError(
+            f"The consent reference must be {MAX_CONSENT_REFERENCE} characters or fewer", "consent_reference"
+        )
+    standard = enrolment.standard_version.standard
+    for code, justification in details.links.items():
+        if code not in standard:
+            raise DomainError(f"{code} is not a criterion of {standard.reference}", "links")
+        if not justification.strip():
+            raise DomainError(f"Explain how this evidence shows {code}", f"justification_{code}")
+        if len(justification) > MAX_JUSTIFICATION:
+            raise DomainError(
+                f"The explanation for {code} must be {MAX_JUSTIFICATION:,} characters or fewer", f"justification_{code}"
+            )
+    item.title = title
+    item.kind = details.kind
+    item.activity_date = details.activity_date
+    item.description = details.description.strip()
+    item.reflection = details.reflection.strip()
+    item.contains_third_party_data = details.contains_third_party_data
+    item.consent_reference = consent if details.contains_third_party_data else ""
+    _set_links(item, details.links)
+
+
+def _set_links(item: EvidenceItem, links: Mapping[str, str]) -> None:
+    existing = {link.criterion_code: link for link in item.links}
+    for code, link in existing.items():
+        if code not in links:
+            item.links.remove(link)
+    standard_order = {c.code: n for n, c in enumerate(item.enrolment.standard_version.standard)}
+    for code in sorted(links, key=standard_order.__getitem__):
+        if code in existing:
+            existing[code].justification = links[code].strip()
+        else:
+            item.links.append(CriterionLink(criterion_code=code, justification=links[code].strip()))
+
+
+def _change_status(item: EvidenceItem, to_status: EvidenceStatus, by: User, note: str = "") -> None:
+    item.history.append(EvidenceStatusChange(from_status=item.status, to_status=to_status, changed_by=by, note=note))
+    item.status = to_status
+
+
+def _shown_name(filename: str | None) -> str:
+    try:
+        return display_name(filename or "")
+    except UploadRejected:
+        return "A file"

@@ -1,0 +1,319 @@
+"""The apprentice's evidence pages: library, add, view, edit, submit, withdraw, files, criteria tree."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+from sqlalchemy.orm import selectinload
+
+from standard import roll_up
+
+from ..access import (
+    evidence_visible_to,
+    get_enrolment_or_404,
+    get_evidence_file_or_404,
+    get_evidence_or_404,
+)
+from ..domain import DomainError
+from ..evidence_items import (
+    EDITABLE,
+    SUBMITTABLE,
+    WITHDRAWABLE,
+    EvidenceDetails,
+    Upload,
+    create_item,
+    criterion_statuses,
+    delete_draft,
+    may_add_evidence,
+    may_change,
+    remove_file,
+    submit,
+    update_item,
+    withdraw,
+)
+from ..extensions import db
+from ..listing import paginate, search_text
+from ..models.evidence import CriterionLink, EvidenceItem, EvidenceKind, EvidenceStatus
+from ..storage import evidence_store, max_upload_bytes
+from .forms import ConfirmForm, EvidenceForm, WithdrawForm
+
+bp = Blueprint("evidence", __name__, template_folder="templates", url_prefix="/enrolments/<int:enrolment_id>")
+
+PREVIEWABLE = {"image/jpeg", "image/png", "image/gif", "image/webp"}
+# Nothing a user uploaded may run as a page: downloads carry their own, stricter policy.
+DOWNLOAD_POLICY = "default-src 'none'; img-src 'self'; sandbox"
+
+
+@bp.route("/evidence")
+@login_required
+def library(enrolment_id: int):
+    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
+    standard = enrolment.standard_version.standard
+    filters = {
+        "q": search_text(),
+        "kind": request.args.get("kind", "") if request.args.get("kind") in {k.value for k in EvidenceKind} else "",
+        "status": request.args.get("status", "")
+        if request.args.get("status") in {s.value for s in EvidenceStatus}
+        else "",
+        "criterion": request.args.get("criterion", "") if request.args.get("criterion") in standard else "",
+    }
+    statement = (
+        evidence_visible_to(current_user)
+        .where(EvidenceItem.enrolment_id == enrolment.id)
+        .options(selectinload(EvidenceItem.links), selectinload(EvidenceItem.files))
+    )
+    if filters["q"]:
+        text = filters["q"]
+        statement = statement.where(
+            EvidenceItem.title.icontains(text, autoescape=True)
+            | EvidenceItem.description.icontains(text, autoescape=True)
+        )
+    if filters["kind"]:
+        statement = statement.where(EvidenceItem.kind == EvidenceKind(filters["kind"]))
+    if filters["status"]:
+        statement = statement.where(EvidenceItem.status == EvidenceStatus(filters["status"]))
+    if filters["criterion"]:
+        statement = statement.where(EvidenceItem.links.any(CriterionLink.criterion_code == filters["criterion"]))
+    page = paginate(statement.order_by(EvidenceItem.activity_date.desc(), EvidenceItem.id.desc()))
+    return render_template(
+        "evidence/library.html",
+        enrolment=enrolment,
+        standard=standard,
+        page=page,
+        filters=filters,
+        kinds=list(EvidenceKind),
+        statuses=list(EvidenceStatus),
+        may_add=may_add_evidence(current_user, enrolment),
+    )
+
+
+@bp.route("/evidence/new", methods=["GET", "POST"])
+@login_required
+def new(enrolment_id: int):
+    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
+    if not may_add_evidence(current_user, enrolment):
+        abort(404)
+    form = _evidence_form(enrolment)
+    if form.validate_on_submit():
+        try:
+            item = create_item(
+                db.session,
+                evidence_store(),
+                enrolment=enrolment,
+                author=current_user,
+                details=_details(form),
+                uploads=_uploads(),
+                max_bytes=max_upload_bytes(),
+            )
+        except DomainError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash("Evidence saved as a draft. Submit it when it is ready for review.", "success")
+            return redirect(url_for(".view", enrolment_id=enrolment.id, item_id=item.id))
+    return render_template("evidence/form.html", form=form, enrolment=enrolment, item=None)
+
+
+@bp.route("/evidence/<int:item_id>")
+@login_required
+def view(enrolment_id: int, item_id: int):
+    item = get_evidence_or_404(db.session, current_user, enrolment_id, item_id)
+    standard = item.enrolment.standard_version.standard
+    return render_template(
+        "evidence/view.html",
+        item=item,
+        enrolment=item.enrolment,
+        standard=standard,
+        may_change=may_change(current_user, item),
+        editable=item.status in EDITABLE,
+        submittable=item.status in SUBMITTABLE,
+        withdrawable=item.status in WITHDRAWABLE,
+        previewable=PREVIEWABLE,
+        form=ConfirmForm(),
+    )
+
+
+@bp.route("/evidence/<int:item_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(enrolment_id: int, item_id: int):
+    item = _changeable_item(enrolment_id, item_id, EDITABLE)
+    form = _evidence_form(item.enrolment, item)
+    if form.validate_on_submit():
+        try:
+            update_item(
+                db.session,
+                evidence_store(),
+                item,
+                by=current_user,
+                details=_details(form),
+                uploads=_uploads(),
+                max_bytes=max_upload_bytes(),
+            )
+        except DomainError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash("Your changes have been saved", "success")
+            return redirect(url_for(".view", enrolment_id=enrolment_id, item_id=item.id))
+    return render_template("evidence/form.html", form=form, enrolment=item.enrolment, item=item)
+
+
+@bp.post("/evidence/<int:item_id>/submit")
+@login_required
+def submit_item(enrolment_id: int, item_id: int):
+    item = _changeable_item(enrolment_id, item_id, SUBMITTABLE)
+    try:
+        submit(item, by=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash("Evidence submitted for review", "success")
+    return redirect(url_for(".view", enrolment_id=enrolment_id, item_id=item_id))
+
+
+@bp.route("/evidence/<int:item_id>/withdraw", methods=["GET", "POST"])
+@login_required
+def withdraw_item(enrolment_id: int, item_id: int):
+    item = _changeable_item(enrolment_id, item_id, WITHDRAWABLE)
+    form = WithdrawForm()
+    if form.validate_on_submit():
+        try:
+            withdraw(item, by=current_user, reason=form.reason.data)
+        except DomainError as error:
+            db.session.rollback()
+            form.reason.errors.append(error.message)
+        else:
+            db.session.commit()
+            flash("Evidence withdrawn. It stays in your records but no longer counts.", "success")
+            return redirect(url_for(".view", enrolment_id=enrolment_id, item_id=item_id))
+    return render_template("evidence/withdraw.html", form=form, item=item, enrolment=item.enrolment)
+
+
+@bp.route("/evidence/<int:item_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete(enrolment_id: int, item_id: int):
+    item = _changeable_item(enrolment_id, item_id, (EvidenceStatus.DRAFT,))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        delete_draft(db.session, evidence_store(), item, by=current_user)
+        db.session.commit()
+        flash("Draft deleted", "success")
+        return redirect(url_for(".library", enrolment_id=enrolment_id))
+    return render_template("evidence/delete.html", form=form, item=item, enrolment=item.enrolment)
+
+
+@bp.post("/evidence/<int:item_id>/files/<int:file_id>/remove")
+@login_required
+def remove(enrolment_id: int, item_id: int, file_id: int):
+    item = _changeable_item(enrolment_id, item_id, EDITABLE)
+    evidence_file = get_evidence_file_or_404(db.session, current_user, enrolment_id, item_id, file_id)
+    remove_file(db.session, evidence_store(), item, evidence_file, by=current_user)
+    db.session.commit()
+    flash(f"{evidence_file.display_name} removed", "success")
+    return redirect(url_for(".edit", enrolment_id=enrolment_id, item_id=item_id))
+
+
+@bp.route("/evidence/<int:item_id>/files/<int:file_id>")
+@login_required
+def download(enrolment_id: int, item_id: int, file_id: int):
+    evidence_file = get_evidence_file_or_404(db.session, current_user, enrolment_id, item_id, file_id)
+    return _send(evidence_file, as_attachment=True)
+
+
+@bp.route("/evidence/<int:item_id>/files/<int:file_id>/preview")
+@login_required
+def preview(enrolment_id: int, item_id: int, file_id: int):
+    evidence_file = get_evidence_file_or_404(db.session, current_user, enrolment_id, item_id, file_id)
+    if evidence_file.media_type not in PREVIEWABLE:
+        abort(404)
+    return _send(evidence_file, as_attachment=False)
+
+
+@bp.route("/criteria")
+@login_required
+def criteria(enrolment_id: int):
+    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
+    standard = enrolment.standard_version.standard
+    rows = db.session.execute(
+        evidence_visible_to(current_user)
+        .add_columns(CriterionLink.criterion_code)
+        .join(EvidenceItem.links)
+        .where(EvidenceItem.enrolment_id == enrolment.id, EvidenceItem.status != EvidenceStatus.WITHDRAWN)
+        .order_by(EvidenceItem.activity_date, EvidenceItem.id)
+    ).all()
+    items_by_code: dict[str, list[EvidenceItem]] = {}
+    for item, code in rows:
+        items_by_code.setdefault(code, []).append(item)
+    coverage = roll_up(standard, criterion_statuses(db.session, enrolment))
+    return render_template(
+        "evidence/criteria.html",
+        enrolment=enrolment,
+        standard=standard,
+        coverage=coverage,
+        items_by_code=items_by_code,
+    )
+
+
+def _changeable_item(enrolment_id: int, item_id: int, statuses) -> EvidenceItem:
+    """The item, if the current user may change it and it is in one of `statuses`; else 404."""
+    item = get_evidence_or_404(db.session, current_user, enrolment_id, item_id)
+    if not may_change(current_user, item) or item.status not in statuses:
+        abort(404)
+    return item
+
+
+def _evidence_form(enrolment, item: EvidenceItem | None = None) -> EvidenceForm:
+    form = EvidenceForm(obj=item) if item is not None else EvidenceForm()
+    form.criteria.standard = enrolment.standard_version.standard
+    if item is not None and request.method == "GET":
+        form.kind.data = item.kind.value
+        form.criteria.data = {link.criterion_code: link.justification for link in item.links}
+    return form
+
+
+def _details(form: EvidenceForm) -> EvidenceDetails:
+    return EvidenceDetails(
+        title=form.title.data or "",
+        kind=EvidenceKind(form.kind.data),
+        activity_date=form.activity_date.data,
+        description=form.description.data or "",
+        reflection=form.reflection.data or "",
+        contains_third_party_data=bool(form.contains_third_party_data.data),
+        consent_reference=form.consent_reference.data or "",
+        links=form.criteria.data,
+    )
+
+
+def _uploads() -> list[Upload]:
+    return [Upload(f.stream, f.filename or "") for f in request.files.getlist("files") if f.filename]
+
+
+def _show_error(form: EvidenceForm, error: DomainError) -> None:
+    field = error.field or "title"
+    if field.startswith("justification_"):
+        form.criteria.code_errors[field.removeprefix("justification_")] = error.message
+        field = "criteria"
+    if field in ("links",):
+        field = "criteria"
+    message = f"{error.message} Choose your files again." if field == "files" else error.message
+    getattr(form, field, form.title).errors.append(message)
+
+
+def _send(evidence_file, *, as_attachment: bool):
+    stream = evidence_store().open(evidence_file.sha256)
+    response = send_file(
+        stream,
+        mimetype=evidence_file.media_type,
+        as_attachment=as_attachment,
+        download_name=evidence_file.display_name,
+        etag=evidence_file.sha256,
+        conditional=True,
+        max_age=0,
+    )
+    response.headers["Content-Security-Policy"] = DOWNLOAD_POLICY
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,154 @@
+"""Evidence items, their files, their links to criteria and their status history."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .accounts import User
+from .enrolments import Enrolment
+from .types import UTCDateTime, enum_column, utcnow
+
+
+class EvidenceKind(enum.Enum):
+    REPORT = "report"
+    FEEDBACK = "feedback"
+    RISK_ASSESSMENT = "risk_assessment"
+    EVENT_PLAN = "event_plan"
+    BUDGET = "budget"
+    PHOTO_OR_VIDEO = "photo_or_video"
+    WITNESS_TESTIMONY = "witness_testimony"
+    REFLECTIVE_ACCOUNT = "reflective_account"
+    CERTIFICATE = "certificate"
+    OBSERVATION_RECORD = "observation_record"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {
+            "report": "Report",
+            "feedback": "Feedback",
+            "risk_assessment": "Risk assessment",
+            "event_plan": "Event plan or schedule",
+            "budget": "Budget",
+            "photo_or_video": "Photo or video",
+            "witness_testimony": "Witness testimony",
+            "reflective_account": "Reflective account",
+            "certificate": "Certificate",
+            "observation_record": "Observation record",
+            "other": "Other",
+        }[self.value]
+
+
+class EvidenceStatus(enum.Enum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    REFERRED = "referred"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        return {
+            "draft": "Draft",
+            "submitted": "Submitted for review",
+            "accepted": "Accepted",
+            "referred": "Referred back",
+            "withdrawn": "Withdrawn",
+        }[self.value]
+
+    @property
+    def tag_colour(self) -> str:
+        return {"draft": "grey", "submitted": "blue", "accepted": "green", "referred": "orange", "withdrawn": "grey"}[
+            self.value
+        ]
+
+
+class EvidenceItem(db.Model):
+    __tablename__ = "evidence_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[EvidenceKind] = mapped_column(enum_column(EvidenceKind))
+    activity_date: Mapped[date]
+    description: Mapped[str] = mapped_column(Text, default="")
+    reflection: Mapped[str] = mapped_column(Text, default="")
+    contains_third_party_data: Mapped[bool] = mapped_column(default=False)
+    consent_reference: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[EvidenceStatus] = mapped_column(
+        enum_column(EvidenceStatus), default=EvidenceStatus.DRAFT, index=True
+    )
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    enrolment: Mapped[Enrolment] = relationship()
+    created_by: Mapped[User] = relationship()
+    files: Mapped[list[EvidenceFile]] = relationship(
+        back_populates="item", order_by="EvidenceFile.id", cascade="all, delete-orphan"
+    )
+    links: Mapped[list[CriterionLink]] = relationship(
+        back_populates="item", order_by="CriterionLink.id", cascade="all, delete-orphan"
+    )
+    history: Mapped[list[EvidenceStatusChange]] = relationship(
+        back_populates="item", order_by="EvidenceStatusChange.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def codes(self) -> list[str]:
+        return [link.criterion_code for link in self.links]
+
+
+class EvidenceFile(db.Model):
+    """A file of an evidence item; the bytes live in the evidence store under their SHA-256."""
+
+    __tablename__ = "evidence_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("evidence_items.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    media_type: Mapped[str] = mapped_column(String(100))
+    display_name: Mapped[str] = mapped_column(String(200))
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    item: Mapped[EvidenceItem] = relationship(back_populates="files")
+    uploaded_by: Mapped[User] = relationship()
+
+
+class CriterionLink(db.Model):
+    """A claim that an evidence item shows a criterion, with how it shows it."""
+
+    __tablename__ = "criterion_links"
+    __table_args__ = (UniqueConstraint("item_id", "criterion_code", name="uq_criterion_links_item_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("evidence_items.id"), index=True)
+    criterion_code: Mapped[str] = mapped_column(String(10), index=True)
+    justification: Mapped[str] = mapped_column(Text)
+
+    item: Mapped[EvidenceItem] = relationship(back_populates="links")
+
+
+class EvidenceStatusChange(db.Model):
+    """Append-only history of an evidence item's status."""
+
+    __tablename__ = "evidence_status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("evidence_items.id"), index=True)
+    from_status: Mapped[EvidenceStatus | None] = mapped_column(enum_column(EvidenceStatus))
+    to_status: Mapped[EvidenceStatus] = mapped_column(enum_column(EvidenceStatus))
+    changed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    item: Mapped[EvidenceItem] = relationship(back_populates="history")
+    changed_by: Mapped[User] = relationship()

@@ -1,0 +1,256 @@
+"""The apprentice's evidence journey through the pages, and every bad input refused cleanly."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from portfolio.extensions import db
+from portfolio.models import EvidenceFile, EvidenceItem, EvidenceStatus, Role
+
+from ..helpers import PDF_BYTES, PNG_BYTES
+from .conftest import counting_queries, sign_in
+
+
+@pytest.fixture
+def enrolment(world):
+    enrolment = world.enrolment()
+    db.session.commit()
+    return enrolment
+
+
+@pytest.fixture
+def apprentice_client(client, enrolment):
+    sign_in(client, enrolment.apprentice)
+    return client
+
+
+def _form(**overrides):
+    data = {
+        "title": "Half-term family workshop",
+        "kind": "event_plan",
+        "activity_date": ["14", "10", "2025"],
+        "description": "A clay workshop for families.",
+        "reflection": "I learnt to plan for late arrivals.",
+        "criteria": ["K1", "S4", "B4"],
+        "justification-K1": "Audience research for local families.",
+        "justification-S4": "The risk assessment I wrote.",
+        "justification-B4": "Made the session welcoming for everyone.",
+    }
+    data.update(overrides)
+    return data
+
+
+def _files(*pairs):
+    return [(io.BytesIO(data), name) for name, data in pairs]
+
+
+def _stored_files(app) -> list[Path]:
+    root = Path(app.config["EVIDENCE_DIR"])
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+def test_add_submit_and_see_coverage_change(app, apprentice_client, enrolment):
+    url = f"/enrolments/{enrolment.id}/evidence"
+    assert "No evidence yet" in apprentice_client.get(url).get_data(as_text=True)
+    data = _form(files=_files(("plan.pdf", PDF_BYTES), ("workshop.png", PNG_BYTES)))
+    response = apprentice_client.post(f"{url}/new", data=data, content_type="multipart/form-data")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    item = db.session.scalar(select(EvidenceItem))
+    assert item.status is EvidenceStatus.DRAFT and item.codes == ["K1", "S4", "B4"]
+    assert sorted(f.display_name for f in item.files) == ["plan.pdf", "workshop.png"]
+    assert {f.media_type for f in item.files} == {"application/pdf", "image/png"}
+
+    criteria = apprentice_client.get(f"/enrolments/{enrolment.id}/criteria").get_data(as_text=True)
+    assert "0 have submitted evidence" in criteria.replace("49 criteria, 0", "0")  # drafts do not count
+    response = apprentice_client.post(f"{url}/{item.id}/submit")
+    assert response.status_code == 302
+    db.session.refresh(item)
+    assert item.status is EvidenceStatus.SUBMITTED
+    assert [h.to_status for h in item.history] == [EvidenceStatus.DRAFT, EvidenceStatus.SUBMITTED]
+    criteria = apprentice_client.get(f"/enrolments/{enrolment.id}/criteria").get_data(as_text=True)
+    assert "Of 49 criteria, 3 have submitted evidence" in criteria
+    assert criteria.count("app-criterion--bare") == 46
+    assert "Half-term family workshop" in criteria
+
+
+def test_view_and_download_files_safely(apprentice_client, enrolment, world):
+    item = world.evidence(enrolment, files={"plan.pdf": PDF_BYTES, "photo.png": PNG_BYTES})
+    db.session.commit()
+    base = f"/enrolments/{enrolment.id}/evidence/{item.id}"
+    page = apprentice_client.get(base).get_data(as_text=True)
+    assert "plan.pdf" in page and f"{base}/files/{item.files[1].id}/preview" in page
+    download = apprentice_client.get(f"{base}/files/{item.files[0].id}")
+    assert download.status_code == 200 and download.data == PDF_BYTES
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    assert download.headers["Content-Type"] == "application/pdf"
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in download.headers["Content-Security-Policy"]
+    preview = apprentice_client.get(f"{base}/files/{item.files[1].id}/preview")
+    assert preview.status_code == 200 and preview.headers["Content-Disposition"].startswith("inline")
+    assert apprentice_client.get(f"{base}/files/{item.files[0].id}/preview").status_code == 404  # PDFs never inline
+
+
+def test_edit_referred_and_withdraw_and_delete(apprentice_client, enrolment, world):
+    draft = world.evidence(enrolment, title="Draft budget", submitted=False)
+    submitted = world.evidence(enrolment, title="Submitted plan")
+    db.session.commit()
+    base = f"/enrolments/{enrolment.id}/evidence"
+    response = apprentice_client.post(f"{base}/{draft.id}/edit", data=_form(title="Budget for the spring festival"))
+    assert response.status_code == 302
+    db.session.refresh(draft)
+    assert draft.title == "Budget for the spring festival" and draft.codes == ["K1", "S4", "B4"]
+    # submitted evidence cannot be edited or deleted, only withdrawn
+    assert apprentice_client.get(f"{base}/{submitted.id}/edit").status_code == 404
+    assert apprentice_client.post(f"{base}/{submitted.id}/delete").status_code == 404
+    response = apprentice_client.post(f"{base}/{submitted.id}/withdraw", data={"reason": ""})
+    assert "Say why you are withdrawing" in response.get_data(as_text=True)
+    response = apprentice_client.post(f"{base}/{submitted.id}/withdraw", data={"reason": "Wrong event."})
+    assert response.status_code == 302
+    db.session.refresh(submitted)
+    assert submitted.status is EvidenceStatus.WITHDRAWN and submitted.history[-1].note == "Wrong event."
+    # a draft can be deleted, and its file with it
+    draft_id = draft.id
+    response = apprentice_client.post(f"{base}/{draft_id}/delete")
+    assert response.status_code == 302
+    assert db.session.get(EvidenceItem, draft_id) is None
+
+
+def test_deleting_a_draft_keeps_bytes_another_item_uses(app, apprentice_client, enrolment, world):
+    kept = world.evidence(enrolment, title="Kept", files={"same.pdf": PDF_BYTES})
+    draft = world.evidence(enrolment, title="Draft", files={"copy.pdf": PDF_BYTES}, submitted=False)
+    db.session.commit()
+    assert len(_stored_files(app)) == 1  # same bytes stored once
+    apprentice_client.post(f"/enrolments/{enrolment.id}/evidence/{draft.id}/delete")
+    assert len(_stored_files(app)) == 1
+    assert (
+        apprentice_client.get(f"/enrolments/{enrolment.id}/evidence/{kept.id}/files/{kept.files[0].id}").data
+        == PDF_BYTES
+    )
+
+
+ELF = b"\x7fELF\x02\x01\x01" + b"\x00" * 200
+HTML = b"<!DOCTYPE html><html><script>alert(1)</script></html>"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"files": [("report.pdf", ELF)]}, "contents are not"),
+        ({"files": [("photo.jpg", HTML)]}, "contents are not"),
+        ({"files": [("empty.pdf", b"")]}, "The file is empty"),
+        ({"files": [("../../etc/passwd.pdf", ELF)]}, "passwd.pdf"),
+        ({"files": [("a\x00b.pdf", ELF)]}, "contents are not"),
+        ({"files": [("x" * 300 + ".pdf", ELF)]}, "contents are not"),
+        ({"criteria": ["K1", "K99"]}, "K99 is not a criterion of ST0396"),
+        ({"justification-K1": "x" * 50_000}, "must be 2,000 characters or fewer"),
+        ({"justification-S4": "   "}, "Explain how this evidence shows S4"),
+        ({"title": ""}, "Enter a title"),
+        ({"title": "t" * 5000}, "The title must be 200 characters or fewer"),
+        ({"kind": "malware"}, "Not a valid choice"),
+        ({"activity_date": ["31", "2", "2025"]}, "Enter a real date"),
+        ({"activity_date": ["1"]}, "Enter a real date"),
+        ({"activity_date": ["1", "1", "2099"]}, "must be today or in the past"),
+        ({"activity_date": ["1", "1", "2001"]}, "on or after the start of the apprenticeship"),
+        ({"description": "d" * 20_000}, "10,000 characters or fewer"),
+    ],
+)
+def test_bad_input_is_refused_and_leaves_nothing(app, apprentice_client, enrolment, overrides, message):
+    data = _form(**overrides)
+    data["files"] = _files(*overrides.get("files", [("plan.pdf", PDF_BYTES)]))
+    response = apprentice_client.post(
+        f"/enrolments/{enrolment.id}/evidence/new", data=data, content_type="multipart/form-data"
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, html
+    assert message in html
+    assert "There is a problem" in html
+    assert db.session.scalar(select(func.count()).select_from(EvidenceItem)) == 0
+    assert db.session.scalar(select(func.count()).select_from(EvidenceFile)) == 0
+    assert _stored_files(app) == []
+
+
+def test_a_good_file_then_a_bad_one_leaves_nothing(app, apprentice_client, enrolment):
+    data = _form(files=_files(("plan.pdf", PDF_BYTES), ("virus.pdf", ELF)))
+    response = apprentice_client.post(
+        f"/enrolments/{enrolment.id}/evidence/new", data=data, content_type="multipart/form-data"
+    )
+    assert "virus.pdf" in response.get_data(as_text=True)
+    assert _stored_files(app) == []
+
+
+def test_too_large_a_file(app, apprentice_client, enrolment):
+    app.config["MAX_UPLOAD_MB"] = 0.001  # about a kilobyte
+    data = _form(files=_files(("big.pdf", PDF_BYTES + b"0" * 4000)))
+    response = apprentice_client.post(
+        f"/enrolments/{enrolment.id}/evidence/new", data=data, content_type="multipart/form-data"
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "The file is too large" in html
+    assert _stored_files(app) == []
+
+
+def test_without_csrf_token_nothing_is_saved(database_url, tmp_path, world, enrolment):
+    from portfolio import create_app
+
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "t"}, instance_path=str(tmp_path))
+    client = app.test_client()
+    db.session.commit()
+    response = client.post(f"/enrolments/{enrolment.id}/evidence/new", data=_form())
+    assert response.status_code == 400
+    assert db.session.scalar(select(func.count()).select_from(EvidenceItem)) == 0
+
+
+def test_other_peoples_evidence_is_404(client, world, enrolment):
+    other = world.enrolment()
+    item = world.evidence(other)
+    draft = world.evidence(enrolment, submitted=False)
+    mentor = world.user(Role.EMPLOYER, enrolment.employer)
+    db.session.commit()
+    sign_in(client, enrolment.apprentice)
+    assert client.get(f"/enrolments/{other.id}/evidence/{item.id}").status_code == 404
+    assert client.get(f"/enrolments/{enrolment.id}/evidence/{item.id}").status_code == 404  # wrong enrolment
+    assert client.get(f"/enrolments/{other.id}/evidence/{item.id}/files/{item.files[0].id}").status_code == 404
+    client.post("/sign-out")
+    # The employer sees submitted evidence read-only, but not drafts, and cannot add any.
+    sign_in(client, mentor)
+    assert client.get(f"/enrolments/{enrolment.id}/evidence/{draft.id}").status_code == 404
+    assert client.get(f"/enrolments/{enrolment.id}/evidence/new").status_code == 404
+    submitted = world.evidence(enrolment, title="Visible to the employer")
+    db.session.commit()
+    page = client.get(f"/enrolments/{enrolment.id}/evidence/{submitted.id}")
+    assert page.status_code == 200 and "Submit for review" not in page.get_data(as_text=True)
+
+
+def test_library_filters_and_search(apprentice_client, enrolment, world):
+    world.evidence(enrolment, title="Audience survey results", links={"K5": "Survey design."})
+    world.evidence(enrolment, title="Festival budget", links={"S3": "Worked within budget."}, submitted=False)
+    db.session.commit()
+    url = f"/enrolments/{enrolment.id}/evidence"
+    assert "2 items" in apprentice_client.get(url).get_data(as_text=True)
+    html = apprentice_client.get(url, query_string={"q": "survey"}).get_data(as_text=True)
+    assert "Audience survey results" in html and "Festival budget" not in html
+    html = apprentice_client.get(url, query_string={"criterion": "S3"}).get_data(as_text=True)
+    assert "Festival budget" in html and "Audience survey" not in html
+    html = apprentice_client.get(url, query_string={"status": "draft"}).get_data(as_text=True)
+    assert "1 item" in html
+    for hostile in ({"criterion": "K999"}, {"kind": "%00"}, {"q": "\x00"}, {"page": "-1"}):
+        assert apprentice_client.get(url, query_string=hostile).status_code == 200
+
+
+def test_criteria_and_library_queries_do_not_grow_with_evidence(apprentice_client, enrolment, world):
+    counts = []
+    for size in (5, 495):  # 5, then 500 in all
+        for n in range(size):
+            world.evidence(enrolment, title=f"Item {n}", files={}, links={"K1": "x", "S4": "y"})
+        db.session.commit()
+        row = []
+        for url in (f"/enrolments/{enrolment.id}/criteria", f"/enrolments/{enrolment.id}/evidence", "/"):
+            with counting_queries() as count:
+                assert apprentice_client.get(url).status_code == 200
+            row.append(count())
+        counts.append(row)
+    assert counts[0] == counts[1], counts
