@@ -28,6 +28,7 @@ from .models import AgeBand, Organisation, OrganisationKind, Role, StandardVersi
 standard_cli = AppGroup("standard", help="Check, load, show and import apprenticeship standards.")
 org_cli = AppGroup("org", help="Manage organisations.")
 user_cli = AppGroup("user", help="Manage user accounts.")
+evidence_cli = AppGroup("evidence", help="Check the evidence store.")
 
 
 def init_app(app: Flask) -> None:
@@ -38,6 +39,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(user_cli)
     app.cli.add_command(enrol_command)
     app.cli.add_command(demo_command)
+    app.cli.add_command(evidence_cli)
 
 
 def main() -> None:
@@ -230,6 +232,24 @@ def enrol_command(apprentice_email, reference, provider_name, epao_name, tutor_e
     )  # fmt: skip
     session.commit()
     click.echo(f"Enrolled {apprentice.name} on {version.label} (enrolment {enrolment.id})")
+
+
+@evidence_cli.command("verify")
+def evidence_verify_command() -> None:
+    """Rehash every stored evidence file; report missing or altered ones (exit 1 if any)."""
+    from .models import EvidenceFile
+    from .storage import evidence_store
+
+    rows = db_session().execute(select(EvidenceFile.sha256, EvidenceFile.display_name, EvidenceFile.item_id)).all()
+    names: dict[str, list[str]] = {}
+    for sha256, name, item_id in rows:
+        names.setdefault(sha256, []).append(f"{name} (evidence item {item_id})")
+    problems = evidence_store().check(names)
+    for problem in problems:
+        click.echo(f"{problem.kind.upper()}: {problem.sha256} used by {', '.join(names[problem.sha256])}", err=True)
+    click.echo(f"Checked {len(names)} stored files for {len(rows)} evidence files: {len(problems)} problems.")
+    if problems:
+        sys.exit(1)
 
 
 def db_session():
