@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -14,10 +16,13 @@ from sqlalchemy import select
 from standard import shipped_path
 
 from .accounts import create_organisation, create_user, reset_password
+from .demo_files import csv_table, pdf_document, png_picture
 from .enrolments import EnrolmentTerms, change_status, enrol
+from .evidence_items import EvidenceDetails, Upload, create_item, submit
 from .extensions import db
-from .models import AgeBand, Enrolment, EnrolmentStatus, Organisation, OrganisationKind, Role, User
+from .models import AgeBand, Enrolment, EnrolmentStatus, EvidenceKind, Organisation, OrganisationKind, Role, User
 from .standard_versions import store_standard
+from .storage import evidence_store, max_upload_bytes
 
 DEFAULT_PASSWORD = "portfolio-demo-2026"
 
@@ -43,6 +48,19 @@ USERS = [
 
 
 @dataclass(frozen=True)
+class DemoEvidence:
+    title: str
+    kind: EvidenceKind
+    days_after_start: int
+    links: dict[str, str]
+    files: tuple[str, ...] = ("pdf",)  # "pdf", "png" or "csv"
+    submitted: bool = True
+    consent_reference: str | None = None  # set when the evidence shows other people
+    description: str = ""
+    reflection: str = ""
+
+
+@dataclass(frozen=True)
 class DemoEnrolment:
     apprentice: str
     months_ago: int
@@ -52,19 +70,206 @@ class DemoEnrolment:
     english_maths: str
     path: tuple[EnrolmentStatus, ...] = ()  # status changes after enrolling
     epao: str | None = None
+    evidence: tuple[DemoEvidence, ...] = ()
+
+
+AMIRA_EVIDENCE = (
+    DemoEvidence(
+        "Half-term family clay workshop plan",
+        EvidenceKind.EVENT_PLAN,
+        30,
+        {
+            "K1": "I used last year's visitor survey to plan for families with under-fives.",
+            "K4": "I chose a drop-in format with a quiet table so families could join at any time.",
+            "S1": "The plan sets out the schedule, the artist's rider and the room bookings.",
+            "S2": "The learning objectives are written for both children and their carers.",
+        },
+        description="Plan for three drop-in clay sessions in the Learning Studio during October half-term.",
+        reflection="Booking the artist early meant we could change the format after the first session.",
+    ),
+    DemoEvidence(
+        "Risk assessment: Victorian kitchen object handling session",
+        EvidenceKind.RISK_ASSESSMENT,
+        62,
+        {
+            "K10": "The assessment applies our safeguarding and health and safety policies.",
+            "S4": "I identified the hazards of handling objects and briefed the volunteers on the controls.",
+        },
+        description="Risk assessment and volunteer briefing for handling sessions with a Year 3 class.",
+    ),
+    DemoEvidence(
+        "Feedback from the Seaside Memories reminiscence sessions",
+        EvidenceKind.FEEDBACK,
+        140,
+        {
+            "K5": "I designed the feedback form and summarised the results.",
+            "S14": "The summary lists three changes we made for the next series.",
+            "B7": "The comments show how I adapted the pace for residents living with dementia.",
+        },
+        files=("csv", "pdf"),
+        consent_reference="HM-CONSENT-2025-014",
+        description="Feedback from residents and carers at two care homes after six reminiscence sessions.",
+        reflection="Large-print forms and reading questions aloud doubled the number of responses.",
+    ),
+    DemoEvidence(
+        "Photos from the Harbour Lights lantern parade",
+        EvidenceKind.PHOTO_OR_VIDEO,
+        200,
+        {
+            "S5": "I briefed the stewards and spoke to the crowd at the start of the parade.",
+            "S9": "The parade was run with two community groups and a visiting artist.",
+            "B4": "The route and timings were planned so wheelchair users could take part.",
+            "B6": "I worked with the facilities team and volunteers on the night.",
+        },
+        files=("png", "png"),
+        consent_reference="HM-PHOTO-2025-031",
+        description="Photographs of the lantern-making workshops and the parade along the harbour.",
+    ),
+    DemoEvidence(
+        "Reflection on feedback from my first school visit",
+        EvidenceKind.REFLECTIVE_ACCOUNT,
+        260,
+        {
+            "B1": "I booked a training session on behaviour management after the visit.",
+            "B3": "I describe the feedback from the class teacher and what I changed.",
+            "B5": "I rewrote the teachers' pack without being asked.",
+        },
+    ),
+    DemoEvidence(
+        "Budget for the spring schools programme",
+        EvidenceKind.BUDGET,
+        300,
+        {
+            "K18": "The budget links each cost to an outcome in the evaluation brief.",
+            "S3": "It keeps the programme within the grant and the learning department's allocation.",
+        },
+        files=("csv",),
+        submitted=False,
+    ),
+)
+
+# Jess is at gateway: her evidence covers every criterion of the standard.
+JESS_EVIDENCE = tuple(
+    DemoEvidence(
+        title,
+        kind,
+        days,
+        {code: f"This evidence shows {code}: {why}" for code in codes},
+        files=files,
+        consent_reference="HM-CONSENT-2024-" + str(days) if files == ("png",) else None,
+    )
+    for title, kind, days, codes, why, files in [
+        (
+            "Audience research for the Windrush family day",
+            EvidenceKind.REPORT,
+            40,
+            ["K1", "K2", "K3", "K4", "K5", "S2"],
+            "see the research summary and the programme it shaped.",
+            ("pdf",),
+        ),
+        (
+            "Partnership agreement with Northfield Library",
+            EvidenceKind.OTHER,
+            90,
+            ["K6", "K7", "K8", "K9", "S8", "S9", "S10"],
+            "I negotiated and now manage the partnership.",
+            ("pdf",),
+        ),
+        (
+            "Safeguarding log and risk assessments for the youth panel",
+            EvidenceKind.RISK_ASSESSMENT,
+            150,
+            ["K10", "S4", "S12", "B4"],
+            "the log and assessments are mine, checked by the safeguarding lead.",
+            ("pdf",),
+        ),
+        (
+            "How my role fits the learning team",
+            EvidenceKind.REFLECTIVE_ACCOUNT,
+            210,
+            ["K11", "K12", "K13", "K14", "K15", "K16", "B1", "B2", "B3", "B7", "B8", "B9"],
+            "I reflect on it with examples from the year.",
+            ("pdf",),
+        ),
+        (
+            "Production schedule and budget for the summer festival",
+            EvidenceKind.EVENT_PLAN,
+            280,
+            ["K17", "K18", "S1", "S3", "S11", "S13", "S17", "S18", "B5", "B6"],
+            "the schedule and budget I ran the festival to.",
+            ("pdf", "csv"),
+        ),
+        (
+            "Grant application to the Harbour Community Fund",
+            EvidenceKind.REPORT,
+            330,
+            ["K19", "K20", "S6", "S7", "S16"],
+            "I wrote the application and the report to the funder.",
+            ("pdf",),
+        ),
+        (
+            "Photos and evaluation of the festival",
+            EvidenceKind.PHOTO_OR_VIDEO,
+            400,
+            ["S5", "S14", "S15", "B10", "B11"],
+            "the photos and my evaluation of the day.",
+            ("png",),
+        ),
+    ]
+)
+
+CALLUM_EVIDENCE = (
+    DemoEvidence(
+        "Youth theatre taster session plan",
+        EvidenceKind.EVENT_PLAN,
+        20,
+        {
+            "K1": "I planned the session for 14 to 16 year olds new to drama.",
+            "S2": "The objectives are confidence and voice work.",
+        },
+        submitted=False,
+    ),
+    DemoEvidence(
+        "Bookings for the relaxed performance of The Snow Queen",
+        EvidenceKind.OTHER,
+        45,
+        {
+            "K20": "I used the box office system to manage access bookings.",
+            "S12": "Access requirements were recorded in line with our data protection policy.",
+        },
+        files=("csv",),
+    ),
+)
+
+SAM_EVIDENCE = (
+    DemoEvidence(
+        "Script workshop with Larkfield Sixth Form",
+        EvidenceKind.EVENT_PLAN,
+        30,
+        {"S1": "I coordinated the writer's visit.", "S6": "I presented the aims to the drama department."},
+    ),
+    DemoEvidence(
+        "Witness statement from the sixth form's head of drama",
+        EvidenceKind.WITNESS_TESTIMONY,
+        60,
+        {"B6": "The statement describes how I worked with the teachers.", "S9": "It describes the partnership."},
+    ),
+)
 
 
 ENROLMENTS = [
     DemoEnrolment("amira.hassan@harbourside-museum.example", 11, "priya.natarajan@northgate-arts.example",
-                  "helen.osei@harbourside-museum.example", AgeBand.AGED_19_TO_23, "achieved"),
+                  "helen.osei@harbourside-museum.example", AgeBand.AGED_19_TO_23, "achieved",
+                  evidence=AMIRA_EVIDENCE),
     DemoEnrolment("jess.okafor@harbourside-museum.example", 17, "priya.natarajan@northgate-arts.example",
                   "helen.osei@harbourside-museum.example", AgeBand.AGED_16_TO_18, "required",
-                  path=(EnrolmentStatus.AT_GATEWAY,), epao="Crescent Assessment Services"),
+                  path=(EnrolmentStatus.AT_GATEWAY,), epao="Crescent Assessment Services", evidence=JESS_EVIDENCE),
     DemoEnrolment("callum.reid@larkfield-playhouse.example", 3, "tom.whitlock@northgate-arts.example",
-                  "gareth.lloyd@larkfield-playhouse.example", AgeBand.AGED_24_PLUS, "not_required"),
+                  "gareth.lloyd@larkfield-playhouse.example", AgeBand.AGED_24_PLUS, "not_required",
+                  evidence=CALLUM_EVIDENCE),
     DemoEnrolment("sam.patel@larkfield-playhouse.example", 7, "tom.whitlock@northgate-arts.example",
                   "gareth.lloyd@larkfield-playhouse.example", AgeBand.AGED_16_TO_18, "ehc_plan",
-                  path=(EnrolmentStatus.BREAK_IN_LEARNING,)),
+                  path=(EnrolmentStatus.BREAK_IN_LEARNING,), evidence=SAM_EVIDENCE),
 ]  # fmt: skip
 
 
@@ -116,10 +321,59 @@ def build_demo(password: str = DEFAULT_PASSWORD, today: date | None = None) -> l
             terms=terms,
             by=users["admin@northgate-arts.example"],
         )
+        for number, evidence in enumerate(plan.evidence):
+            _add_evidence(session, enrolment, evidence, number, today)
         for status in plan.path:
             change_status(session, enrolment, status, users["admin@northgate-arts.example"], "Demo data")
     session.commit()
     return list(users.values())
+
+
+def _add_evidence(session, enrolment: Enrolment, plan: DemoEvidence, number: int, today: date) -> None:
+    makers = {
+        "pdf": lambda n: (f"{_slug(plan.title)}.pdf", pdf_document(plan.title, _pdf_paragraphs(plan))),
+        "png": lambda n: (f"photo-{n + 1}.png", png_picture(320, 200, seed=number * 7 + n)),
+        "csv": lambda n: (f"{_slug(plan.title)}.csv", _csv(plan)),
+    }
+    uploads = [Upload(io.BytesIO(data), name) for name, data in (makers[kind](n) for n, kind in enumerate(plan.files))]
+    details = EvidenceDetails(
+        title=plan.title,
+        kind=plan.kind,
+        activity_date=min(enrolment.start_date + timedelta(days=plan.days_after_start), today),
+        description=plan.description or f"{plan.kind.label} from my work at {enrolment.employer.name}.",
+        reflection=plan.reflection,
+        contains_third_party_data=plan.consent_reference is not None,
+        consent_reference=plan.consent_reference or "",
+        links=plan.links,
+    )
+    item = create_item(
+        session, evidence_store(), enrolment=enrolment, author=enrolment.apprentice, details=details,
+        uploads=uploads, max_bytes=max_upload_bytes(), today=today,
+    )  # fmt: skip
+    if plan.submitted:
+        submit(item, by=enrolment.apprentice)
+
+
+def _pdf_paragraphs(plan: DemoEvidence) -> list[str]:
+    paragraphs = [plan.description or f"{plan.kind.label}."]
+    paragraphs += [f"{code}: {why}" for code, why in plan.links.items()]
+    if plan.reflection:
+        paragraphs.append(f"Reflection: {plan.reflection}")
+    return paragraphs
+
+
+def _csv(plan: DemoEvidence) -> bytes:
+    if plan.kind is EvidenceKind.BUDGET:
+        rows = [["Item", "Cost (GBP)"], ["Artist fees", "1800"], ["Materials", "420"], ["Coach hire", "650"],
+                ["Access support", "300"], ["Total", "3170"]]  # fmt: skip
+    else:
+        rows = [["Session", "Date", "Responses", "Would come again (%)"]]
+        rows += [[f"Session {n}", f"2025-0{n}-1{n}", str(8 + n), str(80 + n * 2)] for n in range(1, 7)]
+    return csv_table(rows)
+
+
+def _slug(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60]
 
 
 def _months_before(day: date, months: int) -> date:

@@ -129,6 +129,16 @@ def test_demo_prepares_the_database_twice_safely(runner):
     assert len(enrolments) >= 3 and len({e.status for e in enrolments}) >= 3
     employers = {e.employer.name for e in enrolments}
     assert employers == {"Harbourside Museum", "Larkfield Playhouse"}
+    # Realistic evidence with real files, created once however often the demo runs.
+    from portfolio.models import EvidenceFile, EvidenceItem
+    from portfolio.storage import evidence_store
+
+    items = db.session.scalars(select(EvidenceItem)).all()
+    assert len(items) == 17 and {i.status.value for i in items} == {"draft", "submitted"}
+    files = db.session.scalars(select(EvidenceFile)).all()
+    assert {f.media_type for f in files} == {"application/pdf", "image/png", "text/csv"}
+    assert all(evidence_store().size(f.sha256) > 300 for f in files)
+    assert evidence_store().check({f.sha256 for f in files}) == []
 
 
 def test_demo_refuses_a_short_password(runner):
