@@ -137,7 +137,7 @@ def test_demo_prepares_the_database_twice_safely(runner):
     assert len(items) == 17 and {i.status.value for i in items} == {"draft", "submitted"}
     files = db.session.scalars(select(EvidenceFile)).all()
     assert {f.media_type for f in files} == {"application/pdf", "image/png", "text/csv"}
-    assert all(evidence_store().size(f.sha256) > 100 for f in files)
+    assert all(evidence_store().size(f.sha256) >= 80 for f in files)  # small, but never empty
     assert evidence_store().check({f.sha256 for f in files}) == []
 
 
