@@ -113,37 +113,48 @@ class FileSystemStore:
 
         Raises UploadRejected for a file too large, empty, of a kind not on the allow-list, or
         whose contents do not match its name; errors of the stream or the disk propagate. Either
-        way nothing is left behind.
+        way nothing is left behind. An `IncomingFile` of this store is taken as it is, without
+        copying it again.
         """
         if max_bytes < 1:
             raise ValueError("max_bytes must be positive")
         extension = split_extension(display_name(declared_name))[1]  # a bad name fails before any byte is read
-        temp_dir = self.root / "tmp"
-        temp_dir.mkdir(parents=True, exist_ok=True)
-        fd, temp_name = tempfile.mkstemp(dir=temp_dir, prefix="upload-")
-        temp = Path(temp_name)
-        moved = False
+        if isinstance(stream, IncomingFile) and stream.temp_dir == self.root / "tmp":
+            return self._admit(stream, extension, max_bytes)
+        incoming = self.incoming()
         try:
-            with open(fd, "wb") as out:
-                digest, size, sniffer = _copy(stream, out, max_bytes)
-                out.flush()
-                if size == 0:
-                    raise UploadRejected("empty", "The file is empty. Please choose a file with something in it.")
-                kind = choose(sniffer.detect(temp), extension)
-                os.fsync(out.fileno())
-            sha256 = digest.hexdigest()
+            while chunk := stream.read(min(CHUNK_SIZE, max_bytes + 1 - incoming.size)):
+                incoming.write(chunk)
+                if incoming.size > max_bytes:
+                    break
+            return self._admit(incoming, extension, max_bytes)
+        finally:
+            incoming.close()
+
+    def incoming(self) -> IncomingFile:
+        """A temporary file in this store that hashes what is written to it, for `put` to take."""
+        return IncomingFile(self.root / "tmp")
+
+    def _admit(self, incoming: IncomingFile, extension: str, max_bytes: int) -> StoredFile:
+        """Check a complete incoming file and rename it into place; it is removed if refused."""
+        try:
+            if incoming.size > max_bytes:
+                raise UploadRejected("too_large", f"The file is too large. The limit is {_megabytes(max_bytes)} MB.")
+            if incoming.size == 0:
+                raise UploadRejected("empty", "The file is empty. Please choose a file with something in it.")
+            incoming.flush_to_disk()
+            kind = choose(incoming.sniffer.detect(incoming.path), extension)
+            sha256 = incoming.digest.hexdigest()
             final = self._path(sha256)
             final.parent.mkdir(parents=True, exist_ok=True)
             # Same bytes, same name: keep what is there, unless its size shows it was damaged.
-            if not (final.is_file() and final.stat().st_size == size):
-                os.replace(temp, final)
-                moved = True
+            if not (final.is_file() and final.stat().st_size == incoming.size):
+                incoming.move_to(final)
                 _fsync_directory(final.parent)
             extension = extension.lower() if extension.lower() in kind.extensions else kind.extension
-            return StoredFile(sha256, size, kind.media_type, extension, kind.label, kind.previewable)
+            return StoredFile(sha256, incoming.size, kind.media_type, extension, kind.label, kind.previewable)
         finally:
-            if not moved:
-                temp.unlink(missing_ok=True)
+            incoming.close()
 
     def open(self, sha256: str) -> BinaryIO:
         """The stored file for reading; KeyError if there is none."""
@@ -204,19 +215,75 @@ class FileSystemStore:
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
 
-def _copy(stream: BinaryIO, out: BinaryIO, max_bytes: int) -> tuple[hashlib._Hash, int, Sniffer]:
-    """Copy in chunks, hashing, counting and sniffing; stop as soon as the size passes the limit."""
-    digest = hashlib.sha256()
-    sniffer = Sniffer()
-    size = 0
-    while chunk := stream.read(min(CHUNK_SIZE, max_bytes + 1 - size)):
-        size += len(chunk)
-        if size > max_bytes:
-            raise UploadRejected("too_large", f"The file is too large. The limit is {_megabytes(max_bytes)} MB.")
-        digest.update(chunk)
-        out.write(chunk)
-        sniffer.feed(chunk)
-    return digest, size, sniffer
+class IncomingFile:
+    """A temporary file under the store's `tmp/` that hashes, counts and sniffs what is written.
+
+    A web framework can write an upload straight into one (so the bytes are written and
+    hashed once), then hand it to `put`. Closing it removes the file unless `put` took it.
+    """
+
+    def __init__(self, temp_dir: Path) -> None:
+        temp_dir.mkdir(parents=True, exist_ok=True)
+        self.temp_dir = temp_dir
+        fd, name = tempfile.mkstemp(dir=temp_dir, prefix="upload-")
+        self.path = Path(name)
+        self._file = open(fd, "w+b")  # noqa: SIM115 (closed by close())
+        self.digest = hashlib.sha256()
+        self.sniffer = Sniffer()
+        self.size = 0
+        self._moved = False
+
+    def write(self, chunk: bytes) -> int:
+        self._file.write(chunk)
+        self.digest.update(chunk)
+        self.sniffer.feed(chunk)
+        self.size += len(chunk)
+        return len(chunk)
+
+    # Reading back, for code that treats it as the uploaded file's stream.
+    def read(self, size: int = -1) -> bytes:
+        return self._file.read(size)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def flush(self) -> None:
+        self._file.flush()
+
+    def readable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    @property
+    def closed(self) -> bool:
+        return self._file.closed
+
+    def flush_to_disk(self) -> None:
+        self._file.flush()
+        os.fsync(self._file.fileno())
+
+    def move_to(self, final: Path) -> None:
+        os.replace(self.path, final)
+        self._moved = True
+
+    def close(self) -> None:
+        self._file.close()
+        if not self._moved:
+            self.path.unlink(missing_ok=True)
+
+    def __enter__(self) -> IncomingFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _megabytes(size: int) -> str:

@@ -1,14 +1,32 @@
-"""The evidence store the application uses, built once per app from its settings."""
+"""The evidence store the application uses, built once per app from its settings.
+
+Uploaded files are written by the form parser straight into the store's temporary area,
+hashed as they arrive, so that storing them later is a rename rather than a second copy.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from typing import IO
+
+from flask import Flask, Request, current_app
 
 from evidence import EvidenceStore, FileSystemStore
 
 
+class UploadRequest(Request):
+    def _get_file_stream(
+        self, total_content_length: int | None, content_type: str | None, filename: str | None = None,
+        content_length: int | None = None,
+    ) -> IO[bytes]:  # fmt: skip
+        store = current_app.extensions.get("evidence_store")
+        if filename and isinstance(store, FileSystemStore):
+            return store.incoming()  # type: ignore[return-value]
+        return super()._get_file_stream(total_content_length, content_type, filename, content_length)
+
+
 def init_app(app: Flask) -> None:
     app.extensions["evidence_store"] = FileSystemStore(app.config["EVIDENCE_DIR"])
+    app.request_class = UploadRequest
 
 
 def evidence_store() -> EvidenceStore:

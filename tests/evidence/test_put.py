@@ -231,13 +231,15 @@ def test_a_disk_error_leaves_nothing(store, root, monkeypatch, failing):
 
 
 def test_a_failing_write_leaves_nothing(store, root, monkeypatch):
-    from evidence import store as store_module
+    from evidence.store import IncomingFile
 
-    def full(stream, out, max_bytes):
-        out.write(b"%PDF-half written")
+    original = IncomingFile.write
+
+    def full(self, chunk):
+        original(self, chunk[:10])
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(store_module, "_copy", full)
+    monkeypatch.setattr(IncomingFile, "write", full)
     with pytest.raises(OSError):
         store.put(io.BytesIO(samples.pdf()), "plan.pdf", MB)
     assert files_under(root) == []
@@ -263,3 +265,31 @@ def test_a_damaged_copy_is_replaced_by_a_fresh_upload(store):
 def test_max_bytes_must_be_positive(store):
     with pytest.raises(ValueError):
         store.put(io.BytesIO(b"x"), "a.txt", 0)
+
+
+def test_an_incoming_file_is_taken_without_copying(store, root):
+    incoming = store.incoming()
+    for start in range(0, len(samples.pdf()), 7):  # written in pieces, as a web framework does
+        incoming.write(samples.pdf()[start : start + 7])
+    incoming.seek(0)
+    assert incoming.read(5) == b"%PDF-"
+    stored = store.put(incoming, "plan.pdf", MB)
+    assert stored.size == len(samples.pdf()) and store.verify(stored.sha256)
+    assert incoming.closed
+    assert files_under(root) == [root / stored.sha256[:2] / stored.sha256[2:4] / stored.sha256]
+
+
+def test_an_incoming_file_never_put_leaves_nothing(store, root):
+    incoming = store.incoming()
+    incoming.write(samples.pdf())
+    incoming.close()
+    assert files_under(root) == []
+
+
+def test_an_incoming_file_too_large_is_refused(store, root):
+    incoming = store.incoming()
+    incoming.write(samples.pdf() + b"0" * 2000)
+    with pytest.raises(UploadRejected) as refused:
+        store.put(incoming, "plan.pdf", 1000)
+    assert refused.value.reason == "too_large"
+    assert files_under(root) == []
