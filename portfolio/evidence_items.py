@@ -204,6 +204,7 @@ def criterion_statuses(session: Session, enrolment: Enrolment) -> dict[str, Stat
     """How far each criterion has got from the evidence linked to it (one query)."""
     rows = session.execute(
         select(CriterionLink.criterion_code, EvidenceItem.status)
+        .distinct()
         .join(CriterionLink.item)
         .where(EvidenceItem.enrolment_id == enrolment.id, EvidenceItem.status.in_(COVERAGE_FROM))
     )

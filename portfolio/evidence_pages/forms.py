@@ -94,7 +94,10 @@ class EvidenceForm(FlaskForm):
     consent_reference = StringField(
         "Consent or permission reference",
         widget=GovTextInput(),
-        description="Where the consent is recorded, for example a consent form number. Without it, the files are left out of exports.",
+        description=(
+            "Where the consent is recorded, for example a consent form number. "
+            "Without it, the files are left out of exports."
+        ),
         validators=[
             Length(
                 max=MAX_CONSENT_REFERENCE, message=f"The reference must be {MAX_CONSENT_REFERENCE} characters or fewer"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from standard import roll_up
@@ -13,6 +14,7 @@ from ..access import (
     get_enrolment_or_404,
     get_evidence_file_or_404,
     get_evidence_or_404,
+    visible_evidence_clause,
 )
 from ..domain import DomainError
 from ..evidence_items import (
@@ -39,6 +41,7 @@ from .forms import ConfirmForm, EvidenceForm, WithdrawForm
 
 bp = Blueprint("evidence", __name__, template_folder="templates", url_prefix="/enrolments/<int:enrolment_id>")
 
+SHOWN_PER_CRITERION = 5  # the criteria tree lists the latest few; the library filter shows them all
 PREVIEWABLE = {"image/jpeg", "image/png", "image/gif", "image/webp"}
 # Nothing a user uploaded may run as a page: downloads carry their own, stricter policy.
 DOWNLOAD_POLICY = "default-src 'none'; img-src 'self'; sandbox"
@@ -238,16 +241,32 @@ def preview(enrolment_id: int, item_id: int, file_id: int):
 def criteria(enrolment_id: int):
     enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
     standard = enrolment.standard_version.standard
+    # The latest few items per criterion, and how many there are in all, in one query.
+    newest_first = (EvidenceItem.activity_date.desc(), EvidenceItem.id.desc())
+    linked = (
+        select(
+            CriterionLink.criterion_code.label("code"),
+            EvidenceItem.id,
+            EvidenceItem.title,
+            EvidenceItem.status,
+            func.row_number().over(partition_by=CriterionLink.criterion_code, order_by=newest_first).label("rank"),
+            func.count().over(partition_by=CriterionLink.criterion_code).label("total"),
+        )
+        .join(CriterionLink.item)
+        .join(EvidenceItem.enrolment)
+        .where(
+            visible_evidence_clause(current_user),
+            EvidenceItem.enrolment_id == enrolment.id,
+            EvidenceItem.status != EvidenceStatus.WITHDRAWN,
+        )
+        .subquery()
+    )
     rows = db.session.execute(
-        evidence_visible_to(current_user)
-        .add_columns(CriterionLink.criterion_code)
-        .join(EvidenceItem.links)
-        .where(EvidenceItem.enrolment_id == enrolment.id, EvidenceItem.status != EvidenceStatus.WITHDRAWN)
-        .order_by(EvidenceItem.activity_date, EvidenceItem.id)
-    ).all()
-    items_by_code: dict[str, list[EvidenceItem]] = {}
-    for item, code in rows:
-        items_by_code.setdefault(code, []).append(item)
+        select(linked).where(linked.c.rank <= SHOWN_PER_CRITERION).order_by(linked.c.code, linked.c.rank)
+    )
+    items_by_code: dict[str, list] = {}
+    for row in rows:
+        items_by_code.setdefault(row.code, []).append(row)
     coverage = roll_up(standard, criterion_statuses(db.session, enrolment))
     return render_template(
         "evidence/criteria.html",
@@ -255,6 +274,7 @@ def criteria(enrolment_id: int):
         standard=standard,
         coverage=coverage,
         items_by_code=items_by_code,
+        shown=SHOWN_PER_CRITERION,
     )
 
 
