@@ -85,7 +85,11 @@ def reset_password(user: User, new: str) -> None:
     user.set_password(new)
 
 
-def set_active(user: User, active: bool) -> None:
+def set_active(user: User, active: bool, *, by: User | None = None) -> None:
+    """Deactivate or reactivate an account; `by` is the administrator doing it, if any."""
+    if not active and by is not None and by.id == user.id:
+        # An administrator who deactivated themselves would be locked out at once.
+        raise DomainError("You cannot deactivate your own account; ask another administrator")
     if user.active != active:
         user.active = active
         user.session_version += 1  # a deactivated user's sessions end at once

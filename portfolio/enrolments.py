@@ -61,6 +61,18 @@ def english_and_maths_routes(version: StandardVersion) -> dict[str, str]:
     return routes
 
 
+def apprentices_free_to_enrol(session: Session) -> list[User]:
+    """Active apprentices without an open enrolment, by name: the ones who may be enrolled now."""
+    enrolled = select(Enrolment.apprentice_id).where(Enrolment.status.in_(OPEN_STATUSES))
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.role == Role.APPRENTICE, User.active.is_(True), User.id.not_in(enrolled))
+            .order_by(User.name, User.id)
+        )
+    )
+
+
 def enrol(
     session: Session,
     *,

@@ -2,32 +2,51 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput
 from wtforms import DateField
+from wtforms.validators import StopValidation
 
 
-class DayMonthYearField(DateField):
-    """A GOV.UK date input (day, month, year boxes) that copes with any number of posted values.
+class DateInputField(DateField):
+    """Day, month and year boxes. Blank is None; `required` is the message when a date must be given.
 
-    The widget unpacks exactly three values, so a hostile or truncated post is padded or cut
-    to three before anything else looks at it.
+    `called` is how messages name the field (its label by default).
     """
 
     widget = GovDateInput()
 
-    def __init__(self, label=None, validators=None, **kwargs) -> None:
-        kwargs.setdefault("format", "%d %m %Y")
-        super().__init__(label, validators, **kwargs)
+    def __init__(self, label=None, validators=None, *, required: str | None = None, called=None, **kwargs):
+        super().__init__(label, validators, format="%d %m %Y", **kwargs)
+        self.required = required
+        self.called = called or self.label.text
 
     def process_formdata(self, valuelist):
-        parts = [" ".join(str(v).split()) for v in valuelist[:3]]
-        self.raw_data = parts + [""] * (3 - len(parts))
+        # Always three parts, however many arrive: the widget shows them in three boxes.
+        parts = [str(value).strip() for value in valuelist[:3]]
+        parts += [""] * (3 - len(parts))
+        self.raw_data = parts
         self.data = None
-        if not any(self.raw_data):
+        if not any(parts):
             return
-        if not all(part.isdigit() and len(part) <= 4 for part in self.raw_data):
-            raise ValueError("Enter a real date, using numbers for the day, month and year")
+        name = self.called
+        missing = [part for part, value in zip(("a day", "a month", "a year"), parts, strict=True) if not value]
+        if missing:
+            raise ValueError(f"{name} must include {' and '.join(missing)}")
+        day, month, year = parts
+        if not all(p.isascii() and p.isdigit() for p in parts) or len(year) != 4:
+            raise ValueError(f"{name} must be a real date, like 27 3 2025")
         try:
-            super().process_formdata([" ".join(self.raw_data)])
+            value = date(int(year), int(month), int(day))
         except ValueError:
-            raise ValueError("Enter a real date, for example 27 3 2025") from None
+            raise ValueError(f"{name} must be a real date, like 27 3 2025") from None
+        if not 1900 <= value.year <= 2100:
+            raise ValueError(f"{name} must be between 1900 and 2100")
+        self.data = value
+
+    def pre_validate(self, form):
+        if self.process_errors:
+            raise StopValidation()
+        if self.data is None and self.required:
+            raise StopValidation(self.required)

@@ -7,7 +7,7 @@ import hashlib
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from standard import load_standard_text
+from standard import load_standard_bytes, load_standard_text
 
 from .models import StandardVersion
 
@@ -40,3 +40,21 @@ def latest_versions(session: Session) -> list[StandardVersion]:
     return list(
         session.scalars(select(StandardVersion).order_by(StandardVersion.reference, StandardVersion.loaded_at.desc()))
     )
+
+
+def store_standard_upload(session: Session, data: bytes | str, name: str = "<upload>") -> tuple[StandardVersion, bool]:
+    """Store a standard uploaded as a file (bytes) or pasted into a form (text).
+
+    Line endings are normalised as `portfolio standard load` reads files, and the text ends
+    with one newline (a paste often loses it), so that the same standard pasted, uploaded or
+    loaded from the command line is the same version.
+    Raises standard.StandardError, listing every problem, when the YAML is not valid.
+    """
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError:
+            load_standard_bytes(data, name)  # raises StandardError at the first byte that is not UTF-8
+            raise
+    text = data.replace("\r\n", "\n").replace("\r", "\n").rstrip("\n") + "\n"
+    return store_standard(session, text, name)

@@ -14,7 +14,7 @@ from wtforms.validators import InputRequired, Length
 from standard import Standard
 
 from ..evidence_items import MAX_CONSENT_REFERENCE, MAX_JUSTIFICATION, MAX_TEXT, MAX_TITLE
-from ..form_fields import DayMonthYearField
+from ..form_fields import DateInputField
 from ..models.evidence import EvidenceKind
 
 
@@ -70,10 +70,8 @@ class EvidenceForm(FlaskForm):
         choices=[(k.value, k.label) for k in EvidenceKind],
         validators=[InputRequired("Choose what kind of evidence it is")],
     )
-    activity_date = DayMonthYearField(
-        "Date of the activity",
-        description="For example, 27 3 2026",
-        validators=[InputRequired("Enter the date of the activity")],
+    activity_date = DateInputField(
+        "Date of the activity", required="Enter the date of the activity", description="For example, 27 3 2026"
     )
     description = TextAreaField(
         "Description",

@@ -1,0 +1,335 @@
+"""Forms of the admin area. Choices that come from the database are filled in by the views.
+
+Every field says in its own words what is wrong: a value outside the choices, a date that
+does not exist or a number that is not one gets a message about that field, never WTForms'
+generic wording and never an exception.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import request
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovFileInput,
+    GovPasswordInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import (
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, StopValidation, ValidationError
+
+from ..form_fields import DateInputField
+from ..models import AgeBand, EnrolmentStatus, OrganisationKind, Role
+
+MAXIMUM_STANDARD_BYTES = 1024 * 1024
+# Below Flask's limit for one form field (MAX_FORM_MEMORY_SIZE, 500 KB), so the form says what is wrong.
+MAXIMUM_STANDARD_CHARACTERS = 400_000
+
+# C0 controls other than tab and line breaks: PostgreSQL cannot store NUL, and none belongs in a name.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_INVALID = object()  # the data of a choice field whose submitted value could not be read
+
+
+def without_control_characters(text: str) -> str:
+    return _CONTROL.sub("", text)
+
+
+class PlainText:
+    """Refuses control characters; `called` is how the message names the field."""
+
+    def __init__(self, called: str) -> None:
+        self.called = called
+
+    def __call__(self, form, field) -> None:
+        if isinstance(field.data, str) and _CONTROL.search(field.data):
+            raise ValidationError(f"{self.called} must not contain control characters")
+
+
+def _length(called: str, maximum: int) -> Length:
+    return Length(max=maximum, message=f"{called} must be {maximum:,} characters or fewer")
+
+
+class AdminForm(FlaskForm):
+    class Meta:
+        def wrap_formdata(self, form, formdata):
+            # Form posts only: a JSON body could carry numbers or lists where text is expected.
+            if request and request.is_json:
+                return None
+            return super().wrap_formdata(form, formdata)
+
+
+class _Choice:
+    """A choice field that answers a missing or unknown value with `message`.
+
+    The value "" is the placeholder ("Choose...", "Not assigned") and reads as None, which
+    only a field that is not `required` accepts.
+    """
+
+    def __init__(self, label=None, validators=None, *, message: str, required: bool = True, choices=(), **kwargs):
+        super().__init__(label, validators, **kwargs)
+        convert = self.coerce
+        self.coerce = lambda value: None if value is None or value == "" else convert(value)
+        self.choices = list(choices)
+        self.message = message
+        self.required = required
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = _INVALID
+
+    def pre_validate(self, form):
+        chosen = any(selected for _value, _label, selected, *_ in self.iter_choices())
+        if not chosen or (self.data is None and self.required):
+            raise StopValidation(self.message)
+
+
+class ChoiceField(_Choice, SelectField):
+    widget = GovSelect()
+
+
+class RadioChoiceField(_Choice, RadioField):
+    widget = GovRadioInput()
+
+
+class WholeNumberField(IntegerField):
+    """A whole number typed into a text box; blank is None. The domain checks its range."""
+
+    widget = GovTextInput()
+
+    def __init__(self, label=None, validators=None, *, required=None, called=None, example: int = 12, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.required = required
+        self.called = called or self.label.text
+        self.example = example
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        text = str(valuelist[0]).strip().replace(",", "") if valuelist else ""
+        if not text:
+            return
+        if not (text.isascii() and text.isdigit()):
+            raise ValueError(f"{self.called} must be a whole number, like {self.example}")
+        if len(text) > 9:
+            raise ValueError(f"{self.called} is too large")
+        self.data = int(text)
+
+    def pre_validate(self, form):
+        if self.process_errors:
+            raise StopValidation()
+        if self.data is None and self.required:
+            raise StopValidation(self.required)
+
+
+def text_field(label: str, *, required: str | None, maximum: int, called: str = "", **kwargs) -> StringField:
+    called = called or label
+    validators = [InputRequired(required)] if required else []
+    validators += [_length(called, maximum), PlainText(called)]
+    return StringField(label, widget=GovTextInput(), validators=validators, **kwargs)
+
+
+def text_area(label: str, *, maximum: int, called: str = "", **kwargs) -> TextAreaField:
+    called = called or label
+    return TextAreaField(
+        label, widget=GovTextArea(), validators=[_length(called, maximum), PlainText(called)], **kwargs
+    )
+
+
+def password_field(label: str, *, required: str, **kwargs) -> PasswordField:
+    return PasswordField(
+        label,
+        widget=GovPasswordInput(),
+        validators=[InputRequired(required), _length(f"The {label.lower()}", 200)],
+        **kwargs,
+    )
+
+
+def submit_button(label: str) -> SubmitField:
+    return SubmitField(label, widget=GovSubmitInput())
+
+
+# Organisations
+
+
+class RenameOrganisationForm(AdminForm):
+    name = text_field("Name", required="Enter the organisation's name", maximum=200, called="The name")
+    submit = submit_button("Rename organisation")
+
+
+class OrganisationForm(RenameOrganisationForm):
+    kind = RadioChoiceField(
+        "Kind of organisation",
+        message="Choose the kind of organisation",
+        choices=[(kind.value, kind.label) for kind in OrganisationKind],
+        coerce=OrganisationKind,
+    )
+    submit = submit_button("Create organisation")
+
+
+# Users
+
+
+class UserForm(AdminForm):
+    name = text_field("Full name", required="Enter the person's full name", maximum=200, called="The name")
+    email = text_field("Email address", required="Enter the email address", maximum=254, called="The email address")
+    role = RadioChoiceField(
+        "Role",
+        message="Choose the role",
+        choices=[(role.value, role.label) for role in Role],
+        coerce=Role,
+    )
+    organisation = ChoiceField(
+        "Organisation",
+        message="Choose the organisation",
+        coerce=int,
+        description="Apprentices and employers belong to an employer; tutors and administrators to a training "
+        "provider; end-point assessors to an end-point assessment organisation.",
+    )
+    password = password_field(
+        "Initial password",
+        required="Enter an initial password",
+        description="At least 10 characters. Give it to the person securely; they can change it after signing in.",
+    )
+    submit = submit_button("Create user")
+
+
+class ResetPasswordForm(AdminForm):
+    password = password_field(
+        "New password",
+        required="Enter a new password",
+        description="At least 10 characters. The person's open sessions end; give them the new password securely.",
+    )
+    submit = submit_button("Reset password")
+
+
+class ActionForm(AdminForm):
+    """A button that changes something: only the CSRF token and the button."""
+
+    submit = submit_button("Confirm")
+
+
+# Enrolments
+
+
+class EnrolmentForm(AdminForm):
+    apprentice = ChoiceField(
+        "Apprentice",
+        message="Choose the apprentice",
+        coerce=int,
+        description="Apprentices with an open enrolment are not listed. The employer is the organisation the "
+        "apprentice works at.",
+    )
+    standard_version = ChoiceField("Standard", message="Choose the standard", coerce=int)
+    provider = ChoiceField("Training provider", message="Choose the training provider", coerce=int)
+    epao = ChoiceField(
+        "End-point assessment organisation (optional)",
+        message="Choose an end-point assessment organisation from the list",
+        coerce=int,
+        required=False,
+    )
+    tutor = ChoiceField("Tutor (optional)", message="Choose a tutor from the list", coerce=int, required=False)
+    mentor = ChoiceField(
+        "Mentor (optional)",
+        message="Choose a mentor from the list",
+        coerce=int,
+        required=False,
+        description="A line manager or workplace mentor at the apprentice's employer.",
+    )
+    start_date = DateInputField("Start date", required="Enter the start date", description="For example, 1 9 2025")
+    planned_end_date = DateInputField(
+        "Planned end date", required="Enter the planned end date", description="For example, 31 3 2027"
+    )
+    planned_otj_hours = WholeNumberField(
+        "Planned off-the-job training hours", required="Enter the planned off-the-job training hours", example=375
+    )
+    age_band = RadioChoiceField(
+        "Age at the start",
+        message="Choose the apprentice's age at the start",
+        choices=[(band.value, band.label) for band in AgeBand],
+        coerce=AgeBand,
+    )
+    english_maths_route = RadioChoiceField("English and maths", message="Choose how English and maths will be met")
+    english_maths_decided_on = DateInputField(
+        "Date the English and maths route was decided",
+        required="Enter the date the English and maths route was decided",
+        called="The date the English and maths route was decided",
+        description="For example, 15 8 2025",
+    )
+    minimum_months_override = WholeNumberField(
+        "Minimum months on programme (optional)",
+        called="The minimum months on programme",
+        description="Leave blank to use the minimum in the standard's gateway requirements.",
+    )
+    submit = submit_button("Enrol apprentice")
+
+
+class EnrolmentTermsForm(EnrolmentForm):
+    """The same terms, for an enrolment whose apprentice and standard are fixed."""
+
+    apprentice = None
+    standard_version = None
+    submit = submit_button("Save changes")
+
+    TERMS = (
+        "start_date",
+        "planned_end_date",
+        "planned_otj_hours",
+        "age_band",
+        "english_maths_route",
+        "english_maths_decided_on",
+        "minimum_months_override",
+    )
+
+
+class StatusForm(AdminForm):
+    status = ChoiceField("New status", message="Choose the new status", coerce=EnrolmentStatus)
+    note = text_area(
+        "Note (optional)", maximum=2000, called="The note", description="Why the status changes, for the history."
+    )
+    submit = submit_button("Change status")
+
+
+# Standards
+
+
+class StandardForm(AdminForm):
+    yaml_file = FileField(
+        "Upload a YAML file",
+        widget=GovFileInput(),
+        description=f"A standard's YAML file, up to {MAXIMUM_STANDARD_BYTES // 1024:,} KB.",
+    )
+    yaml_text = text_area("Or paste the YAML", maximum=MAXIMUM_STANDARD_CHARACTERS, called="The pasted YAML")
+    submit = submit_button("Load standard")
+
+    source: bytes | str | None = None  # the file's bytes or the pasted text, once valid
+
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        has_file, has_text = self.yaml_file.data is not None, bool((self.yaml_text.data or "").strip())
+        if has_file and has_text:
+            self.yaml_file.errors.append("Upload a file or paste the YAML, not both")
+        elif not has_file and not has_text:
+            self.yaml_file.errors.append("Upload a YAML file or paste the YAML")
+        elif has_file:
+            self.source = self.yaml_file.data.stream.read(MAXIMUM_STANDARD_BYTES + 1)
+            if len(self.source) > MAXIMUM_STANDARD_BYTES:
+                self.yaml_file.errors.append(f"The file must be smaller than {MAXIMUM_STANDARD_BYTES // 1024:,} KB")
+        else:
+            self.source = self.yaml_text.data
+        return not self.errors
