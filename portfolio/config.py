@@ -8,6 +8,8 @@ from typing import Any
 
 from flask import Flask
 
+FILES_PER_REQUEST = 5
+
 DEFAULTS: dict[str, Any] = {
     "MAX_UPLOAD_MB": 50,
     "SESSION_COOKIE_SECURE": False,
@@ -33,7 +35,11 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     url = app.config.get("DATABASE_URL") or f"sqlite:///{instance / 'portfolio.db'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(url)
     app.config.setdefault("EVIDENCE_DIR", str(instance / "evidence-store"))
-    app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+    # Each file may be MAX_UPLOAD_MB (the evidence store checks it and says so on the form); a
+    # whole request may carry a few such files before the server refuses it outright (413).
+    app.config["MAX_CONTENT_LENGTH"] = int(
+        (float(app.config["MAX_UPLOAD_MB"]) * FILES_PER_REQUEST + 1) * 1024 * 1024
+    )
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

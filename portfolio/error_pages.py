@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, current_app, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from .config import FILES_PER_REQUEST
 from .extensions import db
 
 MESSAGES = {
@@ -32,10 +33,10 @@ def init_app(app: Flask) -> None:
 def render_error(status: int, title: str | None = None, message: str | None = None):
     default_title, default_message = MESSAGES.get(status, MESSAGES[400])
     if status == 413:
-        from flask import current_app
-
+        limit = current_app.config["MAX_UPLOAD_MB"]
         default_message = (
-            f"Files must be smaller than {current_app.config['MAX_UPLOAD_MB']} MB. Nothing has been saved."
+            f"Each file must be smaller than {limit} MB, and one upload can carry up to "
+            f"{FILES_PER_REQUEST} such files. Nothing has been saved."
         )
     return render_template(
         "error.html", status=status, title=title or default_title, message=message or default_message
