@@ -37,9 +37,7 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     app.config.setdefault("EVIDENCE_DIR", str(instance / "evidence-store"))
     # Each file may be MAX_UPLOAD_MB (the evidence store checks it and says so on the form); a
     # whole request may carry a few such files before the server refuses it outright (413).
-    app.config["MAX_CONTENT_LENGTH"] = int(
-        (float(app.config["MAX_UPLOAD_MB"]) * FILES_PER_REQUEST + 1) * 1024 * 1024
-    )
+    app.config["MAX_CONTENT_LENGTH"] = int((float(app.config["MAX_UPLOAD_MB"]) * FILES_PER_REQUEST + 1) * 1024 * 1024)
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
