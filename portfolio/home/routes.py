@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 from standard import roll_up
 
 from ..access import enrolments_visible_to, get_enrolment_or_404
+from ..evidence_items import criterion_statuses, may_add_evidence
 from ..extensions import db
 from ..listing import paginate, search_text
 from ..models import Enrolment, EnrolmentStatus, Role, StandardVersion, User
@@ -47,7 +48,7 @@ def apprentice_home():
         "home/apprentice.html",
         enrolment=current,
         others=[e for e in enrolments if e is not current],
-        coverage=roll_up(current.standard_version.standard, {}) if current else None,
+        **(_at_a_glance(current) if current else {}),
     )
 
 
@@ -71,11 +72,17 @@ def enrolments_home():
 @login_required
 def enrolment(enrolment_id: int):
     enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
-    return render_template(
-        "home/enrolment.html",
-        enrolment=enrolment,
-        coverage=roll_up(enrolment.standard_version.standard, {}),
-    )
+    return render_template("home/enrolment.html", enrolment=enrolment, **_at_a_glance(enrolment))
+
+
+def _at_a_glance(enrolment: Enrolment) -> dict:
+    """What the enrolment overview shows besides the enrolment: coverage, and whether one may add evidence."""
+    standard = enrolment.standard_version.standard
+    return {
+        "standard": standard,
+        "coverage": roll_up(standard, criterion_statuses(db.session, enrolment)),
+        "may_add": may_add_evidence(current_user, enrolment),
+    }
 
 
 @bp.route("/favicon.ico")

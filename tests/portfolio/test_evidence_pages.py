@@ -75,6 +75,9 @@ def test_add_submit_and_see_coverage_change(app, apprentice_client, enrolment):
     assert "Of 49 criteria, 3 have submitted evidence" in criteria
     assert criteria.count("app-criterion--bare") == 46
     assert "Half-term family workshop" in criteria
+    home = apprentice_client.get("/").get_data(as_text=True)
+    assert "Of 49 criteria, 3 have submitted evidence" in home
+    assert home.count("app-criterion--bare") == 46
 
 
 def test_view_and_download_files_safely(apprentice_client, enrolment, world):

@@ -19,7 +19,7 @@ def test_apprentice_sees_their_apprenticeship_and_an_empty_criteria_tree(client,
     assert "My apprenticeship" in html
     assert "ST0396 Cultural learning and participation officer, version 1.0" in html
     assert "Harbourside Museum" in html and "Northgate Arts Training" in html
-    assert "0 of 49 criteria have evidence" in html
+    assert "Of 49 criteria, 0 have submitted evidence" in html
     assert html.count("app-criterion--bare") == 49
     assert 'id="criterion-S18"' in html
 
