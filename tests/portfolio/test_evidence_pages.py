@@ -257,3 +257,9 @@ def test_criteria_and_library_queries_do_not_grow_with_evidence(apprentice_clien
             row.append(count())
         counts.append(row)
     assert counts[0] == counts[1], counts
+
+
+def test_the_form_labels_each_criterion_with_its_code(apprentice_client, enrolment):
+    html = apprentice_client.get(f"/enrolments/{enrolment.id}/evidence/new").get_data(as_text=True)
+    assert "<strong>K1</strong> The typical and specific needs" in html
+    assert "&lt;strong&gt;" not in html
