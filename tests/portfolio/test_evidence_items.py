@@ -152,3 +152,20 @@ def test_evidence_verify_command(app, runner, world, enrolment):
     stored.unlink()
     result = runner.invoke(args=["evidence", "verify"])
     assert result.exit_code == 1 and "MISSING" in result.output
+
+
+def test_referred_evidence_can_be_edited_and_resubmitted_but_accepted_cannot(enrolment):
+    item = create(enrolment)
+    submit(item, by=enrolment.apprentice)
+    item.status = EvidenceStatus.REFERRED  # a tutor's decision; the review pages come next
+    update_item(
+        db.session, evidence_store(), item, by=enrolment.apprentice, max_bytes=10_000, today=date(2026, 1, 1),
+        details=details(title="Risk assessment, revised after feedback"),
+    )  # fmt: skip
+    submit(item, by=enrolment.apprentice)
+    assert item.status is EvidenceStatus.SUBMITTED and item.title == "Risk assessment, revised after feedback"
+    item.status = EvidenceStatus.ACCEPTED
+    with pytest.raises(DomainError, match="cannot be changed"):
+        update_item(db.session, evidence_store(), item, by=enrolment.apprentice, details=details(), max_bytes=1)
+    with pytest.raises(DomainError, match="cannot be submitted"):
+        submit(item, by=enrolment.apprentice)
