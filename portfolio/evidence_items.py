@@ -28,6 +28,7 @@ from .models.evidence import (
     EvidenceStatusChange,
 )
 from .models.types import utcnow
+from .permissions import may_change_evidence
 
 MAX_TITLE = 200
 MAX_TEXT = 10_000
@@ -280,6 +281,11 @@ def _set_links(item: EvidenceItem, links: Mapping[str, str]) -> None:
 
 
 def _change_status(item: EvidenceItem, to_status: EvidenceStatus, by: User, note: str = "") -> None:
+    if not may_change_evidence(by.role, item.status, to_status):
+        raise DomainError(
+            f"A {by.role.label.lower()} cannot move evidence from {item.status.label.lower()} "
+            f"to {to_status.label.lower()}"
+        )
     item.history.append(EvidenceStatusChange(from_status=item.status, to_status=to_status, changed_by=by, note=note))
     item.status = to_status
 

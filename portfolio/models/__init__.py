@@ -1,12 +1,37 @@
 """The database models, grouped by aggregate."""
 
 from .accounts import Organisation, OrganisationKind, Role, SignInAttempt, User
-from .enrolments import AgeBand, Enrolment, EnrolmentStatus, EnrolmentStatusChange
+from .enrolments import AgeBand, Enrolment, EnrolmentStatus, EnrolmentStatusChange, ReviewInterval
 from .evidence import CriterionLink, EvidenceFile, EvidenceItem, EvidenceKind, EvidenceStatus, EvidenceStatusChange
+from .reviews import (
+    CriterionJudgement,
+    EvidenceComment,
+    OtjActivity,
+    OtjEntry,
+    OtjStatus,
+    ProgressReview,
+    Rag,
+    ReviewCriterion,
+    ReviewSignature,
+    ReviewSigner,
+    WitnessSignature,
+)
 from .standard_versions import StandardVersion
 
 __all__ = [
     "AgeBand",
+    "CriterionJudgement",
+    "EvidenceComment",
+    "OtjActivity",
+    "OtjEntry",
+    "OtjStatus",
+    "ProgressReview",
+    "Rag",
+    "ReviewCriterion",
+    "ReviewInterval",
+    "ReviewSignature",
+    "ReviewSigner",
+    "WitnessSignature",
     "CriterionLink",
     "EvidenceFile",
     "EvidenceItem",

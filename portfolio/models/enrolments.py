@@ -58,6 +58,17 @@ ENGLISH_AND_MATHS_ROUTES = {
 }
 
 
+class ReviewInterval(enum.Enum):
+    """How often three-way progress reviews are due, under the funding rules of the start year."""
+
+    TWELVE_WEEKS = "12_weeks"
+    THREE_MONTHS = "3_months"
+
+    @property
+    def label(self) -> str:
+        return {"12_weeks": "Every 12 weeks", "3_months": "Every 3 calendar months"}[self.value]
+
+
 class Enrolment(db.Model):
     __tablename__ = "enrolments"
 
@@ -76,6 +87,9 @@ class Enrolment(db.Model):
     english_maths_route: Mapped[str] = mapped_column(String(40), default="required")
     english_maths_decided_on: Mapped[date | None]
     minimum_months_override: Mapped[int | None]
+    review_interval: Mapped[ReviewInterval] = mapped_column(
+        enum_column(ReviewInterval), default=ReviewInterval.THREE_MONTHS, server_default="3_months"
+    )
     status: Mapped[EnrolmentStatus] = mapped_column(
         enum_column(EnrolmentStatus), default=EnrolmentStatus.ON_PROGRAMME, index=True
     )

@@ -87,9 +87,13 @@ class EvidenceItem(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Who is reviewing a submitted item, so that two tutors do not decide it at once.
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    review_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     enrolment: Mapped[Enrolment] = relationship()
-    created_by: Mapped[User] = relationship()
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    reviewer: Mapped[User | None] = relationship(foreign_keys=[reviewer_id])
     files: Mapped[list[EvidenceFile]] = relationship(
         back_populates="item", order_by="EvidenceFile.id", cascade="all, delete-orphan"
     )

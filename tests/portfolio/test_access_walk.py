@@ -6,10 +6,12 @@ that is the point, so that nobody adds a page without deciding who may see it.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from portfolio.extensions import db
-from portfolio.models import Role
+from portfolio.models import EvidenceComment, OtjActivity, OtjEntry, ProgressReview, Role
 
 from ..helpers import PDF_BYTES, PNG_BYTES
 from .conftest import sign_in
@@ -32,10 +34,24 @@ def records(two_employers, world):
         "assessor of this EPAO before submission": world.user(Role.ASSESSOR, two_employers["epao"]),
     }
     item = world.evidence(museum, files={"plan.pdf": PDF_BYTES, "photo.png": PNG_BYTES})
+    comment = EvidenceComment(item=item, author=museum.apprentice, body="Is the budget attached?")
+    entry = OtjEntry(
+        enrolment=museum, activity_date=museum.start_date, hours=Decimal("3.5"), activity=OtjActivity.WORKSHOP,
+        learning="Safeguarding refresher.", created_by=museum.apprentice,
+    )  # fmt: skip
+    review = ProgressReview(
+        enrolment=museum, review_date=museum.start_date, attendees="Apprentice, mentor, tutor",
+        progress="On track.", created_by=two_employers["tutor"],
+    )  # fmt: skip
+    db.session.add_all([comment, entry, review])
     db.session.commit()
     values = {
         "item_id": item.id,
         "file_id": item.files[1].id,
+        "comment_id": comment.id,
+        "entry_id": entry.id,
+        "review_id": review.id,
+        "code": "K1",
         "enrolment_id": museum.id,
         "user_id": museum.apprentice.id,
         "organisation_id": two_employers["museum"].id,
