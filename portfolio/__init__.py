@@ -49,9 +49,9 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     from .auth.routes import bp as auth_bp
     from .cohort.routes import bp as cohort_bp
     from .evidence_pages.routes import bp as evidence_bp
+    from .home.routes import bp as home_bp
     from .progress.routes import bp as progress_bp
     from .review.routes import bp as review_bp
-    from .home.routes import bp as home_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)

@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 
 from .models import Enrolment, EnrolmentStatus, Role, User
 from .models.evidence import EvidenceFile, EvidenceItem, EvidenceStatus
+from .models.reviews import OtjEntry, ProgressReview
+from .permissions import may_judge
 
 # An assessor sees an enrolment only once it has been submitted to their EPAO at gateway.
 SUBMITTED_TO_EPAO = (EnrolmentStatus.AT_GATEWAY, EnrolmentStatus.IN_EPA, EnrolmentStatus.COMPLETED)
@@ -115,3 +117,79 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
 
 
 admin_required = roles_required(Role.ADMIN)
+
+
+def may_review_evidence(user: User, enrolment: Enrolment) -> bool:
+    """Tutors of the enrolment's provider review its evidence (accept or refer back)."""
+    return user.is_active and user.role is Role.TUTOR and user.organisation_id == enrolment.provider_id
+
+
+def may_judge_criteria(user: User, enrolment: Enrolment) -> bool:
+    """Who may judge the enrolment's criteria: a judging role of its provider, never the apprentice."""
+    return (
+        user.is_active
+        and may_judge(user.role)
+        and user.organisation_id == enrolment.provider_id
+        and user.id != enrolment.apprentice_id
+    )
+
+
+def may_comment_on_evidence(user: User, enrolment: Enrolment) -> bool:
+    """The apprentice, their employer's people and their provider's tutors talk about the evidence;
+    assessors and administrators only read."""
+    if not user.is_active:
+        return False
+    match user.role:
+        case Role.APPRENTICE:
+            return user.id == enrolment.apprentice_id
+        case Role.EMPLOYER:
+            return user.organisation_id == enrolment.employer_id
+        case Role.TUTOR:
+            return user.organisation_id == enrolment.provider_id
+    return False
+
+
+def may_witness(user: User, enrolment: Enrolment) -> bool:
+    """People of the apprentice's employer give witness testimony about the apprentice's work."""
+    return user.is_active and user.role is Role.EMPLOYER and user.organisation_id == enrolment.employer_id
+
+
+# The three parties to an apprenticeship, as the off-the-job log and progress reviews need them.
+
+
+def is_apprentice_of(user: User, enrolment: Enrolment) -> bool:
+    return user.is_active and user.role is Role.APPRENTICE and user.id == enrolment.apprentice_id
+
+
+def is_employer_of(user: User, enrolment: Enrolment) -> bool:
+    """Someone of the apprentice's employer (line manager, mentor)."""
+    return user.is_active and user.role is Role.EMPLOYER and user.organisation_id == enrolment.employer_id
+
+
+def is_tutor_of(user: User, enrolment: Enrolment) -> bool:
+    """A tutor of the enrolment's training provider."""
+    return user.is_active and user.role is Role.TUTOR and user.organisation_id == enrolment.provider_id
+
+
+def get_otj_entry_or_404(session: Session, user: User, enrolment_id: int, entry_id: int) -> OtjEntry:
+    entry = session.scalar(
+        select(OtjEntry)
+        .join(OtjEntry.enrolment)
+        .where(visible_enrolments_clause(user), OtjEntry.id == entry_id, OtjEntry.enrolment_id == enrolment_id)
+    )
+    if entry is None:
+        abort(404)
+    return entry
+
+
+def get_progress_review_or_404(session: Session, user: User, enrolment_id: int, review_id: int) -> ProgressReview:
+    review = session.scalar(
+        select(ProgressReview)
+        .join(ProgressReview.enrolment)
+        .where(
+            visible_enrolments_clause(user), ProgressReview.id == review_id, ProgressReview.enrolment_id == enrolment_id
+        )
+    )
+    if review is None:
+        abort(404)
+    return review

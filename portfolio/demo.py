@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import click
 from flask import current_app
@@ -20,7 +21,31 @@ from .demo_files import csv_table, pdf_document, png_picture
 from .enrolments import EnrolmentTerms, change_status, enrol
 from .evidence_items import EvidenceDetails, Upload, create_item, submit
 from .extensions import db
-from .models import AgeBand, Enrolment, EnrolmentStatus, EvidenceKind, Organisation, OrganisationKind, Role, User
+from .models import (
+    AgeBand,
+    Enrolment,
+    EnrolmentStatus,
+    EvidenceKind,
+    Organisation,
+    OrganisationKind,
+    OtjActivity,
+    Rag,
+    ReviewSigner,
+    Role,
+    User,
+)
+from .otj import OtjDetails, approve_entry, log_entry, query_entry
+from .progress_reviews import ReviewDetails, create_review, sign_review
+from .reviewing import (
+    Decision,
+    WitnessTestimony,
+    add_comment,
+    create_testimony,
+    decide,
+    record_judgement,
+    sign_testimony,
+    start_review,
+)
 from .standard_versions import store_standard
 from .storage import evidence_store, max_upload_bytes
 
@@ -264,7 +289,7 @@ ENROLMENTS = [
     DemoEnrolment("jess.okafor@harbourside-museum.example", 17, "priya.natarajan@northgate-arts.example",
                   "helen.osei@harbourside-museum.example", AgeBand.AGED_16_TO_18, "required",
                   path=(EnrolmentStatus.AT_GATEWAY,), epao="Crescent Assessment Services", evidence=JESS_EVIDENCE),
-    DemoEnrolment("callum.reid@larkfield-playhouse.example", 3, "tom.whitlock@northgate-arts.example",
+    DemoEnrolment("callum.reid@larkfield-playhouse.example", 4, "tom.whitlock@northgate-arts.example",
                   "gareth.lloyd@larkfield-playhouse.example", AgeBand.AGED_24_PLUS, "not_required",
                   evidence=CALLUM_EVIDENCE),
     DemoEnrolment("sam.patel@larkfield-playhouse.example", 7, "tom.whitlock@northgate-arts.example",
@@ -321,8 +346,8 @@ def build_demo(password: str = DEFAULT_PASSWORD, today: date | None = None) -> l
             terms=terms,
             by=users["admin@northgate-arts.example"],
         )
-        for number, evidence in enumerate(plan.evidence):
-            _add_evidence(session, enrolment, evidence, number, today)
+        items = [_add_evidence(session, enrolment, evidence, n, today) for n, evidence in enumerate(plan.evidence)]
+        _add_reviews_and_progress(session, enrolment, plan, items, today)
         for status in plan.path:
             change_status(session, enrolment, status, users["admin@northgate-arts.example"], "Demo data")
     session.commit()
@@ -352,6 +377,108 @@ def _add_evidence(session, enrolment: Enrolment, plan: DemoEvidence, number: int
     )  # fmt: skip
     if plan.submitted:
         submit(item, by=enrolment.apprentice)
+    return item
+
+
+# What the tutor has decided so far, by apprentice: item number -> (decision, feedback).
+DECISIONS = {
+    "amira.hassan@harbourside-museum.example": {
+        0: (Decision.ACCEPT, "A clear plan with objectives for children and carers."),
+        1: (Decision.REFER, "Please add the volunteer briefing notes and say who signed off the assessment."),
+        2: (Decision.ACCEPT, ""),
+    },
+    "sam.patel@larkfield-playhouse.example": {0: (Decision.ACCEPT, "")},
+}
+JUDGEMENTS = {
+    "amira.hassan@harbourside-museum.example": {
+        "K1": ("met", "Audience research used well in the half-term plan."),
+        "S1": ("met", "Plans, schedules and riders are complete and clear."),
+        "K5": ("developing", "Evaluation methods are sound; show how results changed the programme."),
+    },
+}
+OTJ_ACTIVITIES = [
+    (OtjActivity.TAUGHT_SESSION, "Northgate Arts Training session on participatory practice."),
+    (OtjActivity.SHADOWING, "Shadowed the learning manager planning the schools programme."),
+    (OtjActivity.SELF_STUDY, "Read the museum's safeguarding policy and the audience development plan."),
+    (OtjActivity.WRITING_EVIDENCE, "Wrote up evidence and my reflections for the portfolio."),
+]
+
+
+def _add_reviews_and_progress(session, enrolment: Enrolment, plan: DemoEnrolment, items, today: date) -> None:
+    """Decisions, judgements, a comment, a witness testimony, months of OTJ and progress reviews."""
+    apprentice, tutor, mentor = enrolment.apprentice, enrolment.tutor, enrolment.mentor
+    at_gateway = EnrolmentStatus.AT_GATEWAY in plan.path
+    decisions = DECISIONS.get(apprentice.email, {})
+    if at_gateway:  # the whole portfolio has been accepted and judged
+        decisions = {n: (Decision.ACCEPT, "") for n in range(len(items))}
+    for number, (decision, feedback) in decisions.items():
+        start_review(session, items[number], by=tutor)
+        decide(session, items[number], by=tutor, decision=decision, feedback=feedback)
+    standard = enrolment.standard_version.standard
+    judgements = JUDGEMENTS.get(apprentice.email, {})
+    if at_gateway:
+        judgements = {c.code: ("met", "Shown consistently across the portfolio.") for c in standard}
+    for code, (level, note) in judgements.items():
+        record_judgement(session, enrolment, by=tutor, code=code, level_code=level, note=note)
+
+    if apprentice.email == "amira.hassan@harbourside-museum.example":
+        photos = items[3]
+        add_comment(session, photos, by=mentor, body="Lovely photos. Could you add the attendance figures?")
+        add_comment(session, photos, by=apprentice, body="Yes, 214 people walked with us. I will add the count.")
+        testimony = create_testimony(
+            session, enrolment=enrolment, author=mentor, today=today,
+            testimony=WitnessTestimony(
+                title="Witness statement: Harbour Lights lantern parade",
+                activity_date=min(enrolment.start_date + timedelta(days=200), today),
+                text="I watched Amira brief thirty volunteer stewards and lead the parade safely along the "
+                "harbour. She kept calm when the route had to change and made sure every group could take part.",
+                links={"S5": "She briefed the stewards clearly.", "B6": "She worked well with the volunteers."},
+            ),
+        )  # fmt: skip
+        sign_testimony(session, testimony, by=mentor, signed_name=mentor.name, job_title="Head of Learning")
+
+    # Off-the-job training: about 22 hours a month (behind pace for Callum), most approved.
+    months = max(1, (today - enrolment.start_date).days // 30)
+    monthly = 10 if apprentice.email.startswith("callum") else 24 if at_gateway else 22
+    for month in range(months):
+        for week, (activity, learning) in enumerate(OTJ_ACTIVITIES):
+            day = enrolment.start_date + timedelta(days=month * 30 + week * 7 + 2)
+            if day > today:
+                continue
+            entry = log_entry(
+                session, enrolment=enrolment, by=apprentice, today=today,
+                details=OtjDetails(day, Decimal(monthly) / 4, activity, learning),
+            )  # fmt: skip
+            if month < months - 1 or at_gateway:
+                approve_entry(session, entry, by=tutor)
+            elif week == 0:
+                query_entry(session, entry, by=tutor, note="Which session was this? Please add its title.")
+
+    # Three-way progress reviews every three months; the latest may still need signatures.
+    reviews = [enrolment.start_date + timedelta(days=91 * n) for n in range(1, 8)]
+    reviews = [day for day in reviews if day <= today - timedelta(days=7)]
+    if apprentice.email.startswith("callum"):
+        reviews = []  # his first review is overdue
+    for number, day in enumerate(reviews):
+        review = create_review(
+            session, enrolment=enrolment, author=tutor, today=today,
+            details=ReviewDetails(
+                review_date=day,
+                attendees=f"{apprentice.name} (apprentice), {mentor.name} (mentor), {tutor.name} (tutor)",
+                progress="Evidence is being added steadily; the plan for the next quarter is agreed.",
+                otj_and_slippage="Off-the-job hours are on track with the training plan.",
+                wellbeing_and_support="No concerns raised.",
+                actions="Submit the next two pieces of evidence before the next review.",
+                criteria={"K1": (Rag.GREEN, "Well evidenced."), "S3": (Rag.AMBER, "Needs a budget example.")},
+            ),
+        )  # fmt: skip
+        signed_at = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=12)
+        last = number == len(reviews) - 1
+        signers = [(tutor, ReviewSigner.PROVIDER), (apprentice, ReviewSigner.APPRENTICE)]
+        if not (last and apprentice.email.startswith("amira")):  # Amira's latest awaits her mentor
+            signers.append((mentor, ReviewSigner.EMPLOYER))
+        for user, signer in signers:
+            sign_review(session, review, by=user, signer=signer, now=signed_at)
 
 
 def _pdf_paragraphs(plan: DemoEvidence) -> list[str]:

@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from evidence import EvidenceStore, UploadRejected, display_name
 from standard import Status
 
 from .domain import DomainError
-from .models import Enrolment, EnrolmentStatus, User
+from .models import CriterionJudgement, Enrolment, EnrolmentStatus, Role, User
 from .models.evidence import (
     CriterionLink,
     EvidenceFile,
@@ -73,8 +73,24 @@ def may_add_evidence(user: User, enrolment: Enrolment) -> bool:
     return user.id == enrolment.apprentice_id and enrolment.status in OPEN_FOR_EVIDENCE
 
 
+def is_witness_testimony(item: EvidenceItem) -> bool:
+    """A testimony written and signed by a witness, not one the apprentice uploaded."""
+    return item.kind is EvidenceKind.WITNESS_TESTIMONY and item.created_by_id != item.enrolment.apprentice_id
+
+
 def may_change(user: User, item: EvidenceItem) -> bool:
-    return may_add_evidence(user, item.enrolment) and item.created_by_id == user.id
+    """Only the author changes an item; a witness only until they sign it, and then nobody."""
+    if item.created_by_id != user.id:
+        return False
+    if is_witness_testimony(item):
+        enrolment = item.enrolment
+        return (
+            user.role is Role.EMPLOYER
+            and user.organisation_id == enrolment.employer_id
+            and enrolment.status in OPEN_FOR_EVIDENCE
+            and item.status is EvidenceStatus.DRAFT
+        )
+    return may_add_evidence(user, item.enrolment)
 
 
 def create_item(
@@ -91,7 +107,7 @@ def create_item(
     if not may_add_evidence(author, enrolment):
         raise DomainError("You cannot add evidence to this apprenticeship now")
     item = EvidenceItem(enrolment=enrolment, created_by=author, status=EvidenceStatus.DRAFT)
-    _apply(item, details, today or date.today())
+    apply_details(item, details, today or date.today())
     session.add(item)
     session.add(EvidenceStatusChange(item=item, from_status=None, to_status=EvidenceStatus.DRAFT, changed_by=author))
     attach_files(session, store, item, uploads, by=author, max_bytes=max_bytes)
@@ -111,7 +127,7 @@ def update_item(
     today: date | None = None,
 ) -> None:
     _check_editable(item, by)
-    _apply(item, details, today or date.today())
+    apply_details(item, details, today or date.today())
     attach_files(session, store, item, uploads, by=by, max_bytes=max_bytes)
     session.flush()
 
@@ -158,13 +174,15 @@ def submit(item: EvidenceItem, *, by: User) -> None:
     """Send the item and all its links for review at once."""
     if not may_change(by, item):
         raise DomainError("You cannot submit this evidence")
+    if is_witness_testimony(item):
+        raise DomainError("A witness testimony is submitted for review when its witness signs it")
     if item.status not in SUBMITTABLE:
         raise DomainError(f"Evidence that is {item.status.label.lower()} cannot be submitted")
     if not item.links:
         raise DomainError("Link the evidence to at least one criterion before you submit it", "links")
     if missing := [link.criterion_code for link in item.links if not link.justification.strip()]:
         raise DomainError(f"Explain how the evidence shows {', '.join(missing)} before you submit it", "links")
-    _change_status(item, EvidenceStatus.SUBMITTED, by)
+    change_evidence_status(item, EvidenceStatus.SUBMITTED, by)
     item.submitted_at = utcnow()
 
 
@@ -179,7 +197,7 @@ def withdraw(item: EvidenceItem, *, by: User, reason: str) -> None:
         raise DomainError("Say why you are withdrawing the evidence", "reason")
     if len(reason) > MAX_JUSTIFICATION:
         raise DomainError(f"The reason must be {MAX_JUSTIFICATION:,} characters or fewer", "reason")
-    _change_status(item, EvidenceStatus.WITHDRAWN, by, reason)
+    change_evidence_status(item, EvidenceStatus.WITHDRAWN, by, reason)
 
 
 def delete_draft(session: Session, store: EvidenceStore, item: EvidenceItem, *, by: User) -> None:
@@ -202,7 +220,8 @@ def forget_unreferenced(session: Session, store: EvidenceStore, hashes: set[str]
 
 
 def criterion_statuses(session: Session, enrolment: Enrolment) -> dict[str, Status]:
-    """How far each criterion has got from the evidence linked to it (one query)."""
+    """How far each criterion has got: from the evidence linked to it, or MET when its current
+    judgement is a met level (two queries)."""
     rows = session.execute(
         select(CriterionLink.criterion_code, EvidenceItem.status)
         .distinct()
@@ -214,6 +233,18 @@ def criterion_statuses(session: Session, enrolment: Enrolment) -> dict[str, Stat
     for code, status in rows:
         if code in standard:
             statuses[code] = max(statuses.get(code, Status.NONE), COVERAGE_FROM[status])
+    # Judgements are append-only: the newest per criterion (the highest id) is the current one.
+    current = (
+        select(func.max(CriterionJudgement.id))
+        .where(CriterionJudgement.enrolment_id == enrolment.id)
+        .group_by(CriterionJudgement.criterion_code)
+    )
+    met = session.scalars(
+        select(CriterionJudgement.criterion_code).where(CriterionJudgement.id.in_(current), CriterionJudgement.met)
+    )
+    for code in met:
+        if code in standard:
+            statuses[code] = Status.MET
     return statuses
 
 
@@ -224,7 +255,8 @@ def _check_editable(item: EvidenceItem, by: User) -> None:
         raise DomainError(f"Evidence that is {item.status.label.lower()} cannot be changed")
 
 
-def _apply(item: EvidenceItem, details: EvidenceDetails, today: date) -> None:
+def apply_details(item: EvidenceItem, details: EvidenceDetails, today: date) -> None:
+    """Check what the author wrote and copy it onto the item; DomainError names the bad field."""
     title = " ".join(details.title.split())
     if not title:
         raise DomainError("Enter a title", "title")
@@ -280,7 +312,8 @@ def _set_links(item: EvidenceItem, links: Mapping[str, str]) -> None:
             item.links.append(CriterionLink(criterion_code=code, justification=links[code].strip()))
 
 
-def _change_status(item: EvidenceItem, to_status: EvidenceStatus, by: User, note: str = "") -> None:
+def change_evidence_status(item: EvidenceItem, to_status: EvidenceStatus, by: User, note: str = "") -> None:
+    """Move the item to `to_status` if the permissions table lets `by`'s role, with a history row."""
     if not may_change_evidence(by.role, item.status, to_status):
         raise DomainError(
             f"A {by.role.label.lower()} cannot move evidence from {item.status.label.lower()} "

@@ -14,6 +14,9 @@ from ..access import (
     get_enrolment_or_404,
     get_evidence_file_or_404,
     get_evidence_or_404,
+    may_comment_on_evidence,
+    may_judge_criteria,
+    may_review_evidence,
     visible_evidence_clause,
 )
 from ..domain import DomainError
@@ -26,6 +29,7 @@ from ..evidence_items import (
     create_item,
     criterion_statuses,
     delete_draft,
+    is_witness_testimony,
     may_add_evidence,
     may_change,
     remove_file,
@@ -36,6 +40,8 @@ from ..evidence_items import (
 from ..extensions import db
 from ..listing import paginate, search_text
 from ..models.evidence import CriterionLink, EvidenceItem, EvidenceKind, EvidenceStatus
+from ..review.forms import CommentForm, DecisionForm
+from ..reviewing import comments_on, latest_decision, may_write_testimony, referred_count, signature_of
 from ..storage import evidence_store, max_upload_bytes
 from .forms import ConfirmForm, EvidenceForm, WithdrawForm
 
@@ -87,6 +93,10 @@ def library(enrolment_id: int):
         kinds=list(EvidenceKind),
         statuses=list(EvidenceStatus),
         may_add=may_add_evidence(current_user, enrolment),
+        may_write_testimony=may_write_testimony(current_user, enrolment),
+        referred=referred_count(db.session, current_user, enrolment=enrolment)
+        if current_user.id == enrolment.apprentice_id
+        else 0,
     )
 
 
@@ -122,18 +132,35 @@ def new(enrolment_id: int):
 @login_required
 def view(enrolment_id: int, item_id: int):
     item = get_evidence_or_404(db.session, current_user, enrolment_id, item_id)
-    standard = item.enrolment.standard_version.standard
+    return item_page(item)
+
+
+def item_page(
+    item: EvidenceItem, *, decision_form: DecisionForm | None = None, comment_form: CommentForm | None = None
+):
+    """The item page with its review panel and comments; the review views show it again with
+    their form's errors (that form is `form`, for the error summary)."""
+    enrolment = item.enrolment
     return render_template(
         "evidence/view.html",
         item=item,
-        enrolment=item.enrolment,
-        standard=standard,
+        enrolment=enrolment,
+        standard=enrolment.standard_version.standard,
         may_change=may_change(current_user, item),
         editable=item.status in EDITABLE,
         submittable=item.status in SUBMITTABLE,
         withdrawable=item.status in WITHDRAWABLE,
         previewable=PREVIEWABLE,
-        form=ConfirmForm(),
+        form=decision_form or comment_form or ConfirmForm(),
+        testimony=is_witness_testimony(item),
+        signature=signature_of(db.session, item),
+        feedback=latest_decision(item),
+        may_review=may_review_evidence(current_user, enrolment) and current_user.id != item.created_by_id,
+        may_judge=may_judge_criteria(current_user, enrolment),
+        decision_form=decision_form or DecisionForm(formdata=None),
+        comments=comments_on(db.session, item),
+        may_comment=may_comment_on_evidence(current_user, enrolment),
+        comment_form=comment_form or CommentForm(formdata=None),
     )
 
 
@@ -141,6 +168,8 @@ def view(enrolment_id: int, item_id: int):
 @login_required
 def edit(enrolment_id: int, item_id: int):
     item = _changeable_item(enrolment_id, item_id, EDITABLE)
+    if is_witness_testimony(item):
+        return redirect(url_for("review.edit_testimony", enrolment_id=enrolment_id, item_id=item_id))
     form = _evidence_form(item.enrolment, item)
     if form.validate_on_submit():
         try:

@@ -134,7 +134,15 @@ def test_demo_prepares_the_database_twice_safely(runner):
     from portfolio.storage import evidence_store
 
     items = db.session.scalars(select(EvidenceItem)).all()
-    assert len(items) == 17 and {i.status.value for i in items} == {"draft", "submitted"}
+    assert len(items) == 18
+    assert {i.status.value for i in items} == {"draft", "submitted", "accepted", "referred"}
+    from portfolio.models import CriterionJudgement, OtjEntry, ProgressReview, WitnessSignature
+
+    assert db.session.scalar(select(func.count()).select_from(WitnessSignature)) == 1
+    assert db.session.scalar(select(func.count()).select_from(CriterionJudgement)) == 49 + 3
+    assert db.session.scalar(select(func.count()).select_from(OtjEntry)) > 100
+    reviews = db.session.scalars(select(ProgressReview)).all()
+    assert any(r.completed_at for r in reviews) and any(not r.completed_at for r in reviews)
     files = db.session.scalars(select(EvidenceFile)).all()
     assert {f.media_type for f in files} == {"application/pdf", "image/png", "text/csv"}
     assert all(evidence_store().size(f.sha256) >= 80 for f in files)  # small, but never empty

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
+    GovRadioInput,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import BooleanField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length, ValidationError
+
+from ..evidence_items import MAX_TEXT, MAX_TITLE
+from ..evidence_pages.forms import CriteriaLinksField
+from ..form_fields import DateInputField
+from ..reviewing import MAX_COMMENT, MAX_FEEDBACK, MAX_JOB_TITLE, MAX_NOTE, MAX_SIGNED_NAME, Decision
+
+
+class DecisionForm(FlaskForm):
+    decision = RadioField(
+        "Your decision",
+        widget=GovRadioInput(),
+        choices=[(d.value, d.label) for d in Decision],
+        validators=[InputRequired("Choose whether to accept the evidence or refer it back")],
+    )
+    feedback = TextAreaField(
+        "Feedback for the apprentice",
+        widget=GovTextArea(),
+        description="Needed when you refer the evidence back: say what to change. Optional when you accept it.",
+        validators=[Length(max=MAX_FEEDBACK, message=f"The feedback must be {MAX_FEEDBACK:,} characters or fewer")],
+    )
+    submit = SubmitField("Record decision", widget=GovSubmitInput())
+
+    def validate_feedback(self, field) -> None:
+        if self.decision.data == Decision.REFER.value and not (field.data or "").strip():
+            raise ValidationError("Give feedback that says what the apprentice needs to change")
+
+
+class CommentForm(FlaskForm):
+    comment = TextAreaField(
+        "Add a comment",
+        widget=GovTextArea(),
+        validators=[
+            InputRequired("Write a comment"),
+            Length(max=MAX_COMMENT, message=f"The comment must be {MAX_COMMENT:,} characters or fewer"),
+        ],
+    )
+    submit = SubmitField("Post comment", widget=GovSubmitInput())
+
+
+class JudgementForm(FlaskForm):
+    level = RadioField(
+        "Judgement", widget=GovRadioInput(), validators=[InputRequired("Choose a level from the judgement scale")]
+    )  # the choices are the pinned standard's judgement scale, set by the view
+    note = TextAreaField(
+        "Note",
+        widget=GovTextArea(),
+        description="What you based the judgement on, or what the apprentice still needs to show.",
+        validators=[Length(max=MAX_NOTE, message=f"The note must be {MAX_NOTE:,} characters or fewer")],
+    )
+    submit = SubmitField("Record judgement", widget=GovSubmitInput())
+
+
+class WitnessTestimonyForm(FlaskForm):
+    title = StringField(
+        "Title",
+        widget=GovTextInput(),
+        description="For example, Witness testimony: the half-term family workshops",
+        validators=[
+            InputRequired("Enter a title"),
+            Length(max=MAX_TITLE, message=f"The title must be {MAX_TITLE} characters or fewer"),
+        ],
+    )
+    activity_date = DateInputField(
+        "Date of the activity you saw",
+        required="Enter the date of the activity",
+        called="The date of the activity",
+        description="For example, 27 3 2026",
+    )
+    text = TextAreaField(
+        "Your testimony",
+        widget=GovTextArea(),
+        description="What you saw the apprentice do, in your own words, and how well they did it.",
+        validators=[
+            InputRequired("Write your testimony"),
+            Length(max=MAX_TEXT, message=f"The testimony must be {MAX_TEXT:,} characters or fewer"),
+        ],
+    )
+    criteria = CriteriaLinksField("Criteria this testimony shows")
+    submit = SubmitField("Save and continue", widget=GovSubmitInput())
+
+
+class SignTestimonyForm(FlaskForm):
+    signed_name = StringField(
+        "Your full name",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired("Enter your full name"),
+            Length(max=MAX_SIGNED_NAME, message=f"Your name must be {MAX_SIGNED_NAME} characters or fewer"),
+        ],
+    )
+    job_title = StringField(
+        "Your job title",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired("Enter your job title"),
+            Length(max=MAX_JOB_TITLE, message=f"Your job title must be {MAX_JOB_TITLE} characters or fewer"),
+        ],
+    )
+    confirm = BooleanField(
+        "I confirm that this testimony is a true account of the apprentice's work, which I saw myself",
+        widget=GovCheckboxInput(),
+        validators=[InputRequired("Confirm that the testimony is a true account")],
+    )
+    submit = SubmitField("Sign and submit for review", widget=GovSubmitInput())
