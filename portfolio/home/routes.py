@@ -13,6 +13,7 @@ from ..evidence_items import criterion_statuses, may_add_evidence
 from ..extensions import db
 from ..listing import paginate, search_text
 from ..models import Enrolment, EnrolmentStatus, Role, StandardVersion, User
+from ..todo import todo_list
 
 bp = Blueprint("home", __name__, template_folder="templates")
 
@@ -48,6 +49,7 @@ def apprentice_home():
         "home/apprentice.html",
         enrolment=current,
         others=[e for e in enrolments if e is not current],
+        todo=todo_list(db.session, current_user) if current else None,
         **(_at_a_glance(current) if current else {}),
     )
 
@@ -64,7 +66,12 @@ def enrolments_home():
         statement = statement.where(Enrolment.status == EnrolmentStatus(status))
     page = paginate(statement.order_by(User.name, Enrolment.id))
     return render_template(
-        "home/enrolments.html", page=page, query=query, status=status, statuses=list(EnrolmentStatus)
+        "home/enrolments.html",
+        page=page,
+        query=query,
+        status=status,
+        statuses=list(EnrolmentStatus),
+        todo=todo_list(db.session, current_user),
     )
 
 
