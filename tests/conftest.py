@@ -56,7 +56,5 @@ def database_url(request, tmp_path_factory) -> Iterator[str]:
     url = admin_url.rsplit("/", 1)[0] + f"/{name}"
     migrate_database(url)
     yield url
-    from sqlalchemy.pool import NullPool  # noqa: F401  (engines are disposed by the app fixtures)
-
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
