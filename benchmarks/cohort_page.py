@@ -28,6 +28,7 @@ from sqlalchemy import event, insert, select, text
 
 from portfolio import create_app
 from portfolio.accounts import create_organisation, create_user
+from portfolio.coverage_counts import recount_all
 from portfolio.extensions import db
 from portfolio.models import (
     AgeBand,
@@ -168,6 +169,7 @@ def build(label: str, size: int, version) -> str:
             for review_id in review_ids
         ],
     )
+    recount_all(s)  # bulk inserts bypass the flush that keeps the counts
     s.commit()
     return tutors[0].email
 

@@ -2,9 +2,10 @@
 how far the apprentice has got (coverage, evidence awaiting review, off-the-job hours against
 pace, progress reviews).
 
-Every figure comes from aggregate subqueries grouped by enrolment and joined to the enrolments
-in one statement, so filtering, sorting (by computed columns too) and paging happen in the
-database, and a page costs the same few queries for 50 enrolments as for 2,000.
+Every figure comes from aggregate subqueries grouped by enrolment (coverage from the counts
+`coverage_counts` keeps) joined to the enrolments in one statement, so filtering, sorting (by
+computed columns too) and paging happen in the database, and a page costs the same few queries
+for 50 enrolments as for 2,000.
 
 (Named `cohort_table`, not `cohort`, because the `cohort/` package holds the pages.)
 """
@@ -27,26 +28,20 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
-    distinct,
     func,
     literal,
     literal_column,
     select,
-    union_all,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.functions import FunctionElement
 
-from standard import Status
-
 from .access import visible_enrolments_clause
 from .domain import DomainError
-from .evidence_items import COVERAGE_FROM
 from .models import (
-    CriterionJudgement,
-    CriterionLink,
     Enrolment,
+    EnrolmentCoverage,
     EnrolmentStatus,
     EvidenceItem,
     EvidenceStatus,
@@ -275,7 +270,7 @@ class _CohortQuery:
         """
         page = self._page(sort, descending, offset, limit).cte("cohort_page")
         in_page = select(page.c.id)
-        coverage = _coverage(in_page)
+        coverage = EnrolmentCoverage
         awaiting = _awaiting_review(in_page)
         otj = _otj_hours(in_page)
         reviews = _last_reviews(in_page)
@@ -294,9 +289,9 @@ class _CohortQuery:
                 Enrolment.planned_otj_hours,
                 Enrolment.review_interval,
                 Enrolment.standard_version_id,
-                func.coalesce(coverage.c.evidenced, 0).label("evidenced"),
-                func.coalesce(coverage.c.accepted, 0).label("accepted"),
-                func.coalesce(coverage.c.met, 0).label("met"),
+                func.coalesce(coverage.evidenced, 0).label("evidenced"),
+                func.coalesce(coverage.accepted, 0).label("accepted"),
+                func.coalesce(coverage.met, 0).label("met"),
                 func.coalesce(awaiting.c.awaiting_review, 0).label("awaiting_review"),
                 func.coalesce(otj.c.logged, 0).label("otj_logged"),
                 func.coalesce(otj.c.approved, 0).label("otj_approved"),
@@ -307,7 +302,7 @@ class _CohortQuery:
             .join(User, User.id == Enrolment.apprentice_id)
             .join(employer, employer.id == Enrolment.employer_id)
             .outerjoin(tutor, tutor.id == Enrolment.tutor_id)
-            .outerjoin(coverage, coverage.c.enrolment_id == Enrolment.id)
+            .outerjoin(coverage, coverage.enrolment_id == Enrolment.id)
             .outerjoin(awaiting, awaiting.c.enrolment_id == Enrolment.id)
             .outerjoin(otj, otj.c.enrolment_id == Enrolment.id)
             .outerjoin(reviews, reviews.c.enrolment_id == Enrolment.id)
@@ -324,10 +319,10 @@ class _CohortQuery:
             case CohortSort.START_DATE:
                 keys = [Enrolment.start_date]
             case CohortSort.COVERAGE:
-                coverage = _coverage(in_scope)
-                statement = statement.outerjoin(coverage, coverage.c.enrolment_id == Enrolment.id)
+                coverage = EnrolmentCoverage
+                statement = statement.outerjoin(coverage, coverage.enrolment_id == Enrolment.id)
                 total = case(self.totals, value=Enrolment.standard_version_id, else_=0) if self.totals else literal(0)
-                keys = [_share(coverage.c[name], total) for name in ("evidenced", "accepted", "met")]
+                keys = [_share(column, total) for column in (coverage.evidenced, coverage.accepted, coverage.met)]
             case CohortSort.AWAITING_REVIEW:
                 awaiting = _awaiting_review(in_scope)
                 statement = statement.outerjoin(awaiting, awaiting.c.enrolment_id == Enrolment.id)
@@ -376,47 +371,6 @@ class _CohortQuery:
 
 
 # --- Aggregates, one row per enrolment of the cohort --------------------------------------
-
-
-def _coverage(ids):
-    """Criteria at least evidenced, at least accepted, and judged met, per enrolment.
-
-    The same rule as `criterion_statuses` and `roll_up`: a criterion takes the highest level its
-    evidence (submitted or referred 1, accepted 2) or its current judgement (met 3) gives it.
-    """
-    # Statuses are told apart by CASE rather than filtered in WHERE, here and below, so that
-    # the planner looks rows up by enrolment (SQLite would otherwise prefer the status index).
-    evidence_level = case(*((EvidenceItem.status == status, level.value) for status, level in COVERAGE_FROM.items()))
-    from_evidence = (
-        select(EvidenceItem.enrolment_id, CriterionLink.criterion_code, evidence_level.label("level"))
-        .join(CriterionLink, CriterionLink.item_id == EvidenceItem.id)
-        .where(EvidenceItem.enrolment_id.in_(ids), evidence_level.is_not(None))
-    )
-    # Judgements are append-only: the newest (highest id) per criterion is the current one.
-    current = (
-        select(func.max(CriterionJudgement.id))
-        .where(CriterionJudgement.enrolment_id.in_(ids))
-        .group_by(CriterionJudgement.enrolment_id, CriterionJudgement.criterion_code)
-    )
-    from_judgements = select(
-        CriterionJudgement.enrolment_id, CriterionJudgement.criterion_code, literal_column(str(Status.MET.value))
-    ).where(CriterionJudgement.id.in_(current), CriterionJudgement.met)
-    levels = union_all(from_evidence, from_judgements).subquery("criterion_levels")
-
-    def at_least(status: Status):
-        return func.count(distinct(case((levels.c.level >= status.value, levels.c.criterion_code))))
-
-    return (
-        select(
-            levels.c.enrolment_id,
-            at_least(Status.EVIDENCED).label("evidenced"),
-            at_least(Status.ACCEPTED).label("accepted"),
-            # One current judgement per criterion: met ones need no DISTINCT.
-            func.count(case((levels.c.level >= Status.MET.value, 1))).label("met"),
-        )
-        .group_by(levels.c.enrolment_id)
-        .subquery("coverage")
-    )
 
 
 def _awaiting_review(ids):

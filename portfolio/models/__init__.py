@@ -1,10 +1,13 @@
 """The database models, grouped by aggregate."""
 
 from .accounts import Organisation, OrganisationKind, Role, SignInAttempt, User
+from .audit import AuditEvent
 from .enrolments import AgeBand, Enrolment, EnrolmentStatus, EnrolmentStatusChange, ReviewInterval
 from .evidence import CriterionLink, EvidenceFile, EvidenceItem, EvidenceKind, EvidenceStatus, EvidenceStatusChange
+from .gateway import GatewayDeclaration, GatewayItemDecision, GatewayOutcome, GatewaySubmission
 from .reviews import (
     CriterionJudgement,
+    EnrolmentCoverage,
     EvidenceComment,
     OtjActivity,
     OtjEntry,
@@ -19,8 +22,14 @@ from .reviews import (
 from .standard_versions import StandardVersion
 
 __all__ = [
+    "AuditEvent",
+    "GatewayDeclaration",
+    "GatewayItemDecision",
+    "GatewayOutcome",
+    "GatewaySubmission",
     "AgeBand",
     "CriterionJudgement",
+    "EnrolmentCoverage",
     "EvidenceComment",
     "OtjActivity",
     "OtjEntry",

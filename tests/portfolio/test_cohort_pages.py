@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import insert
 
 from portfolio.cohort.routes import neutralise
+from portfolio.coverage_counts import recount_all
 from portfolio.extensions import db
 from portfolio.models import (
     AgeBand,
@@ -428,6 +429,7 @@ def _bulk_enrolments(world, provider, employers, tutor, count: int) -> None:
             for n, (enrolment_id, _) in enumerate(enrolments)
         ],
     )
+    recount_all(session)  # bulk inserts bypass the flush that keeps the counts
     session.commit()
 
 

@@ -1,0 +1,125 @@
+"""The stored coverage counts follow every change to evidence, links and judgements."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from portfolio.coverage_counts import counts, recount_all
+from portfolio.evidence_items import EvidenceDetails, criterion_statuses, delete_draft, submit, update_item, withdraw
+from portfolio.extensions import db
+from portfolio.models import EnrolmentCoverage, EvidenceKind
+from portfolio.reviewing import Decision, WitnessTestimony, create_testimony, decide, record_judgement, sign_testimony
+from portfolio.storage import evidence_store, max_upload_bytes
+from standard import Status
+
+
+@pytest.fixture
+def museum(two_employers):
+    return two_employers["museum_enrolment"]
+
+
+def stored(enrolment) -> tuple[int, int, int]:
+    row = db.session.get(EnrolmentCoverage, enrolment.id)
+    return (row.evidenced, row.accepted, row.met) if row else (0, 0, 0)
+
+
+def from_statuses(enrolment) -> tuple[int, int, int]:
+    """The same figures from the apprentice's coverage page, criterion by criterion."""
+    statuses = criterion_statuses(db.session, enrolment).values()
+    return tuple(sum(1 for s in statuses if s >= level) for level in (Status.EVIDENCED, Status.ACCEPTED, Status.MET))
+
+
+def expect(enrolment, figures: tuple[int, int, int]) -> None:
+    db.session.commit()  # what another request would read
+    db.session.expire_all()
+    assert stored(enrolment) == figures == from_statuses(enrolment)
+
+
+def accept(item, tutor, decision=Decision.ACCEPT, feedback=""):
+    from portfolio.reviewing import start_review
+
+    start_review(db.session, item, by=tutor)
+    decide(db.session, item, by=tutor, decision=decision, feedback=feedback)
+
+
+def test_counts_follow_the_life_of_the_evidence(world, museum, two_employers):
+    tutor, mentor = two_employers["tutor"], two_employers["museum_mentor"]
+    draft = world.evidence(museum, submitted=False, links={"K1": "Audience research."})
+    expect(museum, (0, 0, 0))  # drafts count for nothing
+
+    first = world.evidence(museum, links={"K1": "Audience research.", "S4": "Risk assessment."})
+    expect(museum, (2, 0, 0))
+    accept(first, tutor)
+    expect(museum, (2, 2, 0))
+
+    second = world.evidence(museum, links={"K1": "Again.", "K2": "Budget."})
+    expect(museum, (3, 2, 0))
+    accept(second, tutor, Decision.REFER, "Say which budget lines were yours.")
+    expect(museum, (3, 2, 0))  # referred still counts as evidenced
+
+    details = EvidenceDetails(
+        title="Budget",
+        kind=EvidenceKind.BUDGET,
+        activity_date=museum.start_date,
+        description="The workshop budget.",
+        reflection="Costs came in under.",
+        links={"K2": "Budget.", "K3": "Funding."},
+    )
+    update_item(
+        db.session, evidence_store(), second, by=museum.apprentice, details=details, max_bytes=max_upload_bytes()
+    )
+    expect(museum, (4, 2, 0))  # a link changed on a referred item
+    submit(second, by=museum.apprentice)
+    withdraw(second, by=museum.apprentice, reason="Replaced by a better item.")
+    expect(museum, (2, 2, 0))
+
+    record_judgement(db.session, museum, by=tutor, code="B1", level_code="met", note="Seen often.")
+    expect(museum, (3, 3, 1))
+    record_judgement(db.session, museum, by=tutor, code="B1", level_code="developing", note="Second look.")
+    expect(museum, (2, 2, 0))  # only the newest judgement counts
+
+    testimony = create_testimony(
+        db.session,
+        enrolment=museum,
+        author=mentor,
+        testimony=WitnessTestimony(
+            title="The lantern parade",
+            activity_date=date(2025, 10, 4),
+            text="I watched the apprentice brief the stewards.",
+            links={"S5": "Briefed the stewards."},
+        ),
+        today=date(2026, 1, 1),
+    )
+    expect(museum, (2, 2, 0))
+    sign_testimony(db.session, testimony, by=mentor, signed_name="Helen Osei", job_title="Learning manager")
+    expect(museum, (3, 2, 0))
+
+    delete_draft(db.session, evidence_store(), draft, by=museum.apprentice)
+    expect(museum, (3, 2, 0))
+    assert stored(two_employers["theatre_enrolment"]) == (0, 0, 0)  # only the changed enrolment
+
+
+def test_a_change_after_a_commit_is_counted_although_the_item_was_expired(world, museum, two_employers):
+    item = world.evidence(museum, submitted=False, links={"K1": "Audience research."})
+    db.session.commit()  # expires every loaded attribute, the item's enrolment id too
+    submit(item, by=museum.apprentice)
+    expect(museum, (1, 0, 0))
+
+
+def test_recount_all_repairs_the_table_and_matches_the_live_counts(world, museum, two_employers):
+    world.evidence(museum, links={"K1": "a", "S4": "b"})
+    world.evidence(two_employers["theatre_enrolment"], links={"K2": "c"})
+    db.session.commit()
+    live = {row.enrolment_id: (row.evidenced, row.accepted, row.met) for row in db.session.execute(counts([museum.id]))}
+    db.session.execute(EnrolmentCoverage.__table__.delete())
+    recount_all(db.session)
+    db.session.commit()
+    rows = db.session.execute(select(EnrolmentCoverage)).scalars().all()
+    assert {(r.enrolment_id, r.evidenced) for r in rows} == {
+        (museum.id, 2),
+        (two_employers["theatre_enrolment"].id, 1),
+    }
+    assert stored(museum) == live[museum.id]
