@@ -32,10 +32,10 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     if app.config["PROXY_FIX"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
-    from . import cli, coverage_counts, error_pages, security, storage, templating
+    from . import cli, enrolment_totals, error_pages, security, storage, templating
     from .extensions import csrf, db, login_manager, migrate
 
-    coverage_counts.keep_counts()
+    enrolment_totals.keep_totals()
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)

@@ -7,7 +7,6 @@ from .evidence import CriterionLink, EvidenceFile, EvidenceItem, EvidenceKind, E
 from .gateway import GatewayDeclaration, GatewayItemDecision, GatewayOutcome, GatewaySubmission
 from .reviews import (
     CriterionJudgement,
-    EnrolmentCoverage,
     EvidenceComment,
     OtjActivity,
     OtjEntry,
@@ -20,6 +19,7 @@ from .reviews import (
     WitnessSignature,
 )
 from .standard_versions import StandardVersion
+from .totals import EnrolmentCoverage, EnrolmentOtjHours
 
 __all__ = [
     "AuditEvent",
@@ -30,6 +30,7 @@ __all__ = [
     "AgeBand",
     "CriterionJudgement",
     "EnrolmentCoverage",
+    "EnrolmentOtjHours",
     "EvidenceComment",
     "OtjActivity",
     "OtjEntry",

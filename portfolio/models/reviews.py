@@ -190,18 +190,3 @@ class ReviewSignature(db.Model):
     review: Mapped[ProgressReview] = relationship(back_populates="signatures")
     user: Mapped[User] = relationship()
 
-
-class EnrolmentCoverage(db.Model):
-    """How many criteria of an enrolment are at least evidenced, at least accepted, and judged met.
-
-    Derived data, kept by `portfolio.coverage_counts` whenever a flush changes evidence, links or
-    judgements, so that the cohort table can sort thousands of enrolments by coverage without
-    aggregating every link. No row means nothing yet.
-    """
-
-    __tablename__ = "enrolment_coverage"
-
-    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id"), primary_key=True)
-    evidenced: Mapped[int]
-    accepted: Mapped[int]
-    met: Mapped[int]

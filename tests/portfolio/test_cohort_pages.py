@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import insert
 
 from portfolio.cohort.routes import neutralise
-from portfolio.coverage_counts import recount_all
+from portfolio.enrolment_totals import recount_all
 from portfolio.extensions import db
 from portfolio.models import (
     AgeBand,

@@ -1,10 +1,12 @@
-"""Each enrolment's coverage counts (criteria evidenced, accepted, judged met), kept in
-`enrolment_coverage` so that the cohort table can sort a large cohort by coverage cheaply.
+"""Totals stored per enrolment for the cohort table: coverage counts (criteria evidenced,
+accepted, judged met) and off-the-job hours (logged, approved), so that it can sort a large
+cohort by them cheaply.
 
-The counts are derived data. Rather than trust every domain function to remember them, a
-session hook recounts, in the same transaction, the enrolments whose evidence items, criterion
-links or judgements a flush touched. Bulk inserts bypass the ORM's flush, so whoever loads
-data that way calls `recount_all` afterwards (the benchmarks and the cohort tests do).
+The totals are derived data. Rather than trust every domain function to remember them, a
+session hook recounts, in the same transaction, the totals of the enrolments whose evidence
+items, criterion links, judgements or OTJ entries a flush touched. Bulk inserts bypass the
+ORM's flush, so whoever loads data that way calls `recount_all` afterwards (the benchmarks and
+the cohort tests do).
 """
 
 from __future__ import annotations
@@ -19,10 +21,19 @@ from sqlalchemy.orm.attributes import instance_state
 from standard import Status
 
 from .evidence_items import COVERAGE_FROM
-from .models import CriterionJudgement, CriterionLink, Enrolment, EnrolmentCoverage, EvidenceItem
+from .models import (
+    CriterionJudgement,
+    CriterionLink,
+    Enrolment,
+    EnrolmentCoverage,
+    EnrolmentOtjHours,
+    EvidenceItem,
+    OtjEntry,
+    OtjStatus,
+)
 
 
-def counts(ids):
+def coverage_counts(ids):
     """Criteria at least evidenced, at least accepted, and judged met, per enrolment in `ids`.
 
     The same rule as `evidence_items.criterion_statuses` and `standard.roll_up`: a criterion takes
@@ -60,66 +71,81 @@ def counts(ids):
     ).group_by(levels.c.enrolment_id)
 
 
-def recount(connection: Connection, enrolment_ids: Iterable[int]) -> None:
-    """Replace the stored counts of these enrolments with fresh ones."""
+def otj_hours(ids):
+    """Hours logged (every entry, whatever its status) and hours approved, per enrolment in `ids`."""
+    return (
+        select(
+            OtjEntry.enrolment_id,
+            func.sum(OtjEntry.hours).label("logged"),
+            func.sum(case((OtjEntry.status == OtjStatus.APPROVED, OtjEntry.hours), else_=0)).label("approved"),
+        )
+        .where(OtjEntry.enrolment_id.in_(ids))
+        .group_by(OtjEntry.enrolment_id)
+    )
+
+
+# Each stored table, the aggregate that fills it, and the rows it is counted from.
+TOTALS = {
+    EnrolmentCoverage: (coverage_counts, (EvidenceItem, CriterionLink, CriterionJudgement)),
+    EnrolmentOtjHours: (otj_hours, (OtjEntry,)),
+}
+
+
+def recount(connection: Connection, table, enrolment_ids: Iterable[int]) -> None:
+    """Replace one table's totals of these enrolments with fresh ones."""
     ids = sorted(set(enrolment_ids))
     if not ids:
         return
     # Lock the enrolments first (PostgreSQL; SQLite serialises writers anyway), in id order, so
     # that two transactions changing one portfolio recount one after the other, each seeing the
-    # other's committed change, rather than the later overwriting with counts that miss it.
+    # other's committed change, rather than the later overwriting with totals that miss it.
     connection.execute(select(Enrolment.id).where(Enrolment.id.in_(ids)).order_by(Enrolment.id).with_for_update())
-    _replace(connection, ids)
+    connection.execute(delete(table).where(table.enrolment_id.in_(ids)))
+    _insert(connection, table, TOTALS[table][0](ids))
 
 
 def recount_all(session: Session) -> None:
-    """Recount every enrolment (after bulk loading, or to repair the table)."""
+    """Recount every enrolment (after bulk loading, or to repair the tables)."""
     connection = session.connection()
-    connection.execute(delete(EnrolmentCoverage))
-    _insert(connection, select(Enrolment.id))
+    for table, (aggregate, _) in TOTALS.items():
+        connection.execute(delete(table))
+        _insert(connection, table, aggregate(select(Enrolment.id)))
 
 
-def _replace(connection: Connection, ids: list[int]) -> None:
-    connection.execute(delete(EnrolmentCoverage).where(EnrolmentCoverage.enrolment_id.in_(ids)))
-    _insert(connection, ids)
+def _insert(connection: Connection, table, rows) -> None:
+    connection.execute(insert(table).from_select([c.name for c in table.__table__.columns], rows))
 
 
-def _insert(connection: Connection, ids) -> None:
-    columns = ["enrolment_id", "evidenced", "accepted", "met"]
-    connection.execute(insert(EnrolmentCoverage).from_select(columns, counts(ids)))
-
-
-def keep_counts() -> None:
+def keep_totals() -> None:
     """Recount after every flush of any session (called once by the app factory)."""
     if not event.contains(Session, "after_flush", _recount_what_the_flush_touched):
         event.listen(Session, "after_flush", _recount_what_the_flush_touched)
 
 
 def _recount_what_the_flush_touched(session: Session, flush_context: UOWTransaction) -> None:
-    enrolment_ids: set[int] = set()
-    item_ids: set[int] = set()
+    touched: dict[type, set[int]] = {}  # stored table -> enrolment ids
+    # Rows whose enrolment id is not at hand, to look up: (stored table, model) -> ids of that model.
+    to_look_up: dict[tuple[type, type], set[int]] = {}
     # After a flush the session still lists what it flushed, with keys assigned. Values are read
     # from each object's loaded state, never loaded afresh (a deleted row cannot be).
     for obj in chain(session.new, session.dirty, session.deleted):
-        if isinstance(obj, CriterionJudgement):
-            enrolment_ids.add(_loaded(obj, "enrolment_id"))
-        elif isinstance(obj, EvidenceItem):
-            enrolment_id = _loaded(obj, "enrolment_id")
-            if enrolment_id is None:  # expired by a commit and not reloaded: look it up by the item
-                item_ids.add(instance_state(obj).identity[0])
-            enrolment_ids.add(enrolment_id)
-        elif isinstance(obj, CriterionLink):
-            item_ids.add(_loaded(obj, "item_id"))
-    enrolment_ids.discard(None)
-    item_ids.discard(None)
-    if not (enrolment_ids or item_ids):
+        for table, (_, sources) in TOTALS.items():
+            if not isinstance(obj, sources):
+                continue
+            if isinstance(obj, CriterionLink):
+                to_look_up.setdefault((table, EvidenceItem), set()).add(_loaded(obj, "item_id"))
+            elif (enrolment_id := _loaded(obj, "enrolment_id")) is not None:
+                touched.setdefault(table, set()).add(enrolment_id)
+            else:  # expired by a commit and not reloaded since
+                to_look_up.setdefault((table, type(obj)), set()).add(instance_state(obj).identity[0])
+    if not (touched or to_look_up):
         return
     connection = session.connection()
-    if item_ids:
-        enrolment_ids.update(
-            connection.scalars(select(EvidenceItem.enrolment_id).where(EvidenceItem.id.in_(item_ids))).all()
-        )
-    recount(connection, enrolment_ids)
+    for (table, model), ids in to_look_up.items():
+        found = connection.scalars(select(model.enrolment_id).where(model.id.in_(ids - {None})))
+        touched.setdefault(table, set()).update(found)
+    for table, enrolment_ids in touched.items():
+        recount(connection, table, enrolment_ids)
 
 
 def _loaded(obj: object, attribute: str):

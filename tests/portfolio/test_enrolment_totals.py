@@ -1,16 +1,18 @@
-"""The stored coverage counts follow every change to evidence, links and judgements."""
+"""The stored totals follow every change to evidence, links, judgements and off-the-job entries."""
 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
-from portfolio.coverage_counts import counts, recount_all
+from portfolio.enrolment_totals import coverage_counts, otj_hours, recount_all
 from portfolio.evidence_items import EvidenceDetails, criterion_statuses, delete_draft, submit, update_item, withdraw
 from portfolio.extensions import db
-from portfolio.models import EnrolmentCoverage, EvidenceKind
+from portfolio.models import EnrolmentCoverage, EnrolmentOtjHours, EvidenceKind, OtjActivity
+from portfolio.otj import OtjDetails, approve_entries, approve_entry, delete_entry, log_entry, query_entry, update_entry
 from portfolio.reviewing import Decision, WitnessTestimony, create_testimony, decide, record_judgement, sign_testimony
 from portfolio.storage import evidence_store, max_upload_bytes
 from standard import Status
@@ -109,11 +111,49 @@ def test_a_change_after_a_commit_is_counted_although_the_item_was_expired(world,
     expect(museum, (1, 0, 0))
 
 
+def hours(enrolment) -> tuple[Decimal, Decimal]:
+    db.session.commit()
+    db.session.expire_all()
+    row = db.session.get(EnrolmentOtjHours, enrolment.id)
+    stored = (row.logged, row.approved) if row else (Decimal(0), Decimal(0))
+    live = db.session.execute(otj_hours([enrolment.id])).one_or_none()
+    assert stored == ((live.logged, live.approved) if live else (0, 0))
+    return stored
+
+
+def test_off_the_job_hours_follow_every_entry(museum, two_employers):
+    tutor, apprentice = two_employers["tutor"], museum.apprentice
+
+    def training(hours: str) -> OtjDetails:
+        return OtjDetails(
+            activity_date=museum.start_date, hours=Decimal(hours), activity=OtjActivity.WORKSHOP, learning="Handling."
+        )
+
+    today = date(2026, 1, 1)
+    first = log_entry(db.session, enrolment=museum, by=apprentice, details=training("3.5"), today=today)
+    second = log_entry(db.session, enrolment=museum, by=apprentice, details=training("2"), today=today)
+    third = log_entry(db.session, enrolment=museum, by=apprentice, details=training("1.25"), today=today)
+    assert hours(museum) == (Decimal("6.75"), Decimal(0))
+    approve_entry(db.session, first, by=tutor)
+    assert hours(museum) == (Decimal("6.75"), Decimal("3.5"))
+    query_entry(db.session, second, by=tutor, note="Which workshop?")
+    update_entry(db.session, second, by=apprentice, details=training("2.5"), today=today)
+    assert hours(museum) == (Decimal("7.25"), Decimal("3.5"))
+    approve_entries(db.session, museum, [second.id], by=tutor)
+    assert hours(museum) == (Decimal("7.25"), Decimal("6"))
+    delete_entry(db.session, third, by=apprentice)
+    assert hours(museum) == (Decimal("6"), Decimal("6"))
+    assert hours(two_employers["theatre_enrolment"]) == (0, 0)
+
+
 def test_recount_all_repairs_the_table_and_matches_the_live_counts(world, museum, two_employers):
     world.evidence(museum, links={"K1": "a", "S4": "b"})
     world.evidence(two_employers["theatre_enrolment"], links={"K2": "c"})
     db.session.commit()
-    live = {row.enrolment_id: (row.evidenced, row.accepted, row.met) for row in db.session.execute(counts([museum.id]))}
+    live = {
+        row.enrolment_id: (row.evidenced, row.accepted, row.met)
+        for row in db.session.execute(coverage_counts([museum.id]))
+    }
     db.session.execute(EnrolmentCoverage.__table__.delete())
     recount_all(db.session)
     db.session.commit()

@@ -1,4 +1,4 @@
-"""coverage counts per enrolment, for sorting the cohort table
+"""coverage counts and off-the-job hours stored per enrolment, for sorting the cohort table
 
 Revision ID: 0004
 Revises: 0003
@@ -15,9 +15,9 @@ down_revision = "0003"
 branch_labels = None
 depends_on = None
 
-# The counts of portfolio.coverage_counts.counts(), written out so that this migration does not
-# change when the application does.
-BACKFILL = """
+# The totals of portfolio.enrolment_totals, written out so that this migration does not change
+# when the application does.
+COVERAGE = """
 INSERT INTO enrolment_coverage (enrolment_id, evidenced, accepted, met)
 SELECT enrolment_id,
        COUNT(DISTINCT CASE WHEN level >= 1 THEN criterion_code END),
@@ -36,6 +36,12 @@ FROM (
 ) AS levels
 GROUP BY enrolment_id
 """
+OTJ_HOURS = """
+INSERT INTO enrolment_otj_hours (enrolment_id, logged, approved)
+SELECT enrolment_id, SUM(hours), SUM(CASE WHEN status = 'approved' THEN hours ELSE 0 END)
+FROM otj_entries
+GROUP BY enrolment_id
+"""
 
 
 def upgrade():
@@ -50,8 +56,20 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint("enrolment_id", name=op.f("pk_enrolment_coverage")),
     )
-    op.execute(BACKFILL)
+    op.create_table(
+        "enrolment_otj_hours",
+        sa.Column("enrolment_id", sa.Integer(), nullable=False),
+        sa.Column("logged", sa.Numeric(precision=9, scale=2), nullable=False),
+        sa.Column("approved", sa.Numeric(precision=9, scale=2), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["enrolment_id"], ["enrolments.id"], name=op.f("fk_enrolment_otj_hours_enrolment_id_enrolments")
+        ),
+        sa.PrimaryKeyConstraint("enrolment_id", name=op.f("pk_enrolment_otj_hours")),
+    )
+    op.execute(COVERAGE)
+    op.execute(OTJ_HOURS)
 
 
 def downgrade():
+    op.drop_table("enrolment_otj_hours")
     op.drop_table("enrolment_coverage")
