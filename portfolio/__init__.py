@@ -48,9 +48,12 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
 
     app.url_map.converters["int"] = DatabaseIdConverter
     from .admin.routes import bp as admin_bp
+    from .audit_trail.routes import bp as audit_trail_bp
     from .auth.routes import bp as auth_bp
     from .cohort.routes import bp as cohort_bp
     from .evidence_pages.routes import bp as evidence_bp
+    from .exports.routes import bp as exports_bp
+    from .gateway_pages.routes import bp as gateway_bp
     from .home.routes import bp as home_bp
     from .progress.routes import bp as progress_bp
     from .review.routes import bp as review_bp
@@ -61,7 +64,10 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     app.register_blueprint(review_bp)
     app.register_blueprint(progress_bp)
     app.register_blueprint(cohort_bp)
+    app.register_blueprint(exports_bp)
+    app.register_blueprint(gateway_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(audit_trail_bp)
 
     cli.init_app(app)
     return app

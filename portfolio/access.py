@@ -154,6 +154,30 @@ def may_witness(user: User, enrolment: Enrolment) -> bool:
     return user.is_active and user.role is Role.EMPLOYER and user.organisation_id == enrolment.employer_id
 
 
+def may_export(user: User, enrolment: Enrolment) -> bool:
+    """Who may download the portfolio (PDF and ZIP): the apprentice (their own copy of their own
+    data), tutors of the provider, the EPAO's assessors once it is submitted to them, and
+    administrators. Employers read the portfolio in the service but take no copy of it away.
+    A withdrawn enrolment is refused separately, with a message (see `portfolio.exports`)."""
+    if not user.is_active:
+        return False
+    match user.role:
+        case Role.ADMIN:
+            return True
+        case Role.APPRENTICE:
+            return user.id == enrolment.apprentice_id
+        case Role.TUTOR:
+            return user.organisation_id == enrolment.provider_id
+        case Role.ASSESSOR:
+            return user.organisation_id == enrolment.epao_id and enrolment.status in SUBMITTED_TO_EPAO
+    return False
+
+
+def may_read_audit_trail(user: User, enrolment: Enrolment) -> bool:
+    """Who reads an enrolment's audit trail: administrators, and tutors of its provider."""
+    return may_administer(user) or is_tutor_of(user, enrolment)
+
+
 # The three parties to an apprenticeship, as the off-the-job log and progress reviews need them.
 
 

@@ -7,6 +7,7 @@ import re
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from . import audit
 from .domain import DomainError
 from .models import Organisation, OrganisationKind, Role, User
 
@@ -14,7 +15,7 @@ MINIMUM_PASSWORD_LENGTH = 10
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
-def create_organisation(session: Session, name: str, kind: OrganisationKind) -> Organisation:
+def create_organisation(session: Session, name: str, kind: OrganisationKind, *, by: User | None = None) -> Organisation:
     name = " ".join(name.split())
     if not name:
         raise DomainError("Enter the organisation's name", "name")
@@ -22,22 +23,33 @@ def create_organisation(session: Session, name: str, kind: OrganisationKind) -> 
         raise DomainError(f"An organisation called {name} already exists", "name")
     organisation = Organisation(name=name, kind=kind)
     session.add(organisation)
-    session.flush()
+    audit.record_change(
+        "organisation.created", organisation, actor=by, after=audit.values(organisation, "name", "kind")
+    )
     return organisation
 
 
-def rename_organisation(session: Session, organisation: Organisation, name: str) -> None:
+def rename_organisation(session: Session, organisation: Organisation, name: str, *, by: User | None = None) -> None:
     name = " ".join(name.split())
     clash = session.scalar(
         select(Organisation.id).where(func.lower(Organisation.name) == name.lower(), Organisation.id != organisation.id)
     )
     if not name or clash:
         raise DomainError(f"An organisation called {name} already exists" if name else "Enter a name", "name")
+    before = audit.values(organisation, "name")
     organisation.name = name
+    audit.record_change("organisation.renamed", organisation, actor=by, before=before, after={"name": name})
 
 
 def create_user(
-    session: Session, *, email: str, name: str, role: Role, organisation: Organisation, password: str
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    organisation: Organisation,
+    password: str,
+    by: User | None = None,
 ) -> User:
     email = normalise_email(email)
     if session.scalar(select(User.id).where(User.email == email)):
@@ -55,7 +67,8 @@ def create_user(
     user = User(email=email, name=name, role=role, organisation=organisation, session_version=0)
     user.set_password(password)
     session.add(user)
-    session.flush()
+    after = audit.values(user, "email", "name", "role") | {"organisation": organisation.name}
+    audit.record_change("user.created", user, actor=by, after=after)
     return user
 
 
@@ -78,11 +91,14 @@ def change_password(user: User, current: str, new: str) -> None:
         raise DomainError("Your current password is not correct", "current_password")
     check_password_strength(new)
     user.set_password(new)
+    audit.record_change("user.password_changed", user, actor=user)  # that it changed; never the hash
 
 
-def reset_password(user: User, new: str) -> None:
+def reset_password(user: User, new: str, *, by: User | None = None) -> None:
+    """Set a new password without the current one: an administrator's reset, or the demo's."""
     check_password_strength(new)
     user.set_password(new)
+    audit.record_change("user.password_reset", user, actor=by)
 
 
 def set_active(user: User, active: bool, *, by: User | None = None) -> None:
@@ -93,3 +109,5 @@ def set_active(user: User, active: bool, *, by: User | None = None) -> None:
     if user.active != active:
         user.active = active
         user.session_version += 1  # a deactivated user's sessions end at once
+        action = "user.reactivated" if active else "user.deactivated"
+        audit.record_change(action, user, actor=by, before={"active": not active}, after={"active": active})

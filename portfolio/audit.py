@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -18,15 +19,16 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
-from .models import AuditEvent, User
+from .models import AuditEvent, Enrolment, User
 from .models.types import utcnow
 
 GENESIS = "0" * 64  # the "previous hash" of the first event
-# Appending reads the newest hash and writes the next: one writer at a time. On PostgreSQL a
-# transaction-scoped advisory lock (this key, arbitrary but fixed) serialises appenders;
-# SQLite serialises writers by itself.
+# Appending reads the newest hash and writes the next: one writer at a time, until commit. On
+# PostgreSQL a transaction-scoped advisory lock (this key, arbitrary but fixed) serialises
+# appenders. SQLite serialises writers, but a transaction only becomes a writer at its first
+# write, so an appender that has written nothing yet first makes a write that changes nothing.
 _CHAIN_LOCK = 7_340_021
 
 
@@ -42,9 +44,11 @@ def record(
     after: Mapping[str, Any] | None = None,
 ) -> AuditEvent:
     """Append an event: `actor` did `action` (e.g. "evidence.accepted") to a subject."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
-    # Autoflush writes any event appended earlier in this transaction first, so it is the newest.
+    # Flush the change being recorded first, so that its row locks (and those of the flush
+    # hooks) are taken before the chain's lock. Taken after it, two transactions could each
+    # hold what the other waits for: one the chain, the other an enrolment's row.
+    session.flush()
+    _lock_chain(session)
     previous = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
     event = AuditEvent(
         occurred_at=utcnow(),
@@ -62,6 +66,66 @@ def record(
     session.add(event)
     session.flush()
     return event
+
+
+def record_change(
+    action: str,
+    subject: Any,
+    *,
+    actor: User | None,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    """Append an event about a model instance, in the session that holds it.
+
+    The subject's type, id and enrolment come from the instance. `before` and `after` may be
+    whole snapshots (see `values`): a field with the same value in both is left out, so the
+    event holds only what changed.
+    """
+    session = object_session(subject)
+    if session is None:
+        raise ValueError(f"{subject!r} is not in a session, so its change cannot be recorded")
+    session.flush()  # a new subject gets its id
+    before, after = dict(before or {}), dict(after or {})
+    for name in before.keys() & after.keys():
+        if before[name] == after[name]:
+            del before[name], after[name]
+    return record(
+        session,
+        action,
+        actor=actor,
+        subject_type=subject_type(subject),
+        subject_id=subject.id,
+        enrolment_id=enrolment_id_of(subject),
+        before=before,
+        after=after,
+    )
+
+
+def values(subject: Any, *names: str) -> dict[str, Any]:
+    """The named attributes of `subject`, for `before` or `after`."""
+    return {name: getattr(subject, name) for name in names}
+
+
+def subject_type(subject: Any) -> str:
+    """A model's name in snake case: EvidenceItem -> "evidence_item"."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(subject).__name__).lower()
+
+
+def enrolment_id_of(subject: Any) -> int | None:
+    """The enrolment a subject belongs to (an enrolment belongs to itself), if any."""
+    if isinstance(subject, Enrolment):
+        return subject.id
+    return getattr(subject, "enrolment_id", None)
+
+
+def _lock_chain(session: Session) -> None:
+    """Become the only appender until this transaction ends (see _CHAIN_LOCK)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
+    elif dialect == "sqlite":
+        session.execute(text("UPDATE audit_events SET id = id WHERE 0"))
 
 
 def event_hash(event: Any) -> str:
@@ -110,6 +174,8 @@ class Problem:
 class Verification:
     events: int
     problems: list[Problem]
+    # Deleting the newest events leaves no gap in the chain: compare this with a copy kept elsewhere.
+    newest_hash: str = GENESIS
 
     @property
     def ok(self) -> bool:
@@ -128,7 +194,7 @@ def verify(session: Session) -> Verification:
         if event_hash(event) != event.hash:
             problems.append(Problem(event.id, "does not match its hash (the event was edited)"))
         previous = event.hash
-    return Verification(events=count, problems=problems)
+    return Verification(events=count, problems=problems, newest_hash=previous)
 
 
 def _events_in_order(session: Session) -> Iterator[Any]:

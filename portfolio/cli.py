@@ -29,6 +29,7 @@ standard_cli = AppGroup("standard", help="Check, load, show and import apprentic
 org_cli = AppGroup("org", help="Manage organisations.")
 user_cli = AppGroup("user", help="Manage user accounts.")
 evidence_cli = AppGroup("evidence", help="Check the evidence store.")
+audit_cli = AppGroup("audit", help="Check and read the audit trail.")
 
 
 def init_app(app: Flask) -> None:
@@ -40,6 +41,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(enrol_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(evidence_cli)
+    app.cli.add_command(export_command)
+    app.cli.add_command(audit_cli)
 
 
 def main() -> None:
@@ -250,6 +253,99 @@ def evidence_verify_command() -> None:
     click.echo(f"Checked {len(names)} stored files for {len(rows)} evidence files: {len(problems)} problems.")
     if problems:
         sys.exit(1)
+
+
+@audit_cli.command("verify")
+def audit_verify_command() -> None:
+    """Check every audit event against its hash and the event before it (exit 1 if any fails)."""
+    from .audit import verify
+
+    result = verify(db_session())
+    for problem in result.problems:
+        click.echo(f"Event {problem.event_id}: {problem.message}", err=True)
+    if result.problems:
+        count = len(result.problems)
+        click.echo(f"Checked {result.events} events: {count} problem{'' if count == 1 else 's'}. ", nl=False)
+        click.echo("The audit trail has been altered.")
+        sys.exit(1)
+    click.echo(f"Checked {result.events} events: the audit trail is intact.")
+    # Deleting the newest events leaves no gap: keeping this hash elsewhere shows that too.
+    click.echo(f"Newest event's hash: {result.newest_hash}")
+
+
+@audit_cli.command("show")
+@click.option("--enrolment", "enrolment_id", type=click.IntRange(1, 2**31 - 1), help="Only this enrolment's trail.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1), help="How many of the newest events.")
+def audit_show_command(enrolment_id: int | None, limit: int) -> None:
+    """Print the newest audit events, oldest of them first, with their values before and after."""
+    from .audit_trail.presentation import event_text
+    from .models import AuditEvent
+
+    statement = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if enrolment_id is not None:
+        statement = statement.where(AuditEvent.enrolment_id == enrolment_id)
+    events = db_session().scalars(statement).all()
+    for event in reversed(events):
+        click.echo(event_text(event))
+    if not events:
+        click.echo("No events.")
+
+
+@click.command("export")
+@click.argument("enrolment_id", metavar="ENROLMENT", type=click.IntRange(1, 2**31 - 1))
+@click.option("--pdf", "pdf_path", type=click.Path(dir_okay=False), help="Write the portfolio PDF to this file.")
+@click.option(
+    "--zip", "zip_path", type=click.Path(dir_okay=False),
+    help="Write the ZIP (the PDF, every evidence file, manifest.json, mapping.csv, SHA256SUMS) to this file.",
+)  # fmt: skip
+@with_appcontext
+def export_command(enrolment_id: int, pdf_path: str | None, zip_path: str | None) -> None:
+    """Export the portfolio of enrolment ENROLMENT (its id) as a PDF, a ZIP or both."""
+    from .exports import export_pdf, export_zip
+    from .models import Enrolment
+    from .storage import evidence_store
+
+    if not pdf_path and not zip_path:
+        raise click.UsageError("Say what to write: --pdf FILE, --zip FILE or both.")
+    session = db_session()
+    enrolment = session.get(Enrolment, enrolment_id)
+    if enrolment is None:
+        click.echo(f"Error: there is no enrolment {enrolment_id}", err=True)
+        sys.exit(1)
+    for path, export in ((pdf_path, export_pdf), (zip_path, export_zip)):
+        if path:
+            _, content = _or_fail(lambda export=export: export(session, evidence_store(), enrolment, actor=None))
+            size = _write_or_fail(path, [content] if isinstance(content, bytes) else content)
+            session.commit()  # the export's audit event, once the file is there
+            click.echo(f"Wrote {path} ({size:,} bytes)")
+
+
+def _write_or_fail(path: str, chunks) -> int:
+    """Write the chunks to a temporary file beside `path`, then rename it into place, so that a
+    failure (a file altered in the evidence store, a full disk) leaves no partial export behind."""
+    import os
+    import tempfile
+
+    from .domain import DomainError
+
+    target = Path(path)
+    temporary = None
+    size = 0
+    try:
+        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+        with os.fdopen(fd, "wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+                size += len(chunk)
+        os.replace(temporary, target)
+    except (DomainError, OSError) as error:
+        if temporary:
+            Path(temporary).unlink(missing_ok=True)
+        db_session().rollback()
+        message = error.message if isinstance(error, DomainError) else f"cannot write {path}: {error.strerror}"
+        click.echo(f"Error: {message}", err=True)
+        sys.exit(1)
+    return size
 
 
 def db_session():

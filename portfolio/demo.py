@@ -16,11 +16,12 @@ from sqlalchemy import select
 
 from standard import shipped_path
 
-from .accounts import create_organisation, create_user, reset_password
+from .accounts import create_organisation, create_user, reset_password, set_active
 from .demo_files import csv_table, pdf_document, png_picture
 from .enrolments import EnrolmentTerms, change_status, enrol
 from .evidence_items import EvidenceDetails, Upload, create_item, submit
 from .extensions import db
+from .gateway import sign_declaration, submit_to_epao
 from .models import (
     AgeBand,
     Enrolment,
@@ -69,6 +70,7 @@ USERS = [
     ("jess.okafor@harbourside-museum.example", "Jess Okafor", Role.APPRENTICE, "Harbourside Museum"),
     ("callum.reid@larkfield-playhouse.example", "Callum Reid", Role.APPRENTICE, "Larkfield Playhouse"),
     ("sam.patel@larkfield-playhouse.example", "Sam Patel", Role.APPRENTICE, "Larkfield Playhouse"),
+    ("nadia.rahman@larkfield-playhouse.example", "Nadia Rahman", Role.APPRENTICE, "Larkfield Playhouse"),
 ]
 
 
@@ -96,6 +98,14 @@ class DemoEnrolment:
     path: tuple[EnrolmentStatus, ...] = ()  # status changes after enrolling
     epao: str | None = None
     evidence: tuple[DemoEvidence, ...] = ()
+    # "ready": the portfolio is complete and nobody has declared yet; "submitted": declared by all
+    # three and submitted to the EPAO through the gateway, awaiting the assessor.
+    gateway: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        """The whole portfolio accepted and judged, the hours approved: ready for the gateway."""
+        return self.gateway is not None
 
 
 AMIRA_EVIDENCE = (
@@ -173,17 +183,36 @@ AMIRA_EVIDENCE = (
     ),
 )
 
-# Jess is at gateway: her evidence covers every criterion of the standard.
-JESS_EVIDENCE = tuple(
-    DemoEvidence(
-        title,
-        kind,
-        days,
-        {code: f"This evidence shows {code}: {why}" for code in codes},
-        files=files,
-        consent_reference="HM-CONSENT-2024-" + str(days) if files == ("png",) else None,
+
+def _covering(rows, consent_prefix: str) -> tuple[DemoEvidence, ...]:
+    """Evidence whose links together cover every criterion: (title, kind, days, codes, why, files) rows."""
+    return tuple(
+        DemoEvidence(
+            title,
+            kind,
+            days,
+            {code: f"This evidence shows {code}: {why}" for code in codes},
+            files=files,
+            consent_reference=f"{consent_prefix}-{days}" if files == ("png",) else None,
+        )
+        for title, kind, days, codes, why, files in rows
     )
-    for title, kind, days, codes, why, files in [
+
+
+def _certificates(days: int) -> DemoEvidence:
+    """English and maths certificates, the gateway's evidence that they are achieved."""
+    return DemoEvidence(
+        "Level 2 Functional Skills certificates in English and maths",
+        EvidenceKind.CERTIFICATE,
+        days,
+        {"S6": "The English certificate shows written communication at level 2."},
+        description="Certificates from the awarding body for Functional Skills English and maths at level 2.",
+    )
+
+
+# Jess was submitted at gateway: her evidence covers every criterion of the standard.
+JESS_EVIDENCE = _covering(
+    [
         (
             "Audience research for the Windrush family day",
             EvidenceKind.REPORT,
@@ -240,8 +269,32 @@ JESS_EVIDENCE = tuple(
             "the photos and my evaluation of the day.",
             ("png",),
         ),
-    ]
-)
+    ],
+    "HM-CONSENT-2024",
+) + (_certificates(120),)
+
+# Nadia's portfolio is complete too, and ready for the declarations.
+NADIA_EVIDENCE = _covering(
+    [
+        ("Audience survey for the relaxed performances", EvidenceKind.REPORT, 35,
+         ["K1", "K2", "K3", "K4", "K5", "S2"], "the survey, its findings and the season they shaped.", ("pdf",)),
+        ("Schools partnership with Larkfield Academy Trust", EvidenceKind.OTHER, 80,
+         ["K6", "K7", "K8", "K9", "S8", "S9", "S10"], "I set up the partnership and report on it.", ("pdf",)),
+        ("Risk assessments for the backstage tours", EvidenceKind.RISK_ASSESSMENT, 130,
+         ["K10", "S4", "S12", "B4"], "the assessments I wrote, signed off by the stage manager.", ("pdf",)),
+        ("Reflective account: my first year in the learning team", EvidenceKind.REFLECTIVE_ACCOUNT, 200,
+         ["K11", "K12", "K13", "K14", "K15", "K16", "B1", "B2", "B3", "B7", "B8", "B9"],
+         "I reflect on my role with examples from the year.", ("pdf",)),
+        ("Schedule and budget for the youth theatre festival", EvidenceKind.EVENT_PLAN, 260,
+         ["K17", "K18", "S1", "S3", "S11", "S13", "S17", "S18", "B5", "B6"],
+         "the schedule and budget I ran the festival to.", ("pdf", "csv")),
+        ("Funding bid to the Larkfield Arts Trust", EvidenceKind.REPORT, 310,
+         ["K19", "K20", "S6", "S7", "S16"], "I wrote the bid and the report to the trust.", ("pdf",)),
+        ("Photos and evaluation of the festival week", EvidenceKind.PHOTO_OR_VIDEO, 380,
+         ["S5", "S14", "S15", "B10", "B11"], "the photos and my evaluation of the week.", ("png",)),
+    ],
+    "LP-CONSENT-2025",
+)  # fmt: skip
 
 CALLUM_EVIDENCE = (
     DemoEvidence(
@@ -287,14 +340,17 @@ ENROLMENTS = [
                   "helen.osei@harbourside-museum.example", AgeBand.AGED_19_TO_23, "achieved",
                   evidence=AMIRA_EVIDENCE),
     DemoEnrolment("jess.okafor@harbourside-museum.example", 17, "priya.natarajan@northgate-arts.example",
-                  "helen.osei@harbourside-museum.example", AgeBand.AGED_16_TO_18, "required",
-                  path=(EnrolmentStatus.AT_GATEWAY,), epao="Crescent Assessment Services", evidence=JESS_EVIDENCE),
+                  "helen.osei@harbourside-museum.example", AgeBand.AGED_16_TO_18, "achieved",
+                  epao="Crescent Assessment Services", evidence=JESS_EVIDENCE, gateway="submitted"),
     DemoEnrolment("callum.reid@larkfield-playhouse.example", 4, "tom.whitlock@northgate-arts.example",
                   "gareth.lloyd@larkfield-playhouse.example", AgeBand.AGED_24_PLUS, "not_required",
                   evidence=CALLUM_EVIDENCE),
     DemoEnrolment("sam.patel@larkfield-playhouse.example", 7, "tom.whitlock@northgate-arts.example",
                   "gareth.lloyd@larkfield-playhouse.example", AgeBand.AGED_16_TO_18, "ehc_plan",
                   path=(EnrolmentStatus.BREAK_IN_LEARNING,), evidence=SAM_EVIDENCE),
+    DemoEnrolment("nadia.rahman@larkfield-playhouse.example", 16, "tom.whitlock@northgate-arts.example",
+                  "gareth.lloyd@larkfield-playhouse.example", AgeBand.AGED_19_TO_23, "not_required",
+                  epao="Crescent Assessment Services", evidence=NADIA_EVIDENCE, gateway="ready"),
 ]  # fmt: skip
 
 
@@ -318,7 +374,7 @@ def build_demo(password: str = DEFAULT_PASSWORD, today: date | None = None) -> l
             )
         elif not user.check_password(password):
             reset_password(user, password)
-        user.active = True
+        set_active(user, True)  # recorded in the audit trail if it was deactivated
         users[email] = user
 
     for plan in ENROLMENTS:
@@ -350,6 +406,10 @@ def build_demo(password: str = DEFAULT_PASSWORD, today: date | None = None) -> l
         _add_reviews_and_progress(session, enrolment, plan, items, today)
         for status in plan.path:
             change_status(session, enrolment, status, users["admin@northgate-arts.example"], "Demo data")
+        if plan.gateway == "submitted":  # through the real gateway, as the three parties would
+            for user in (enrolment.apprentice, enrolment.mentor, enrolment.tutor):
+                sign_declaration(session, enrolment, by=user, today=today)
+            submit_to_epao(session, enrolment, by=enrolment.tutor, today=today)
     session.commit()
     return list(users.values())
 
@@ -407,16 +467,16 @@ OTJ_ACTIVITIES = [
 def _add_reviews_and_progress(session, enrolment: Enrolment, plan: DemoEnrolment, items, today: date) -> None:
     """Decisions, judgements, a comment, a witness testimony, months of OTJ and progress reviews."""
     apprentice, tutor, mentor = enrolment.apprentice, enrolment.tutor, enrolment.mentor
-    at_gateway = EnrolmentStatus.AT_GATEWAY in plan.path
+    complete = plan.complete
     decisions = DECISIONS.get(apprentice.email, {})
-    if at_gateway:  # the whole portfolio has been accepted and judged
+    if complete:  # the whole portfolio has been accepted and judged
         decisions = {n: (Decision.ACCEPT, "") for n in range(len(items))}
     for number, (decision, feedback) in decisions.items():
         start_review(session, items[number], by=tutor)
         decide(session, items[number], by=tutor, decision=decision, feedback=feedback)
     standard = enrolment.standard_version.standard
     judgements = JUDGEMENTS.get(apprentice.email, {})
-    if at_gateway:
+    if complete:
         judgements = {c.code: ("met", "Shown consistently across the portfolio.") for c in standard}
     for code, (level, note) in judgements.items():
         record_judgement(session, enrolment, by=tutor, code=code, level_code=level, note=note)
@@ -439,7 +499,7 @@ def _add_reviews_and_progress(session, enrolment: Enrolment, plan: DemoEnrolment
 
     # Off-the-job training: about 22 hours a month (behind pace for Callum), most approved.
     months = max(1, (today - enrolment.start_date).days // 30)
-    monthly = 10 if apprentice.email.startswith("callum") else 24 if at_gateway else 22
+    monthly = 10 if apprentice.email.startswith("callum") else 24 if complete else 22
     for month in range(months):
         for week, (activity, learning) in enumerate(OTJ_ACTIVITIES):
             day = enrolment.start_date + timedelta(days=month * 30 + week * 7 + 2)
@@ -449,7 +509,7 @@ def _add_reviews_and_progress(session, enrolment: Enrolment, plan: DemoEnrolment
                 session, enrolment=enrolment, by=apprentice, today=today,
                 details=OtjDetails(day, Decimal(monthly) / 4, activity, learning),
             )  # fmt: skip
-            if month < months - 1 or at_gateway:
+            if month < months - 1 or complete:
                 approve_entry(session, entry, by=tutor)
             elif week == 0:
                 query_entry(session, entry, by=tutor, note="Which session was this? Please add its title.")
@@ -528,6 +588,10 @@ def demo_command(no_serve: bool, password: str, port: int) -> None:
     click.echo(f"  {'Email':<46} {'Role':<11} Password")
     for user in users:
         click.echo(f"  {user.email:<46} {user.role.value:<11} {password}")
+    click.echo(
+        "\nAt the gateway: Jess Okafor's portfolio awaits the assessor's decision, and Nadia Rahman's is "
+        "ready for the declarations."
+    )
     if no_serve:
         return
     url = f"http://127.0.0.1:{port}/"

@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import audit
 from .domain import DomainError
 from .models import (
     AgeBand,
@@ -23,7 +24,7 @@ from .models import (
 from .models.enrolments import ENGLISH_AND_MATHS_ROUTES
 
 S = EnrolmentStatus
-# Which status an administrator may move an enrolment to from each status.
+# Which status an enrolment may move to from each status.
 STATUS_CHANGES: dict[EnrolmentStatus, tuple[EnrolmentStatus, ...]] = {
     S.ON_PROGRAMME: (S.BREAK_IN_LEARNING, S.AT_GATEWAY, S.WITHDRAWN),
     S.BREAK_IN_LEARNING: (S.ON_PROGRAMME, S.WITHDRAWN),
@@ -32,6 +33,9 @@ STATUS_CHANGES: dict[EnrolmentStatus, tuple[EnrolmentStatus, ...]] = {
     S.COMPLETED: (),
     S.WITHDRAWN: (),
 }
+# Moves into and out of the gateway are the gateway's own (`gateway.submit_to_epao` and
+# `gateway.decide_gateway`), so that each has its declarations, submission and decision.
+GATEWAY_MOVES = frozenset({(S.ON_PROGRAMME, S.AT_GATEWAY), (S.AT_GATEWAY, S.ON_PROGRAMME), (S.AT_GATEWAY, S.IN_EPA)})
 OPEN_STATUSES = (S.ON_PROGRAMME, S.BREAK_IN_LEARNING, S.AT_GATEWAY, S.IN_EPA)
 MAXIMUM_OTJ_HOURS = 5000
 
@@ -102,13 +106,16 @@ def enrol(
     _apply_terms(enrolment, terms)
     session.add(enrolment)
     session.add(EnrolmentStatusChange(enrolment=enrolment, from_status=None, to_status=S.ON_PROGRAMME, changed_by=by))
-    session.flush()
+    enrolled = {"apprentice": apprentice.name, "standard": standard_version.label, "employer": employer.name}
+    audit.record_change("enrolment.created", enrolment, actor=by, after=enrolled | _audited_terms(enrolment))
     return enrolment
 
 
-def update_terms(enrolment: Enrolment, terms: EnrolmentTerms) -> None:
+def update_terms(enrolment: Enrolment, terms: EnrolmentTerms, *, by: User | None = None) -> None:
     _check_terms(enrolment.standard_version, enrolment.employer, terms)
+    before = _audited_terms(enrolment)
     _apply_terms(enrolment, terms)
+    audit.record_change("enrolment.updated", enrolment, actor=by, before=before, after=_audited_terms(enrolment))
 
 
 def change_status(
@@ -123,7 +130,31 @@ def change_status(
             enrolment=enrolment, from_status=enrolment.status, to_status=to_status, changed_by=by, note=note.strip()
         )
     )
+    before = {"status": enrolment.status}
     enrolment.status = to_status
+    audit.record_change(
+        "enrolment.status_changed",
+        enrolment,
+        actor=by,
+        before=before,
+        after={"status": to_status, "note": note.strip()},
+    )
+
+
+def status_changes_by_hand(status: EnrolmentStatus) -> tuple[EnrolmentStatus, ...]:
+    """The statuses an administrator may move an enrolment to by hand: every allowed move but the gateway's."""
+    return tuple(to for to in STATUS_CHANGES[status] if (status, to) not in GATEWAY_MOVES)
+
+
+def change_status_by_hand(
+    session: Session, enrolment: Enrolment, to_status: EnrolmentStatus, by: User | None, note: str = ""
+) -> None:
+    """An administrator's change of status (a break, a return, a withdrawal, completion)."""
+    if (enrolment.status, to_status) in GATEWAY_MOVES:
+        raise DomainError(
+            "Only the gateway moves an apprenticeship into or out of the gateway: use its gateway page", "status"
+        )
+    change_status(session, enrolment, to_status, by, note)
 
 
 def _check_terms(version: StandardVersion, employer: Organisation, terms: EnrolmentTerms) -> None:
@@ -158,6 +189,21 @@ def _check_terms(version: StandardVersion, employer: Organisation, terms: Enrolm
         )
     if terms.minimum_months_override is not None and not 1 <= terms.minimum_months_override <= 60:
         raise DomainError("The minimum time on programme must be between 1 and 60 months", "minimum_months_override")
+
+
+def _audited_terms(enrolment: Enrolment) -> dict:
+    """The terms as the audit trail records them, with people and organisations by name."""
+    names = {role: getattr(getattr(enrolment, role), "name", None) for role in ("provider", "epao", "mentor", "tutor")}
+    return names | audit.values(
+        enrolment,
+        "start_date",
+        "planned_end_date",
+        "planned_otj_hours",
+        "age_band",
+        "english_maths_route",
+        "english_maths_decided_on",
+        "minimum_months_override",
+    )
 
 
 def _apply_terms(enrolment: Enrolment, terms: EnrolmentTerms) -> None:

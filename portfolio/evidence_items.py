@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 from evidence import EvidenceStore, UploadRejected, display_name
 from standard import Status
 
+from . import audit
+from .access import SUBMITTED_TO_EPAO
 from .domain import DomainError
 from .models import CriterionJudgement, Enrolment, EnrolmentStatus, Role, User
 from .models.evidence import (
@@ -47,6 +49,13 @@ COVERAGE_FROM = {
     EvidenceStatus.REFERRED: Status.EVIDENCED,
     EvidenceStatus.ACCEPTED: Status.ACCEPTED,
 }
+# The audit trail's name for each move of an item's status.
+STATUS_ACTIONS = {
+    EvidenceStatus.SUBMITTED: "evidence.submitted",
+    EvidenceStatus.ACCEPTED: "evidence.accepted",
+    EvidenceStatus.REFERRED: "evidence.referred",
+    EvidenceStatus.WITHDRAWN: "evidence.withdrawn",
+}
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,15 @@ class EvidenceDetails:
 class Upload:
     stream: BinaryIO
     filename: str
+
+
+def check_not_with_epao(enrolment: Enrolment) -> None:
+    """Refuse what would change a portfolio submitted at gateway: the EPAO assesses it as submitted."""
+    if enrolment.status in SUBMITTED_TO_EPAO:
+        raise DomainError(
+            "The portfolio has been submitted to the end-point assessment organisation, so it cannot change "
+            f"(status: {enrolment.status.label})"
+        )
 
 
 def may_add_evidence(user: User, enrolment: Enrolment) -> bool:
@@ -111,7 +129,7 @@ def create_item(
     session.add(item)
     session.add(EvidenceStatusChange(item=item, from_status=None, to_status=EvidenceStatus.DRAFT, changed_by=author))
     attach_files(session, store, item, uploads, by=author, max_bytes=max_bytes)
-    session.flush()
+    audit.record_change("evidence.created", item, actor=author, after=audited_values(item))
     return item
 
 
@@ -127,9 +145,10 @@ def update_item(
     today: date | None = None,
 ) -> None:
     _check_editable(item, by)
+    before = audited_values(item)
     apply_details(item, details, today or date.today())
     attach_files(session, store, item, uploads, by=by, max_bytes=max_bytes)
-    session.flush()
+    audit.record_change("evidence.updated", item, actor=by, before=before, after=audited_values(item))
 
 
 def attach_files(
@@ -165,8 +184,9 @@ def attach_files(
 
 def remove_file(session: Session, store: EvidenceStore, item: EvidenceItem, file: EvidenceFile, *, by: User) -> None:
     _check_editable(item, by)
+    before = audited_values(item)
     item.files.remove(file)
-    session.flush()
+    audit.record_change("evidence.file_removed", item, actor=by, before=before, after=audited_values(item))
     forget_unreferenced(session, store, {file.sha256})
 
 
@@ -204,6 +224,7 @@ def delete_draft(session: Session, store: EvidenceStore, item: EvidenceItem, *, 
     if not may_change(by, item) or item.status is not EvidenceStatus.DRAFT:
         raise DomainError("Only drafts can be deleted; withdraw submitted evidence instead")
     hashes = {f.sha256 for f in item.files}
+    audit.record_change("evidence.deleted", item, actor=by, before=audited_values(item))
     session.delete(item)
     session.flush()
     forget_unreferenced(session, store, hashes)
@@ -320,7 +341,27 @@ def change_evidence_status(item: EvidenceItem, to_status: EvidenceStatus, by: Us
             f"to {to_status.label.lower()}"
         )
     item.history.append(EvidenceStatusChange(from_status=item.status, to_status=to_status, changed_by=by, note=note))
+    before = {"status": item.status}
     item.status = to_status
+    after = {"status": to_status} | ({"note": note} if note else {})
+    audit.record_change(STATUS_ACTIONS[to_status], item, actor=by, before=before, after=after)
+
+
+def audited_values(item: EvidenceItem) -> dict:
+    """What the audit trail records of an item: what its author wrote, its criteria and its files."""
+    return audit.values(
+        item,
+        "title",
+        "kind",
+        "activity_date",
+        "description",
+        "reflection",
+        "contains_third_party_data",
+        "consent_reference",
+    ) | {
+        "links": {link.criterion_code: link.justification for link in item.links},
+        "files": [f"{file.display_name} (SHA-256 {file.sha256})" for file in item.files],
+    }
 
 
 def _shown_name(filename: str | None) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from sqlalchemy import Select, case, func, select
@@ -17,8 +17,10 @@ from sqlalchemy.orm import Session
 
 from standard import Standard
 
+from . import audit
 from .access import is_apprentice_of, is_tutor_of, visible_enrolments_clause
 from .domain import DomainError
+from .evidence_items import check_not_with_epao
 from .models import Enrolment, EnrolmentStatus, OtjActivity, OtjEntry, OtjStatus, Role, User
 from .models.types import utcnow
 
@@ -147,7 +149,7 @@ def log_entry(
     entry = OtjEntry(enrolment=enrolment, created_by=by, status=OtjStatus.LOGGED)
     _apply(entry, details, today or date.today())
     session.add(entry)
-    session.flush()
+    audit.record_change("otj.logged", entry, actor=by, after=_audited_values(entry))
     return entry
 
 
@@ -156,15 +158,17 @@ def update_entry(
 ) -> None:
     _lock(session, entry)
     _check_changeable(entry, by)
+    before = _audited_values(entry)
     _apply(entry, details, today or date.today())
     if entry.status is OtjStatus.QUERIED:
         _change_status(entry, OtjStatus.LOGGED, by)
-    session.flush()
+    audit.record_change("otj.updated", entry, actor=by, before=before, after=_audited_values(entry))
 
 
 def delete_entry(session: Session, entry: OtjEntry, *, by: User) -> None:
     _lock(session, entry)
     _check_changeable(entry, by)
+    audit.record_change("otj.deleted", entry, actor=by, before=_audited_values(entry))
     session.delete(entry)
     session.flush()
 
@@ -173,9 +177,7 @@ def approve_entry(session: Session, entry: OtjEntry, *, by: User) -> None:
     _lock(session, entry)
     if not may_approve(by, entry.enrolment):
         raise DomainError("Only a tutor of the training provider can approve training")
-    _change_status(entry, OtjStatus.APPROVED, by)
-    entry.reviewed_by = by
-    entry.reviewed_at = utcnow()
+    _approve(entry, by, utcnow())
     session.flush()
 
 
@@ -193,9 +195,7 @@ def approve_entries(session: Session, enrolment: Enrolment, entry_ids: Iterable[
     ).all()
     now = utcnow()
     for entry in entries:
-        _change_status(entry, OtjStatus.APPROVED, by)
-        entry.reviewed_by = by
-        entry.reviewed_at = now
+        _approve(entry, by, now)
     session.flush()
     return len(entries)
 
@@ -210,11 +210,27 @@ def query_entry(session: Session, entry: OtjEntry, *, by: User, note: str) -> No
         raise DomainError("Say what needs checking", "note")
     if len(note) > MAX_NOTE:
         raise DomainError(f"The note must be {MAX_NOTE:,} characters or fewer", "note")
+    before = {"status": entry.status}
     _change_status(entry, OtjStatus.QUERIED, by)
     entry.query_note = note
     entry.reviewed_by = by
     entry.reviewed_at = utcnow()
-    session.flush()
+    audit.record_change(
+        "otj.queried", entry, actor=by, before=before, after={"status": entry.status, "query_note": note}
+    )
+
+
+def _approve(entry: OtjEntry, by: User, now: datetime) -> None:
+    before = {"status": entry.status}
+    _change_status(entry, OtjStatus.APPROVED, by)
+    entry.reviewed_by = by
+    entry.reviewed_at = now
+    audit.record_change("otj.approved", entry, actor=by, before=before, after={"status": entry.status})
+
+
+def _audited_values(entry: OtjEntry) -> dict:
+    """What the audit trail records of an entry."""
+    return audit.values(entry, "activity_date", "hours", "activity", "learning", "criteria", "status")
 
 
 def _check_changeable(entry: OtjEntry, by: User) -> None:
@@ -236,6 +252,7 @@ def _apply(entry: OtjEntry, details: OtjDetails, today: date) -> None:
 
 
 def _change_status(entry: OtjEntry, to_status: OtjStatus, by: User) -> None:
+    check_not_with_epao(entry.enrolment)  # approved hours are a gateway check the EPAO relies on
     if not may_change_status(by.role, entry.status, to_status):
         if entry.status is to_status:
             raise DomainError(f"This entry is already {to_status.label.lower()}")

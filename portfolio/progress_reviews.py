@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from . import audit
 from .access import is_apprentice_of, is_employer_of, is_tutor_of, visible_enrolments_clause
 from .domain import DomainError
 from .models import (
@@ -160,7 +161,7 @@ def create_review(
     review = ProgressReview(enrolment=enrolment, created_by=author)
     _apply(review, details, today or date.today())
     session.add(review)
-    session.flush()
+    audit.record_change("progress_review.created", review, actor=author, after=_audited_values(review))
     return review
 
 
@@ -172,8 +173,9 @@ def update_review(
         raise DomainError("This review has been signed, so it can no longer be changed")
     if not may_edit_review(by, review):
         raise DomainError("Only a tutor of the training provider can change this review")
+    before = _audited_values(review)
     _apply(review, details, today or date.today())
-    session.flush()
+    audit.record_change("progress_review.updated", review, actor=by, before=before, after=_audited_values(review))
 
 
 def sign_review(
@@ -190,7 +192,8 @@ def sign_review(
     review.signatures.append(signature)
     if not awaiting_signers(review):
         review.completed_at = now
-    session.flush()
+    after = {"signer": signer, "complete": review.completed_at is not None}
+    audit.record_change("progress_review.signed", review, actor=by, after=after)
     return signature
 
 
@@ -229,6 +232,12 @@ def _apply(review: ProgressReview, details: ReviewDetails, today: date) -> None:
     for name, text in texts.items():
         setattr(review, name, text)
     _set_criteria(review, details.criteria, standard.codes)
+
+
+def _audited_values(review: ProgressReview) -> dict:
+    """What the audit trail records of a review: its date, texts and criteria ratings."""
+    criteria = {c.criterion_code: [c.rag, c.note] for c in review.criteria}  # code: [rating, note]
+    return audit.values(review, "review_date", *TEXT_FIELDS) | {"criteria": criteria}
 
 
 def _set_criteria(review: ProgressReview, criteria: Mapping[str, tuple[Rag, str]], order: Iterable[str]) -> None:

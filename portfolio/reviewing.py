@@ -23,6 +23,7 @@ from datetime import date
 from sqlalchemy import ColumnElement, Select, false, func, select, update
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
+from . import audit
 from .access import (
     may_comment_on_evidence,
     may_judge_criteria,
@@ -36,7 +37,9 @@ from .evidence_items import (
     OPEN_FOR_EVIDENCE,
     EvidenceDetails,
     apply_details,
+    audited_values,
     change_evidence_status,
+    check_not_with_epao,
     is_witness_testimony,
 )
 from .models import (
@@ -163,6 +166,7 @@ def start_review(session: Session, item: EvidenceItem, *, by: User, take_over: b
         return
     if item.reviewer_id is not None and not take_over:
         raise DomainError(f"{item.reviewer.name} is reviewing this evidence. Take over the review to decide it.")
+    previous_reviewer = item.reviewer.name if item.reviewer is not None else None
     # One guarded UPDATE, so that of two tutors starting at once only one becomes the reviewer.
     guard = [EvidenceItem.id == item.id, EvidenceItem.status == EvidenceStatus.SUBMITTED]
     if not take_over:
@@ -176,6 +180,9 @@ def start_review(session: Session, item: EvidenceItem, *, by: User, take_over: b
     session.expire(item)
     if claimed != 1:
         raise DomainError(_taken_message(item))
+    audit.record_change(
+        "evidence.review_started", item, actor=by, before={"reviewer": previous_reviewer}, after={"reviewer": by.name}
+    )
 
 
 def decide(session: Session, item: EvidenceItem, *, by: User, decision: Decision, feedback: str = "") -> None:
@@ -225,6 +232,7 @@ def _check_reviewer(item: EvidenceItem, by: User) -> None:
         raise DomainError("You cannot review this evidence")
     if by.id in (item.created_by_id, enrolment.apprentice_id):
         raise DomainError("You cannot review evidence you wrote yourself")
+    check_not_with_epao(enrolment)
 
 
 def _taken_message(item: EvidenceItem) -> str:
@@ -249,7 +257,7 @@ def add_comment(session: Session, item: EvidenceItem, *, by: User, body: str) ->
         raise DomainError(f"The comment must be {MAX_COMMENT:,} characters or fewer", "comment")
     comment = EvidenceComment(item=item, author=by, body=body)
     session.add(comment)
-    session.flush()
+    audit.record_change("evidence.commented", item, actor=by, after={"comment": body})
     return comment
 
 
@@ -274,6 +282,7 @@ def record_judgement(
     """Append a judgement of one criterion; it becomes the current one."""
     if not may_judge_criteria(by, enrolment):
         raise DomainError("You cannot judge this apprentice's criteria")
+    check_not_with_epao(enrolment)
     standard = enrolment.standard_version.standard
     if code not in standard:
         raise DomainError(f"{code} is not a criterion of {standard.reference}")
@@ -287,7 +296,8 @@ def record_judgement(
         enrolment=enrolment, criterion_code=code, level_code=level.code, met=level.met, note=note, judged_by=by
     )
     session.add(judgement)
-    session.flush()
+    after = audit.values(judgement, "criterion_code", "level_code", "met", "note")
+    audit.record_change("judgement.recorded", judgement, actor=by, after=after)
     return judgement
 
 
@@ -345,7 +355,7 @@ def create_testimony(
     _apply_testimony(item, testimony, today)
     session.add(item)
     session.add(EvidenceStatusChange(item=item, from_status=None, to_status=EvidenceStatus.DRAFT, changed_by=author))
-    session.flush()
+    audit.record_change("testimony.created", item, actor=author, after=audited_values(item))
     return item
 
 
@@ -353,8 +363,9 @@ def update_testimony(
     session: Session, item: EvidenceItem, *, by: User, testimony: WitnessTestimony, today: date | None = None
 ) -> None:
     _check_unsigned(item, by)
+    before = audited_values(item)
     _apply_testimony(item, testimony, today)
-    session.flush()
+    audit.record_change("testimony.updated", item, actor=by, before=before, after=audited_values(item))
 
 
 def sign_testimony(
@@ -380,7 +391,8 @@ def sign_testimony(
     item.submitted_at = utcnow()
     signature = WitnessSignature(item=item, signed_by=by, signed_name=signed_name, job_title=job_title)
     session.add(signature)
-    session.flush()
+    after = {"signed_name": signed_name, "job_title": job_title}
+    audit.record_change("testimony.signed", item, actor=by, after=after)
     return signature
 
 
@@ -395,6 +407,7 @@ def _check_unsigned(item: EvidenceItem, by: User) -> None:
         raise DomainError("You cannot change this testimony")
     if item.status is not EvidenceStatus.DRAFT:
         raise DomainError("A signed testimony cannot be changed")
+    check_not_with_epao(item.enrolment)
     if not may_write_testimony(by, item.enrolment):
         raise DomainError("You cannot change this testimony now")
 

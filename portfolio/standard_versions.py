@@ -9,10 +9,13 @@ from sqlalchemy.orm import Session
 
 from standard import load_standard_bytes, load_standard_text
 
-from .models import StandardVersion
+from . import audit
+from .models import StandardVersion, User
 
 
-def store_standard(session: Session, yaml_text: str, name: str = "<upload>") -> tuple[StandardVersion, bool]:
+def store_standard(
+    session: Session, yaml_text: str, name: str = "<upload>", *, by: User | None = None
+) -> tuple[StandardVersion, bool]:
     """Check and store a standard's YAML; return it and whether it is new.
 
     The same content loaded twice is the same version; changed content is a new version.
@@ -31,7 +34,8 @@ def store_standard(session: Session, yaml_text: str, name: str = "<upload>") -> 
         yaml_text=yaml_text,
     )
     session.add(stored)
-    session.flush()
+    after = audit.values(stored, "reference", "version", "title", "content_hash")
+    audit.record_change("standard.loaded", stored, actor=by, after=after)
     return stored, True
 
 
@@ -42,7 +46,9 @@ def latest_versions(session: Session) -> list[StandardVersion]:
     )
 
 
-def store_standard_upload(session: Session, data: bytes | str, name: str = "<upload>") -> tuple[StandardVersion, bool]:
+def store_standard_upload(
+    session: Session, data: bytes | str, name: str = "<upload>", *, by: User | None = None
+) -> tuple[StandardVersion, bool]:
     """Store a standard uploaded as a file (bytes) or pasted into a form (text).
 
     Line endings are normalised as `portfolio standard load` reads files, and the text ends
@@ -57,4 +63,4 @@ def store_standard_upload(session: Session, data: bytes | str, name: str = "<upl
             load_standard_bytes(data, name)  # raises StandardError at the first byte that is not UTF-8
             raise
     text = data.replace("\r\n", "\n").replace("\r", "\n").rstrip("\n") + "\n"
-    return store_standard(session, text, name)
+    return store_standard(session, text, name, by=by)

@@ -1,7 +1,7 @@
 """What needs a user's action, for the "To do" list on their home page.
 
 The counts come from the modules that own each piece of work (evidence review, off-the-job
-training, progress reviews); this module adds the apprentice's drafts and, for tutors and
+training, progress reviews, the gateway); this module adds the apprentice's drafts and, for tutors and
 employers, which apprentices the work is for. A fixed number of queries per role.
 """
 
@@ -14,11 +14,13 @@ from sqlalchemy.orm import Session
 
 from .access import visible_enrolments_clause
 from .evidence_items import OPEN_FOR_EVIDENCE
+from .gateway import decision_awaited_clause, declaration_awaited_clause
 from .models import (
     Enrolment,
     EnrolmentStatus,
     EvidenceItem,
     EvidenceStatus,
+    GatewaySubmission,
     OtjEntry,
     OtjStatus,
     ProgressReview,
@@ -51,6 +53,10 @@ class TodoList:
     reviews_by_enrolment: tuple[Pending, ...] = ()
     referred_to_fix: int = 0
     drafts: int = 0
+    declarations_to_sign: int = 0
+    declarations_by_enrolment: tuple[Pending, ...] = ()
+    gateways_to_decide: int = 0
+    gateways_by_enrolment: tuple[Pending, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -60,12 +66,14 @@ class TodoList:
             or self.reviews_to_sign
             or self.referred_to_fix
             or self.drafts
+            or self.declarations_to_sign
+            or self.gateways_to_decide
         )
 
 
 def todo_list(session: Session, user: User) -> TodoList:
     """What waits for `user`: tutors review, approve and sign; employers sign; apprentices fix,
-    sign and submit. Assessors have nothing to do here yet."""
+    sign and submit; assessors decide gateways."""
     if not user.is_active:
         return TodoList()
     match user.role:
@@ -76,18 +84,23 @@ def todo_list(session: Session, user: User) -> TodoList:
                 otj_by_enrolment=_otj_by_enrolment(session, user),
                 reviews_to_sign=reviews_to_sign_count(session, user),
                 reviews_by_enrolment=_reviews_by_enrolment(session, user),
+                **_declarations(session, user),
             )
         case Role.EMPLOYER:
             return TodoList(
                 reviews_to_sign=reviews_to_sign_count(session, user),
                 reviews_by_enrolment=_reviews_by_enrolment(session, user),
+                **_declarations(session, user),
             )
         case Role.APPRENTICE:
             return TodoList(
                 referred_to_fix=referred_count(session, user),
                 reviews_to_sign=reviews_to_sign_count(session, user),
                 drafts=drafts_count(session, user),
+                **_declarations(session, user),
             )
+        case Role.ASSESSOR:
+            return TodoList(**_gateways(session, user))
     return TodoList()
 
 
@@ -132,6 +145,38 @@ def _reviews_by_enrolment(session: Session, user: User) -> tuple[Pending, ...]:
         .where(~signed.exists())
     )
     return _breakdown(session, user, statement, func.count(ProgressReview.id))
+
+
+def _declarations(session: Session, user: User) -> dict:
+    """Gateway declarations awaiting the party `user` signs for, one per enrolment (one query)."""
+    statement = select(Enrolment.id, User.name).where(declaration_awaited_clause(user))
+    total, pending = _enrolments_and_total(session, user, statement)
+    return {"declarations_to_sign": total, "declarations_by_enrolment": pending}
+
+
+def _gateways(session: Session, assessor: User) -> dict:
+    """Submissions to the assessor's EPAO waiting for their decision, one per enrolment (one query)."""
+    statement = (
+        select(Enrolment.id, User.name)
+        .join(GatewaySubmission, GatewaySubmission.enrolment_id == Enrolment.id)
+        .where(decision_awaited_clause(assessor))
+    )
+    total, pending = _enrolments_and_total(session, assessor, statement)
+    return {"gateways_to_decide": total, "gateways_by_enrolment": pending}
+
+
+def _enrolments_and_total(session: Session, user: User, statement: Select) -> tuple[int, tuple[Pending, ...]]:
+    """For work that is one piece per enrolment: the first few enrolments by name, and how many in
+    all (a window count over the rows before the limit), in one query."""
+    rows = session.execute(
+        statement.add_columns(func.count().over())
+        .join(User, User.id == Enrolment.apprentice_id)
+        .where(visible_enrolments_clause(user), Enrolment.status != EnrolmentStatus.WITHDRAWN)
+        .order_by(User.name, Enrolment.id)
+        .limit(BREAKDOWN_LIMIT)
+    ).all()
+    total = rows[0][2] if rows else 0
+    return total, tuple(Pending(enrolment_id, name, 1) for enrolment_id, name, _ in rows)
 
 
 def _breakdown(session: Session, user: User, statement: Select, count) -> tuple[Pending, ...]:

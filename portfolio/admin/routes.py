@@ -17,12 +17,12 @@ from ..access import admin_required
 from ..accounts import create_organisation, create_user, rename_organisation, reset_password, set_active
 from ..domain import DomainError
 from ..enrolments import (
-    STATUS_CHANGES,
     EnrolmentTerms,
     apprentices_free_to_enrol,
-    change_status,
+    change_status_by_hand,
     english_and_maths_routes,
     enrol,
+    status_changes_by_hand,
     update_terms,
 )
 from ..extensions import db
@@ -145,7 +145,7 @@ def new_organisation():
     form = OrganisationForm()
     if form.validate_on_submit():
         try:
-            organisation = create_organisation(db.session, form.name.data, form.kind.data)
+            organisation = create_organisation(db.session, form.name.data, form.kind.data, by=current_user)
         except DomainError as error:
             _show_error(form, error)
         else:
@@ -162,7 +162,7 @@ def organisation(organisation_id: int):
     form = RenameOrganisationForm(obj=organisation)
     if form.validate_on_submit():
         try:
-            rename_organisation(db.session, organisation, form.name.data)
+            rename_organisation(db.session, organisation, form.name.data, by=current_user)
         except DomainError as error:
             _show_error(form, error)
         else:
@@ -214,6 +214,7 @@ def new_user():
                 role=form.role.data,
                 organisation=organisations[form.organisation.data],
                 password=form.password.data,
+                by=current_user,
             )
         except DomainError as error:
             _show_error(form, error)
@@ -273,7 +274,7 @@ def reset_user_password(user_id: int):
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            reset_password(user, form.password.data)
+            reset_password(user, form.password.data, by=current_user)
         except DomainError as error:
             _show_error(form, error)
         else:
@@ -409,7 +410,8 @@ def _get_enrolment_or_404(enrolment_id: int) -> Enrolment:
 
 def _status_form(enrolment: Enrolment) -> StatusForm:
     form = StatusForm()
-    form.status.choices = [("", "Choose a status")] + [(s.value, s.label) for s in STATUS_CHANGES[enrolment.status]]
+    choices = [(s.value, s.label) for s in status_changes_by_hand(enrolment.status)]
+    form.status.choices = [("", "Choose a status"), *choices]
     return form
 
 
@@ -435,7 +437,7 @@ def edit_enrolment(enrolment_id: int):
     choices.fill(form)
     if form.validate_on_submit():
         try:
-            update_terms(enrolment, choices.terms(form))
+            update_terms(enrolment, choices.terms(form), by=current_user)
         except DomainError as error:
             _show_error(form, error)
         else:
@@ -453,7 +455,7 @@ def change_enrolment_status(enrolment_id: int):
     form = _status_form(enrolment)
     if form.validate_on_submit():
         try:
-            change_status(db.session, enrolment, form.status.data, current_user, form.note.data or "")
+            change_status_by_hand(db.session, enrolment, form.status.data, current_user, form.note.data or "")
         except DomainError as error:
             _show_error(form, error)
             enrolment = _get_enrolment_or_404(enrolment_id)
@@ -485,7 +487,7 @@ def new_standard():
     form = StandardForm()
     if form.validate_on_submit():
         try:
-            version, new = store_standard_upload(db.session, form.source)
+            version, new = store_standard_upload(db.session, form.source, by=current_user)
         except StandardError as error:
             db.session.rollback()
             field = form.yaml_file if form.yaml_file.data is not None else form.yaml_text

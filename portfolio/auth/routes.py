@@ -9,6 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .. import audit
 from ..accounts import change_password
 from ..domain import DomainError
 from ..extensions import db
@@ -44,6 +45,14 @@ def sign_in():
                 check_password_hash(_DUMMY_HASH, form.password.data)
                 correct = False
             throttle.record_attempt(db.session, email, address, succeeded=correct)
+            audit.record(
+                db.session,
+                "auth.signed_in" if correct else "auth.sign_in_failed",
+                actor=user if correct else None,  # a failure is by whoever typed the email, not its owner
+                subject_type="user",
+                subject_id=user.id if user else None,
+                after={"email": email, "address": address},  # never the password
+            )
             db.session.commit()
             if correct:
                 login_user(user)
@@ -55,6 +64,9 @@ def sign_in():
 
 @bp.post("/sign-out")
 def sign_out():
+    if current_user.is_authenticated:
+        audit.record(db.session, "auth.signed_out", actor=current_user, subject_type="user", subject_id=current_user.id)
+        db.session.commit()
     logout_user()
     flash("You have signed out", "success")
     return redirect(url_for("auth.sign_in"))

@@ -26,11 +26,9 @@ from ..cohort_table import (
 from ..extensions import db
 from ..listing import LAST_PAGE, search_text
 from ..models import EnrolmentStatus, Role
+from ..spreadsheets import neutralise
 
 bp = Blueprint("cohort", __name__, template_folder="templates")
-
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -185,13 +183,6 @@ def csv_lines(rows: Iterable[CohortRow]) -> Iterator[str]:
                 "Yes" if row.review_overdue else "No",
             )
         )
-
-
-def neutralise(cell: object) -> object:
-    """Text that a spreadsheet would run as a formula, made plain text by a leading apostrophe."""
-    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
-        return "'" + cell
-    return cell
 
 
 def figure(hours: Decimal) -> str:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload
 
 from standard import roll_up
 
-from ..access import enrolments_visible_to, get_enrolment_or_404
+from ..access import enrolments_visible_to, get_enrolment_or_404, may_read_audit_trail
 from ..evidence_items import criterion_statuses, may_add_evidence
 from ..extensions import db
 from ..listing import paginate, search_text
@@ -79,7 +79,12 @@ def enrolments_home():
 @login_required
 def enrolment(enrolment_id: int):
     enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
-    return render_template("home/enrolment.html", enrolment=enrolment, **_at_a_glance(enrolment))
+    return render_template(
+        "home/enrolment.html",
+        enrolment=enrolment,
+        may_read_audit_trail=may_read_audit_trail(current_user, enrolment),
+        **_at_a_glance(enrolment),
+    )
 
 
 def _at_a_glance(enrolment: Enrolment) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, Text
+from sqlalchemy import Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -20,6 +20,8 @@ class AuditEvent(db.Model):
     """
 
     __tablename__ = "audit_events"
+    # An enrolment's trail is read newest first, a page at a time.
+    __table_args__ = (Index("ix_audit_events_enrolment_id_id", "enrolment_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -28,7 +30,7 @@ class AuditEvent(db.Model):
     action: Mapped[str] = mapped_column(String(60), index=True)  # e.g. "evidence.submitted"
     subject_type: Mapped[str] = mapped_column(String(40))  # e.g. "evidence_item"
     subject_id: Mapped[int | None]
-    enrolment_id: Mapped[int | None] = mapped_column(index=True)
+    enrolment_id: Mapped[int | None]
     before: Mapped[str] = mapped_column(Text, default="{}")  # canonical JSON
     after: Mapped[str] = mapped_column(Text, default="{}")  # canonical JSON
     previous_hash: Mapped[str] = mapped_column(String(64))

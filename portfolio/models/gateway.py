@@ -47,9 +47,7 @@ class GatewayOutcome(enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"pending": "Awaiting the assessor", "signed_off": "Signed off", "referred": "Referred back"}[
-            self.value
-        ]
+        return {"pending": "Awaiting the assessor", "signed_off": "Signed off", "referred": "Referred back"}[self.value]
 
     @property
     def tag_colour(self) -> str:

@@ -189,4 +189,3 @@ class ReviewSignature(db.Model):
 
     review: Mapped[ProgressReview] = relationship(back_populates="signatures")
     user: Mapped[User] = relationship()
-

@@ -144,12 +144,13 @@ class Monitor:
         assert not problems, f"{self.page.url}:\n  " + "\n  ".join(problems)
 
     def crawl(self) -> dict[str, list[str]]:
-        """Visit each page linked from the header and the main content of the current page.
+        """Visit each page linked from the header and the main content of the current page
+        (not downloads: a link with the `download` attribute fetches a file, not a page).
 
         Returns the problems found, by page; pages with none are listed with an empty list.
         """
         links = self.page.eval_on_selector_all(
-            "header a[href], main a[href]", "links => links.map((link) => link.href)"
+            "header a[href]:not([download]), main a[href]:not([download])", "links => links.map((link) => link.href)"
         )
         here = urldefrag(self.page.url)[0]
         urls: list[str] = []

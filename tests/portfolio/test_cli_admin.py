@@ -117,10 +117,25 @@ def test_enrol(runner, world):
 
 
 def test_demo_prepares_the_database_twice_safely(runner):
+    from portfolio.models import (
+        CriterionJudgement,
+        EvidenceFile,
+        EvidenceItem,
+        OtjEntry,
+        ProgressReview,
+        WitnessSignature,
+    )
+
+    def counts() -> dict[type, int]:
+        models = (EvidenceItem, CriterionJudgement, WitnessSignature, OtjEntry, ProgressReview, Enrolment, User)
+        return {model: db.session.scalar(select(func.count()).select_from(model)) for model in models}
+
     first = run(runner, "demo", "--no-serve", "--password", "demo password 123")
     assert first.exit_code == 0, first.output
+    created = counts()
     second = run(runner, "demo", "--no-serve", "--password", "another password 456")
     assert second.exit_code == 0, second.output
+    assert counts() == created  # realistic data, created once however often the demo runs
     assert "admin@northgate-arts.example" in second.output and "another password 456" in second.output
     users = db.session.scalars(select(User)).all()
     assert {u.role for u in users} == set(Role)
@@ -129,18 +144,12 @@ def test_demo_prepares_the_database_twice_safely(runner):
     assert len(enrolments) >= 3 and len({e.status for e in enrolments}) >= 3
     employers = {e.employer.name for e in enrolments}
     assert employers == {"Harbourside Museum", "Larkfield Playhouse"}
-    # Realistic evidence with real files, created once however often the demo runs.
-    from portfolio.models import EvidenceFile, EvidenceItem
     from portfolio.storage import evidence_store
 
     items = db.session.scalars(select(EvidenceItem)).all()
-    assert len(items) == 18
+    assert len(items) > 20
     assert {i.status.value for i in items} == {"draft", "submitted", "accepted", "referred"}
-    from portfolio.models import CriterionJudgement, OtjEntry, ProgressReview, WitnessSignature
-
-    assert db.session.scalar(select(func.count()).select_from(WitnessSignature)) == 1
-    assert db.session.scalar(select(func.count()).select_from(CriterionJudgement)) == 49 + 3
-    assert db.session.scalar(select(func.count()).select_from(OtjEntry)) > 100
+    assert created[WitnessSignature] >= 1 and created[CriterionJudgement] >= 49 and created[OtjEntry] > 100
     reviews = db.session.scalars(select(ProgressReview)).all()
     assert any(r.completed_at for r in reviews) and any(not r.completed_at for r in reviews)
     files = db.session.scalars(select(EvidenceFile)).all()

@@ -363,7 +363,6 @@ def test_a_code_not_in_the_standard_is_404(client, museum, tutor):
 
 @pytest.mark.parametrize("who", ["apprentice", "employer", "assessor", "admin"])
 def test_others_see_judgements_but_do_not_judge(client, world, museum, two_employers, tutor, who):
-    change_status(db.session, museum, EnrolmentStatus.AT_GATEWAY, None)
     users = {
         "apprentice": museum.apprentice,
         "employer": two_employers["museum_mentor"],
@@ -372,6 +371,7 @@ def test_others_see_judgements_but_do_not_judge(client, world, museum, two_emplo
     }
     _as(client, tutor)
     client.post(f"/enrolments/{museum.id}/judgements/B9", data={"level": "met", "note": "Seen on placement."})
+    change_status(db.session, museum, EnrolmentStatus.AT_GATEWAY, None)  # so that the assessor sees it
     _as(client, users[who])
     assert "Seen on placement." in client.get(f"/enrolments/{museum.id}/judgements").get_data(as_text=True)
     page = client.get(f"/enrolments/{museum.id}/judgements/B9").get_data(as_text=True)

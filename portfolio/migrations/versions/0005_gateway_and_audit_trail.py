@@ -38,7 +38,7 @@ def upgrade():
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_audit_events_action"), ["action"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_events_actor_id"), ["actor_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_audit_events_enrolment_id"), ["enrolment_id"], unique=False)
+        batch_op.create_index("ix_audit_events_enrolment_id_id", ["enrolment_id", "id"], unique=False)
 
     op.create_table(
         "gateway_declarations",
@@ -132,7 +132,7 @@ def downgrade():
 
     op.drop_table("gateway_declarations")
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_audit_events_enrolment_id"))
+        batch_op.drop_index("ix_audit_events_enrolment_id_id")
         batch_op.drop_index(batch_op.f("ix_audit_events_actor_id"))
         batch_op.drop_index(batch_op.f("ix_audit_events_action"))
 

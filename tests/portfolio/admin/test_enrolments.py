@@ -200,7 +200,8 @@ def test_the_enrolment_page(as_admin, two_employers):
     assert f'<a class="govuk-link" href="/admin/standards/{enrolment.standard_version_id}">ST0396' in html
     assert "Crescent Assessment" in html
     assert "Status history" in html and "Enrolled" in html
-    assert '<option value="at_gateway">At gateway</option>' in html
+    assert '<option value="break_in_learning">Break in learning</option>' in html
+    assert '<option value="at_gateway">' not in html  # only the gateway's submission moves it there
     assert '<option value="completed">' not in html  # not allowed from on programme
     assert as_admin.get("/admin/enrolments/999999").status_code == 404
 
@@ -276,6 +277,7 @@ def test_change_the_status_with_a_note(as_admin, two_employers, admin):
         ({}, "Choose the new status"),
         ({"status": "completed"}, "Choose the new status"),  # not allowed from on programme
         ({"status": "on_programme"}, "Choose the new status"),
+        ({"status": "at_gateway"}, "Choose the new status"),  # only the gateway's submission moves it there
         ({"status": "retired"}, "Choose the new status"),
         ({"status": "withdrawn", "note": "n" * 10_000}, "The note must be 2,000 characters or fewer"),
     ],

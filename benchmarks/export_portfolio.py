@@ -1,0 +1,176 @@
+"""How long the portfolio PDF takes for a full portfolio, and how large it is.
+
+    python benchmarks/export_portfolio.py [--items 100] [--images 40] [--output FILE] [--database-url postgresql://...]
+
+Builds, through the domain functions (so every file goes through the evidence store), one
+apprentice's portfolio of ITEMS evidence items with three criterion links each (300 links for
+100 items), a third of them accepted by the tutor; IMAGES of the items carry a photo (JPEG,
+4032x3024, a phone camera's size) or, one in four, a screenshot (PNG, 1920x1080), and the others
+a PDF document. Then prints the time of each step of the PDF export (gathering, image previews,
+rendering), the time of the whole download through the app (WSGI, in-process), the queries the
+request issued, and the PDF's pages and size (--output keeps the PDF, to look at).
+
+By default the database is a scratch SQLite file; --database-url takes an empty PostgreSQL
+database instead (the script migrates it and leaves the data there).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import random
+import re
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import pypdf
+from flask_migrate import upgrade
+from PIL import Image, ImageDraw
+from sqlalchemy import event
+
+from portfolio import create_app
+from portfolio.accounts import create_organisation, create_user
+from portfolio.enrolments import EnrolmentTerms, enrol
+from portfolio.evidence_items import EvidenceDetails, Upload, create_item, submit
+from portfolio.exports.gather import gather
+from portfolio.exports.pdf import previews, render_pdf
+from portfolio.extensions import db
+from portfolio.models import AgeBand, Enrolment, EnrolmentStatus, EvidenceKind, OrganisationKind, Role
+from portfolio.reviewing import Decision, decide, start_review
+from portfolio.standard_versions import store_standard
+from portfolio.storage import evidence_store
+from standard import shipped_path
+
+PASSWORD = "benchmark password"
+START = date(2024, 9, 2)
+WORDS = ["audience", "families", "workshop", "lantern", "parade", "stewards", "budget", "partners", "museum",
+         "volunteers", "risk", "assessment", "feedback", "schools", "outreach", "accessible", "programme",
+         "evaluation", "community", "heritage"]  # fmt: skip
+
+
+def photo(rng: random.Random, width: int, height: int, kind: str) -> bytes:
+    """A picture with the detail of a real one (noise and shapes), so it compresses like one."""
+    noise = Image.effect_noise((width, height), 40).convert("RGB")
+    tint = Image.new("RGB", (width, height), tuple(rng.randrange(40, 220) for _ in range(3)))
+    image = Image.blend(noise, tint, 0.6)
+    draw = ImageDraw.Draw(image)
+    for _ in range(12):
+        x, y = rng.randrange(width), rng.randrange(height)
+        draw.ellipse([x, y, x + width // 6, y + height // 6], fill=tuple(rng.randrange(256) for _ in range(3)))
+    out = io.BytesIO()
+    image.save(out, kind, **({"quality": 88} if kind == "JPEG" else {"compress_level": 6}))
+    return out.getvalue()
+
+
+def document(rng: random.Random, n: int) -> bytes:
+    return b"%PDF-1.7\n%" + f"document {n}\n".encode() + rng.randbytes(150_000) + b"\n%%EOF\n"
+
+
+def text(rng: random.Random, words: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(words)).capitalize() + "."
+
+
+def build(items: int, images: int) -> tuple[int, str]:
+    """The portfolio; returns the enrolment's id and the tutor's email."""
+    s = db.session
+    store = evidence_store()
+    rng = random.Random(396)
+    version, _ = store_standard(s, shipped_path("ST0396").read_text())
+    employer = create_organisation(s, "Harbourside Museum", OrganisationKind.EMPLOYER)
+    provider = create_organisation(s, "Northgate Arts Training", OrganisationKind.PROVIDER)
+    epao = create_organisation(s, "Crescent Assessment", OrganisationKind.EPAO)
+    user = dict(password=PASSWORD)
+    apprentice = create_user(s, email="apprentice@example.org", name="Amara Okoye", role=Role.APPRENTICE,
+                             organisation=employer, **user)  # fmt: skip
+    tutor = create_user(s, email="tutor@example.org", name="Priya Natarajan", role=Role.TUTOR,
+                        organisation=provider, **user)  # fmt: skip
+    terms = EnrolmentTerms(
+        provider=provider, epao=epao, mentor=None, tutor=tutor, start_date=START,
+        planned_end_date=START + timedelta(days=540), planned_otj_hours=375, age_band=AgeBand.AGED_19_TO_23,
+        english_maths_route="achieved",
+    )  # fmt: skip
+    enrolment = enrol(s, apprentice=apprentice, standard_version=version, employer=employer, terms=terms, by=None)
+    codes = list(version.standard.codes)
+    for n in range(items):
+        if n < images:
+            name, data = ("screenshot.png", photo(rng, 1920, 1080, "PNG")) if n % 4 == 3 else (
+                "photo.jpg", photo(rng, 4032, 3024, "JPEG"))  # fmt: skip
+        else:
+            name, data = "report.pdf", document(rng, n)
+        details = EvidenceDetails(
+            title=f"{text(rng, 4)[:-1]} ({n + 1})",
+            kind=EvidenceKind.PHOTO_OR_VIDEO if n < images else EvidenceKind.REPORT,
+            activity_date=START + timedelta(days=3 * n),
+            description=text(rng, 120),
+            reflection=text(rng, 160),
+            links={code: text(rng, 25) for code in rng.sample(codes, 3)},
+        )
+        uploads = [Upload(io.BytesIO(data), name)]
+        item = create_item(
+            s, store, enrolment=enrolment, author=apprentice, details=details, uploads=uploads, max_bytes=50 << 20
+        )
+        submit(item, by=apprentice)
+        if n % 3 == 0:
+            s.flush()
+            start_review(s, item, by=tutor)
+            decide(s, item, by=tutor, decision=Decision.ACCEPT)
+        s.commit()
+    enrolment.status = EnrolmentStatus.AT_GATEWAY
+    s.commit()
+    return enrolment.id, tutor.email
+
+
+def sign_in(client, email: str) -> None:
+    html = client.get("/sign-in").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    response = client.post("/sign-in", data={"email": email, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 302, "could not sign in"
+
+
+def timed(action):
+    started = time.perf_counter()
+    result = action()
+    return result, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--items", type=int, default=100)
+    parser.add_argument("--images", type=int, default=40)
+    parser.add_argument("--output", help="write the PDF to this file")
+    parser.add_argument("--database-url", help="an empty PostgreSQL database (default: scratch SQLite)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as instance:
+        url = args.database_url or f"sqlite:///{instance}/bench.db"
+        app = create_app({"DATABASE_URL": url, "PASSWORD_HASH_METHOD": "scrypt:1024:8:1"}, instance_path=instance)
+        with app.app_context():
+            upgrade(directory=app.extensions["migrate"].directory)
+            (enrolment_id, email), seconds = timed(lambda: build(args.items, args.images))
+            print(f"built {args.items} items ({args.images} with images) in {seconds:.1f}s on {db.engine.dialect.name}")
+            enrolment = db.session.get(Enrolment, enrolment_id)
+            portfolio, gathering = timed(lambda: gather(db.session, enrolment))
+            links = sum(len(item.links) for item in portfolio.items)
+            _, previewing = timed(lambda: previews(portfolio, evidence_store()))
+            _, rendering = timed(lambda: render_pdf(portfolio, evidence_store()))
+            engine = db.engine
+        client = app.test_client()
+        sign_in(client, email)
+        statements: list[str] = []
+        listener = lambda *a: statements.append(a[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        response, total = timed(lambda: client.get(f"/enrolments/{enrolment_id}/export/portfolio.pdf", buffered=True))
+        event.remove(engine, "before_cursor_execute", listener)
+        assert response.status_code == 200, response.status_code
+        pdf = response.get_data()
+        pages = len(pypdf.PdfReader(io.BytesIO(pdf)).pages)
+        if args.output:
+            Path(args.output).write_bytes(pdf)
+    print(f"portfolio: {len(portfolio.items)} items, {links} criterion links, {args.images} images")
+    print(f"gathering: {gathering:.2f} s, image previews: {previewing:.2f} s, previews and PDF: {rendering:.2f} s")
+    print(f"PDF through the app: {total:.1f} s, {len(statements)} queries, {pages} pages, {len(pdf) / 1e6:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()

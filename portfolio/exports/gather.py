@@ -1,0 +1,427 @@
+"""Everything a portfolio export shows, read in a fixed number of queries and kept as plain values.
+
+The PDF, the manifest, the mapping CSV and the ZIP's folders are all drawn from one `Portfolio`,
+so they agree with each other; nothing in it goes back to the database, so the ZIP can go on
+streaming after the request's session has closed.
+
+The portfolio is the evidence put forward for review: submitted, accepted and referred items.
+Drafts are private to their author and withdrawn items no longer count, so neither is exported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from evidence import file_type
+from standard import Coverage, Signer, Standard, roll_up
+
+from ..evidence_items import criterion_statuses
+from ..fingerprint import portfolio_fingerprint
+from ..gateway import ITEM_TITLES, SIGNER_LABELS, gateway_submissions
+from ..models import (
+    Enrolment,
+    EnrolmentStatus,
+    EvidenceItem,
+    EvidenceKind,
+    EvidenceStatus,
+    EvidenceStatusChange,
+    GatewayDeclaration,
+    GatewayOutcome,
+    ProgressReview,
+    ReviewSignature,
+    WitnessSignature,
+)
+from ..models.types import utcnow
+from ..otj import OtjSummary, enrolment_otj_summary
+from ..progress_reviews import SIGNER_LABELS as REVIEW_SIGNER_LABELS
+from ..progress_reviews import awaiting_signers
+from ..reviewing import current_judgements
+from .errors import ExportRefused
+from .layout import export_name, file_names, item_folder
+
+EXPORTED_STATUSES = (EvidenceStatus.SUBMITTED, EvidenceStatus.REFERRED, EvidenceStatus.ACCEPTED)
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    name: str  # as its uploader named it: shown, never used as a path
+    media_type: str
+    size: int
+    sha256: str
+    uploaded_at: datetime
+    path: str | None  # where it sits in the ZIP; None when the item's files are withheld
+
+    @property
+    def label(self) -> str:
+        """What kind of file it is, in words ("PNG image")."""
+        try:
+            return file_type(self.media_type).label
+        except KeyError:
+            return self.media_type
+
+    @property
+    def is_image(self) -> bool:
+        try:
+            return file_type(self.media_type).previewable
+        except KeyError:
+            return False
+
+
+@dataclass(frozen=True)
+class ExportLink:
+    code: str
+    text: str  # the criterion's statement in the pinned standard
+    justification: str
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    from_status: EvidenceStatus | None
+    to_status: EvidenceStatus
+    by: str
+    at: datetime
+    note: str
+
+
+@dataclass(frozen=True)
+class Witness:
+    name: str
+    job_title: str
+    signed_at: datetime
+
+
+@dataclass(frozen=True)
+class ExportItem:
+    id: int
+    number: int  # 1, 2, ... in the order of the activities' dates: how the PDF and the ZIP name it
+    title: str
+    kind: EvidenceKind
+    activity_date: date
+    status: EvidenceStatus
+    description: str
+    reflection: str
+    author: str
+    submitted_at: datetime | None
+    contains_third_party_data: bool
+    consent_reference: str
+    files: tuple[ExportFile, ...]
+    links: tuple[ExportLink, ...]
+    history: tuple[StatusChange, ...]
+    witness: Witness | None
+
+    @property
+    def withheld(self) -> bool:
+        """Third-party data with no consent on record: the item is listed but its files are not exported."""
+        return self.contains_third_party_data and not self.consent_reference
+
+    @property
+    def codes(self) -> list[str]:
+        return [link.code for link in self.links]
+
+
+@dataclass(frozen=True)
+class Judgement:
+    code: str
+    level: str
+    label: str
+    met: bool
+    by: str
+    at: datetime
+    note: str
+
+
+@dataclass(frozen=True)
+class ReviewRecord:
+    review_date: date
+    attendees: str
+    progress: str
+    actions: str
+    signatures: tuple[tuple[str, str, datetime], ...]  # (party, name, when)
+    awaiting: tuple[str, ...]  # the parties yet to sign
+
+    @property
+    def complete(self) -> bool:
+        return not self.awaiting
+
+
+@dataclass(frozen=True)
+class Declaration:
+    attempt: int
+    signer: Signer
+    by: str
+    statement: str
+    signed_at: datetime
+    fingerprint: str
+    matches_portfolio: bool  # signed on the portfolio as it is now
+
+    @property
+    def signer_label(self) -> str:
+        return SIGNER_LABELS[self.signer].capitalize()
+
+
+@dataclass(frozen=True)
+class ItemDecision:
+    item: str
+    accepted: bool
+    reason: str
+
+    @property
+    def label(self) -> str:
+        return ITEM_TITLES.get(self.item, self.item)
+
+
+@dataclass(frozen=True)
+class Submission:
+    number: int
+    epao: str
+    submitted_by: str
+    submitted_at: datetime
+    fingerprint: str
+    outcome: GatewayOutcome
+    decided_by: str | None
+    decided_at: datetime | None
+    note: str
+    decisions: tuple[ItemDecision, ...]
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    enrolment_id: int
+    status: EnrolmentStatus
+    apprentice: str
+    employer: str
+    provider: str
+    epao: str | None
+    tutor: str | None
+    mentor: str | None
+    start_date: date
+    planned_end_date: date
+    planned_otj_hours: int
+    standard: Standard
+    standard_hash: str
+    fingerprint: str
+    exported_at: datetime
+    items: tuple[ExportItem, ...]
+    judgements: Mapping[str, Judgement]
+    coverage: Coverage
+    otj: OtjSummary
+    reviews: tuple[ReviewRecord, ...]
+    declarations: tuple[Declaration, ...]
+    submissions: tuple[Submission, ...]
+    items_by_code: Mapping[str, tuple[ExportItem, ...]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        by_code: dict[str, list[ExportItem]] = {code: [] for code in self.standard.codes}
+        for item in self.items:
+            for code in item.codes:
+                by_code.setdefault(code, []).append(item)
+        object.__setattr__(self, "items_by_code", {code: tuple(items) for code, items in by_code.items()})
+
+    @property
+    def file_stem(self) -> str:
+        """The downloads' name without the extension, and the ZIP's top folder."""
+        return export_name(self.apprentice, self.standard.reference, self.exported_at.date())
+
+    @property
+    def files(self) -> list[tuple[ExportItem, ExportFile]]:
+        """Every file of the exported items, withheld ones included, in item order."""
+        return [(item, f) for item in self.items for f in item.files]
+
+
+def check_exportable(enrolment: Enrolment) -> None:
+    if enrolment.status is EnrolmentStatus.WITHDRAWN:
+        raise ExportRefused("This apprenticeship was withdrawn, so its portfolio cannot be exported.")
+
+
+def gather(session: Session, enrolment: Enrolment, *, exported_at: datetime | None = None) -> Portfolio:
+    """The enrolment's portfolio as of now, in about twenty queries however much evidence it holds."""
+    check_exportable(enrolment)
+    enrolment = session.scalars(
+        select(Enrolment)
+        .where(Enrolment.id == enrolment.id)
+        .options(
+            joinedload(Enrolment.apprentice),
+            joinedload(Enrolment.standard_version),
+            joinedload(Enrolment.employer),
+            joinedload(Enrolment.provider),
+            joinedload(Enrolment.epao),
+            joinedload(Enrolment.tutor),
+            joinedload(Enrolment.mentor),
+        )
+    ).one()
+    standard = enrolment.standard_version.standard
+    fingerprint = portfolio_fingerprint(session, enrolment)
+    exported_at = exported_at or utcnow()
+    return Portfolio(
+        enrolment_id=enrolment.id,
+        status=enrolment.status,
+        apprentice=enrolment.apprentice.name,
+        employer=enrolment.employer.name,
+        provider=enrolment.provider.name,
+        epao=enrolment.epao.name if enrolment.epao else None,
+        tutor=enrolment.tutor.name if enrolment.tutor else None,
+        mentor=enrolment.mentor.name if enrolment.mentor else None,
+        start_date=enrolment.start_date,
+        planned_end_date=enrolment.planned_end_date,
+        planned_otj_hours=enrolment.planned_otj_hours,
+        standard=standard,
+        standard_hash=enrolment.standard_version.content_hash,
+        fingerprint=fingerprint,
+        exported_at=exported_at,
+        items=_items(session, enrolment, standard),
+        judgements=_judgements(session, enrolment, standard),
+        coverage=roll_up(standard, criterion_statuses(session, enrolment)),
+        otj=enrolment_otj_summary(session, enrolment, today=exported_at.date()),
+        reviews=_reviews(session, enrolment),
+        declarations=_declarations(session, enrolment, fingerprint),
+        submissions=_submissions(session, enrolment),
+    )
+
+
+def _items(session: Session, enrolment: Enrolment, standard: Standard) -> tuple[ExportItem, ...]:
+    """The exported items with their files, links, history and witness (five queries)."""
+    items = session.scalars(
+        select(EvidenceItem)
+        .where(EvidenceItem.enrolment_id == enrolment.id, EvidenceItem.status.in_(EXPORTED_STATUSES))
+        .options(
+            joinedload(EvidenceItem.created_by),
+            selectinload(EvidenceItem.files),
+            selectinload(EvidenceItem.links),
+            selectinload(EvidenceItem.history).joinedload(EvidenceStatusChange.changed_by),
+        )
+        .order_by(EvidenceItem.activity_date, EvidenceItem.id)
+    ).all()
+    exported_ids = select(EvidenceItem.id).where(
+        EvidenceItem.enrolment_id == enrolment.id, EvidenceItem.status.in_(EXPORTED_STATUSES)
+    )
+    witnesses = {
+        w.item_id: Witness(w.signed_name, w.job_title, w.signed_at)
+        for w in session.scalars(select(WitnessSignature).where(WitnessSignature.item_id.in_(exported_ids)))
+    }
+    return tuple(
+        _export_item(number, item, standard, witnesses.get(item.id)) for number, item in enumerate(items, start=1)
+    )
+
+
+def _export_item(number: int, item: EvidenceItem, standard: Standard, witness: Witness | None) -> ExportItem:
+    withheld = item.contains_third_party_data and not item.consent_reference
+    folder = item_folder(number, item.title)
+    names = file_names(f.display_name for f in item.files)
+    return ExportItem(
+        id=item.id,
+        number=number,
+        title=item.title,
+        kind=item.kind,
+        activity_date=item.activity_date,
+        status=item.status,
+        description=item.description,
+        reflection=item.reflection,
+        author=item.created_by.name,
+        submitted_at=item.submitted_at,
+        contains_third_party_data=item.contains_third_party_data,
+        consent_reference=item.consent_reference,
+        files=tuple(
+            ExportFile(
+                name=f.display_name,
+                media_type=f.media_type,
+                size=f.size,
+                sha256=f.sha256,
+                uploaded_at=f.uploaded_at,
+                path=None if withheld else f"{folder}/{name}",
+            )
+            for f, name in zip(item.files, names, strict=True)
+        ),
+        links=tuple(
+            ExportLink(link.criterion_code, _criterion_text(standard, link.criterion_code), link.justification)
+            for link in item.links
+        ),
+        history=tuple(
+            StatusChange(change.from_status, change.to_status, change.changed_by.name, change.changed_at, change.note)
+            for change in item.history
+        ),
+        witness=witness,
+    )
+
+
+def _criterion_text(standard: Standard, code: str) -> str:
+    criterion = standard.criterion(code)
+    return criterion.text if criterion else ""
+
+
+def _judgements(session: Session, enrolment: Enrolment, standard: Standard) -> dict[str, Judgement]:
+    judgements = {}
+    for code, j in current_judgements(session, enrolment).items():
+        level = standard.judgement_level(j.level_code)
+        label = level.label if level else j.level_code
+        judgements[code] = Judgement(code, j.level_code, label, j.met, j.judged_by.name, j.judged_at, j.note)
+    return judgements
+
+
+def _reviews(session: Session, enrolment: Enrolment) -> tuple[ReviewRecord, ...]:
+    """Every progress review, oldest first, with its signatures (two queries)."""
+    reviews = session.scalars(
+        select(ProgressReview)
+        .where(ProgressReview.enrolment_id == enrolment.id)
+        .options(selectinload(ProgressReview.signatures).joinedload(ReviewSignature.user))
+        .order_by(ProgressReview.review_date, ProgressReview.id)
+    ).all()
+    return tuple(
+        ReviewRecord(
+            review_date=review.review_date,
+            attendees=review.attendees,
+            progress=review.progress,
+            actions=review.actions,
+            signatures=tuple(
+                (REVIEW_SIGNER_LABELS[s.signer].capitalize(), s.user.name, s.signed_at) for s in review.signatures
+            ),
+            awaiting=tuple(REVIEW_SIGNER_LABELS[signer] for signer in awaiting_signers(review)),
+        )
+        for review in reviews
+    )
+
+
+def _declarations(session: Session, enrolment: Enrolment, fingerprint: str) -> tuple[Declaration, ...]:
+    """Every gateway declaration ever signed, in order (one query): the record is append-only."""
+    declarations = session.scalars(
+        select(GatewayDeclaration)
+        .where(GatewayDeclaration.enrolment_id == enrolment.id)
+        .options(joinedload(GatewayDeclaration.user))
+        .order_by(GatewayDeclaration.attempt, GatewayDeclaration.signed_at, GatewayDeclaration.id)
+    )
+    return tuple(
+        Declaration(
+            attempt=d.attempt,
+            signer=d.signer,
+            by=d.user.name,
+            statement=d.statement,
+            signed_at=d.signed_at,
+            fingerprint=d.fingerprint,
+            matches_portfolio=d.fingerprint == fingerprint,
+        )
+        for d in declarations
+    )
+
+
+def _submissions(session: Session, enrolment: Enrolment) -> tuple[Submission, ...]:
+    """Every gateway submission with the assessor's decisions (two queries)."""
+    submissions = gateway_submissions(session, enrolment)
+    return tuple(
+        Submission(
+            number=s.number,
+            epao=s.epao.name,
+            submitted_by=s.submitted_by.name,
+            submitted_at=s.submitted_at,
+            fingerprint=s.fingerprint,
+            outcome=s.outcome,
+            decided_by=s.decided_by.name if s.decided_by else None,
+            decided_at=s.decided_at,
+            note=s.note,
+            decisions=tuple(ItemDecision(d.item, d.accepted, d.reason) for d in s.item_decisions),
+        )
+        for s in submissions
+    )

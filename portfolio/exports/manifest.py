@@ -1,0 +1,159 @@
+"""manifest.json: the machine-readable description of an exported portfolio.
+
+Its shape is the JSON Schema in `manifest.schema.json` beside this module (documented in the
+README); `SCHEMA_VERSION` changes whenever that shape does. Paths are relative to the folder
+that holds the manifest.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .gather import ExportFile, ExportItem, Portfolio
+
+SCHEMA_VERSION = "1.0"
+SCHEMA_PATH = Path(__file__).with_name("manifest.schema.json")
+WITHHELD = "third_party_data_without_consent"  # the reason a file is left out
+
+
+@dataclass(frozen=True)
+class Document:
+    """A file the export generates (the PDF, the mapping CSV), as listed in the manifest."""
+
+    path: str
+    sha256: str
+    size: int
+
+
+def manifest(portfolio: Portfolio, documents: dict[str, Document]) -> dict[str, Any]:
+    p = portfolio
+    standard = p.standard
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "exported_at": _moment(p.exported_at),
+        "enrolment": {
+            "id": p.enrolment_id,
+            "status": p.status.value,
+            "start_date": p.start_date.isoformat(),
+            "planned_end_date": p.planned_end_date.isoformat(),
+            "planned_otj_hours": p.planned_otj_hours,
+        },
+        "apprentice": {"name": p.apprentice},
+        "organisations": {
+            "employer": {"name": p.employer},
+            "provider": {"name": p.provider},
+            "epao": {"name": p.epao} if p.epao else None,
+        },
+        "standard": {
+            "reference": standard.reference,
+            "title": standard.title,
+            "level": standard.level,
+            "version": standard.version,
+            "content_hash": p.standard_hash,
+            "criteria": [{"code": c.code, "kind": c.kind.value, "area": c.area, "text": c.text} for c in standard],
+        },
+        "fingerprint": p.fingerprint,
+        "documents": {name: vars(document) for name, document in documents.items()},
+        "items": [_item(item) for item in p.items],
+        "judgements": [
+            {
+                "code": j.code,
+                "level": j.level,
+                "label": j.label,
+                "met": j.met,
+                "judged_by": j.by,
+                "judged_at": _moment(j.at),
+                "note": j.note,
+            }
+            for j in p.judgements.values()
+        ],
+        "declarations": [
+            {
+                "attempt": d.attempt,
+                "signer": d.signer.value,
+                "signed_by": d.by,
+                "statement": d.statement,
+                "signed_at": _moment(d.signed_at),
+                "fingerprint": d.fingerprint,
+                "matches_portfolio": d.matches_portfolio,
+            }
+            for d in p.declarations
+        ],
+        "submissions": [
+            {
+                "number": s.number,
+                "epao": s.epao,
+                "submitted_by": s.submitted_by,
+                "submitted_at": _moment(s.submitted_at),
+                "fingerprint": s.fingerprint,
+                "outcome": s.outcome.value,
+                "decided_by": s.decided_by,
+                "decided_at": _moment(s.decided_at) if s.decided_at else None,
+                "note": s.note,
+                "item_decisions": [{"item": d.item, "accepted": d.accepted, "reason": d.reason} for d in s.decisions],
+            }
+            for s in p.submissions
+        ],
+    }
+
+
+def manifest_bytes(portfolio: Portfolio, documents: dict[str, Document]) -> bytes:
+    return json.dumps(manifest(portfolio, documents), indent=2, ensure_ascii=False).encode("utf-8") + b"\n"
+
+
+def schema() -> dict[str, Any]:
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+def _item(item: ExportItem) -> dict[str, Any]:
+    return {
+        "number": item.number,
+        "id": item.id,
+        "title": item.title,
+        "kind": item.kind.value,
+        "activity_date": item.activity_date.isoformat(),
+        "status": item.status.value,
+        "description": item.description,
+        "reflection": item.reflection,
+        "author": item.author,
+        "contains_third_party_data": item.contains_third_party_data,
+        "consent_reference": item.consent_reference,
+        "witness": {
+            "name": item.witness.name,
+            "job_title": item.witness.job_title,
+            "signed_at": _moment(item.witness.signed_at),
+        }
+        if item.witness
+        else None,
+        "files": [_file(f) for f in item.files],
+        "links": [{"code": link.code, "justification": link.justification} for link in item.links],
+        "history": [
+            {
+                "from": change.from_status.value if change.from_status else None,
+                "to": change.to_status.value,
+                "by": change.by,
+                "at": _moment(change.at),
+                "note": change.note,
+            }
+            for change in item.history
+        ],
+    }
+
+
+def _file(evidence_file: ExportFile) -> dict[str, Any]:
+    return {
+        "name": evidence_file.name,
+        "path": evidence_file.path,
+        "sha256": evidence_file.sha256,
+        "size": evidence_file.size,
+        "media_type": evidence_file.media_type,
+        "excluded": None if evidence_file.path else WITHHELD,
+    }
+
+
+def _moment(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

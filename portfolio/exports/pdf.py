@@ -1,0 +1,109 @@
+"""The portfolio as one PDF for an assessor, rendered from Jinja templates by xhtml2pdf.
+
+The document may read nothing but the fonts: images go in as `data:` URIs of previews made
+here, so no text anyone typed can make the renderer fetch a file or a URL.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import reportlab
+from flask import render_template
+from PIL import Image, ImageOps
+from xhtml2pdf import pisa
+from xhtml2pdf.config.resources import ResourceAccessPolicy
+
+from evidence import CHUNK_SIZE, EvidenceStore
+
+from ..otj import pace_text
+from .errors import EvidenceFileProblem
+from .gather import ExportFile, ExportItem, Portfolio
+
+# Bitstream Vera, shipped with reportlab: embedded, so that curly quotes, dashes and accented
+# names print the same in every viewer (the PDF base fonts cover Latin-1 at best).
+FONT_DIR = Path(reportlab.__file__).parent / "fonts"
+PREVIEW_PIXELS = 1200  # longest side of a preview: sharp at the width of the page
+PREVIEW_BOX = (453.0, 340.0)  # largest size shown, in points (16 cm by 12 cm)
+MATRIX_COLUMNS = 25  # evidence items per table of the mapping matrix (a landscape page wide)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A scaled JPEG of an image file, ready for an <img> tag."""
+
+    uri: str
+    width: float  # points
+    height: float
+
+
+def render_pdf(portfolio: Portfolio, store: EvidenceStore) -> bytes:
+    """The PDF's bytes; EvidenceFileProblem if an image shown in it is missing or altered."""
+    html = render_template(
+        "exports/portfolio.html",
+        portfolio=portfolio,
+        previews=previews(portfolio, store),
+        matrix_pages=[portfolio.items[n : n + MATRIX_COLUMNS] for n in range(0, len(portfolio.items), MATRIX_COLUMNS)],
+        otj_pace=pace_text(portfolio.otj),
+        font_dir=FONT_DIR,
+    )
+    out = io.BytesIO()
+    policy = ResourceAccessPolicy(allow_remote=False, base_dir=FONT_DIR)
+    result = pisa.CreatePDF(html, dest=out, encoding="utf-8", resource_policy=policy)
+    if result.err:
+        raise RuntimeError(f"the portfolio PDF could not be rendered ({result.err} errors)")
+    return out.getvalue()
+
+
+def previews(portfolio: Portfolio, store: EvidenceStore) -> dict[str, Preview | None]:
+    """A preview per image file of the exported items (None: the image could not be decoded).
+
+    Withheld items get none. Each image is read once, however many items share it, and its
+    bytes are checked against the hash on record before anything is shown.
+    """
+    shown: dict[str, Preview | None] = {}
+    for item, evidence_file in portfolio.files:
+        if evidence_file.is_image and not item.withheld and evidence_file.sha256 not in shown:
+            shown[evidence_file.sha256] = _preview(read_verified(store, item, evidence_file))
+    return shown
+
+
+def read_verified(store: EvidenceStore, item: ExportItem, evidence_file: ExportFile) -> bytes:
+    """The whole file, after checking that it is there and still has the hash on record."""
+    digest = hashlib.sha256()
+    data = io.BytesIO()
+    try:
+        with store.open(evidence_file.sha256) as stream:
+            while chunk := stream.read(CHUNK_SIZE):
+                digest.update(chunk)
+                data.write(chunk)
+    except KeyError:
+        raise EvidenceFileProblem(item, evidence_file, "missing") from None
+    if digest.hexdigest() != evidence_file.sha256:
+        raise EvidenceFileProblem(item, evidence_file, "altered")
+    return data.getvalue()
+
+
+def _preview(data: bytes) -> Preview | None:
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.draft("RGB", (PREVIEW_PIXELS, PREVIEW_PIXELS))  # JPEGs decode straight at a reduced size
+            picture = ImageOps.exif_transpose(image)  # phone photos are stored on their side
+            picture.thumbnail((PREVIEW_PIXELS, PREVIEW_PIXELS))
+            if picture.mode != "RGB":
+                # Transparent parts on white, as a browser would show them on this page.
+                background = Image.new("RGB", picture.size, "white")
+                rgba = picture.convert("RGBA")
+                background.paste(rgba, mask=rgba.getchannel("A"))
+                picture = background
+            out = io.BytesIO()
+            picture.save(out, "JPEG", quality=80, optimize=True)
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None  # not decodable (or absurdly large): the page says there is no preview
+    scale = min(PREVIEW_BOX[0] / picture.width, PREVIEW_BOX[1] / picture.height, 1.0)
+    uri = "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode("ascii")
+    return Preview(uri, round(picture.width * scale, 1), round(picture.height * scale, 1))

@@ -1,0 +1,1 @@
+"""The gateway pages: readiness, declarations, submission to the EPAO and the assessor's decision."""

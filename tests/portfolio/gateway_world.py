@@ -1,0 +1,113 @@
+"""An apprenticeship ready for the gateway, built by hand for the gateway's tests: every
+criterion shown by accepted evidence, English and maths settled, twelve months on programme,
+the planned off-the-job hours approved and the latest progress review signed by all three."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from portfolio.extensions import db
+from portfolio.gateway import sign_declaration
+from portfolio.models import (
+    Enrolment,
+    OtjActivity,
+    OtjEntry,
+    OtjStatus,
+    ProgressReview,
+    ReviewSignature,
+    ReviewSigner,
+    Role,
+    User,
+)
+from portfolio.progress_reviews import add_calendar_months
+from portfolio.reviewing import Decision, decide, start_review
+
+TODAY = date.today()  # the pages use today's date, so the world is built around it
+START = add_calendar_months(TODAY, -13)
+
+
+@dataclass
+class Gateway:
+    enrolment: Enrolment
+    tutor: User
+    mentor: User
+    assessor: User
+
+    @property
+    def apprentice(self) -> User:
+        return self.enrolment.apprentice
+
+    @property
+    def signers(self) -> list[User]:
+        return [self.apprentice, self.mentor, self.tutor]
+
+
+def accept(item, tutor) -> None:
+    start_review(db.session, item, by=tutor)
+    decide(db.session, item, by=tutor, decision=Decision.ACCEPT)
+
+
+def approved_hours(enrolment, hours: str, status: OtjStatus = OtjStatus.APPROVED) -> OtjEntry:
+    entry = OtjEntry(
+        enrolment=enrolment, activity_date=enrolment.start_date, hours=Decimal(hours), activity=OtjActivity.WORKSHOP,
+        learning="Participatory practice course.", status=status, created_by=enrolment.apprentice,
+    )  # fmt: skip
+    db.session.add(entry)
+    return entry
+
+
+def review(enrolment, tutor, day: date, signed_by: dict[ReviewSigner, User]) -> ProgressReview:
+    review = ProgressReview(
+        enrolment=enrolment, review_date=day, attendees="All three", progress="On track.", created_by=tutor
+    )
+    for signer, user in signed_by.items():
+        review.signatures.append(ReviewSignature(signer=signer, user=user))
+    if len(signed_by) == 3:
+        review.completed_at = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+    db.session.add(review)
+    return review
+
+
+def ready_enrolment(world, start: date = START, **terms) -> Gateway:
+    """A ready apprenticeship of its own provider, employer and EPAO (with an assessor)."""
+    provider, employer, epao = world.provider(), world.employer(), world.epao()
+    tutor = world.user(Role.TUTOR, provider)
+    mentor = world.user(Role.EMPLOYER, employer)
+    assessor = world.user(Role.ASSESSOR, epao)
+    defaults = dict(
+        english_maths_route="not_required",
+        english_maths_decided_on=START,
+        planned_otj_hours=40,
+        planned_end_date=add_calendar_months(start, 12),
+    )
+    enrolment = world.enrolment(
+        employer=employer, provider=provider, epao=epao, tutor=tutor, mentor=mentor, start=start, **defaults | terms
+    )
+    standard = enrolment.standard_version.standard
+    accept(world.evidence(enrolment, links={code: f"Shows {code}." for code in standard.codes}), tutor)
+    approved_hours(enrolment, "20")
+    approved_hours(enrolment, "20")
+    everyone = {
+        ReviewSigner.APPRENTICE: enrolment.apprentice,
+        ReviewSigner.EMPLOYER: mentor,
+        ReviewSigner.PROVIDER: tutor,
+    }
+    review(enrolment, tutor, add_calendar_months(start, 6), everyone)
+    db.session.flush()
+    return Gateway(enrolment, tutor, mentor, assessor)
+
+
+def sign_all(gateway: Gateway, today: date = TODAY) -> None:
+    for user in gateway.signers:
+        sign_declaration(db.session, gateway.enrolment, by=user, today=today)
+
+
+@pytest.fixture
+def ready(world) -> Gateway:
+    gateway = ready_enrolment(world)
+    db.session.commit()
+    return gateway
