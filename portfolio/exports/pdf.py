@@ -27,7 +27,9 @@ from .gather import ExportFile, ExportItem, Portfolio
 # Bitstream Vera, shipped with reportlab: embedded, so that curly quotes, dashes and accented
 # names print the same in every viewer (the PDF base fonts cover Latin-1 at best).
 FONT_DIR = Path(reportlab.__file__).parent / "fonts"
-PREVIEW_PIXELS = 1200  # longest side of a preview: sharp at the width of the page
+# Longest side of a preview: about 160 dpi at the largest size shown, and small enough that a
+# phone photo's JPEG decodes straight at a quarter of its size (see Image.draft).
+PREVIEW_PIXELS = 1000
 PREVIEW_BOX = (453.0, 340.0)  # largest size shown, in points (16 cm by 12 cm)
 MATRIX_COLUMNS = 25  # evidence items per table of the mapping matrix (a landscape page wide)
 
