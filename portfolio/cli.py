@@ -312,12 +312,19 @@ def export_command(enrolment_id: int, pdf_path: str | None, zip_path: str | None
     if enrolment is None:
         click.echo(f"Error: there is no enrolment {enrolment_id}", err=True)
         sys.exit(1)
-    for path, export in ((pdf_path, export_pdf), (zip_path, export_zip)):
-        if path:
-            _, content = _or_fail(lambda export=export: export(session, evidence_store(), enrolment, actor=None))
-            size = _write_or_fail(path, [content] if isinstance(content, bytes) else content)
-            session.commit()  # the export's audit event, once the file is there
-            click.echo(f"Wrote {path} ({size:,} bytes)")
+    pdf = None
+    if pdf_path:
+        _, pdf = _or_fail(lambda: export_pdf(session, evidence_store(), enrolment, actor=None))
+        _written(pdf_path, [pdf])
+    if zip_path:
+        _, chunks = _or_fail(lambda: export_zip(session, evidence_store(), enrolment, actor=None, pdf=pdf))
+        _written(zip_path, chunks)
+
+
+def _written(path: str, chunks) -> None:
+    size = _write_or_fail(path, chunks)
+    db_session().commit()  # the export's audit event, once the file is there
+    click.echo(f"Wrote {path} ({size:,} bytes)")
 
 
 def _write_or_fail(path: str, chunks) -> int:

@@ -25,7 +25,7 @@ from standard import Signer, Status
 
 from . import audit
 from .access import is_apprentice_of, is_employer_of, is_tutor_of, visible_enrolments_clause
-from .domain import DomainError
+from .domain import DomainError, lock_and_reload
 from .enrolments import change_status
 from .evidence_items import criterion_statuses
 from .fingerprint import portfolio_fingerprint
@@ -349,7 +349,7 @@ def sign_declaration(
         raise DomainError("You cannot sign a gateway declaration for this apprenticeship")
     if signer is not None and signer is not own:
         raise DomainError(f"You cannot sign for {SIGNER_LABELS[signer]}: you sign for {SIGNER_LABELS[own]}")
-    _lock(session, enrolment)
+    lock_and_reload(session, enrolment)
     if enrolment.status is not EnrolmentStatus.ON_PROGRAMME:
         raise DomainError(
             f"Declarations are signed while the apprentice is on programme; "
@@ -372,15 +372,11 @@ def sign_declaration(
         enrolment=enrolment, attempt=attempt, signer=own, user=by, statement=required.statement, fingerprint=fingerprint
     )
     session.add(declaration)
-    session.flush()
-    audit.record(
-        session,
+    audit.record_change(
         "gateway.declaration_signed",
+        declaration,
         actor=by,
-        subject_type="gateway_declaration",
-        subject_id=declaration.id,
-        enrolment_id=enrolment.id,
-        before={"signer": own, "attempt": attempt, "fingerprint": previous.fingerprint if previous else None},
+        before={"fingerprint": previous.fingerprint if previous else None},
         after={"signer": own, "attempt": attempt, "fingerprint": fingerprint},
     )
     return declaration
@@ -410,7 +406,7 @@ def submit_to_epao(session: Session, enrolment: Enrolment, *, by: User, today: d
     portfolio is read-only until the assessor decides."""
     if not may_submit(by, enrolment):
         raise DomainError("Only a tutor of the training provider can submit the gateway")
-    _lock(session, enrolment)
+    lock_and_reload(session, enrolment)
     if enrolment.status is not EnrolmentStatus.ON_PROGRAMME:
         raise DomainError(
             f"Only an apprenticeship on programme can be submitted; this one is {_as_words(enrolment.status)}"
@@ -438,14 +434,10 @@ def submit_to_epao(session: Session, enrolment: Enrolment, *, by: User, today: d
     )
     session.add(submission)
     change_status(session, enrolment, EnrolmentStatus.AT_GATEWAY, by, f"Submitted to {epao.name} (attempt {attempt})")
-    session.flush()
-    audit.record(
-        session,
+    audit.record_change(
         "gateway.submitted",
+        submission,
         actor=by,
-        subject_type="gateway_submission",
-        subject_id=submission.id,
-        enrolment_id=enrolment.id,
         before={"status": EnrolmentStatus.ON_PROGRAMME},
         after={"status": enrolment.status, "attempt": attempt, "epao_id": epao.id, "fingerprint": fingerprint},
     )
@@ -465,7 +457,7 @@ def decide_gateway(
     attempt needs fresh declarations."""
     if not may_decide(by, submission):
         raise DomainError(f"Only an assessor of {submission.epao.name} can decide this gateway")
-    _lock(session, submission)
+    lock_and_reload(session, submission)
     if submission.outcome is not GatewayOutcome.PENDING:
         raise DomainError(f"This gateway submission has already been decided: {submission.outcome.label.lower()}")
     enrolment = submission.enrolment
@@ -497,14 +489,10 @@ def decide_gateway(
     change_status(
         session, enrolment, to_status, by, f"Gateway attempt {submission.number}: {submission.outcome.label.lower()}"
     )
-    session.flush()
-    audit.record(
-        session,
+    audit.record_change(
         "gateway.signed_off" if signed_off else "gateway.referred",
+        submission,
         actor=by,
-        subject_type="gateway_submission",
-        subject_id=submission.id,
-        enrolment_id=enrolment.id,
         before={"outcome": GatewayOutcome.PENDING, "status": EnrolmentStatus.AT_GATEWAY},
         after={
             "outcome": submission.outcome,
@@ -522,16 +510,6 @@ def _as_words(status: EnrolmentStatus) -> str:
 def _check_ready(checks: Readiness, when: str) -> None:
     if failing := checks.failing:
         raise DomainError(f"Every gateway check must pass {when}. Not yet: {'; '.join(c.title for c in failing)}")
-
-
-def _lock(session: Session, row: Enrolment | GatewaySubmission) -> None:
-    """Lock the row until commit, then read it afresh, so that two requests (two submissions, two
-    decisions) cannot both act on what they read before. Locked by a plain SELECT: the row's
-    loaded relationships would put FOR UPDATE on outer joins, which PostgreSQL refuses."""
-    session.flush()
-    model = type(row)
-    session.execute(select(model.id).where(model.id == row.id).with_for_update())
-    session.refresh(row)
 
 
 # ---------------------------------------------------------------------------------------------

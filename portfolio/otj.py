@@ -19,7 +19,7 @@ from standard import Standard
 
 from . import audit
 from .access import is_apprentice_of, is_tutor_of, visible_enrolments_clause
-from .domain import DomainError
+from .domain import DomainError, lock_and_reload
 from .evidence_items import check_not_with_epao
 from .models import Enrolment, EnrolmentStatus, OtjActivity, OtjEntry, OtjStatus, Role, User
 from .models.types import utcnow
@@ -156,7 +156,7 @@ def log_entry(
 def update_entry(
     session: Session, entry: OtjEntry, *, by: User, details: OtjDetails, today: date | None = None
 ) -> None:
-    _lock(session, entry)
+    lock_and_reload(session, entry)
     _check_changeable(entry, by)
     before = _audited_values(entry)
     _apply(entry, details, today or date.today())
@@ -166,7 +166,7 @@ def update_entry(
 
 
 def delete_entry(session: Session, entry: OtjEntry, *, by: User) -> None:
-    _lock(session, entry)
+    lock_and_reload(session, entry)
     _check_changeable(entry, by)
     audit.record_change("otj.deleted", entry, actor=by, before=_audited_values(entry))
     session.delete(entry)
@@ -174,7 +174,7 @@ def delete_entry(session: Session, entry: OtjEntry, *, by: User) -> None:
 
 
 def approve_entry(session: Session, entry: OtjEntry, *, by: User) -> None:
-    _lock(session, entry)
+    lock_and_reload(session, entry)
     if not may_approve(by, entry.enrolment):
         raise DomainError("Only a tutor of the training provider can approve training")
     _approve(entry, by, utcnow())
@@ -202,7 +202,7 @@ def approve_entries(session: Session, enrolment: Enrolment, entry_ids: Iterable[
 
 def query_entry(session: Session, entry: OtjEntry, *, by: User, note: str) -> None:
     """Send an entry back to the apprentice with a question; it can then be edited."""
-    _lock(session, entry)
+    lock_and_reload(session, entry)
     if not may_approve(by, entry.enrolment):
         raise DomainError("Only a tutor of the training provider can query training")
     note = note.strip()
@@ -259,12 +259,6 @@ def _change_status(entry: OtjEntry, to_status: OtjStatus, by: User) -> None:
         verb = {OtjStatus.APPROVED: "approved", OtjStatus.QUERIED: "queried", OtjStatus.LOGGED: "sent for approval"}
         raise DomainError(f"An entry that is {entry.status.label.lower()} cannot be {verb[to_status]}")
     entry.status = to_status
-
-
-def _lock(session: Session, entry: OtjEntry) -> None:
-    """Read the entry afresh, locked until commit, so that two people cannot decide on it at once."""
-    if entry.id is not None:
-        session.refresh(entry, with_for_update=True)
 
 
 # ---------------------------------------------------------------------------------------------

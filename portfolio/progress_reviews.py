@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from . import audit
 from .access import is_apprentice_of, is_employer_of, is_tutor_of, visible_enrolments_clause
-from .domain import DomainError
+from .domain import DomainError, lock_and_reload
 from .models import (
     Enrolment,
     EnrolmentStatus,
@@ -258,7 +258,7 @@ def _set_criteria(review: ProgressReview, criteria: Mapping[str, tuple[Rag, str]
 def _lock(session: Session, review: ProgressReview) -> None:
     """Read the review and its signatures afresh, the review locked until commit, so that two
     signatures at once cannot both miss completing it, nor an edit slip in after a signature."""
-    session.refresh(review, with_for_update=True)
+    lock_and_reload(session, review)
     session.expire(review, ["signatures"])
 
 

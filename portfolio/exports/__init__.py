@@ -30,29 +30,24 @@ def export_pdf(
     missing or altered image."""
     portfolio = gather(session, enrolment)
     pdf = render_pdf(portfolio, store)
-    _record(session, "export.pdf", actor, portfolio)
+    _record("export.pdf", enrolment, actor, portfolio)
     return f"{portfolio.file_stem}.pdf", pdf
 
 
 def export_zip(
-    session: Session, store: EvidenceStore, enrolment: Enrolment, *, actor: User | None
+    session: Session, store: EvidenceStore, enrolment: Enrolment, *, actor: User | None, pdf: bytes | None = None
 ) -> tuple[str, Iterator[bytes]]:
     """(file name, the ZIP's bytes as they are made). Everything that can be checked is checked
-    before the first byte; a file altered in place stops the stream (see `archive`)."""
+    before the first byte; a file altered in place stops the stream (see `archive`). `pdf`, if
+    given, is the PDF `export_pdf` just made of this portfolio in this transaction, to put in the
+    ZIP rather than render the same document twice."""
     portfolio = gather(session, enrolment)
     check_files(portfolio, store)
-    pdf = render_pdf(portfolio, store)
-    _record(session, "export.zip", actor, portfolio)
+    pdf = pdf if pdf is not None else render_pdf(portfolio, store)
+    _record("export.zip", enrolment, actor, portfolio)
     return f"{portfolio.file_stem}.zip", zip_chunks(portfolio, pdf, store)
 
 
-def _record(session: Session, action: str, actor: User | None, portfolio: Portfolio) -> None:
-    audit.record(
-        session,
-        action,
-        actor=actor,
-        subject_type="enrolment",
-        subject_id=portfolio.enrolment_id,
-        enrolment_id=portfolio.enrolment_id,
-        after={"fingerprint": portfolio.fingerprint, "items": len(portfolio.items)},
-    )
+def _record(action: str, enrolment: Enrolment, actor: User | None, portfolio: Portfolio) -> None:
+    after = {"fingerprint": portfolio.fingerprint, "items": len(portfolio.items)}
+    audit.record_change(action, enrolment, actor=actor, after=after)
