@@ -10,8 +10,6 @@ import hashlib
 from datetime import UTC
 from typing import Any
 
-from sqlalchemy import text
-
 from portfolio.audit import GENESIS, canonical_json
 
 
@@ -32,15 +30,10 @@ def unkeyed_hash(event: Any) -> str:
     return hashlib.sha256(canonical_json(fields).encode("utf-8")).hexdigest()
 
 
-def rechain_unkeyed(session, events: list[Any]) -> None:
-    """Re-link and re-hash `events` (oldest first, already edited as wished) with plain SHA-256
-    and write the new hashes, as someone who can write to the database but lacks the key would."""
+def rechain_unkeyed(events: list[Any]) -> None:
+    """Re-link and re-hash `events` (oldest first, edited as wished) with plain SHA-256, as
+    someone who can write to the database but lacks the key would; the caller commits."""
     previous = GENESIS
     for event in events:
         event.previous_hash = previous
-        event.hash = unkeyed_hash(event)
-        session.execute(
-            text("UPDATE audit_events SET previous_hash = :previous, hash = :hash WHERE id = :id"),
-            {"previous": event.previous_hash, "hash": event.hash, "id": event.id},
-        )
-        previous = event.hash
+        event.hash = previous = unkeyed_hash(event)
