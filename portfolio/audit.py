@@ -275,7 +275,7 @@ def parse_anchors(text: str, source: str) -> list[Anchor]:
         if not words or words[0].startswith("#"):
             continue
         where = f"{source} line {number}"
-        if len(words) < 2 or not words[0].isdigit() or not re.fullmatch(r"[0-9a-f]{64}", words[1]):
+        if len(words) < 2 or not re.fullmatch(r"[0-9]+", words[0]) or not re.fullmatch(r"[0-9a-f]{64}", words[1]):
             raise DomainError(f"{where} is not an anchor (event id, hash, time)", "anchor")
         anchors.append(Anchor(int(words[0]), words[1], where))
     return anchors

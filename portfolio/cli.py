@@ -302,7 +302,7 @@ def audit_anchor_command(target: str | None) -> None:
     if target:
         try:
             _append_anchor(target, line)
-        except OSError as error:  # urllib's errors are OSErrors too
+        except (OSError, ValueError) as error:  # urllib's errors are OSErrors; a malformed URL's, ValueErrors
             click.echo(f"Error: the anchor was not kept at {target}: {error}", err=True)
             sys.exit(1)
 

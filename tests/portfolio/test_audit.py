@@ -353,12 +353,27 @@ def test_the_anchor_command_fails_clearly_when_the_url_does_not_answer(runner, l
     assert f"Error: the anchor was not kept at http://127.0.0.1:{port}/anchors" in result.output
 
 
+def test_the_anchor_command_fails_clearly_for_a_malformed_url(runner, logged):
+    result = runner.invoke(args=["audit", "anchor", "--to", "http://[::1/anchors"])
+    assert result.exit_code == 1 and "Error: the anchor was not kept at http://[::1/anchors" in result.output
+
+
+def test_verify_names_an_anchored_event_deleted_from_the_middle(logged):
+    anchors = [audit.Anchor(event.id, event.hash, f"anchors.txt line {n}") for n, event in enumerate(logged, 1)]
+    missing, following = logged[3].id, logged[4].id
+    _tamper("DELETE FROM audit_events WHERE id = :id", id=missing)
+    assert [(p.event_id, p.message) for p in audit.verify(db.session, anchors=anchors).problems] == [
+        (following, "does not follow the event before it (an event was deleted or edited)"),
+        (missing, "is anchored (anchors.txt line 4) but missing: it was deleted"),
+    ]
+
+
 def test_an_empty_trail_has_nothing_to_anchor(runner, app):
     result = runner.invoke(args=["audit", "anchor"])
     assert result.exit_code == 1 and "the audit trail is empty; there is nothing to anchor" in result.output
 
 
-@pytest.mark.parametrize("line", ["12", "twelve " + "a" * 64, "12 " + "A" * 64, "12 not-a-hash"])
+@pytest.mark.parametrize("line", ["12", "twelve " + "a" * 64, "\u00b2 " + "a" * 64, "12 " + "A" * 64, "12 not-a-hash"])
 def test_verify_refuses_a_file_that_holds_no_anchors(runner, logged, tmp_path, line):
     anchors = tmp_path / "anchors.txt"
     anchors.write_text(f"# kept by the operator\n\n{line}\n")
