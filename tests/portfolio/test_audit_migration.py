@@ -6,6 +6,7 @@ import json
 import os
 import uuid
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from flask_migrate import downgrade, upgrade
@@ -68,17 +69,12 @@ def _log_the_old_way(count: int) -> list[dict]:
             after=audit.canonical_json({"status": "accepted"}),
             previous_hash=previous,
         )
-        event["hash"] = previous = unkeyed_hash(_Row(event))
+        event["hash"] = previous = unkeyed_hash(SimpleNamespace(**event))
         events.append(event)
     # Today's table, minus the key_id that 0007 lacks (it has no default, so it is left out).
     db.session.execute(AuditEvent.__table__.insert(), events)
     db.session.commit()
     return events
-
-
-class _Row:
-    def __init__(self, values: dict) -> None:
-        self.__dict__.update(values)
 
 
 def _revision() -> str:
@@ -116,7 +112,7 @@ def test_downgrade_restores_the_plain_sha256_chain(legacy):
     assert len(rows) == 4
     previous = audit.GENESIS
     for row in rows:
-        as_utc = _Row(row._asdict() | {"occurred_at": _utc(row.occurred_at)})
+        as_utc = SimpleNamespace(**row._asdict() | {"occurred_at": _utc(row.occurred_at)})
         assert row.previous_hash == previous and unkeyed_hash(as_utc) == row.hash
         previous = row.hash
 

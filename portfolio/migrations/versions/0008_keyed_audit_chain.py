@@ -18,6 +18,7 @@ Create Date: 2026-12-01 21:00:00
 import hashlib
 from collections.abc import Callable, Iterator
 from datetime import UTC
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from alembic import op
@@ -110,17 +111,10 @@ def _rehash(connection, table, hash_of: Callable, **values) -> None:
     previous = GENESIS
     for event in _in_order(connection, table):
         rehashed = {**event._asdict(), **values, "previous_hash": previous}
-        rehashed["hash"] = hash_of(_Record(rehashed))
+        rehashed["hash"] = hash_of(SimpleNamespace(**rehashed))
         del rehashed["id"]
         connection.execute(sa.update(table).where(table.c.id == event.id).values(**rehashed))
         previous = rehashed["hash"]
-
-
-class _Record:
-    """A mapping's values as attributes, as event_hash reads them."""
-
-    def __init__(self, values: dict) -> None:
-        self.__dict__.update(values)
 
 
 def upgrade():
@@ -151,7 +145,7 @@ def _record_keying(connection, keyring: Keyring, count: int, unkeyed_newest: str
         "previous_hash": previous,
         "key_id": keyring.current_id,
     }
-    event["hash"] = event_hash(_Record(event), keyring.current_secret)
+    event["hash"] = event_hash(SimpleNamespace(**event), keyring.current_secret)
     connection.execute(sa.insert(keyed_events).values(**event))
 
 
