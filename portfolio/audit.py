@@ -1,26 +1,32 @@
-"""The audit trail: every state change appends an event to a hash-chained log.
+"""The audit trail: every state change appends an event to a keyed hash chain.
 
-Each event's hash covers its own fields and the previous event's hash, so an edited event no
-longer matches its hash and a deleted one breaks the link to the next; `verify` finds both.
-Events are appended in the transaction of the change they describe, so a change and its
-event are kept or rolled back together.
+Each event's hash is an HMAC-SHA256, under a key kept in the configuration and never in the
+database, of its own fields and the previous event's hash. An edited event no longer matches
+its hash and a deleted one breaks the link to the next; whoever can write to the database but
+lacks the key can neither re-hash the chain nor append an event that verifies. Deleting the
+newest events leaves no gap: `verify` compares the trail with anchors, (id, hash) pairs that
+`portfolio audit anchor` copied elsewhere. Events are appended in the transaction of the
+change they describe, so a change and its event are kept or rolled back together.
 """
 
 from __future__ import annotations
 
 import enum
 import hashlib
+import hmac
 import json
 import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, object_session
 
+from .domain import DomainError
 from .models import AuditEvent, Enrolment, User
 from .models.types import utcnow
 
@@ -50,6 +56,7 @@ def record(
     session.flush()
     _lock_chain(session)
     previous = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
+    keyring = current_keyring()
     event = AuditEvent(
         occurred_at=utcnow(),
         actor_id=actor.id if actor else None,
@@ -61,8 +68,9 @@ def record(
         before=canonical_json(before or {}),
         after=canonical_json(after or {}),
         previous_hash=previous,
+        key_id=keyring.current_id,
     )
-    event.hash = event_hash(event)
+    event.hash = event_hash(event, keyring.current_secret)
     session.add(event)
     session.flush()
     return event
@@ -128,10 +136,42 @@ def _lock_chain(session: Session) -> None:
         session.execute(text("UPDATE audit_events SET id = id WHERE 0"))
 
 
-def event_hash(event: Any) -> str:
-    """The SHA-256 of an event (an AuditEvent or a row of its table) and the hash before it."""
+KEY_ID_LENGTH = 16
+
+
+def key_id(secret: bytes) -> str:
+    """A key's fingerprint, stored with each event it makes; it reveals nothing of the key."""
+    return hmac.new(secret, b"portfolio audit key id", hashlib.sha256).hexdigest()[:KEY_ID_LENGTH]
+
+
+@dataclass(frozen=True)
+class Keyring:
+    """The key that makes new events and the older keys that still verify theirs, by key id."""
+
+    current_id: str
+    secrets: Mapping[str, bytes] = field(repr=False)
+
+    @classmethod
+    def of(cls, current: str, old: Iterable[str] = ()) -> Keyring:
+        secrets = {key_id(secret): secret for secret in (key.encode("utf-8") for key in [*old, current])}
+        return cls(key_id(current.encode("utf-8")), secrets)
+
+    @property
+    def current_secret(self) -> bytes:
+        return self.secrets[self.current_id]
+
+
+def current_keyring() -> Keyring:
+    """The keys of the running application's configuration (AUDIT_KEY and AUDIT_KEYS_OLD)."""
+    return Keyring.of(current_app.config["AUDIT_KEY"], current_app.config["AUDIT_KEYS_OLD"])
+
+
+def event_hash(event: Any, secret: bytes) -> str:
+    """The HMAC-SHA256 under `secret` of an event (an AuditEvent or a row of its table), the
+    hash before it and the id of its key."""
     fields = {
         "previous_hash": event.previous_hash,
+        "key_id": event.key_id,
         "occurred_at": event.occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
         "actor_id": event.actor_id,
         "actor_name": event.actor_name,
@@ -142,7 +182,7 @@ def event_hash(event: Any) -> str:
         "before": event.before,
         "after": event.after,
     }
-    return hashlib.sha256(canonical_json(fields).encode("utf-8")).hexdigest()
+    return hmac.new(secret, canonical_json(fields).encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def canonical_json(values: Mapping[str, Any]) -> str:
@@ -171,30 +211,84 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class Anchor:
+    """An event's id and hash as `portfolio audit anchor` kept them elsewhere."""
+
+    event_id: int
+    hash: str
+    where: str = ""  # e.g. "anchors.txt line 3", for messages
+
+
+@dataclass(frozen=True)
 class Verification:
     events: int
     problems: list[Problem]
-    # Deleting the newest events leaves no gap in the chain: compare this with a copy kept elsewhere.
     newest_hash: str = GENESIS
+    newest_id: int = 0  # 0: no events
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-def verify(session: Session) -> Verification:
-    """Check every event against its hash and its link to the one before, oldest first."""
+def verify(session: Session, keyring: Keyring | None = None, anchors: Sequence[Anchor] = ()) -> Verification:
+    """Check every event against its keyed hash and its link to the one before, oldest first,
+    then the trail against the anchors kept elsewhere."""
+    keyring = keyring or current_keyring()
     problems: list[Problem] = []
-    previous = GENESIS
-    count = 0
+    anchored: dict[int, list[Anchor]] = {}
+    for anchor in anchors:
+        anchored.setdefault(anchor.event_id, []).append(anchor)
+    previous, newest_id, count = GENESIS, 0, 0
     for event in _events_in_order(session):
         count += 1
         if event.previous_hash != previous:
             problems.append(Problem(event.id, "does not follow the event before it (an event was deleted or edited)"))
-        if event_hash(event) != event.hash:
-            problems.append(Problem(event.id, "does not match its hash (the event was edited)"))
-        previous = event.hash
-    return Verification(events=count, problems=problems, newest_hash=previous)
+        secret = keyring.secrets.get(event.key_id)
+        if secret is None:
+            problems.append(Problem(event.id, f"was made with audit key {event.key_id}, which is not configured"))
+        elif not hmac.compare_digest(event_hash(event, secret), event.hash):
+            problems.append(Problem(event.id, "does not match its hash (the event was edited or forged)"))
+        for anchor in anchored.pop(event.id, []):
+            if anchor.hash != event.hash:
+                problems.append(Problem(event.id, f"differs from its anchor ({anchor.where}): the trail was rewritten"))
+        previous, newest_id = event.hash, event.id
+    problems.extend(_missing_anchored([a for same in anchored.values() for a in same], newest_id))
+    return Verification(events=count, problems=problems, newest_hash=previous, newest_id=newest_id)
+
+
+def _missing_anchored(anchors: Iterable[Anchor], newest_id: int) -> Iterator[Problem]:
+    for anchor in sorted(anchors, key=lambda a: a.event_id):
+        if anchor.event_id > newest_id:
+            why = f"the trail now ends at event {newest_id}: the newest events were deleted"
+        else:
+            why = "it was deleted"
+        yield Problem(anchor.event_id, f"is anchored ({anchor.where}) but missing: {why}")
+
+
+def parse_anchors(text: str, source: str) -> list[Anchor]:
+    """The anchors in the lines `portfolio audit anchor` wrote ("ID HASH TIME"); blank lines and
+    lines starting with # are skipped."""
+    anchors = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        words = line.split()
+        if not words or words[0].startswith("#"):
+            continue
+        where = f"{source} line {number}"
+        if len(words) < 2 or not re.fullmatch(r"[0-9]+", words[0]) or not re.fullmatch(r"[0-9a-f]{64}", words[1]):
+            raise DomainError(f"{where} is not an anchor (event id, hash, time)", "anchor")
+        anchors.append(Anchor(int(words[0]), words[1], where))
+    return anchors
+
+
+def anchor_line(session: Session) -> str | None:
+    """The newest event's id, hash and time as one line, or None when the trail is empty."""
+    newest = session.execute(
+        select(AuditEvent.id, AuditEvent.hash, AuditEvent.occurred_at).order_by(AuditEvent.id.desc()).limit(1)
+    ).first()
+    if newest is None:
+        return None
+    return f"{newest.id} {newest.hash} {newest.occurred_at.astimezone(UTC).isoformat(timespec='microseconds')}"
 
 
 def _events_in_order(session: Session) -> Iterator[Any]:

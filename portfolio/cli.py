@@ -256,11 +256,24 @@ def evidence_verify_command() -> None:
 
 
 @audit_cli.command("verify")
-def audit_verify_command() -> None:
-    """Check every audit event against its hash and the event before it (exit 1 if any fails)."""
-    from .audit import verify
+@click.option(
+    "--anchor", "anchor_path", type=click.Path(exists=True, dir_okay=False),
+    help="A file of lines `portfolio audit anchor` wrote: each anchored event must still be there, unchanged.",
+)  # fmt: skip
+def audit_verify_command(anchor_path: str | None) -> None:
+    """Check every audit event against its keyed hash and the event before it, and against the
+    anchors in FILE (exit 1 if any fails)."""
+    from .audit import parse_anchors, verify
+    from .domain import DomainError
 
-    result = verify(db_session())
+    anchors = []
+    if anchor_path:
+        try:
+            anchors = parse_anchors(Path(anchor_path).read_bytes().decode("utf-8", "replace"), Path(anchor_path).name)
+        except DomainError as error:
+            click.echo(f"Error: {error.message}", err=True)
+            sys.exit(1)
+    result = verify(db_session(), anchors=anchors)
     for problem in result.problems:
         click.echo(f"Event {problem.event_id}: {problem.message}", err=True)
     if result.problems:
@@ -268,9 +281,44 @@ def audit_verify_command() -> None:
         click.echo(f"Checked {result.events} events: {count} problem{'' if count == 1 else 's'}. ", nl=False)
         click.echo("The audit trail has been altered.")
         sys.exit(1)
-    click.echo(f"Checked {result.events} events: the audit trail is intact.")
-    # Deleting the newest events leaves no gap: keeping this hash elsewhere shows that too.
-    click.echo(f"Newest event's hash: {result.newest_hash}")
+    against = f" and {len(anchors)} anchor{'' if len(anchors) == 1 else 's'}" if anchor_path else ""
+    click.echo(f"Checked {result.events} events{against}: the audit trail is intact.")
+    # Deleting the newest events leaves no gap: `portfolio audit anchor` keeps this elsewhere.
+    click.echo(f"Newest event: {result.newest_id}, hash {result.newest_hash}")
+
+
+@audit_cli.command("anchor")
+@click.option("--to", "target", metavar="FILE|URL", help="Append the line to this file, or POST it to an http(s) URL.")
+def audit_anchor_command(target: str | None) -> None:
+    """Print the newest audit event's id, hash and time; keep the line where the database's
+    writers cannot reach, for `portfolio audit verify --anchor`."""
+    from .audit import anchor_line
+
+    line = anchor_line(db_session())
+    if line is None:
+        click.echo("Error: the audit trail is empty; there is nothing to anchor.", err=True)
+        sys.exit(1)
+    click.echo(line)
+    if target:
+        try:
+            _append_anchor(target, line)
+        except (OSError, ValueError) as error:  # urllib's errors are OSErrors; a malformed URL's, ValueErrors
+            click.echo(f"Error: the anchor was not kept at {target}: {error}", err=True)
+            sys.exit(1)
+
+
+ANCHOR_TIMEOUT_SECONDS = 10
+
+
+def _append_anchor(target: str, line: str) -> None:
+    if target.startswith(("http://", "https://")):
+        from urllib.request import Request, urlopen
+
+        request = Request(target, data=(line + "\n").encode(), method="POST", headers={"Content-Type": "text/plain"})
+        with urlopen(request, timeout=ANCHOR_TIMEOUT_SECONDS):  # noqa: S310 (the scheme is checked above)
+            return
+    with open(target, "a", encoding="utf-8") as anchors:
+        anchors.write(line + "\n")
 
 
 @audit_cli.command("show")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -9,6 +12,7 @@ from typing import Any
 from flask import Flask
 
 FILES_PER_REQUEST = 5
+MIN_AUDIT_KEY_LENGTH = 32  # a short key could be guessed from the hashes it made
 
 DEFAULTS: dict[str, Any] = {
     "MAX_UPLOAD_MB": 50,
@@ -18,13 +22,22 @@ DEFAULTS: dict[str, Any] = {
     "SIGN_IN_WINDOW_MINUTES": 15,
     "PAGE_SIZE": 25,
     "PROXY_FIX": False,
+    # Keys of the audit chain (audit.py). AUDIT_KEY makes new events; AUDIT_KEYS_OLD, keys
+    # rotated out, still verify the events they made.
+    "AUDIT_KEY": "",
+    "AUDIT_KEYS_OLD": [],
 }
+# Keys are taken as typed: from_prefixed_env would read a key of digits as a number.
+_RAW_TEXT_SETTINGS = ("AUDIT_KEY", "AUDIT_KEYS_OLD")
 
 
 def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     """Load settings and derive the ones Flask and its extensions read."""
     app.config.from_mapping(DEFAULTS)
     app.config.from_prefixed_env("PORTFOLIO")
+    for name in _RAW_TEXT_SETTINGS:
+        if f"PORTFOLIO_{name}" in os.environ:
+            app.config[name] = os.environ[f"PORTFOLIO_{name}"]
     if test_config:
         app.config.update(test_config)
 
@@ -32,6 +45,14 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     instance.mkdir(parents=True, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance / "secret-key")
+    if not app.config.get("AUDIT_KEY"):
+        # Never in the database: whoever can write there must not be able to re-key the chain.
+        app.config["AUDIT_KEY"] = _instance_secret(instance / "audit-key")
+    app.config["AUDIT_KEYS_OLD"] = key_list(app.config["AUDIT_KEYS_OLD"])
+    if len(app.config["AUDIT_KEY"]) < MIN_AUDIT_KEY_LENGTH:
+        raise ValueError(f"PORTFOLIO_AUDIT_KEY must be at least {MIN_AUDIT_KEY_LENGTH} characters long")
+    if app.config["AUDIT_KEY"] == app.config["SECRET_KEY"]:
+        raise ValueError("PORTFOLIO_AUDIT_KEY must differ from PORTFOLIO_SECRET_KEY")
     url = app.config.get("DATABASE_URL") or f"sqlite:///{instance / 'portfolio.db'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(url)
     app.config.setdefault("EVIDENCE_DIR", str(instance / "evidence-store"))
@@ -57,8 +78,16 @@ def database_url(url: str) -> str:
     return url
 
 
+def key_list(value: str | list[str]) -> list[str]:
+    """Keys given as a list, a JSON list or text separated by commas or spaces."""
+    if isinstance(value, str):
+        text = value.strip()
+        value = json.loads(text) if text.startswith("[") else re.split(r"[\s,]+", text)
+    return [str(key) for key in value if str(key).strip()]
+
+
 def _instance_secret(path: Path) -> str:
-    """A random key kept in the instance folder, so sessions survive restarts without a default key."""
+    """A random key kept in the instance folder, so it survives restarts without a default key."""
     try:
         return path.read_text().strip()
     except FileNotFoundError:

@@ -1,4 +1,4 @@
-"""The audit trail: an append-only, hash-chained log of every state change."""
+"""The audit trail: an append-only, keyed hash-chained log of every state change."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from .types import UTCDateTime, utcnow
 class AuditEvent(db.Model):
     """Who did what, when, to which record, with the values before and after.
 
-    `hash` is the SHA-256 of this event's fields and the previous event's hash, so editing or
-    deleting any event breaks the chain from there on (`portfolio audit verify`). The columns
+    `hash` is the HMAC-SHA256, under the audit key `key_id` names (the key itself is never
+    stored here), of this event's fields and the previous event's hash, so editing or deleting
+    any event breaks the chain from there on (`portfolio audit verify`). The columns
     hold plain values rather than foreign keys so that the log outlives what it describes.
     """
 
@@ -34,4 +35,5 @@ class AuditEvent(db.Model):
     before: Mapped[str] = mapped_column(Text, default="{}")  # canonical JSON
     after: Mapped[str] = mapped_column(Text, default="{}")  # canonical JSON
     previous_hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(16))  # audit.key_id of the key that made `hash`
     hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,14 +1,17 @@
-"""The audit trail: the hash chain, `portfolio audit verify`, an event for each change, and the trail pages."""
+"""The audit trail: the keyed hash chain and its keys, anchors, `portfolio audit verify` and
+`anchor`, an event for each change, and the trail pages."""
 
 from __future__ import annotations
 
+import http.server
 import io
 import json
 import re
 import threading
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -51,6 +54,10 @@ from standard import shipped_path
 
 from ..helpers import PASSWORD, PNG_BYTES
 from .conftest import counting_queries, sign_in
+from .unkeyed_chain import rechain_unkeyed, unkeyed_hash
+
+OLD_KEY = "an old audit key, rotated out last spring, 0123456789"
+NEW_KEY = "the current audit key, in the secrets store, 9876543210"
 
 
 def _events() -> list[AuditEvent]:
@@ -93,13 +100,16 @@ def test_each_event_links_to_the_one_before_from_the_genesis(logged):
     assert logged[0].previous_hash == audit.GENESIS
     for before, event in zip(logged, logged[1:], strict=False):
         assert event.previous_hash == before.hash
-    assert all(audit.event_hash(event) == event.hash for event in logged)
+    keyring = audit.current_keyring()
+    assert all(audit.event_hash(event, keyring.current_secret) == event.hash for event in logged)
+    assert {event.key_id for event in logged} == {keyring.current_id}
     assert len({event.hash for event in logged}) == len(logged)
 
 
 def test_verify_passes_on_an_untouched_log(logged):
     result = audit.verify(db.session)
-    assert result.ok and result.events == len(logged) and result.newest_hash == logged[-1].hash
+    assert result.ok and result.events == len(logged)
+    assert (result.newest_id, result.newest_hash) == (logged[-1].id, logged[-1].hash)
 
 
 def test_verify_reports_an_edited_value(logged):
@@ -107,17 +117,17 @@ def test_verify_reports_an_edited_value(logged):
     _tamper("UPDATE audit_events SET after = '{}' WHERE id = :id", id=edited.id)
     result = audit.verify(db.session)
     assert [(p.event_id, p.message) for p in result.problems] == [
-        (edited.id, "does not match its hash (the event was edited)")
+        (edited.id, "does not match its hash (the event was edited or forged)")
     ]
 
 
-def test_verify_reports_an_edit_whose_hash_was_recomputed(logged):
-    """Whoever edits an event and recomputes its hash breaks the next event's link instead."""
+def test_verify_reports_an_edit_whose_hash_was_recomputed_with_the_key(logged):
+    """Even whoever holds the key and recomputes an edited event's hash breaks the next event's link."""
     edited, following = logged[2], logged[3]
     db.session.expunge_all()
     row = db.session.get(AuditEvent, edited.id)
     row.actor_name = "Someone else"
-    row.hash = audit.event_hash(row)
+    row.hash = audit.event_hash(row, audit.current_keyring().current_secret)
     db.session.commit()
     result = audit.verify(db.session)
     assert [p.event_id for p in result.problems] == [following.id]
@@ -140,6 +150,236 @@ def test_verify_reports_an_edited_previous_hash(logged):
 def test_verify_reports_the_first_event_deleted(logged):
     _tamper("DELETE FROM audit_events WHERE id = :id", id=logged[0].id)
     assert [p.event_id for p in audit.verify(db.session).problems] == [logged[1].id]
+
+
+# Attacks by whoever can write to the database but lacks the key --------------------------------
+
+
+def test_rehashing_the_whole_chain_with_sha256_after_an_edit_fails_verification(logged):
+    """Attack 1: edit an event, then re-link and re-hash every event with plain SHA-256."""
+    logged[2].actor_name = "Someone else"
+    rechain_unkeyed(logged)
+    db.session.commit()
+    assert db.session.scalar(select(AuditEvent.actor_name).where(AuditEvent.id == logged[2].id)) == "Someone else"
+    result = audit.verify(db.session)
+    assert not result.ok
+    assert {p.event_id for p in result.problems} == {event.id for event in logged}
+    assert all(p.message == "does not match its hash (the event was edited or forged)" for p in result.problems)
+
+
+def test_deleting_the_newest_events_fails_verification_against_the_anchor(runner, logged, tmp_path):
+    """Attack 2: the newest events deleted leave no gap, but the anchor kept elsewhere names them."""
+    anchors = tmp_path / "anchors.txt"
+    newest, kept_newest = logged[-1].id, logged[-3].id
+    assert runner.invoke(args=["audit", "anchor", "--to", str(anchors)]).exit_code == 0
+    _tamper("DELETE FROM audit_events WHERE id >= :id", id=newest - 1)
+
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0  # the chain alone cannot tell
+    result = runner.invoke(args=["audit", "verify", "--anchor", str(anchors)])
+    assert result.exit_code == 1
+    assert (
+        f"Event {newest}: is anchored (anchors.txt line 1) but missing: "
+        f"the trail now ends at event {kept_newest}: the newest events were deleted"
+    ) in result.output
+    assert "1 problem. The audit trail has been altered." in result.output
+
+
+def test_a_forged_gateway_decision_appended_with_a_sha256_chained_hash_fails_verification(logged, museum):
+    """Attack 3: append a sign-off that never happened, linked to the newest event and hashed as before."""
+    newest = logged[-1]
+    forged = dict(
+        occurred_at=datetime.now(UTC),
+        actor_id=None,
+        actor_name="Assessor",
+        action="gateway.signed_off",
+        subject_type="gateway_submission",
+        subject_id=1,
+        enrolment_id=museum.id,
+        before=audit.canonical_json({"outcome": "pending"}),
+        after=audit.canonical_json({"outcome": "signed_off", "status": "in_epa"}),
+        previous_hash=newest.hash,
+        key_id=getattr(newest, "key_id", None),  # the newest event's key id, copied
+    )
+    forged["hash"] = unkeyed_hash(SimpleNamespace(**forged))
+    columns = AuditEvent.__table__.columns.keys()
+    db.session.execute(AuditEvent.__table__.insert().values({k: v for k, v in forged.items() if k in columns}))
+    db.session.commit()
+    forged_id = _newest().id
+    result = audit.verify(db.session)
+    assert [(p.event_id, p.message) for p in result.problems] == [
+        (forged_id, "does not match its hash (the event was edited or forged)")
+    ]
+
+
+def test_an_event_naming_a_key_that_is_not_configured_fails_verification(logged):
+    _tamper("UPDATE audit_events SET key_id = 'feedfacefeedface' WHERE id = :id", id=logged[1].id)
+    assert [(p.event_id, p.message) for p in audit.verify(db.session).problems] == [
+        (logged[1].id, "was made with audit key feedfacefeedface, which is not configured")
+    ]
+
+
+# Keys and their rotation -----------------------------------------------------------------------
+
+
+def test_events_of_a_rotated_key_verify_only_while_it_is_configured_as_old(app, logged):
+    rotated_out = app.config["AUDIT_KEY"]  # the key that made the logged events
+    rotated_id = audit.key_id(rotated_out.encode())
+    app.config.update(AUDIT_KEY=NEW_KEY, AUDIT_KEYS_OLD=[rotated_out])
+    made_after = audit.record(db.session, "test.after_rotation", actor=None, subject_type="test")
+    db.session.commit()
+    assert made_after.key_id == audit.key_id(NEW_KEY.encode()) != rotated_id
+    assert made_after.previous_hash == logged[-1].hash
+    assert audit.verify(db.session).ok
+
+    app.config["AUDIT_KEYS_OLD"] = []  # the old key dropped too soon
+    problems = audit.verify(db.session).problems
+    assert [(p.event_id, p.message) for p in problems] == [
+        (event.id, f"was made with audit key {rotated_id}, which is not configured") for event in logged
+    ]
+
+
+def test_the_default_key_is_kept_in_the_instance_folder_apart_from_the_session_key(app, logged):
+    kept = (app.instance_path + "/audit-key", app.config["AUDIT_KEY"])
+    with open(kept[0]) as file:
+        assert file.read().strip() == kept[1]
+    assert kept[1] != app.config["SECRET_KEY"] and len(kept[1]) >= 32
+    stored = " ".join(
+        " ".join(str(value) for value in row) for row in db.session.execute(text("SELECT * FROM audit_events"))
+    )
+    assert kept[1] not in stored
+
+
+def test_keys_from_the_environment_are_taken_as_typed(monkeypatch, tmp_path):
+    from portfolio import create_app
+
+    digits, number_like = "1" * 40, "2e" + "5" * 38  # both would read as numbers as JSON
+    monkeypatch.setenv("PORTFOLIO_AUDIT_KEY", digits)
+    monkeypatch.setenv("PORTFOLIO_AUDIT_KEYS_OLD", f"{number_like}, {'ab' * 20}")
+    app = create_app({"SECRET_KEY": "test"}, instance_path=str(tmp_path))
+    assert app.config["AUDIT_KEY"] == digits
+    assert app.config["AUDIT_KEYS_OLD"] == [number_like, "ab" * 20]
+    monkeypatch.setenv("PORTFOLIO_AUDIT_KEYS_OLD", json.dumps([OLD_KEY]))  # keys with spaces: a JSON list
+    assert create_app({"SECRET_KEY": "test"}, instance_path=str(tmp_path)).config["AUDIT_KEYS_OLD"] == [OLD_KEY]
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"AUDIT_KEY": "short"}, "PORTFOLIO_AUDIT_KEY must be at least 32 characters long"),
+        ({"AUDIT_KEY": NEW_KEY, "SECRET_KEY": NEW_KEY}, "PORTFOLIO_AUDIT_KEY must differ from PORTFOLIO_SECRET_KEY"),
+    ],
+)
+def test_a_weak_key_stops_the_app_from_starting(tmp_path, settings, message):
+    from portfolio import create_app
+
+    with pytest.raises(ValueError, match=message):
+        create_app({"SECRET_KEY": "test"} | settings, instance_path=str(tmp_path))
+
+
+# Anchors ---------------------------------------------------------------------------------------
+
+
+def test_the_anchor_command_prints_and_appends_the_newest_event(runner, logged, tmp_path):
+    anchors = tmp_path / "anchors.txt"
+    first = runner.invoke(args=["audit", "anchor", "--to", str(anchors)])
+    assert first.exit_code == 0, first.output
+    newest = logged[-1]
+    expected = f"{newest.id} {newest.hash} {newest.occurred_at.astimezone(UTC).isoformat(timespec='microseconds')}"
+    assert first.output == expected + "\n"
+    audit.record(db.session, "test.later", actor=None, subject_type="test")
+    db.session.commit()
+    assert runner.invoke(args=["audit", "anchor", "--to", str(anchors)]).exit_code == 0
+    lines = anchors.read_text().splitlines()
+    assert lines[0] == expected and lines[1].split()[:2] == [str(_newest().id), _newest().hash]
+
+    result = runner.invoke(args=["audit", "verify", "--anchor", str(anchors)])
+    assert result.exit_code == 0, result.output
+    assert f"Checked {len(logged) + 1} events and 2 anchors: the audit trail is intact." in result.output
+
+
+def test_the_anchor_catches_an_anchored_event_rewritten_by_someone_holding_the_key(runner, logged, tmp_path):
+    anchors = tmp_path / "anchors.txt"
+    runner.invoke(args=["audit", "anchor", "--to", str(anchors)])
+    secret = audit.current_keyring().current_secret
+    db.session.expunge_all()
+    events = _events()
+    events[1].actor_name = "Someone else"
+    previous = audit.GENESIS
+    for event in events:
+        event.previous_hash = previous
+        event.hash = previous = audit.event_hash(event, secret)
+    db.session.commit()
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+    result = runner.invoke(args=["audit", "verify", "--anchor", str(anchors)])
+    assert result.exit_code == 1
+    assert f"Event {logged[-1].id}: differs from its anchor (anchors.txt line 1): the trail was rewritten" in (
+        result.output
+    )
+
+
+class _AnchorServer(http.server.BaseHTTPRequestHandler):
+    received: list[tuple[str, str, bytes]] = []
+
+    def do_POST(self):  # noqa: N802 (http.server's name)
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.received.append((self.path, self.headers["Content-Type"], body))
+        self.send_response(201)
+        self.end_headers()
+
+    def log_message(self, *args):  # quiet
+        pass
+
+
+def test_the_anchor_command_posts_the_line_to_a_url(runner, logged):
+    server = http.server.HTTPServer(("127.0.0.1", 0), _AnchorServer)
+    _AnchorServer.received = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        result = runner.invoke(args=["audit", "anchor", "--to", f"http://127.0.0.1:{server.server_port}/anchors"])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == 0, result.output
+    assert _AnchorServer.received == [("/anchors", "text/plain", result.output.encode())]
+
+
+def test_the_anchor_command_fails_clearly_when_the_url_does_not_answer(runner, logged):
+    server = http.server.HTTPServer(("127.0.0.1", 0), _AnchorServer)
+    port = server.server_port
+    server.server_close()  # nothing listens there now
+    result = runner.invoke(args=["audit", "anchor", "--to", f"http://127.0.0.1:{port}/anchors"])
+    assert result.exit_code == 1
+    assert f"Error: the anchor was not kept at http://127.0.0.1:{port}/anchors" in result.output
+
+
+def test_the_anchor_command_fails_clearly_for_a_malformed_url(runner, logged):
+    result = runner.invoke(args=["audit", "anchor", "--to", "http://[::1/anchors"])
+    assert result.exit_code == 1 and "Error: the anchor was not kept at http://[::1/anchors" in result.output
+
+
+def test_verify_names_an_anchored_event_deleted_from_the_middle(logged):
+    anchors = [audit.Anchor(event.id, event.hash, f"anchors.txt line {n}") for n, event in enumerate(logged, 1)]
+    missing, following = logged[3].id, logged[4].id
+    _tamper("DELETE FROM audit_events WHERE id = :id", id=missing)
+    assert [(p.event_id, p.message) for p in audit.verify(db.session, anchors=anchors).problems] == [
+        (following, "does not follow the event before it (an event was deleted or edited)"),
+        (missing, "is anchored (anchors.txt line 4) but missing: it was deleted"),
+    ]
+
+
+def test_an_empty_trail_has_nothing_to_anchor(runner, app):
+    result = runner.invoke(args=["audit", "anchor"])
+    assert result.exit_code == 1 and "the audit trail is empty; there is nothing to anchor" in result.output
+
+
+@pytest.mark.parametrize("line", ["12", "twelve " + "a" * 64, "\u00b2 " + "a" * 64, "12 " + "A" * 64, "12 not-a-hash"])
+def test_verify_refuses_a_file_that_holds_no_anchors(runner, logged, tmp_path, line):
+    anchors = tmp_path / "anchors.txt"
+    anchors.write_text(f"# kept by the operator\n\n{line}\n")
+    result = runner.invoke(args=["audit", "verify", "--anchor", str(anchors)])
+    assert result.exit_code == 1
+    assert "Error: anchors.txt line 3 is not an anchor (event id, hash, time)" in result.output
 
 
 def test_an_appender_waits_for_another_so_the_chain_never_forks(app, logged):
@@ -193,7 +433,7 @@ def test_the_verify_command_passes_then_fails_after_an_edit(runner, logged):
     _tamper("UPDATE audit_events SET after = '{}' WHERE id = :id", id=logged[2].id)
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1
-    assert f"Event {logged[2].id}: does not match its hash (the event was edited)" in result.output
+    assert f"Event {logged[2].id}: does not match its hash (the event was edited or forged)" in result.output
     assert "1 problem. The audit trail has been altered." in result.output
 
 
