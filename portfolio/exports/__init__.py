@@ -16,11 +16,11 @@ from evidence import EvidenceStore
 from .. import audit
 from ..models import Enrolment, User
 from .archive import check_files, zip_chunks
-from .errors import EvidenceFileProblem, ExportRefused
+from .errors import EvidenceFileProblem, ExportRefused, UnprintableText
 from .gather import Portfolio, gather
 from .pdf import render_pdf
 
-__all__ = ["EvidenceFileProblem", "ExportRefused", "export_pdf", "export_zip"]
+__all__ = ["EvidenceFileProblem", "ExportRefused", "UnprintableText", "export_pdf", "export_zip"]
 
 
 def export_pdf(
