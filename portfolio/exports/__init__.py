@@ -42,10 +42,10 @@ def export_zip(
     given, is the PDF `export_pdf` just made of this portfolio in this transaction, to put in the
     ZIP rather than render the same document twice."""
     portfolio = gather(session, enrolment)
-    check_files(portfolio, store)
+    crc32s = check_files(portfolio, store)
     pdf = pdf if pdf is not None else render_pdf(portfolio, store)
     _record("export.zip", enrolment, actor, portfolio)
-    return f"{portfolio.file_stem}.zip", zip_chunks(portfolio, pdf, store)
+    return f"{portfolio.file_stem}.zip", zip_chunks(portfolio, pdf, store, crc32s)
 
 
 def _record(action: str, enrolment: Enrolment, actor: User | None, portfolio: Portfolio) -> None:
