@@ -15,6 +15,7 @@ import re
 import tempfile
 import time
 import unicodedata
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,7 @@ class StoredFile:
     extension: str  # without the dot: the name's own if it fits the contents, else the usual one
     label: str
     previewable: bool  # an image that may be shown inline; anything else is served as an attachment
+    crc32: int  # the CRC-32 of the bytes, which a ZIP's headers carry before them
 
     @property
     def content_type(self) -> str:
@@ -152,7 +154,9 @@ class FileSystemStore:
                 incoming.move_to(final)
                 _fsync_directory(final.parent)
             extension = extension.lower() if extension.lower() in kind.extensions else kind.extension
-            return StoredFile(sha256, incoming.size, kind.media_type, extension, kind.label, kind.previewable)
+            return StoredFile(
+                sha256, incoming.size, kind.media_type, extension, kind.label, kind.previewable, incoming.crc32
+            )
         finally:
             incoming.close()
 
@@ -216,7 +220,7 @@ class FileSystemStore:
 
 
 class IncomingFile:
-    """A temporary file under the store's `tmp/` that hashes, counts and sniffs what is written.
+    """A temporary file under the store's `tmp/` that hashes (SHA-256 and CRC-32), counts and sniffs what is written.
 
     A web framework can write an upload straight into one (so the bytes are written and
     hashed once), then hand it to `put`. Closing it removes the file unless `put` took it.
@@ -229,6 +233,7 @@ class IncomingFile:
         self.path = Path(name)
         self._file = open(fd, "w+b")  # noqa: SIM115 (closed by close())
         self.digest = hashlib.sha256()
+        self.crc32 = 0
         self.sniffer = Sniffer()
         self.size = 0
         self._moved = False
@@ -236,6 +241,7 @@ class IncomingFile:
     def write(self, chunk: bytes) -> int:
         self._file.write(chunk)
         self.digest.update(chunk)
+        self.crc32 = zlib.crc32(chunk, self.crc32)
         self.sniffer.feed(chunk)
         self.size += len(chunk)
         return len(chunk)

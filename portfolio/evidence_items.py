@@ -168,6 +168,7 @@ def attach_files(
             record = EvidenceFile(
                 sha256=stored.sha256,
                 size=stored.size,
+                crc32=stored.crc32,
                 media_type=stored.media_type,
                 display_name=display_name(upload.filename),
                 uploaded_by=by,

@@ -16,11 +16,11 @@ from evidence import EvidenceStore
 from .. import audit
 from ..models import Enrolment, User
 from .archive import check_files, zip_chunks
-from .errors import EvidenceFileProblem, ExportRefused
+from .errors import EvidenceFileProblem, ExportRefused, UnprintableText
 from .gather import Portfolio, gather
 from .pdf import render_pdf
 
-__all__ = ["EvidenceFileProblem", "ExportRefused", "export_pdf", "export_zip"]
+__all__ = ["EvidenceFileProblem", "ExportRefused", "UnprintableText", "export_pdf", "export_zip"]
 
 
 def export_pdf(
@@ -42,10 +42,10 @@ def export_zip(
     given, is the PDF `export_pdf` just made of this portfolio in this transaction, to put in the
     ZIP rather than render the same document twice."""
     portfolio = gather(session, enrolment)
-    check_files(portfolio, store)
+    crc32s = check_files(portfolio, store)
     pdf = pdf if pdf is not None else render_pdf(portfolio, store)
     _record("export.zip", enrolment, actor, portfolio)
-    return f"{portfolio.file_stem}.zip", zip_chunks(portfolio, pdf, store)
+    return f"{portfolio.file_stem}.zip", zip_chunks(portfolio, pdf, store, crc32s)
 
 
 def _record(action: str, enrolment: Enrolment, actor: User | None, portfolio: Portfolio) -> None:

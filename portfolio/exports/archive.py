@@ -8,9 +8,10 @@ Inside one folder named like the download:
     evidence/NNN-title/name.ext     every file of the exported items (withheld ones left out)
     SHA256SUMS                      every other file's SHA-256, for `sha256sum -c SHA256SUMS`
 
-Entries are stored, not compressed (most evidence is compressed already), with ZIP64 where a
-file needs it. Evidence bytes come from the store and their hashes from the database; each
-file is hashed again as it streams, and its last chunk is held back until the hash matches. A
+Entries are stored, not compressed (most evidence is compressed already), each with its CRC-32
+and size in its local header and ZIP64 fields where a file needs them (see `zipwriter`).
+Evidence bytes come from the store and their hashes (SHA-256 and CRC-32) from the database;
+each file is hashed again as it streams, and its last chunk is held back until both match. A
 file whose bytes do not match stops the stream with EvidenceFileProblem: the file never arrives
 whole and the ZIP's central directory is never written, so the download is an unusable
 archive, never a silently wrong one.
@@ -21,9 +22,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import zipfile
+import zlib
 from collections.abc import Iterator
-from datetime import datetime
 
 from evidence import CHUNK_SIZE, EvidenceStore
 
@@ -31,6 +31,7 @@ from ..spreadsheets import neutralise
 from .errors import EvidenceFileProblem
 from .gather import ExportFile, ExportItem, Portfolio
 from .manifest import Document, manifest_bytes
+from .zipwriter import ZipEntry, ZipWriter
 
 PDF_PATH = "portfolio.pdf"
 MAPPING_PATH = "mapping.csv"
@@ -39,8 +40,13 @@ SUMS_PATH = "SHA256SUMS"
 MAPPING_HEADER = ("Criterion code", "Criterion", "Evidence item", "Evidence title", "Justification")
 
 
-def check_files(portfolio: Portfolio, store: EvidenceStore) -> None:
-    """Refuse before anything is sent if a file to export is missing or not the size on record."""
+def check_files(portfolio: Portfolio, store: EvidenceStore) -> dict[str, int]:
+    """Refuse before anything is sent if a file to export is missing or not the size on record.
+
+    Returns the CRC-32 of each exported file by its SHA-256: the one on record, or for a file
+    stored before CRC-32s were recorded, read from the file (which is checked against its hash).
+    """
+    crc32s = {}
     for item, evidence_file in portfolio.files:
         if evidence_file.path is None:
             continue
@@ -50,34 +56,40 @@ def check_files(portfolio: Portfolio, store: EvidenceStore) -> None:
             raise EvidenceFileProblem(item, evidence_file, "missing") from None
         if size != evidence_file.size:
             raise EvidenceFileProblem(item, evidence_file, "altered")
+        if evidence_file.crc32 is not None:
+            crc32s[evidence_file.sha256] = evidence_file.crc32
+        elif evidence_file.sha256 not in crc32s:
+            crc32s[evidence_file.sha256] = _read_crc32(store, item, evidence_file)
+    return crc32s
 
 
-def zip_chunks(portfolio: Portfolio, pdf: bytes, store: EvidenceStore) -> Iterator[bytes]:
-    """The ZIP's bytes, a chunk at a time; uses nothing but `store` once it has started."""
+def zip_chunks(portfolio: Portfolio, pdf: bytes, store: EvidenceStore, crc32s: dict[str, int]) -> Iterator[bytes]:
+    """The ZIP's bytes, a chunk at a time; uses nothing but `store` once it has started. `crc32s`
+    are the files' CRC-32s from `check_files`."""
     # An empty chunk would end a chunked HTTP response early.
-    return (chunk for chunk in _zip_parts(portfolio, pdf, store) if chunk)
+    return (chunk for chunk in _zip_parts(portfolio, pdf, store, crc32s) if chunk)
 
 
-def _zip_parts(portfolio: Portfolio, pdf: bytes, store: EvidenceStore) -> Iterator[bytes]:
+def _zip_parts(portfolio: Portfolio, pdf: bytes, store: EvidenceStore, crc32s: dict[str, int]) -> Iterator[bytes]:
     root = portfolio.file_stem
     mapping = mapping_csv(portfolio)
     documents = {"pdf": _document(PDF_PATH, pdf), "mapping_csv": _document(MAPPING_PATH, mapping)}
     generated = [(MANIFEST_PATH, manifest_bytes(portfolio, documents)), (PDF_PATH, pdf), (MAPPING_PATH, mapping)]
-    spool = _Spool()
+    writer = ZipWriter()
     sums = []
-    with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
-        for path, data in generated:
-            archive.writestr(_entry(root, path, portfolio.exported_at, len(data)), data)
-            sums.append((hashlib.sha256(data).hexdigest(), path))
-            yield spool.take()
-        for item, evidence_file in portfolio.files:
-            if evidence_file.path is not None:
-                yield from _stream_file(archive, spool, store, root, item, evidence_file)
-                sums.append((evidence_file.sha256, evidence_file.path))
-        listing = "".join(f"{sha256}  {path}\n" for sha256, path in sums).encode("utf-8")
-        archive.writestr(_entry(root, SUMS_PATH, portfolio.exported_at, len(listing)), listing)
-    # The central directory, written on closing: after an error it stays in the spool, never sent.
-    yield spool.take()
+    for path, data in generated:
+        yield writer.header(ZipEntry(f"{root}/{path}", len(data), zlib.crc32(data), portfolio.exported_at))
+        yield data
+        sums.append((hashlib.sha256(data).hexdigest(), path))
+    for item, evidence_file in portfolio.files:
+        if evidence_file.path is not None:
+            yield from _stream_file(writer, store, root, item, evidence_file, crc32s[evidence_file.sha256])
+            sums.append((evidence_file.sha256, evidence_file.path))
+    listing = "".join(f"{sha256}  {path}\n" for sha256, path in sums).encode("utf-8")
+    yield writer.header(ZipEntry(f"{root}/{SUMS_PATH}", len(listing), zlib.crc32(listing), portfolio.exported_at))
+    yield listing
+    # The central directory: only once every file has arrived whole and matched its hashes.
+    yield writer.end()
 
 
 def mapping_csv(portfolio: Portfolio) -> bytes:
@@ -101,69 +113,42 @@ def _justification(item: ExportItem, code: str) -> str:
 
 
 def _stream_file(
-    archive: zipfile.ZipFile,
-    spool: _Spool,
-    store: EvidenceStore,
-    root: str,
-    item: ExportItem,
-    evidence_file: ExportFile,
+    writer: ZipWriter, store: EvidenceStore, root: str, item: ExportItem, evidence_file: ExportFile, crc32: int
 ) -> Iterator[bytes]:
-    digest = hashlib.sha256()
-    size = 0
+    digest, crc, size = hashlib.sha256(), 0, 0
     try:
         stream = store.open(evidence_file.sha256)
     except KeyError:
         raise EvidenceFileProblem(item, evidence_file, "missing") from None
-    entry = _entry(root, evidence_file.path or "", evidence_file.uploaded_at, evidence_file.size)
-    with stream, archive.open(entry, "w") as member:
+    held = writer.header(ZipEntry(f"{root}/{evidence_file.path}", evidence_file.size, crc32, evidence_file.uploaded_at))
+    with stream:
         while chunk := stream.read(CHUNK_SIZE):
-            yield spool.take()  # the chunk before this one: the newest waits until the hash is checked
+            yield held  # the chunk before this one: the newest waits until the hashes are checked
             digest.update(chunk)
+            crc = zlib.crc32(chunk, crc)
             size += len(chunk)
             if size > evidence_file.size:
                 raise EvidenceFileProblem(item, evidence_file, "altered")
-            member.write(chunk)
-        if size != evidence_file.size or digest.hexdigest() != evidence_file.sha256:
-            raise EvidenceFileProblem(item, evidence_file, "altered")
-    yield spool.take()
+            held = chunk
+    if size != evidence_file.size or crc != crc32 or digest.hexdigest() != evidence_file.sha256:
+        raise EvidenceFileProblem(item, evidence_file, "altered")
+    yield held
 
 
-def _entry(root: str, path: str, moment: datetime, size: int) -> zipfile.ZipInfo:
-    entry = zipfile.ZipInfo(f"{root}/{path}", date_time=moment.timetuple()[:6])
-    entry.compress_type = zipfile.ZIP_STORED
-    entry.file_size = size  # known in advance, so that ZIP64 headers are written when it needs them
-    entry.external_attr = 0o644 << 16  # readable files when unpacked, not zipfile's default 0600
-    return entry
+def _read_crc32(store: EvidenceStore, item: ExportItem, evidence_file: ExportFile) -> int:
+    """The CRC-32 of a stored file, read from it; EvidenceFileProblem if it no longer has its hash."""
+    digest, crc = hashlib.sha256(), 0
+    try:
+        with store.open(evidence_file.sha256) as stream:
+            while chunk := stream.read(CHUNK_SIZE):
+                digest.update(chunk)
+                crc = zlib.crc32(chunk, crc)
+    except KeyError:
+        raise EvidenceFileProblem(item, evidence_file, "missing") from None
+    if digest.hexdigest() != evidence_file.sha256:
+        raise EvidenceFileProblem(item, evidence_file, "altered")
+    return crc
 
 
 def _document(path: str, data: bytes) -> Document:
     return Document(path, hashlib.sha256(data).hexdigest(), len(data))
-
-
-class _Spool(io.RawIOBase):
-    """Where the ZIP writer writes: it keeps the bytes only until they are taken to be sent.
-
-    It cannot seek, so the writer puts each entry's sizes and CRC after its data (a data
-    descriptor) instead of going back to fill them in.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._chunks: list[bytes] = []
-        self._offset = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data) -> int:  # type: ignore[override]
-        self._chunks.append(bytes(data))
-        self._offset += len(data)
-        return len(data)
-
-    def tell(self) -> int:
-        return self._offset
-
-    def take(self) -> bytes:
-        data = b"".join(self._chunks)
-        self._chunks.clear()
-        return data

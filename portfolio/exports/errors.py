@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 from ..domain import DomainError
+from .typefaces import describe
 
 if TYPE_CHECKING:
     from .gather import ExportFile, ExportItem
@@ -30,3 +31,19 @@ class EvidenceFileProblem(DomainError):
         )
         self.sha256 = evidence_file.sha256
         self.problem = problem
+
+
+class UnprintableText(DomainError):
+    """Some text of the portfolio has a character the PDF's fonts have no glyph for.
+
+    The renderer would leave it out without a word, so the PDF (and the ZIP, which holds it) is
+    refused instead: a portfolio must say what its author wrote.
+    """
+
+    def __init__(self, where: str, character: str) -> None:
+        super().__init__(
+            f"{where} has the character {describe(character)}, which the PDF's fonts cannot show. The PDF "
+            "would leave it out, so the portfolio is not exported: replace that character in the text, or "
+            "ask an administrator."
+        )
+        self.character = character

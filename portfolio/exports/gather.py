@@ -53,6 +53,7 @@ class ExportFile:
     media_type: str
     size: int
     sha256: str
+    crc32: int | None  # None for a file stored before CRC-32s were recorded, whose bytes were not there
     uploaded_at: datetime
     path: str | None  # where it sits in the ZIP; None when the item's files are withheld
 
@@ -331,6 +332,7 @@ def _export_item(number: int, item: EvidenceItem, standard: Standard, witness: W
                 media_type=f.media_type,
                 size=f.size,
                 sha256=f.sha256,
+                crc32=f.crc32,
                 uploaded_at=f.uploaded_at,
                 path=None if withheld else f"{folder}/{name}",
             )

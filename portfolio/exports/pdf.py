@@ -2,6 +2,10 @@
 
 The document may read nothing but the fonts: images go in as `data:` URIs of previews made
 here, so no text anyone typed can make the renderer fetch a file or a URL.
+
+Every text is set in DejaVu Sans (and hashes in DejaVu Sans Mono), shipped in `fonts/` and
+embedded, which cover the Latin alphabets, Greek and Cyrillic. A character those fonts do not
+have would come out as nothing, so the export refuses, naming it, before it renders anything.
 """
 
 from __future__ import annotations
@@ -10,9 +14,7 @@ import base64
 import hashlib
 import io
 from dataclasses import dataclass
-from pathlib import Path
 
-import reportlab
 from flask import render_template
 from PIL import Image, ImageOps
 from xhtml2pdf import pisa
@@ -21,12 +23,10 @@ from xhtml2pdf.config.resources import ResourceAccessPolicy
 from evidence import CHUNK_SIZE, EvidenceStore
 
 from ..otj import pace_text
-from .errors import EvidenceFileProblem
+from .errors import EvidenceFileProblem, UnprintableText
 from .gather import ExportFile, ExportItem, Portfolio
+from .typefaces import FONT_DIR, embed_fonts_everywhere, unprintable_characters
 
-# Bitstream Vera, shipped with reportlab: embedded, so that curly quotes, dashes and accented
-# names print the same in every viewer (the PDF base fonts cover Latin-1 at best).
-FONT_DIR = Path(reportlab.__file__).parent / "fonts"
 # Longest side of a preview: about 160 dpi at the largest size shown, and small enough that a
 # phone photo's JPEG decodes straight at a quarter of its size (see Image.draft).
 PREVIEW_PIXELS = 1000
@@ -44,7 +44,8 @@ class Preview:
 
 
 def render_pdf(portfolio: Portfolio, store: EvidenceStore) -> bytes:
-    """The PDF's bytes; EvidenceFileProblem if an image shown in it is missing or altered."""
+    """The PDF's bytes; EvidenceFileProblem if an image shown in it is missing or altered,
+    UnprintableText if some text has a character the fonts cannot show."""
     html = render_template(
         "exports/portfolio.html",
         portfolio=portfolio,
@@ -53,12 +54,44 @@ def render_pdf(portfolio: Portfolio, store: EvidenceStore) -> bytes:
         otj_pace=pace_text(portfolio.otj),
         font_dir=FONT_DIR,
     )
+    if missing := unprintable_characters(html):
+        raise unprintable_text(portfolio, missing)
+    embed_fonts_everywhere()
     out = io.BytesIO()
     policy = ResourceAccessPolicy(allow_remote=False, base_dir=FONT_DIR)
     result = pisa.CreatePDF(html, dest=out, encoding="utf-8", resource_policy=policy)
     if result.err:
         raise RuntimeError(f"the portfolio PDF could not be rendered ({result.err} errors)")
     return out.getvalue()
+
+
+def unprintable_text(portfolio: Portfolio, characters: list[str]) -> UnprintableText:
+    """The refusal for the first unprintable character, naming the evidence item and the text it is in."""
+    names = [("the apprentice's name", portfolio.apprentice), ("the employer's name", portfolio.employer),
+             ("the training provider's name", portfolio.provider),
+             ("the assessment organisation's name", portfolio.epao),
+             ("the tutor's name", portfolio.tutor), ("the mentor's name", portfolio.mentor)]  # fmt: skip
+    for character in characters:
+        for what, text in names:
+            if text and character in text:
+                return UnprintableText(f"The portfolio: {what}", character)
+        for item in portfolio.items:
+            for what, text in _item_texts(item):
+                if character in text:
+                    return UnprintableText(f"Evidence {item.number} ({item.title}): {what}", character)
+    # Somewhere else: a person's name in the review history, a progress review, the gateway record.
+    return UnprintableText("The portfolio (a progress review, a name or the gateway record)", characters[0])
+
+
+def _item_texts(item: ExportItem) -> list[tuple[str, str]]:
+    texts = [("the title", item.title), ("the description", item.description), ("the reflection", item.reflection),
+             ("the consent reference", item.consent_reference)]  # fmt: skip
+    texts += [(f"the name of the file {f.name}", f.name) for f in item.files]
+    texts += [(f"the justification for {link.code}", link.justification) for link in item.links]
+    texts += [("the review history", change.note) for change in item.history]
+    if item.witness:
+        texts.append(("the witness", f"{item.witness.name} {item.witness.job_title}"))
+    return texts
 
 
 def previews(portfolio: Portfolio, store: EvidenceStore) -> dict[str, Preview | None]:

@@ -118,6 +118,9 @@ class EvidenceFile(db.Model):
     item_id: Mapped[int] = mapped_column(ForeignKey("evidence_items.id"), index=True)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     size: Mapped[int] = mapped_column(BigInteger)
+    # Beside the SHA-256, for the ZIP export's local headers; None until the file has been read
+    # (files stored before migration 0009 whose bytes were not there to read).
+    crc32: Mapped[int | None] = mapped_column(BigInteger)
     media_type: Mapped[str] = mapped_column(String(100))
     display_name: Mapped[str] = mapped_column(String(200))
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

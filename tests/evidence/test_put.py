@@ -6,6 +6,7 @@ import hashlib
 import io
 import os
 import zipfile
+import zlib
 
 import pytest
 
@@ -28,6 +29,7 @@ def test_every_allowed_kind_is_accepted(store, root, key):
     assert kept.media_type == media_type
     assert kept.sha256 == hashlib.sha256(data).hexdigest()
     assert kept.size == len(data)
+    assert kept.crc32 == zlib.crc32(data)
     assert kept.extension == name.rsplit(".", 1)[1]
     assert kept.previewable == (key in {"jpeg", "png", "gif", "webp"})
     assert kept.label
@@ -275,6 +277,7 @@ def test_an_incoming_file_is_taken_without_copying(store, root):
     assert incoming.read(5) == b"%PDF-"
     stored = store.put(incoming, "plan.pdf", MB)
     assert stored.size == len(samples.pdf()) and store.verify(stored.sha256)
+    assert stored.crc32 == zlib.crc32(samples.pdf())  # counted over the pieces as they came
     assert incoming.closed
     assert files_under(root) == [root / stored.sha256[:2] / stored.sha256[2:4] / stored.sha256]
 

@@ -9,11 +9,13 @@ import zipfile
 import pypdf
 import pypdfium2
 import pytest
+from markupsafe import escape
+from sqlalchemy import select
 
-from portfolio.exports import EvidenceFileProblem, export_pdf
+from portfolio.exports import EvidenceFileProblem, UnprintableText, export_pdf
 from portfolio.exports.gather import gather
 from portfolio.extensions import db
-from portfolio.models import EnrolmentStatus, Role
+from portfolio.models import EnrolmentStatus, ProgressReview, Role
 from portfolio.storage import evidence_store
 
 from .conftest import counting_queries
@@ -160,3 +162,122 @@ def test_an_altered_image_stops_the_pdf(portfolio):
     path.write_bytes(photo(kind="PNG", colour=(0, 0, 0)))
     with pytest.raises(EvidenceFileProblem, match="stall.png is altered"):
         export_pdf(db.session, evidence_store(), portfolio.enrolment, actor=portfolio.tutor)
+
+
+# Text in the alphabets an English provider's apprentices and staff write in.
+POLISH_VIETNAMESE = "Łukasz Żółć Nguyễn Thị"
+WELSH = "Gŵyl y Llŷn: dŵr a thŷ"
+ROMANIAN = "Atelier în școală, țesături și poveşti"
+CZECH = "Příliš žluťoučký kůň: ěščřžýáíé ůú"
+VIETNAMESE = "Hội thảo cộng đồng ở bảo tàng, người tham gia rất vui"
+GREEK = "Ελένη Παπαδοπούλου"
+CYRILLIC = "Олена Коваленко: щоденник проєкту"
+LONG_URL = "https://example.org/" + "lantern-parade-photos-" * 8 + "x" * 4  # 200 characters, no space
+LONG_HASH = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+
+def _multilingual(world):
+    portfolio = build(world)
+    portfolio.apprentice.name = POLISH_VIETNAMESE
+    portfolio.tutor.name = GREEK
+    portfolio.mentor.name = CYRILLIC
+    plan = portfolio.plan
+    plan.title = WELSH
+    plan.description = f"{ROMANIAN}\n\nThe photos are at {LONG_URL} for the families."
+    plan.reflection = CZECH
+    plan.links[0].justification = f"{VIETNAMESE} ({LONG_HASH}{LONG_HASH})"
+    plan.links[1].justification = CYRILLIC
+    db.session.commit()
+    return portfolio
+
+
+def _normalised(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_text_in_every_latin_alphabet_greek_and_cyrillic_comes_out_as_typed(world):
+    portfolio = _multilingual(world)
+    reader = _pdf(portfolio)
+    text = _text(reader)
+    for typed in (POLISH_VIETNAMESE, WELSH, ROMANIAN, CZECH, VIETNAMESE, GREEK, CYRILLIC):
+        assert _normalised(typed) in text, typed
+    assert f"Portfolio of {POLISH_VIETNAMESE}: ST0396" in reader.metadata.title
+    assert reader.metadata.author == POLISH_VIETNAMESE
+    assert f"1. {WELSH}" in [title for title, _, _ in _bookmarks(reader.outline)]
+
+
+def _font_descriptor(font):
+    if "/DescendantFonts" in font:
+        font = font["/DescendantFonts"][0].get_object()
+    return font.get("/FontDescriptor", {})
+
+
+BASE_14 = {"Courier", "Helvetica", "Times", "Symbol", "ZapfDingbats"}
+
+
+def test_every_font_is_embedded_and_none_is_one_of_the_base_14(world):
+    reader = _pdf(_multilingual(world))
+    fonts = {}
+    for page in reader.pages:
+        for font in (page["/Resources"].get("/Font") or {}).values():
+            font = font.get_object()
+            fonts[font["/BaseFont"]] = font
+    assert fonts
+    for name, font in fonts.items():
+        family = name.lstrip("/").split("+")[-1].split("-")[0]
+        assert family not in BASE_14 and not family.startswith("Times"), name
+        assert "/FontFile2" in _font_descriptor(font), f"{name} is not embedded"
+    assert {name.split("+")[-1] for name in fonts} >= {"DejaVuSans", "DejaVuSans-Bold", "DejaVuSansMono"}
+
+
+def test_long_unbroken_text_wraps_within_the_page(world):
+    _, data = export_pdf(db.session, evidence_store(), _multilingual(world).enrolment, actor=None)
+    document = pypdfium2.PdfDocument(data)
+    text = ""
+    for page in document:
+        width = page.get_width()
+        characters = page.get_textpage()
+        for n in range(characters.count_chars()):
+            left, _, right, _ = characters.get_charbox(n)
+            assert left >= 0 and right <= width, f"a character at {right:.0f} pt lies beyond the page's {width:.0f} pt"
+        text += characters.get_text_range()
+    unbroken = "".join(text.split())
+    assert LONG_URL in unbroken and LONG_HASH + LONG_HASH in unbroken  # all of it, over several lines
+
+
+@pytest.mark.parametrize(
+    ("where", "character", "named"),
+    [
+        ("reflection", "🙂", "Evidence 1 (Community workshop plan: “Lanterns & Light”): the reflection has the character “🙂” (U+1F642 SLIGHTLY SMILING FACE)"),
+        ("justification", "漢", "Evidence 1 (Community workshop plan: “Lanterns & Light”): the justification for K1 has the character “漢” (U+6F22 CJK UNIFIED IDEOGRAPH-6F22)"),
+        ("apprentice", "क", "The portfolio: the apprentice's name has the character “क” (U+0915 DEVANAGARI LETTER KA)"),
+        ("progress review", "ก", "The portfolio (a progress review, a name or the gateway record) has the character “ก” (U+0E01 THAI CHARACTER KO KAI)"),
+    ],
+)  # fmt: skip
+def test_a_character_the_fonts_lack_refuses_the_export_naming_it(world, signed_in, where, character, named):
+    portfolio = build(world)
+    if where == "reflection":
+        portfolio.plan.reflection = f"The families loved it {character}"
+    elif where == "justification":
+        portfolio.plan.links[0].justification = f"Audience research {character}"
+    elif where == "apprentice":
+        portfolio.apprentice.name = f"Zoë {character}"
+    else:
+        review = db.session.scalars(select(ProgressReview)).one()
+        review.actions = f"Plan the spring workshop {character}"
+    db.session.commit()
+    with pytest.raises(UnprintableText, match=re.escape(named)):
+        export_pdf(db.session, evidence_store(), portfolio.enrolment, actor=portfolio.tutor)
+    db.session.rollback()
+    client = signed_in(portfolio.tutor)
+    for download in ("portfolio.pdf", "portfolio.zip"):
+        response = client.get(f"/enrolments/{portfolio.enrolment.id}/export/{download}")
+        assert response.status_code == 409
+        assert str(escape(named)) in response.get_data(as_text=True)
+
+
+def test_invisible_and_space_characters_do_not_refuse_the_export(world):
+    portfolio = build(world)
+    portfolio.plan.reflection = "Soft\u00adhyphen, zero\u200bwidth, thin\u2009space and\u00a0no-break space."
+    db.session.commit()
+    assert "Soft" in _text(_pdf(portfolio))

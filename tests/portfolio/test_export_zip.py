@@ -6,18 +6,20 @@ import csv
 import io
 import json
 import shutil
+import struct
 import subprocess
 import zipfile
+import zlib
 from pathlib import Path
 
 import jsonschema
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from portfolio.exports import EvidenceFileProblem
+from portfolio.exports import EvidenceFileProblem, zipwriter
 from portfolio.exports.manifest import schema
 from portfolio.extensions import db
-from portfolio.models import AuditEvent
+from portfolio.models import AuditEvent, EvidenceFile
 from portfolio.storage import evidence_store
 
 from .export_world import build, photo
@@ -168,15 +170,137 @@ def test_a_missing_file_is_refused_before_anything_is_sent(portfolio, signed_in)
 
 
 def test_files_too_large_for_plain_zip_headers_get_zip64_ones(portfolio, signed_in, monkeypatch, tmp_path):
-    # Four gigabytes of evidence is too much for a test: lower the limit zipfile switches at.
-    monkeypatch.setattr(zipfile, "ZIP64_LIMIT", 1000)
+    # Four gigabytes of evidence is too much for a test: lower the limit the writer switches at.
+    monkeypatch.setattr(zipwriter, "ZIP64_LIMIT", 1000)
     data = _download(signed_in(portfolio.tutor), portfolio).get_data()
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         stall = next(i for i in archive.infolist() if i.filename.endswith("stall.png"))
         assert stall.file_size > 1000
         assert stall.extra[:2] == b"\x01\x00"  # the ZIP64 extended information field
         assert archive.read(stall) == photo()
-    monkeypatch.undo()
+        small = next(i for i in archive.infolist() if i.filename.endswith("budget.pdf"))
+        assert small.file_size < 1000 and small.header_offset > 1000  # a ZIP64 offset, not sizes
+    streamed = dict(_read_as_a_stream(data))  # ZIP64 sizes in the local headers too
+    assert streamed[stall.filename] == photo()
     root = _unpack(data, tmp_path / "zip64")
     if shutil.which("sha256sum"):
         subprocess.run(["sha256sum", "--strict", "-c", "SHA256SUMS"], cwd=root, check=True, capture_output=True)
+
+
+def _read_as_a_stream(data: bytes) -> list[tuple[str, bytes]]:
+    """What a streaming reader gets: each entry from its local header and the bytes after it, front to
+    back, never looking at the central directory; checks each entry's CRC-32 and sizes on the way."""
+    stream = io.BytesIO(data)
+    entries = []
+    while (signature := stream.read(4)) == b"PK\x03\x04":
+        _, flags, method, _, _, crc, compressed, size, name_length, extra_length = struct.unpack(
+            "<HHHHHIIIHH", stream.read(26)
+        )
+        name, extra = stream.read(name_length).decode("utf-8"), stream.read(extra_length)
+        assert flags & 0x08 == 0, f"{name}: sizes and CRC-32 after the data (a data descriptor)"
+        assert method == 0  # stored
+        if size == 0xFFFFFFFF:
+            kind, length, size, compressed = struct.unpack("<HHQQ", extra[:20])
+            assert (kind, length) == (1, 16)
+        assert compressed == size
+        body = stream.read(size)
+        assert len(body) == size and zlib.crc32(body) == crc, name
+        entries.append((name, body))
+    assert signature == b"PK\x01\x02"  # then the central directory
+    return entries
+
+
+def test_a_streaming_reader_finds_every_entry_from_its_local_header(portfolio, signed_in):
+    data = _download(signed_in(portfolio.tutor), portfolio).get_data()
+    streamed = _read_as_a_stream(data)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert [name for name, _ in streamed] == archive.namelist()
+        for name, body in streamed:
+            assert body == archive.read(name)
+    assert dict(streamed)[next(n for n, _ in streamed if n.endswith("stall.png"))] == photo()
+
+
+JAVA_READER = """
+import java.io.FileInputStream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+
+public class StreamZip {
+    public static void main(String[] args) throws Exception {
+        try (ZipInputStream in = new ZipInputStream(new FileInputStream(args[0]))) {
+            byte[] buffer = new byte[65536];
+            for (ZipEntry entry; (entry = in.getNextEntry()) != null; ) {
+                long size = 0;
+                for (int n; (n = in.read(buffer)) > 0; ) size += n;  // checks the CRC-32 at the end
+                System.out.println(entry.getName() + " " + size);
+            }
+        }
+    }
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("java") is None, reason="java is not installed")
+@pytest.mark.parametrize("zip64", [False, True])
+def test_java_zip_input_stream_reads_every_entry(portfolio, signed_in, tmp_path, monkeypatch, zip64):
+    if zip64:
+        monkeypatch.setattr(zipwriter, "ZIP64_LIMIT", 1000)
+    data = _download(signed_in(portfolio.tutor), portfolio).get_data()
+    (tmp_path / "portfolio.zip").write_bytes(data)
+    (tmp_path / "StreamZip.java").write_text(JAVA_READER)
+    result = subprocess.run(
+        ["java", "StreamZip.java", "portfolio.zip"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        expected = [f"{info.filename} {info.file_size}" for info in archive.infolist()]
+    assert result.stdout.splitlines() == expected
+
+
+@pytest.mark.skipif(shutil.which("zipinfo") is None, reason="zipinfo is not installed (Debian package unzip)")
+def test_zipinfo_shows_every_entry_as_a_readable_regular_file(portfolio, signed_in, tmp_path):
+    (tmp_path / "portfolio.zip").write_bytes(_download(signed_in(portfolio.tutor), portfolio).get_data())
+    result = subprocess.run(["zipinfo", "portfolio.zip"], cwd=tmp_path, capture_output=True, text=True, check=True)
+    entries = [line for line in result.stdout.splitlines() if "/" in line]
+    assert len(entries) == 8
+    for line in entries:
+        assert line.split()[:3] == ["-rw-r--r--", "2.0", "unx"], line
+        assert " stor " in line  # stored, not compressed
+
+
+def test_the_crc_32_of_an_upload_is_recorded_beside_its_sha_256(portfolio):
+    for item in (portfolio.plan, portfolio.budget):
+        for evidence_file in item.files:
+            with evidence_store().open(evidence_file.sha256) as stream:
+                assert evidence_file.crc32 == zlib.crc32(stream.read())
+
+
+def _forget_crc32(evidence_file) -> None:
+    """As for a file stored before CRC-32s were recorded, whose bytes migration 0009 could not read."""
+    db.session.execute(update(EvidenceFile).where(EvidenceFile.id == evidence_file.id).values(crc32=None))
+    db.session.commit()
+
+
+def test_a_file_with_no_crc_32_on_record_is_read_for_it_before_the_zip_is_sent(portfolio, signed_in):
+    _forget_crc32(portfolio.budget.files[0])
+    data = _download(signed_in(portfolio.tutor), portfolio).get_data()
+    budget = next(body for name, body in _read_as_a_stream(data) if name.endswith("budget.pdf"))
+    assert budget == evidence_store().open(portfolio.budget.files[0].sha256).read()
+
+
+def test_a_file_with_no_crc_32_on_record_that_was_altered_is_refused_before_anything_is_sent(portfolio, signed_in):
+    budget = portfolio.budget.files[0]
+    _forget_crc32(budget)
+    evidence_store()._path(budget.sha256).write_bytes(b"X" * budget.size)
+    response = _download(signed_in(portfolio.tutor), portfolio)
+    assert response.status_code == 409
+    assert "the file budget.pdf is altered in the evidence store" in response.get_data(as_text=True)
+
+
+def test_a_crc_32_on_record_that_does_not_match_stops_the_stream(portfolio, signed_in):
+    budget = portfolio.budget.files[0]
+    db.session.execute(update(EvidenceFile).where(EvidenceFile.id == budget.id).values(crc32=budget.crc32 ^ 1))
+    db.session.commit()
+    response = _download(signed_in(portfolio.tutor), portfolio)
+    with pytest.raises(EvidenceFileProblem, match="budget.pdf is altered"):
+        b"".join(response.response)
