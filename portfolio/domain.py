@@ -21,7 +21,7 @@ class DomainError(ValueError):
 
 
 class Gone(DomainError):
-    """What the request acts on was deleted meanwhile (by a request that won the race): a 404."""
+    """What the request acts on was deleted meanwhile, by a request that won the race."""
 
 
 def lock_and_reload(session: Session, row: Any) -> None:

@@ -30,6 +30,7 @@ from portfolio.models import (
     Enrolment,
     EnrolmentStatus,
     EnrolmentStatusChange,
+    EvidenceFile,
     EvidenceItem,
     EvidenceKind,
     EvidenceStatus,
@@ -56,7 +57,7 @@ from portfolio.reviewing import (
     start_review,
 )
 from portfolio.storage import evidence_store, max_upload_bytes
-from tests.helpers import PNG_BYTES
+from tests.helpers import PDF_BYTES, PNG_BYTES
 from tests.portfolio.conftest import sign_in
 from tests.portfolio.gateway_world import TODAY, approved_hours, ready_enrolment, review, sign_all
 
@@ -304,6 +305,17 @@ def test_a_draft_deleted_many_times_at_once_is_deleted_once(app, world, people):
     assert count(EvidenceItem, id=draft_id) == 0
     # The losers were refused by the view (404) or, once inside, told it is already deleted.
     assert all(r.status_code in (302, 404) for r in responses)
+
+
+def test_a_file_removed_many_times_at_once_is_removed_once(app, world, people):
+    enrolment, _, _ = people
+    item = world.evidence(enrolment, submitted=False, files={"plan.pdf": PDF_BYTES, "photo.png": PNG_BYTES})
+    file_id = item.files[0].id
+    db.session.commit()
+    url = f"/enrolments/{enrolment.id}/evidence/{item.id}/files/{file_id}/remove"
+    race(app, enrolment.apprentice, url)
+    assert actions("evidence.file_removed") == 1
+    assert count(EvidenceFile, item_id=item.id) == 1
 
 
 def test_evidence_submitted_many_times_at_once_is_submitted_once(app, world, people):
