@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit
-from .domain import DomainError
+from .domain import DomainError, lock_enrolment_for_change
 from .models import (
     AgeBand,
     Enrolment,
@@ -150,6 +150,7 @@ def change_status_by_hand(
     session: Session, enrolment: Enrolment, to_status: EnrolmentStatus, by: User | None, note: str = ""
 ) -> None:
     """An administrator's change of status (a break, a return, a withdrawal, completion)."""
+    lock_enrolment_for_change(session, enrolment)  # two at once: the second sees the first's status
     if (enrolment.status, to_status) in GATEWAY_MOVES:
         raise DomainError(
             "Only the gateway moves an apprenticeship into or out of the gateway: use its gateway page", "status"

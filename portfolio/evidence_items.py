@@ -12,14 +12,14 @@ from datetime import date
 from typing import BinaryIO
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from evidence import EvidenceStore, UploadRejected, display_name
 from standard import Status
 
 from . import audit
 from .access import SUBMITTED_TO_EPAO
-from .domain import DomainError
+from .domain import DomainError, Gone, lock_enrolment_for_change
 from .models import CriterionJudgement, Enrolment, EnrolmentStatus, Role, User
 from .models.evidence import (
     CriterionLink,
@@ -122,6 +122,7 @@ def create_item(
     max_bytes: int,
     today: date | None = None,
 ) -> EvidenceItem:
+    lock_enrolment_for_change(session, enrolment)
     if not may_add_evidence(author, enrolment):
         raise DomainError("You cannot add evidence to this apprenticeship now")
     item = EvidenceItem(enrolment=enrolment, created_by=author, status=EvidenceStatus.DRAFT)
@@ -144,6 +145,7 @@ def update_item(
     max_bytes: int,
     today: date | None = None,
 ) -> None:
+    lock_item_for_change(session, item)
     _check_editable(item, by)
     before = audited_values(item)
     apply_details(item, details, today or date.today())
@@ -184,7 +186,12 @@ def attach_files(
 
 
 def remove_file(session: Session, store: EvidenceStore, item: EvidenceItem, file: EvidenceFile, *, by: User) -> None:
+    lock_item_for_change(session, item)
     _check_editable(item, by)
+    # Read afresh under the lock: the same file removed twice at once is removed once.
+    file = next((f for f in item.files if f.id == file.id), None)
+    if file is None:
+        raise Gone("This file has already been removed")
     before = audited_values(item)
     item.files.remove(file)
     audit.record_change("evidence.file_removed", item, actor=by, before=before, after=audited_values(item))
@@ -193,6 +200,7 @@ def remove_file(session: Session, store: EvidenceStore, item: EvidenceItem, file
 
 def submit(item: EvidenceItem, *, by: User) -> None:
     """Send the item and all its links for review at once."""
+    lock_item_for_change(_session_of(item), item)
     if not may_change(by, item):
         raise DomainError("You cannot submit this evidence")
     if is_witness_testimony(item):
@@ -209,6 +217,7 @@ def submit(item: EvidenceItem, *, by: User) -> None:
 
 def withdraw(item: EvidenceItem, *, by: User, reason: str) -> None:
     """Take submitted evidence out of the portfolio; it and its history are kept."""
+    lock_item_for_change(_session_of(item), item)
     if not may_change(by, item):
         raise DomainError("You cannot withdraw this evidence")
     if item.status not in WITHDRAWABLE:
@@ -222,6 +231,7 @@ def withdraw(item: EvidenceItem, *, by: User, reason: str) -> None:
 
 
 def delete_draft(session: Session, store: EvidenceStore, item: EvidenceItem, *, by: User) -> None:
+    lock_item_for_change(session, item)
     if not may_change(by, item) or item.status is not EvidenceStatus.DRAFT:
         raise DomainError("Only drafts can be deleted; withdraw submitted evidence instead")
     hashes = {f.sha256 for f in item.files}
@@ -268,6 +278,19 @@ def criterion_statuses(session: Session, enrolment: Enrolment) -> dict[str, Stat
         if code in standard:
             statuses[code] = Status.MET
     return statuses
+
+
+def lock_item_for_change(session: Session, item: EvidenceItem) -> None:
+    """Lock the item's enrolment, then the item, and read both afresh, so that the rules checked
+    next see the statuses as they are (see lock_enrolment_for_change); Gone if it was deleted."""
+    lock_enrolment_for_change(session, item.enrolment, item)
+
+
+def _session_of(item: EvidenceItem) -> Session:
+    session = object_session(item)
+    if session is None:
+        raise ValueError(f"{item!r} is not in a session")
+    return session
 
 
 def _check_editable(item: EvidenceItem, by: User) -> None:

@@ -25,7 +25,7 @@ from standard import Signer, Status
 
 from . import audit
 from .access import is_apprentice_of, is_employer_of, is_tutor_of, visible_enrolments_clause
-from .domain import DomainError, lock_and_reload
+from .domain import DomainError, lock_enrolment_for_change
 from .enrolments import change_status
 from .evidence_items import criterion_statuses
 from .fingerprint import portfolio_fingerprint
@@ -349,7 +349,7 @@ def sign_declaration(
         raise DomainError("You cannot sign a gateway declaration for this apprenticeship")
     if signer is not None and signer is not own:
         raise DomainError(f"You cannot sign for {SIGNER_LABELS[signer]}: you sign for {SIGNER_LABELS[own]}")
-    lock_and_reload(session, enrolment)
+    lock_enrolment_for_change(session, enrolment)
     if enrolment.status is not EnrolmentStatus.ON_PROGRAMME:
         raise DomainError(
             f"Declarations are signed while the apprentice is on programme; "
@@ -406,7 +406,7 @@ def submit_to_epao(session: Session, enrolment: Enrolment, *, by: User, today: d
     portfolio is read-only until the assessor decides."""
     if not may_submit(by, enrolment):
         raise DomainError("Only a tutor of the training provider can submit the gateway")
-    lock_and_reload(session, enrolment)
+    lock_enrolment_for_change(session, enrolment)
     if enrolment.status is not EnrolmentStatus.ON_PROGRAMME:
         raise DomainError(
             f"Only an apprenticeship on programme can be submitted; this one is {_as_words(enrolment.status)}"
@@ -457,7 +457,7 @@ def decide_gateway(
     attempt needs fresh declarations."""
     if not may_decide(by, submission):
         raise DomainError(f"Only an assessor of {submission.epao.name} can decide this gateway")
-    lock_and_reload(session, submission)
+    lock_enrolment_for_change(session, submission.enrolment, submission)
     if submission.outcome is not GatewayOutcome.PENDING:
         raise DomainError(f"This gateway submission has already been decided: {submission.outcome.label.lower()}")
     enrolment = submission.enrolment

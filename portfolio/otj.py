@@ -19,7 +19,7 @@ from standard import Standard
 
 from . import audit
 from .access import is_apprentice_of, is_tutor_of, visible_enrolments_clause
-from .domain import DomainError, lock_and_reload
+from .domain import DomainError, lock_enrolment_for_change
 from .evidence_items import check_not_with_epao
 from .models import Enrolment, EnrolmentStatus, OtjActivity, OtjEntry, OtjStatus, Role, User
 from .models.types import utcnow
@@ -144,6 +144,7 @@ def parse_hours(text: str) -> Decimal:
 def log_entry(
     session: Session, *, enrolment: Enrolment, by: User, details: OtjDetails, today: date | None = None
 ) -> OtjEntry:
+    lock_enrolment_for_change(session, enrolment)
     if not may_log(by, enrolment):
         raise DomainError("You cannot log training for this apprenticeship now")
     entry = OtjEntry(enrolment=enrolment, created_by=by, status=OtjStatus.LOGGED)
@@ -156,7 +157,7 @@ def log_entry(
 def update_entry(
     session: Session, entry: OtjEntry, *, by: User, details: OtjDetails, today: date | None = None
 ) -> None:
-    lock_and_reload(session, entry)
+    _lock(session, entry)
     _check_changeable(entry, by)
     before = _audited_values(entry)
     _apply(entry, details, today or date.today())
@@ -166,7 +167,7 @@ def update_entry(
 
 
 def delete_entry(session: Session, entry: OtjEntry, *, by: User) -> None:
-    lock_and_reload(session, entry)
+    _lock(session, entry)
     _check_changeable(entry, by)
     audit.record_change("otj.deleted", entry, actor=by, before=_audited_values(entry))
     session.delete(entry)
@@ -174,7 +175,7 @@ def delete_entry(session: Session, entry: OtjEntry, *, by: User) -> None:
 
 
 def approve_entry(session: Session, entry: OtjEntry, *, by: User) -> None:
-    lock_and_reload(session, entry)
+    _lock(session, entry)
     if not may_approve(by, entry.enrolment):
         raise DomainError("Only a tutor of the training provider can approve training")
     _approve(entry, by, utcnow())
@@ -183,6 +184,7 @@ def approve_entry(session: Session, entry: OtjEntry, *, by: User) -> None:
 
 def approve_entries(session: Session, enrolment: Enrolment, entry_ids: Iterable[int], *, by: User) -> int:
     """Approve the chosen entries of the enrolment still awaiting a decision; returns how many."""
+    lock_enrolment_for_change(session, enrolment)
     if not may_approve(by, enrolment):
         raise DomainError("Only a tutor of the training provider can approve training")
     ids = {int(i) for i in entry_ids}
@@ -202,7 +204,7 @@ def approve_entries(session: Session, enrolment: Enrolment, entry_ids: Iterable[
 
 def query_entry(session: Session, entry: OtjEntry, *, by: User, note: str) -> None:
     """Send an entry back to the apprentice with a question; it can then be edited."""
-    lock_and_reload(session, entry)
+    _lock(session, entry)
     if not may_approve(by, entry.enrolment):
         raise DomainError("Only a tutor of the training provider can query training")
     note = note.strip()
@@ -218,6 +220,12 @@ def query_entry(session: Session, entry: OtjEntry, *, by: User, note: str) -> No
     audit.record_change(
         "otj.queried", entry, actor=by, before=before, after={"status": entry.status, "query_note": note}
     )
+
+
+def _lock(session: Session, entry: OtjEntry) -> None:
+    """The enrolment first, then the entry (approved hours are a gateway check: see
+    lock_enrolment_for_change); Gone if the entry was deleted meanwhile."""
+    lock_enrolment_for_change(session, entry.enrolment, entry)
 
 
 def _approve(entry: OtjEntry, by: User, now: datetime) -> None:

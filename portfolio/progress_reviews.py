@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from . import audit
 from .access import is_apprentice_of, is_employer_of, is_tutor_of, visible_enrolments_clause
-from .domain import DomainError, lock_and_reload
+from .domain import DomainError, lock_enrolment_for_change
 from .models import (
     Enrolment,
     EnrolmentStatus,
@@ -156,6 +156,7 @@ def awaiting_signers(review: ProgressReview) -> list[ReviewSigner]:
 def create_review(
     session: Session, *, enrolment: Enrolment, author: User, details: ReviewDetails, today: date | None = None
 ) -> ProgressReview:
+    lock_enrolment_for_change(session, enrolment)  # the latest review is a gateway check
     if not may_record_review(author, enrolment):
         raise DomainError("Only a tutor of the training provider can record a review of this apprenticeship now")
     review = ProgressReview(enrolment=enrolment, created_by=author)
@@ -256,9 +257,10 @@ def _set_criteria(review: ProgressReview, criteria: Mapping[str, tuple[Rag, str]
 
 
 def _lock(session: Session, review: ProgressReview) -> None:
-    """Read the review and its signatures afresh, the review locked until commit, so that two
-    signatures at once cannot both miss completing it, nor an edit slip in after a signature."""
-    lock_and_reload(session, review)
+    """Read the review and its signatures afresh, its enrolment and then the review locked until
+    commit, so that two signatures at once cannot both miss completing it, nor an edit slip in
+    after a signature, nor either in the middle of a gateway submission."""
+    lock_enrolment_for_change(session, review.enrolment, review)
     session.expire(review, ["signatures"])
 
 

@@ -31,7 +31,7 @@ from .access import (
     may_witness,
     visible_evidence_clause,
 )
-from .domain import DomainError
+from .domain import DomainError, lock_enrolment_for_change
 from .evidence_items import (
     MAX_TEXT,
     OPEN_FOR_EVIDENCE,
@@ -41,6 +41,7 @@ from .evidence_items import (
     change_evidence_status,
     check_not_with_epao,
     is_witness_testimony,
+    lock_item_for_change,
 )
 from .models import (
     CriterionJudgement,
@@ -159,6 +160,7 @@ def _queue_clause(tutor: User) -> ColumnElement[bool]:
 
 def start_review(session: Session, item: EvidenceItem, *, by: User, take_over: bool = False) -> None:
     """Record `by` as the item's reviewer; refused while another tutor reviews it, unless taking over."""
+    lock_item_for_change(session, item)
     _check_reviewer(item, by)
     if item.status is not EvidenceStatus.SUBMITTED:
         raise DomainError(f"Evidence that is {item.status.label.lower()} is not waiting for review")
@@ -187,6 +189,7 @@ def start_review(session: Session, item: EvidenceItem, *, by: User, take_over: b
 
 def decide(session: Session, item: EvidenceItem, *, by: User, decision: Decision, feedback: str = "") -> None:
     """Accept the item or refer it back with feedback; only its reviewer decides, then nobody reviews it."""
+    lock_item_for_change(session, item)
     _check_reviewer(item, by)
     if item.status is not EvidenceStatus.SUBMITTED:
         raise DomainError(f"Evidence that is {item.status.label.lower()} is not waiting for a decision")
@@ -280,6 +283,7 @@ def record_judgement(
     session: Session, enrolment: Enrolment, *, by: User, code: str, level_code: str, note: str = ""
 ) -> CriterionJudgement:
     """Append a judgement of one criterion; it becomes the current one."""
+    lock_enrolment_for_change(session, enrolment)
     if not may_judge_criteria(by, enrolment):
         raise DomainError("You cannot judge this apprentice's criteria")
     check_not_with_epao(enrolment)
@@ -349,6 +353,7 @@ def create_testimony(
     session: Session, *, enrolment: Enrolment, author: User, testimony: WitnessTestimony, today: date | None = None
 ) -> EvidenceItem:
     """A draft witness testimony by `author`, private to them until they sign it."""
+    lock_enrolment_for_change(session, enrolment)
     if not may_write_testimony(author, enrolment):
         raise DomainError("You cannot give witness testimony for this apprentice now")
     item = EvidenceItem(enrolment=enrolment, created_by=author, status=EvidenceStatus.DRAFT)
@@ -362,6 +367,7 @@ def create_testimony(
 def update_testimony(
     session: Session, item: EvidenceItem, *, by: User, testimony: WitnessTestimony, today: date | None = None
 ) -> None:
+    lock_item_for_change(session, item)
     _check_unsigned(item, by)
     before = audited_values(item)
     _apply_testimony(item, testimony, today)
@@ -372,6 +378,7 @@ def sign_testimony(
     session: Session, item: EvidenceItem, *, by: User, signed_name: str, job_title: str
 ) -> WitnessSignature:
     """The witness signs their testimony with their name and job title; that submits it for review."""
+    lock_item_for_change(session, item)
     _check_unsigned(item, by)
     signed_name = " ".join(_CONTROL.sub(" ", signed_name).split())
     job_title = " ".join(_CONTROL.sub(" ", job_title).split())
@@ -406,7 +413,7 @@ def _check_unsigned(item: EvidenceItem, by: User) -> None:
     if not is_witness_testimony(item) or item.created_by_id != by.id:
         raise DomainError("You cannot change this testimony")
     if item.status is not EvidenceStatus.DRAFT:
-        raise DomainError("A signed testimony cannot be changed")
+        raise DomainError("This testimony has been signed, so it can no longer be changed")
     check_not_with_epao(item.enrolment)
     if not may_write_testimony(by, item.enrolment):
         raise DomainError("You cannot change this testimony now")

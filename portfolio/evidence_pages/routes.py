@@ -231,9 +231,14 @@ def delete(enrolment_id: int, item_id: int):
     item = _changeable_item(enrolment_id, item_id, (EvidenceStatus.DRAFT,))
     form = ConfirmForm()
     if form.validate_on_submit():
-        delete_draft(db.session, evidence_store(), item, by=current_user)
-        db.session.commit()
-        flash("Draft deleted", "success")
+        try:
+            delete_draft(db.session, evidence_store(), item, by=current_user)
+        except DomainError as error:  # deleted meanwhile, by the same request sent twice
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash("Draft deleted", "success")
         return redirect(url_for(".library", enrolment_id=enrolment_id))
     return render_template("evidence/delete.html", form=form, item=item, enrolment=item.enrolment)
 
@@ -243,9 +248,14 @@ def delete(enrolment_id: int, item_id: int):
 def remove(enrolment_id: int, item_id: int, file_id: int):
     item = _changeable_item(enrolment_id, item_id, EDITABLE)
     evidence_file = get_evidence_file_or_404(db.session, current_user, enrolment_id, item_id, file_id)
-    remove_file(db.session, evidence_store(), item, evidence_file, by=current_user)
-    db.session.commit()
-    flash(f"{evidence_file.display_name} removed", "success")
+    try:
+        remove_file(db.session, evidence_store(), item, evidence_file, by=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(f"{evidence_file.display_name} removed", "success")
     return redirect(url_for(".edit", enrolment_id=enrolment_id, item_id=item_id))
 
 

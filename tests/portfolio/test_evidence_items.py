@@ -7,21 +7,24 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from portfolio.domain import DomainError
+from portfolio.domain import DomainError, Gone
 from portfolio.enrolments import change_status
 from portfolio.evidence_items import (
     EvidenceDetails,
     Upload,
     create_item,
     criterion_statuses,
+    delete_draft,
+    remove_file,
     submit,
     update_item,
     withdraw,
 )
 from portfolio.extensions import db
-from portfolio.models import EnrolmentStatus, EvidenceFile, EvidenceKind, EvidenceStatus, Role
+from portfolio.models import AuditEvent, EnrolmentStatus, EvidenceFile, EvidenceItem, EvidenceKind, EvidenceStatus, Role
 from portfolio.storage import evidence_store
 from standard import Status
 
@@ -169,3 +172,35 @@ def test_referred_evidence_can_be_edited_and_resubmitted_but_accepted_cannot(enr
         update_item(db.session, evidence_store(), item, by=enrolment.apprentice, details=details(), max_bytes=1)
     with pytest.raises(DomainError, match="cannot be submitted"):
         submit(item, by=enrolment.apprentice)
+
+
+def test_a_draft_deleted_meanwhile_by_another_request_is_not_deleted_again(enrolment):
+    item = create(enrolment)
+    db.session.commit()
+    assert item.title  # read, as the second request had
+    with Session(db.engine) as first:
+        copy = first.get(EvidenceItem, item.id)
+        delete_draft(first, evidence_store(), copy, by=copy.enrolment.apprentice)
+        first.commit()
+    with pytest.raises(Gone, match="already been deleted"):
+        delete_draft(db.session, evidence_store(), item, by=enrolment.apprentice)
+    db.session.rollback()
+    assert _events("evidence.deleted") == 1
+
+
+def test_a_file_removed_meanwhile_by_another_request_is_not_removed_again(enrolment):
+    item = create(enrolment, uploads=[Upload(io.BytesIO(PDF_BYTES), "plan.pdf")])
+    db.session.commit()
+    file = item.files[0]
+    with Session(db.engine) as first:
+        copy = first.get(EvidenceItem, item.id)
+        remove_file(first, evidence_store(), copy, copy.files[0], by=copy.enrolment.apprentice)
+        first.commit()
+    with pytest.raises(Gone, match="already been removed"):
+        remove_file(db.session, evidence_store(), item, file, by=enrolment.apprentice)
+    db.session.rollback()
+    assert _events("evidence.file_removed") == 1
+
+
+def _events(action: str) -> int:
+    return db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == action))

@@ -7,10 +7,11 @@ import io
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from portfolio.domain import DomainError
 from portfolio.enrolments import change_status, change_status_by_hand, status_changes_by_hand
-from portfolio.evidence_items import EvidenceDetails, Upload, create_item, submit
+from portfolio.evidence_items import EvidenceDetails, Upload, create_item, submit, withdraw
 from portfolio.extensions import db
 from portfolio.fingerprint import portfolio_fingerprint
 from portfolio.gateway import (
@@ -26,7 +27,9 @@ from portfolio.gateway import (
 from portfolio.models import (
     AgeBand,
     AuditEvent,
+    Enrolment,
     EnrolmentStatus,
+    EvidenceItem,
     EvidenceKind,
     EvidenceStatus,
     GatewayDeclaration,
@@ -35,6 +38,7 @@ from portfolio.models import (
     OtjStatus,
     ReviewSigner,
     Role,
+    User,
 )
 from portfolio.otj import approve_entry
 from portfolio.progress_reviews import add_calendar_months
@@ -510,3 +514,21 @@ def test_the_to_do_list_takes_a_fixed_number_of_queries(world, ready):
         todo = todo_list(db.session, ready.tutor)
     assert todo.declarations_to_sign == 7 and len(todo.declarations_by_enrolment) == 5
     assert one() == many()
+
+
+def test_a_change_read_before_the_submission_is_checked_again_after_it(ready):
+    """The apprentice's request read the item with its apprenticeship on programme; the gateway was
+    submitted before the withdrawal came to be written: it is refused on the status as it now is,
+    and the portfolio still matches the fingerprint the submission recorded."""
+    sign_all(ready)
+    db.session.commit()
+    item = db.session.scalars(select(EvidenceItem).filter_by(enrolment_id=ready.enrolment.id)).one()
+    assert item.enrolment.status is EnrolmentStatus.ON_PROGRAMME  # read, as the request had
+    with Session(db.engine) as tutors_request:
+        enrolment = tutors_request.get(Enrolment, ready.enrolment.id)
+        recorded = submit_to_epao(tutors_request, enrolment, by=tutors_request.get(User, ready.tutor.id)).fingerprint
+        tutors_request.commit()
+    with pytest.raises(DomainError, match="cannot withdraw"):
+        withdraw(item, by=ready.apprentice, reason="Uploaded to the wrong apprenticeship.")
+    db.session.rollback()
+    assert portfolio_fingerprint(db.session, ready.enrolment) == recorded

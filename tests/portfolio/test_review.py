@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from portfolio.domain import DomainError
 from portfolio.enrolments import change_status
@@ -18,7 +20,7 @@ from portfolio.evidence_items import (
     withdraw,
 )
 from portfolio.extensions import db
-from portfolio.models import EnrolmentStatus, EvidenceItem, EvidenceKind, EvidenceStatus, Role
+from portfolio.models import EnrolmentStatus, EvidenceItem, EvidenceKind, EvidenceStatus, Role, User, WitnessSignature
 from portfolio.reviewing import (
     Decision,
     WitnessTestimony,
@@ -329,6 +331,9 @@ def _testimony(**overrides) -> WitnessTestimony:
     return WitnessTestimony(**values)
 
 
+SIGNATURE = {"signed_name": "Helen Marsh", "job_title": "Learning manager"}
+
+
 def _write(museum, author, **overrides):
     return create_testimony(
         db.session, enrolment=museum, author=author, testimony=_testimony(**overrides), today=date(2026, 1, 1)
@@ -358,9 +363,9 @@ def test_the_employer_writes_changes_and_signs_a_testimony(world, museum, two_em
     assert item.history[-1].changed_by == mentor
     # Signed: nobody changes it, signs it again or withdraws it.
     assert not may_change(mentor, item) and not may_change(museum.apprentice, item)
-    with pytest.raises(DomainError, match="signed testimony cannot be changed"):
+    with pytest.raises(DomainError, match="testimony has been signed, so it can no longer be changed"):
         update_testimony(db.session, item, by=mentor, testimony=_testimony(), today=date(2026, 1, 1))
-    with pytest.raises(DomainError, match="signed testimony cannot be changed"):
+    with pytest.raises(DomainError, match="testimony has been signed, so it can no longer be changed"):
         sign_testimony(db.session, item, by=mentor, signed_name="Helen Osei", job_title="Manager")
     with pytest.raises(DomainError, match="cannot withdraw"):
         withdraw(item, by=museum.apprentice, reason="I do not like it")
@@ -439,3 +444,19 @@ def test_the_tutor_reviews_a_signed_testimony(museum, two_employers, tutor):
     decide(db.session, item, by=tutor, decision=Decision.ACCEPT, feedback="A clear account.")
     assert criterion_statuses(db.session, museum) == {"S5": Status.ACCEPTED, "B4": Status.ACCEPTED}
     assert referred_count(db.session, museum.apprentice) == 0
+
+
+def test_a_testimony_signed_meanwhile_by_another_request_is_not_signed_again(museum, two_employers):
+    """The second request read the testimony unsigned; signing it again is refused with a message
+    (it was a unique-key error: a 500)."""
+    mentor = two_employers["museum_mentor"]
+    item = _write(museum, mentor)
+    db.session.commit()
+    assert item.status is EvidenceStatus.DRAFT  # read, as the second request had
+    with Session(db.engine) as first:
+        sign_testimony(first, first.get(EvidenceItem, item.id), by=first.get(User, mentor.id), **SIGNATURE)
+        first.commit()
+    with pytest.raises(DomainError, match="testimony has been signed"):
+        sign_testimony(db.session, item, by=mentor, **SIGNATURE)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(WitnessSignature.id))) == 1
