@@ -37,7 +37,10 @@ def lock_and_reload(session: Session, row: Any) -> None:
         # Plain SQL, so that no column's onupdate default (a changed-at time) fires.
         found = session.execute(text(f"UPDATE {table.name} SET id = id WHERE id = :id"), {"id": row.id}).rowcount
     else:
-        found = session.execute(select(table.c.id).where(table.c.id == row.id).with_for_update()).first() is not None
+        # FOR NO KEY UPDATE: lockers queue up, but inserts that merely refer to the row (which take
+        # FOR KEY SHARE) go on, so a request holding such a reference cannot deadlock against us.
+        locked = select(table.c.id).where(table.c.id == row.id).with_for_update(key_share=True)
+        found = session.execute(locked).first() is not None
     if not found:
         raise Gone("This has already been deleted")
     session.refresh(row)

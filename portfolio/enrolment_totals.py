@@ -98,8 +98,12 @@ def recount(connection: Connection, table, enrolment_ids: Iterable[int]) -> None
         return
     # Lock the enrolments first (PostgreSQL; SQLite serialises writers anyway), in id order, so
     # that two transactions changing one portfolio recount one after the other, each seeing the
-    # other's committed change, rather than the later overwriting with totals that miss it.
-    connection.execute(select(Enrolment.id).where(Enrolment.id.in_(ids)).order_by(Enrolment.id).with_for_update())
+    # other's committed change, rather than the later overwriting with totals that miss it. FOR NO
+    # KEY UPDATE, as in lock_and_reload: a row inserted referring to an enrolment holds FOR KEY
+    # SHARE on it until commit, and two such transactions taking FOR UPDATE wait for each other.
+    connection.execute(
+        select(Enrolment.id).where(Enrolment.id.in_(ids)).order_by(Enrolment.id).with_for_update(key_share=True)
+    )
     connection.execute(delete(table).where(table.enrolment_id.in_(ids)))
     _insert(connection, table, TOTALS[table][0](ids))
 

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from portfolio import audit
-from portfolio.domain import DomainError
+from portfolio.domain import DomainError, lock_enrolment_for_change
 from portfolio.evidence_items import EvidenceDetails, Upload, create_item, remove_file, submit, update_item, withdraw
 from portfolio.extensions import db
 from portfolio.fingerprint import portfolio_fingerprint
@@ -409,3 +409,18 @@ def test_an_apprenticeship_withdrawn_many_times_at_once_is_withdrawn_once(app, w
     race(app, admin, url, {"status": EnrolmentStatus.WITHDRAWN.value, "note": "Left the employer."})
     assert count(EnrolmentStatusChange, enrolment_id=enrolment.id, to_status=EnrolmentStatus.WITHDRAWN) == 1
     assert actions("enrolment.status_changed") == 1
+
+
+def test_taking_the_enrolment_lock_does_not_wait_for_a_transaction_that_only_refers_to_it(app, world):
+    """An insert referring to an enrolment holds FOR KEY SHARE on it until commit. Were the lock
+    FOR UPDATE, two requests that had each inserted such a row and then locked the enrolment
+    would wait for each other: the deadlock the soak (benchmarks/soak.py) met in create_item."""
+    enrolment = world.enrolment()
+    db.session.commit()
+    with Session(db.engine) as referring, Session(db.engine) as locking:
+        referring.add(EnrolmentStatusChange(enrolment_id=enrolment.id, to_status=EnrolmentStatus.ON_PROGRAMME))
+        referring.flush()
+        locking.execute(text("SET LOCAL lock_timeout = '2s'"))
+        lock_enrolment_for_change(locking, locking.get(Enrolment, enrolment.id))  # neither waits nor times out
+        locking.rollback()
+        referring.rollback()
