@@ -17,6 +17,7 @@ DEFAULTS: dict[str, Any] = {
     "SIGN_IN_ATTEMPTS_PER_ADDRESS": 20,
     "SIGN_IN_WINDOW_MINUTES": 15,
     "PAGE_SIZE": 25,
+    "SWEEP_GRACE_HOURS": 24,
     "PROXY_FIX": False,
 }
 
