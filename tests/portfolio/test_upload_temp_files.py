@@ -3,6 +3,7 @@ of someone not signed in may not carry files at all: nothing fills the disk with
 
 from __future__ import annotations
 
+import errno
 import io
 import queue
 import socket
@@ -84,6 +85,24 @@ def test_an_error_in_the_view_leaves_no_temporary_file(app, client, enrolment, m
         content_type=f"multipart/form-data; boundary={BOUNDARY}",
     )
     assert response.status_code == 500
+    assert _temp_files(app) == []
+
+
+def test_a_full_disk_mid_upload_leaves_no_temporary_file(app, client, enrolment, monkeypatch):
+    from evidence.store import IncomingFile
+
+    def disk_full(self, chunk):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    sign_in(client, enrolment.apprentice)
+    monkeypatch.setattr(IncomingFile, "write", disk_full)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = client.post(
+        f"/enrolments/{enrolment.id}/evidence/new",
+        data=_multipart(PDF_BYTES),
+        content_type=f"multipart/form-data; boundary={BOUNDARY}",
+    )
+    assert response.status_code == 500  # the service's error page; nothing was saved
     assert _temp_files(app) == []
 
 
