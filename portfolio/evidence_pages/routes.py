@@ -373,11 +373,14 @@ def _browser_key() -> str:
 
 
 def _ids(name: str) -> list[int]:
-    return [int(value) for value in request.form.getlist(name) if value.isdecimal() and 0 < int(value) < 2**31]
+    """The database ids posted under `name`; anything else is ignored."""
+    digits = [value for value in request.form.getlist(name) if value.isascii() and value.isdigit() and len(value) <= 10]
+    return [int(value) for value in digits if 0 < int(value) < 2**31]
 
 
 def _form_page(form: EvidenceForm, enrolment, item: EvidenceItem | None, attached: Attached):
-    form.files.errors = list(form.files.errors) + attached.problems
+    if attached.problems:  # one message, so that the summary shows every refused file
+        form.files.errors = [*form.files.errors, " ".join(attached.problems)]
     kept_note = None
     if attached.files and form.errors:
         names = ", ".join(staged.display_name for staged in attached.files)
