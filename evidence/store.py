@@ -5,6 +5,10 @@ streams to a temporary file under `root/tmp/` (same filesystem, so the final ren
 is hashed, counted and type-checked on the way, and only a complete, accepted file is renamed
 into place; any failure removes the temporary file. Names people give their files are shown
 back to them (see `display_name`) but never become paths.
+
+Files are never deleted on the spot, because two records may share one file: the application's
+sweep calls `delete_if_unchanged_since` for files nothing has referred to for a while, and `put`
+refreshes the modification time of a file it reuses, so a file just reused is never swept.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import secrets
 import tempfile
 import time
 import unicodedata
@@ -66,7 +71,7 @@ class EvidenceStore(Protocol):
 
     Files are addressed by their SHA-256 hex digest. A string that is not one (64 lowercase
     hex characters) raises ValueError before any storage is touched; an unknown hash raises
-    KeyError, except in `exists`, `verify` (False) and `delete` (nothing to do).
+    KeyError, except in `exists`, `verify` (False) and `delete_if_unchanged_since` (False).
     """
 
     def put(self, stream: BinaryIO, declared_name: str, max_bytes: int) -> StoredFile: ...
@@ -81,7 +86,9 @@ class EvidenceStore(Protocol):
 
     def iter_hashes(self) -> Iterator[str]: ...
 
-    def delete(self, sha256: str) -> None: ...
+    def delete_if_unchanged_since(self, sha256: str, cutoff: float) -> bool: ...
+
+    def clean_temp(self, older_than: float = 24 * 3600, now: float | None = None) -> int: ...
 
 
 def is_sha256(text: object) -> bool:
@@ -149,8 +156,9 @@ class FileSystemStore:
             sha256 = incoming.digest.hexdigest()
             final = self._path(sha256)
             final.parent.mkdir(parents=True, exist_ok=True)
-            # Same bytes, same name: keep what is there, unless its size shows it was damaged.
-            if not (final.is_file() and final.stat().st_size == incoming.size):
+            # Same bytes, same name: keep what is there, unless its size shows it was damaged, or a
+            # sweep took it away between the look and the refresh of its time (`_refresh` is False).
+            if not (final.is_file() and final.stat().st_size == incoming.size and _refresh(final)):
                 incoming.move_to(final)
                 _fsync_directory(final.parent)
             extension = extension.lower() if extension.lower() in kind.extensions else kind.extension
@@ -193,24 +201,46 @@ class FileSystemStore:
                     if is_sha256(name) and name[:2] == first.name and name[2:4] == second.name and entry.is_file():
                         yield name
 
-    def delete(self, sha256: str) -> None:
-        """Remove a file (for a draft's file that nothing else refers to: the caller decides that)."""
-        self._path(sha256).unlink(missing_ok=True)
+    def delete_if_unchanged_since(self, sha256: str, cutoff: float) -> bool:
+        """Remove a file not stored or reused (see `put`) since `cutoff` (a POSIX time); True if removed.
+
+        The caller has decided that nothing refers to the file. An upload of the same bytes at this
+        very moment either refreshed the time before the file was moved aside (it is put back) or
+        finds it gone and stores its own copy, so a file just reused is never lost.
+        """
+        path = self._path(sha256)
+        try:
+            if path.stat().st_mtime >= cutoff:
+                return False
+            aside = self.root / "tmp" / f"sweep-{sha256[:16]}-{secrets.token_hex(8)}"
+            aside.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(path, aside)
+        except FileNotFoundError:
+            return False
+        if aside.stat().st_mtime >= cutoff:  # reused between the first look and the move
+            os.replace(aside, path)  # identical bytes if that upload stored its own copy meanwhile
+            return False
+        aside.unlink()
+        return True
 
     def check(self, expected: Iterable[str] | None = None) -> list[FileProblem]:
         """See `check_store`."""
         return check_store(self, expected)
 
-    def clean_temp(self, older_than: float = 24 * 3600) -> int:
-        """Remove temporary files left by a process that died mid-upload; returns how many."""
+    def clean_temp(self, older_than: float = 24 * 3600, now: float | None = None) -> int:
+        """Remove temporary files not written to for `older_than` seconds, as a process killed
+        mid-upload leaves them; returns how many."""
         removed = 0
         temp_dir = self.root / "tmp"
         if temp_dir.is_dir():
-            cutoff = time.time() - older_than
+            cutoff = (time.time() if now is None else now) - older_than
             for entry in temp_dir.iterdir():
-                if entry.name.startswith("upload-") and entry.stat().st_mtime < cutoff:
-                    entry.unlink(missing_ok=True)
-                    removed += 1
+                try:
+                    if entry.name.startswith(("upload-", "sweep-")) and entry.stat().st_mtime < cutoff:
+                        entry.unlink()
+                        removed += 1
+                except FileNotFoundError:  # finished or removed by someone else meanwhile
+                    pass
         return removed
 
     def _path(self, sha256: str) -> Path:
@@ -294,6 +324,15 @@ class IncomingFile:
 
 def _megabytes(size: int) -> str:
     return f"{size / _MIB:.1f}".removesuffix(".0")
+
+
+def _refresh(path: Path) -> bool:
+    """Mark a stored file as just used, so the sweep leaves it; False if it is no longer there."""
+    try:
+        os.utime(path)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def _fsync_directory(path: Path) -> None:

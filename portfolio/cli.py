@@ -28,7 +28,7 @@ from .models import AgeBand, Organisation, OrganisationKind, Role, StandardVersi
 standard_cli = AppGroup("standard", help="Check, load, show and import apprenticeship standards.")
 org_cli = AppGroup("org", help="Manage organisations.")
 user_cli = AppGroup("user", help="Manage user accounts.")
-evidence_cli = AppGroup("evidence", help="Check the evidence store.")
+evidence_cli = AppGroup("evidence", help="Check and sweep the evidence store.")
 audit_cli = AppGroup("audit", help="Check and read the audit trail.")
 
 
@@ -253,6 +253,22 @@ def evidence_verify_command() -> None:
     click.echo(f"Checked {len(names)} stored files for {len(rows)} evidence files: {len(problems)} problems.")
     if problems:
         sys.exit(1)
+
+
+@evidence_cli.command("sweep")
+def evidence_sweep_command() -> None:
+    """Delete stored files unreferenced for longer than the grace period, expired staged uploads
+    and stale temporary files (PORTFOLIO_SWEEP_GRACE_HOURS, default 24)."""
+    from datetime import timedelta
+
+    from flask import current_app
+
+    from .file_sweep import sweep
+    from .storage import evidence_store
+
+    hours = float(current_app.config["SWEEP_GRACE_HOURS"])
+    report = sweep(db_session(), evidence_store(), grace=timedelta(hours=hours))
+    click.echo(f"Grace period {hours:g} hours. {report}")
 
 
 @audit_cli.command("verify")

@@ -21,6 +21,7 @@ DEFAULTS: dict[str, Any] = {
     "SIGN_IN_ATTEMPTS_PER_ADDRESS": 20,
     "SIGN_IN_WINDOW_MINUTES": 15,
     "PAGE_SIZE": 25,
+    "SWEEP_GRACE_HOURS": 24,
     "PROXY_FIX": False,
     # Keys of the audit chain (audit.py). AUDIT_KEY makes new events; AUDIT_KEYS_OLD, keys
     # rotated out, still verify the events they made.

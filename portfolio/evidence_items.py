@@ -14,13 +14,13 @@ from typing import BinaryIO
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
-from evidence import EvidenceStore, UploadRejected, display_name
+from evidence import EvidenceStore, StoredFile, UploadRejected, display_name
 from standard import Status
 
 from . import audit
 from .access import SUBMITTED_TO_EPAO
 from .domain import DomainError, Gone, lock_enrolment_for_change
-from .models import CriterionJudgement, Enrolment, EnrolmentStatus, Role, User
+from .models import CriterionJudgement, Enrolment, EnrolmentStatus, Role, StagedUpload, User
 from .models.evidence import (
     CriterionLink,
     EvidenceFile,
@@ -119,6 +119,7 @@ def create_item(
     author: User,
     details: EvidenceDetails,
     uploads: Iterable[Upload] = (),
+    staged: Iterable[StagedUpload] = (),
     max_bytes: int,
     today: date | None = None,
 ) -> EvidenceItem:
@@ -129,7 +130,7 @@ def create_item(
     apply_details(item, details, today or date.today())
     session.add(item)
     session.add(EvidenceStatusChange(item=item, from_status=None, to_status=EvidenceStatus.DRAFT, changed_by=author))
-    attach_files(session, store, item, uploads, by=author, max_bytes=max_bytes)
+    attach_files(session, store, item, uploads, by=author, max_bytes=max_bytes, staged=staged)
     audit.record_change("evidence.created", item, actor=author, after=audited_values(item))
     return item
 
@@ -142,6 +143,7 @@ def update_item(
     by: User,
     details: EvidenceDetails,
     uploads: Iterable[Upload] = (),
+    staged: Iterable[StagedUpload] = (),
     max_bytes: int,
     today: date | None = None,
 ) -> None:
@@ -149,43 +151,62 @@ def update_item(
     _check_editable(item, by)
     before = audited_values(item)
     apply_details(item, details, today or date.today())
-    attach_files(session, store, item, uploads, by=by, max_bytes=max_bytes)
+    attach_files(session, store, item, uploads, by=by, max_bytes=max_bytes, staged=staged)
     audit.record_change("evidence.updated", item, actor=by, before=before, after=audited_values(item))
 
 
 def attach_files(
-    session: Session, store: EvidenceStore, item: EvidenceItem, uploads: Iterable[Upload], *, by: User, max_bytes: int
+    session: Session,
+    store: EvidenceStore,
+    item: EvidenceItem,
+    uploads: Iterable[Upload],
+    *,
+    by: User,
+    max_bytes: int,
+    staged: Iterable[StagedUpload] = (),
 ) -> list[EvidenceFile]:
-    """Store each upload and attach it; on a rejected file, forget the files this call stored."""
+    """Attach files kept from an earlier try (`staged`, which are used up) and store and attach each
+    upload. A refused file raises DomainError; what this call stored stays in the store for the sweep
+    (the same bytes may belong to another item), and the caller's rollback forgets the rows."""
     added: list[EvidenceFile] = []
     try:
+        for kept in staged:
+            added.append(_attach(item, kept, kept.display_name, by))
+            session.delete(kept)
         for upload in uploads:
-            if len(item.files) >= MAX_FILES_PER_ITEM:
-                raise DomainError(f"An item can have at most {MAX_FILES_PER_ITEM} files", "files")
-            try:
-                stored = store.put(upload.stream, upload.filename or "", max_bytes)
-            except UploadRejected as rejected:
-                name = _shown_name(upload.filename)
-                raise DomainError(f"{name}: {rejected.message}", "files") from None
-            record = EvidenceFile(
-                sha256=stored.sha256,
-                size=stored.size,
-                crc32=stored.crc32,
-                media_type=stored.media_type,
-                display_name=display_name(upload.filename),
-                uploaded_by=by,
-            )
-            item.files.append(record)
-            added.append(record)
+            added.append(_attach(item, store_upload(store, upload, max_bytes), display_name(upload.filename), by))
     except Exception:
         for record in added:
             item.files.remove(record)
-        forget_unreferenced(session, store, {r.sha256 for r in added})
         raise
     return added
 
 
-def remove_file(session: Session, store: EvidenceStore, item: EvidenceItem, file: EvidenceFile, *, by: User) -> None:
+def store_upload(store: EvidenceStore, upload: Upload, max_bytes: int) -> StoredFile:
+    """Keep the upload's bytes in the store; a refused file is a DomainError naming it."""
+    try:
+        return store.put(upload.stream, upload.filename or "", max_bytes)
+    except UploadRejected as rejected:
+        raise DomainError(f"{_shown_name(upload.filename)}: {rejected.message}", "files") from None
+
+
+def _attach(item: EvidenceItem, stored: StoredFile | StagedUpload, name: str, by: User) -> EvidenceFile:
+    if len(item.files) >= MAX_FILES_PER_ITEM:
+        raise DomainError(f"An item can have at most {MAX_FILES_PER_ITEM} files", "files")
+    record = EvidenceFile(
+        sha256=stored.sha256,
+        size=stored.size,
+        crc32=stored.crc32,
+        media_type=stored.media_type,
+        display_name=name,
+        uploaded_by=by,
+    )
+    item.files.append(record)
+    return record
+
+
+def remove_file(session: Session, item: EvidenceItem, file: EvidenceFile, *, by: User) -> None:
+    """Take a file off the item; its bytes stay in the store until the sweep finds them unused."""
     lock_item_for_change(session, item)
     _check_editable(item, by)
     # Read afresh under the lock: the same file removed twice at once is removed once.
@@ -195,7 +216,6 @@ def remove_file(session: Session, store: EvidenceStore, item: EvidenceItem, file
     before = audited_values(item)
     item.files.remove(file)
     audit.record_change("evidence.file_removed", item, actor=by, before=before, after=audited_values(item))
-    forget_unreferenced(session, store, {file.sha256})
 
 
 def submit(item: EvidenceItem, *, by: User) -> None:
@@ -230,25 +250,15 @@ def withdraw(item: EvidenceItem, *, by: User, reason: str) -> None:
     change_evidence_status(item, EvidenceStatus.WITHDRAWN, by, reason)
 
 
-def delete_draft(session: Session, store: EvidenceStore, item: EvidenceItem, *, by: User) -> None:
+def delete_draft(session: Session, item: EvidenceItem, *, by: User) -> None:
+    """Delete a draft with its rows. Its files stay in the store: another item may share their bytes,
+    or an upload of the same bytes may be on its way, so only the sweep removes stored files."""
     lock_item_for_change(session, item)
     if not may_change(by, item) or item.status is not EvidenceStatus.DRAFT:
         raise DomainError("Only drafts can be deleted; withdraw submitted evidence instead")
-    hashes = {f.sha256 for f in item.files}
     audit.record_change("evidence.deleted", item, actor=by, before=audited_values(item))
     session.delete(item)
     session.flush()
-    forget_unreferenced(session, store, hashes)
-
-
-def forget_unreferenced(session: Session, store: EvidenceStore, hashes: set[str]) -> None:
-    """Delete stored files that no evidence file row refers to any more (same bytes are shared)."""
-    if not hashes:
-        return
-    session.flush()
-    still_used = set(session.scalars(select(EvidenceFile.sha256).where(EvidenceFile.sha256.in_(hashes))))
-    for sha256 in hashes - still_used:
-        store.delete(sha256)
 
 
 def criterion_statuses(session: Session, enrolment: Enrolment) -> dict[str, Status]:

@@ -38,6 +38,7 @@ from ..models import (
 )
 from ..standard_versions import store_standard_upload
 from .forms import (
+    MAXIMUM_STANDARD_CHARACTERS,
     ActionForm,
     EnrolmentForm,
     EnrolmentTermsForm,
@@ -490,7 +491,7 @@ def new_standard():
             version, new = store_standard_upload(db.session, form.source, by=current_user)
         except StandardError as error:
             db.session.rollback()
-            field = form.yaml_file if form.yaml_file.data is not None else form.yaml_text
+            field = form.yaml_text if form.yaml_file.data is None or _keep_file_text(form) else form.yaml_file
             field.errors.extend(f"{p.line}:{p.column}: {p.message}" if p.line else p.message for p in error.problems)
         else:
             db.session.commit()
@@ -501,6 +502,22 @@ def new_standard():
             return redirect(url_for("admin.standard", version_id=version.id))
     # The page lists every problem in its error summary, so the form is not passed as `form`.
     return render_template("admin/standard_new.html", load_form=form)
+
+
+def _keep_file_text(form: StandardForm) -> bool:
+    """Put an uploaded file's YAML in the paste box, so that a failed load does not lose it: the
+    problems' lines are then those of the box, to correct there. False if it was pasted, or cannot be."""
+    if not isinstance(form.source, bytes):
+        return False
+    try:
+        text = form.source.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    if len(text) > MAXIMUM_STANDARD_CHARACTERS:
+        return False
+    form.yaml_text.data = text
+    form.yaml_file.errors.append("The file's YAML is in the box below: correct it there and load it again.")
+    return True
 
 
 @bp.route("/standards/<int:version_id>")

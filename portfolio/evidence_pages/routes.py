@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+import secrets
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, session, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -20,6 +23,7 @@ from ..access import (
     visible_evidence_clause,
 )
 from ..domain import DomainError
+from ..error_pages import render_error
 from ..evidence_items import (
     EDITABLE,
     SUBMITTABLE,
@@ -42,6 +46,7 @@ from ..listing import paginate, search_text
 from ..models.evidence import CriterionLink, EvidenceItem, EvidenceKind, EvidenceStatus
 from ..review.forms import CommentForm, DecisionForm
 from ..reviewing import comments_on, latest_decision, may_write_testimony, referred_count, signature_of
+from ..staged_uploads import Attached, attach_for_form
 from ..storage import evidence_store, max_upload_bytes
 from .forms import ConfirmForm, EvidenceForm, WithdrawForm
 
@@ -51,6 +56,7 @@ SHOWN_PER_CRITERION = 5  # the criteria tree lists the latest few; the library f
 PREVIEWABLE = {"image/jpeg", "image/png", "image/gif", "image/webp"}
 # Nothing a user uploaded may run as a page: downloads carry their own, stricter policy.
 DOWNLOAD_POLICY = "default-src 'none'; img-src 'self'; sandbox"
+BROWSER_KEY = "upload_key"  # the session's key of the browser's staged uploads
 
 
 @bp.route("/evidence")
@@ -107,7 +113,8 @@ def new(enrolment_id: int):
     if not may_add_evidence(current_user, enrolment):
         abort(404)
     form = _evidence_form(enrolment)
-    if form.validate_on_submit():
+    attached = _attached_files()
+    if form.validate_on_submit() and not attached.problems:
         try:
             item = create_item(
                 db.session,
@@ -115,7 +122,7 @@ def new(enrolment_id: int):
                 enrolment=enrolment,
                 author=current_user,
                 details=_details(form),
-                uploads=_uploads(),
+                staged=attached.files,
                 max_bytes=max_upload_bytes(),
             )
         except DomainError as error:
@@ -125,7 +132,7 @@ def new(enrolment_id: int):
             db.session.commit()
             flash("Evidence saved as a draft. Submit it when it is ready for review.", "success")
             return redirect(url_for(".view", enrolment_id=enrolment.id, item_id=item.id))
-    return render_template("evidence/form.html", form=form, enrolment=enrolment, item=None)
+    return _form_page(form, enrolment, None, attached)
 
 
 @bp.route("/evidence/<int:item_id>")
@@ -171,7 +178,8 @@ def edit(enrolment_id: int, item_id: int):
     if is_witness_testimony(item):
         return redirect(url_for("review.edit_testimony", enrolment_id=enrolment_id, item_id=item_id))
     form = _evidence_form(item.enrolment, item)
-    if form.validate_on_submit():
+    attached = _attached_files()
+    if form.validate_on_submit() and not attached.problems:
         try:
             update_item(
                 db.session,
@@ -179,7 +187,7 @@ def edit(enrolment_id: int, item_id: int):
                 item,
                 by=current_user,
                 details=_details(form),
-                uploads=_uploads(),
+                staged=attached.files,
                 max_bytes=max_upload_bytes(),
             )
         except DomainError as error:
@@ -189,7 +197,7 @@ def edit(enrolment_id: int, item_id: int):
             db.session.commit()
             flash("Your changes have been saved", "success")
             return redirect(url_for(".view", enrolment_id=enrolment_id, item_id=item.id))
-    return render_template("evidence/form.html", form=form, enrolment=item.enrolment, item=item)
+    return _form_page(form, item.enrolment, item, attached)
 
 
 @bp.post("/evidence/<int:item_id>/submit")
@@ -232,7 +240,7 @@ def delete(enrolment_id: int, item_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            delete_draft(db.session, evidence_store(), item, by=current_user)
+            delete_draft(db.session, item, by=current_user)
         except DomainError as error:  # deleted meanwhile, by the same request sent twice
             db.session.rollback()
             flash(error.message, "error")
@@ -249,7 +257,7 @@ def remove(enrolment_id: int, item_id: int, file_id: int):
     item = _changeable_item(enrolment_id, item_id, EDITABLE)
     evidence_file = get_evidence_file_or_404(db.session, current_user, enrolment_id, item_id, file_id)
     try:
-        remove_file(db.session, evidence_store(), item, evidence_file, by=current_user)
+        remove_file(db.session, item, evidence_file, by=current_user)
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -347,8 +355,54 @@ def _details(form: EvidenceForm) -> EvidenceDetails:
     )
 
 
-def _uploads() -> list[Upload]:
-    return [Upload(f.stream, f.filename or "") for f in request.files.getlist("files") if f.filename]
+def _attached_files() -> Attached:
+    """On a submitted form: stage the new files that pass their checks and keep the ticked staged
+    ones, committed at once, so that whatever else is wrong with the form does not lose them."""
+    if request.method != "POST":
+        return Attached()
+    attached = attach_for_form(
+        db.session,
+        evidence_store(),
+        user=current_user,
+        browser_key=_browser_key(),
+        kept_ids=_ids("staged"),
+        shown_ids=_ids("staged_shown"),
+        uploads=[Upload(f.stream, f.filename or "") for f in request.files.getlist("files") if f.filename],
+        max_bytes=max_upload_bytes(),
+        expire_after=timedelta(hours=float(current_app.config["SWEEP_GRACE_HOURS"])),
+    )
+    db.session.commit()
+    return attached
+
+
+def _browser_key() -> str:
+    """A random key of this browser session, to which its staged uploads belong."""
+    if not isinstance(session.get(BROWSER_KEY), str):
+        session[BROWSER_KEY] = secrets.token_urlsafe(24)
+    return session[BROWSER_KEY]
+
+
+def _ids(name: str) -> list[int]:
+    """The database ids posted under `name`; anything else is ignored."""
+    digits = [value for value in request.form.getlist(name) if value.isascii() and value.isdigit() and len(value) <= 10]
+    return [int(value) for value in digits if 0 < int(value) < 2**31]
+
+
+def _form_page(form: EvidenceForm, enrolment, item: EvidenceItem | None, attached: Attached):
+    if attached.problems:  # one message, so that the summary shows every refused file
+        form.files.errors = [*form.files.errors, " ".join(attached.problems)]
+    kept_note = None
+    if attached.files and form.errors:
+        names = ", ".join(staged.display_name for staged in attached.files)
+        kept_note = f"Your files are kept, so you do not need to choose them again: {names}."
+    return render_template(
+        "evidence/form.html",
+        form=form,
+        enrolment=enrolment,
+        item=item,
+        staged=attached.files,
+        error_summary={"descriptionText": kept_note} if kept_note else None,
+    )
 
 
 def _show_error(form: EvidenceForm, error: DomainError) -> None:
@@ -358,12 +412,18 @@ def _show_error(form: EvidenceForm, error: DomainError) -> None:
         field = "criteria"
     if field in ("links",):
         field = "criteria"
-    message = f"{error.message} Choose your files again." if field == "files" else error.message
-    getattr(form, field, form.title).errors.append(message)
+    getattr(form, field, form.title).errors.append(error.message)
 
 
 def _send(evidence_file, *, as_attachment: bool):
-    stream = evidence_store().open(evidence_file.sha256)
+    store = evidence_store()
+    try:
+        problem = "damaged" if store.size(evidence_file.sha256) != evidence_file.size else None
+        stream = None if problem else store.open(evidence_file.sha256)
+    except KeyError:
+        problem = "missing"
+    if problem:
+        return _stored_file_problem(evidence_file, problem)
     response = send_file(
         stream,
         mimetype=evidence_file.media_type,
@@ -376,3 +436,23 @@ def _send(evidence_file, *, as_attachment: bool):
     response.headers["Content-Security-Policy"] = DOWNLOAD_POLICY
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def _stored_file_problem(evidence_file, problem: str):
+    """A clear page, and a log line for whoever looks after the store, instead of a server error."""
+    current_app.logger.error(
+        "Evidence item %s: file %s (%s, SHA-256 %s, %s bytes on record) is %s in the evidence store",
+        evidence_file.item_id,
+        evidence_file.id,
+        evidence_file.display_name,
+        evidence_file.sha256,
+        evidence_file.size,
+        problem,
+    )
+    return render_error(
+        409,
+        "The file cannot be downloaded",
+        f"The file {evidence_file.display_name} of this evidence is {problem} in the evidence store, so it "
+        "cannot be sent. Nothing has changed. Tell an administrator, who can check the store with "
+        "`portfolio evidence verify`.",
+    )

@@ -19,6 +19,7 @@ from .reviews import (
     WitnessSignature,
 )
 from .standard_versions import StandardVersion
+from .stored_files import StagedUpload, UnreferencedFile
 from .totals import EnrolmentCoverage, EnrolmentOtjHours
 
 __all__ = [
@@ -55,6 +56,8 @@ __all__ = [
     "OrganisationKind",
     "Role",
     "SignInAttempt",
+    "StagedUpload",
     "StandardVersion",
+    "UnreferencedFile",
     "User",
 ]

@@ -45,7 +45,11 @@ def test_anything_but_a_hash_is_refused_before_the_filesystem(store, bad, monkey
         raise AssertionError("touched the filesystem")
 
     monkeypatch.setattr(os, "stat", no_filesystem)
-    for method in (store.open, store.exists, store.size, store.verify, store.delete):
+
+    def delete(sha256):
+        return store.delete_if_unchanged_since(sha256, time.time())
+
+    for method in (store.open, store.exists, store.size, store.verify, delete):
         with pytest.raises(ValueError):
             method(bad)
     assert not is_sha256(bad)
@@ -57,7 +61,7 @@ def test_unknown_hashes(store):
     with pytest.raises(KeyError):
         store.size(UNKNOWN)
     assert store.verify(UNKNOWN) is False
-    store.delete(UNKNOWN)  # nothing to do
+    assert store.delete_if_unchanged_since(UNKNOWN, time.time()) is False  # nothing to do
 
 
 def test_verify_finds_an_altered_and_a_missing_file(store, kept):
@@ -97,13 +101,6 @@ def test_an_empty_store(tmp_path):
     assert list(store.iter_hashes()) == []
     assert store.check() == []
     assert store.clean_temp() == 0
-
-
-def test_delete(store, kept):
-    pdf, png = kept
-    store.delete(pdf.sha256)
-    assert not store.exists(pdf.sha256)
-    assert list(store.iter_hashes()) == [png.sha256]
 
 
 def test_clean_temp_removes_only_old_leftovers(store, kept):

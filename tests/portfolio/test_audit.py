@@ -665,7 +665,7 @@ def evidence_updated(s):
 
 def evidence_file_removed(s):
     item = s.world.evidence(s.enrolment, submitted=False)
-    remove_file(db.session, evidence_store(), item, item.files[0], by=s.apprentice)
+    remove_file(db.session, item, item.files[0], by=s.apprentice)
     return Expected("evidence.file_removed", s.apprentice, item, after={"files": []})
 
 
@@ -673,7 +673,7 @@ def evidence_deleted(s):
     item = s.world.evidence(s.enrolment, submitted=False)
     subject = (audit.subject_type(item), item.id)
     expected = Expected("evidence.deleted", s.apprentice, subject, before={"title": "Community workshop plan"})
-    delete_draft(db.session, evidence_store(), item, by=s.apprentice)
+    delete_draft(db.session, item, by=s.apprentice)
     return expected
 
 

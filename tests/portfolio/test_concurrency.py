@@ -155,7 +155,7 @@ def _edit_referred(session, ids):
 
 def _remove_referred_file(session, ids):
     item = _item(session, ids.enrolment, status=EvidenceStatus.REFERRED)
-    remove_file(session, evidence_store(), item, item.files[0], by=item.enrolment.apprentice)
+    remove_file(session, item, item.files[0], by=item.enrolment.apprentice)
 
 
 def _resubmit_referred(session, ids):

@@ -99,7 +99,7 @@ def test_counts_follow_the_life_of_the_evidence(world, museum, two_employers):
     sign_testimony(db.session, testimony, by=mentor, signed_name="Helen Osei", job_title="Learning manager")
     expect(museum, (3, 2, 0))
 
-    delete_draft(db.session, evidence_store(), draft, by=museum.apprentice)
+    delete_draft(db.session, draft, by=museum.apprentice)
     expect(museum, (3, 2, 0))
     assert stored(two_employers["theatre_enrolment"]) == (0, 0, 0)  # only the changed enrolment
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import io
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from portfolio.extensions import db
-from portfolio.models import EvidenceFile, EvidenceItem, EvidenceStatus, Role
+from portfolio.models import EvidenceFile, EvidenceItem, EvidenceStatus, Role, StagedUpload
 
 from ..helpers import PDF_BYTES, PNG_BYTES
 from .conftest import counting_queries, sign_in
@@ -173,16 +175,22 @@ def test_bad_input_is_refused_and_leaves_nothing(app, apprentice_client, enrolme
     assert "There is a problem" in html
     assert db.session.scalar(select(func.count()).select_from(EvidenceItem)) == 0
     assert db.session.scalar(select(func.count()).select_from(EvidenceFile)) == 0
-    assert _stored_files(app) == []
+    # A refused file leaves nothing; a good one on a form refused for another reason is kept for the next try.
+    good_file = "files" not in overrides
+    assert len(_stored_files(app)) == db.session.scalar(select(func.count()).select_from(StagedUpload)) == good_file
+    assert ("Your files are kept" in html) is good_file
 
 
-def test_a_good_file_then_a_bad_one_leaves_nothing(app, apprentice_client, enrolment):
+def test_a_good_file_then_a_bad_one_keeps_only_the_good_one(app, apprentice_client, enrolment):
     data = _form(files=_files(("plan.pdf", PDF_BYTES), ("virus.pdf", ELF)))
     response = apprentice_client.post(
         f"/enrolments/{enrolment.id}/evidence/new", data=data, content_type="multipart/form-data"
     )
-    assert "virus.pdf" in response.get_data(as_text=True)
-    assert _stored_files(app) == []
+    html = response.get_data(as_text=True)
+    assert "virus.pdf: " in html and "Your files are kept, so you do not need to choose them again: plan.pdf" in html
+    assert db.session.scalar(select(func.count()).select_from(EvidenceItem)) == 0
+    assert [s.display_name for s in db.session.scalars(select(StagedUpload))] == ["plan.pdf"]
+    assert len(_stored_files(app)) == 1
 
 
 def test_too_large_a_file(app, apprentice_client, enrolment):
@@ -263,3 +271,104 @@ def test_the_form_labels_each_criterion_with_its_code(apprentice_client, enrolme
     html = apprentice_client.get(f"/enrolments/{enrolment.id}/evidence/new").get_data(as_text=True)
     assert "<strong>K1</strong> The typical and specific needs" in html
     assert "&lt;strong&gt;" not in html
+
+
+def _staged_ids(html: str) -> list[str]:
+    return re.findall(r'name="staged_shown" value="(\d+)"', html)
+
+
+def test_chosen_files_are_kept_across_a_failed_submit(app, apprentice_client, enrolment):
+    """The issue's journey: a PDF, a criterion without its justification; then the fix saves the PDF."""
+    url = f"/enrolments/{enrolment.id}/evidence/new"
+    data = _form(**{"justification-S4": "", "files": _files(("plan.pdf", PDF_BYTES))})
+    html = apprentice_client.post(url, data=data, content_type="multipart/form-data").get_data(as_text=True)
+    assert "Explain how this evidence shows S4" in html
+    assert "Your files are kept, so you do not need to choose them again: plan.pdf." in html
+    (staged,) = _staged_ids(html)
+    assert f'name="staged" type="checkbox" value="{staged}" checked' in html
+    response = apprentice_client.post(url, data=_form(staged=[staged], staged_shown=[staged]))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    item = db.session.scalar(select(EvidenceItem))
+    assert [(f.display_name, f.size) for f in item.files] == [("plan.pdf", len(PDF_BYTES))]
+    assert db.session.scalars(select(StagedUpload)).all() == []
+    download = apprentice_client.get(f"/enrolments/{enrolment.id}/evidence/{item.id}/files/{item.files[0].id}")
+    assert download.data == PDF_BYTES
+
+
+def test_an_unticked_staged_file_is_left_out_and_forgotten(app, apprentice_client, enrolment):
+    url = f"/enrolments/{enrolment.id}/evidence/new"
+    data = _form(title="", files=_files(("plan.pdf", PDF_BYTES), ("photo.png", PNG_BYTES)))
+    html = apprentice_client.post(url, data=data, content_type="multipart/form-data").get_data(as_text=True)
+    plan, photo = _staged_ids(html)
+    response = apprentice_client.post(url, data=_form(staged=[photo], staged_shown=[plan, photo]))
+    assert response.status_code == 302
+    item = db.session.scalar(select(EvidenceItem))
+    assert [f.display_name for f in item.files] == ["photo.png"]
+    assert db.session.scalars(select(StagedUpload)).all() == []
+
+
+def test_staged_files_belong_to_one_user_in_one_browser_session(app, client, world, enrolment):
+    sign_in(client, enrolment.apprentice)
+    url = f"/enrolments/{enrolment.id}/evidence/new"
+    data = _form(title="", files=_files(("plan.pdf", PDF_BYTES)))
+    (staged,) = _staged_ids(client.post(url, data=data, content_type="multipart/form-data").get_data(as_text=True))
+    other = app.test_client()  # the same apprentice in another browser
+    sign_in(other, enrolment.apprentice)
+    html = other.post(url, data=_form(staged=[staged], staged_shown=[staged])).get_data(as_text=True)
+    assert "A file you chose earlier is no longer kept. Choose it again." in html
+    second = world.enrolment()
+    db.session.commit()
+    stranger = app.test_client()  # another apprentice
+    sign_in(stranger, second.apprentice)
+    response = stranger.post(f"/enrolments/{second.id}/evidence/new", data=_form(staged=[staged]))
+    assert "no longer kept" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(EvidenceItem)) == 0
+    assert db.session.scalar(select(func.count()).select_from(StagedUpload)) == 1
+    for hostile in (["-1"], ["99999999999999999999"], ["9" * 5000], ["x"], ["0"], ["\u0663"]):
+        assert client.post(url, data=_form(staged=hostile)).status_code == 302  # ignored, never a 500
+
+
+def test_a_staged_file_expires_with_the_sweeps_grace(app, apprentice_client, enrolment):
+    url = f"/enrolments/{enrolment.id}/evidence/new"
+    data = _form(title="", files=_files(("plan.pdf", PDF_BYTES)))
+    (staged,) = _staged_ids(apprentice_client.post(url, data=data, content_type="multipart/form-data").get_data(True))
+    db.session.get(StagedUpload, int(staged)).staged_at -= timedelta(hours=25)
+    db.session.commit()
+    html = apprentice_client.post(url, data=_form(staged=[staged], staged_shown=[staged])).get_data(as_text=True)
+    assert "A file you chose earlier is no longer kept" in html
+    assert db.session.scalar(select(func.count()).select_from(EvidenceItem)) == 0
+
+
+def test_the_edit_form_keeps_chosen_files_too(app, apprentice_client, enrolment, world):
+    draft = world.evidence(enrolment, title="Draft budget", submitted=False)
+    db.session.commit()
+    url = f"/enrolments/{enrolment.id}/evidence/{draft.id}/edit"
+    data = _form(**{"justification-K1": " ", "files": _files(("photo.png", PNG_BYTES))})
+    html = apprentice_client.post(url, data=data, content_type="multipart/form-data").get_data(as_text=True)
+    assert "Your files are kept, so you do not need to choose them again: photo.png." in html
+    (staged,) = _staged_ids(html)
+    assert apprentice_client.post(url, data=_form(staged=[staged], staged_shown=[staged])).status_code == 302
+    db.session.refresh(draft)
+    assert [f.display_name for f in draft.files] == ["plan.pdf", "photo.png"]
+
+
+def test_a_missing_or_damaged_stored_file_gives_a_clear_page(app, apprentice_client, enrolment, world, caplog):
+    item = world.evidence(enrolment, files={"plan.pdf": PDF_BYTES, "photo.png": PNG_BYTES})
+    db.session.commit()
+    plan, photo = item.files
+    root = Path(app.config["EVIDENCE_DIR"])
+    base = f"/enrolments/{enrolment.id}/evidence/{item.id}/files"
+    (root / plan.sha256[:2] / plan.sha256[2:4] / plan.sha256).unlink()
+    (root / photo.sha256[:2] / photo.sha256[2:4] / photo.sha256).write_bytes(PNG_BYTES[:20])
+    for url, name, problem, file in [
+        (f"{base}/{plan.id}", "plan.pdf", "missing", plan),
+        (f"{base}/{photo.id}", "photo.png", "damaged", photo),
+        (f"{base}/{photo.id}/preview", "photo.png", "damaged", photo),
+    ]:
+        caplog.clear()
+        response = apprentice_client.get(url)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 409, html
+        assert "The file cannot be downloaded" in html
+        assert f"The file {name} of this evidence is {problem} in the evidence store" in html
+        assert f"Evidence item {item.id}: file {file.id} ({name}, SHA-256 {file.sha256}" in caplog.text

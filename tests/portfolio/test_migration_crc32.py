@@ -26,7 +26,7 @@ def test_the_migration_fills_in_each_files_crc_32_and_leaves_a_missing_or_altere
     world.evidence(enrolment, files={"altered.pdf": altered})
     db.session.commit()
     store = evidence_store()
-    store.delete(hashlib.sha256(missing).hexdigest())
+    store._path(hashlib.sha256(missing).hexdigest()).unlink()
     store._path(hashlib.sha256(altered).hexdigest()).write_bytes(b"X" * len(altered))
     db.session.remove()
     db.engine.dispose()  # the migration alters the table: no connection of the test may hold it

@@ -383,8 +383,8 @@ def test_only_people_of_the_apprentices_employer_give_testimony(world, museum, t
 def test_the_witness_may_delete_their_unsigned_draft(museum, two_employers):
     item = _write(museum, two_employers["museum_mentor"])
     with pytest.raises(DomainError, match="Only drafts can be deleted"):
-        delete_draft(db.session, evidence_store(), item, by=museum.apprentice)
-    delete_draft(db.session, evidence_store(), item, by=two_employers["museum_mentor"])
+        delete_draft(db.session, item, by=museum.apprentice)
+    delete_draft(db.session, item, by=two_employers["museum_mentor"])
     assert db.session.get(EvidenceItem, item.id) is None
 
 

@@ -107,11 +107,14 @@ def test_invalid_yaml_shows_every_problem_with_its_line_and_stores_nothing(as_ad
     html = text_of(response)
     assert "<title>Error: Load a standard" in html
     summary = html[html.index("govuk-error-summary") : html.index("</ul>", html.index("govuk-error-summary"))]
-    field = "yaml_text" if how == "pasted" else "yaml_file"
-    for problem in expected:
-        assert f'href="#{field}">{problem}</a>' in summary
+    for problem in expected:  # an uploaded file's YAML is put in the box, to correct there
+        assert f'href="#yaml_text">{problem}</a>' in summary
     assert "1:12: the reference '396' is not of the form ST0000" in summary
     assert database_state() == before
+    kept_note = "The file's YAML is in the box below: correct it there and load it again."
+    assert (kept_note in summary) is (how == "uploaded")
+    box = re.search(r'<textarea[^>]*name="yaml_text"[^>]*>(.*?)</textarea>', html, re.S).group(1)
+    assert "reference: 396" in box
 
 
 @pytest.mark.parametrize(
