@@ -14,7 +14,7 @@ from typing import BinaryIO
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from evidence import EvidenceStore, UploadRejected, display_name
+from evidence import DEFAULT_MAX_PIXELS, EvidenceStore, UploadRejected, display_name
 from standard import Status
 
 from . import audit
@@ -120,6 +120,7 @@ def create_item(
     details: EvidenceDetails,
     uploads: Iterable[Upload] = (),
     max_bytes: int,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
     today: date | None = None,
 ) -> EvidenceItem:
     if not may_add_evidence(author, enrolment):
@@ -128,7 +129,7 @@ def create_item(
     apply_details(item, details, today or date.today())
     session.add(item)
     session.add(EvidenceStatusChange(item=item, from_status=None, to_status=EvidenceStatus.DRAFT, changed_by=author))
-    attach_files(session, store, item, uploads, by=author, max_bytes=max_bytes)
+    attach_files(session, store, item, uploads, by=author, max_bytes=max_bytes, max_pixels=max_pixels)
     audit.record_change("evidence.created", item, actor=author, after=audited_values(item))
     return item
 
@@ -142,17 +143,25 @@ def update_item(
     details: EvidenceDetails,
     uploads: Iterable[Upload] = (),
     max_bytes: int,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
     today: date | None = None,
 ) -> None:
     _check_editable(item, by)
     before = audited_values(item)
     apply_details(item, details, today or date.today())
-    attach_files(session, store, item, uploads, by=by, max_bytes=max_bytes)
+    attach_files(session, store, item, uploads, by=by, max_bytes=max_bytes, max_pixels=max_pixels)
     audit.record_change("evidence.updated", item, actor=by, before=before, after=audited_values(item))
 
 
 def attach_files(
-    session: Session, store: EvidenceStore, item: EvidenceItem, uploads: Iterable[Upload], *, by: User, max_bytes: int
+    session: Session,
+    store: EvidenceStore,
+    item: EvidenceItem,
+    uploads: Iterable[Upload],
+    *,
+    by: User,
+    max_bytes: int,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> list[EvidenceFile]:
     """Store each upload and attach it; on a rejected file, forget the files this call stored."""
     added: list[EvidenceFile] = []
@@ -161,7 +170,7 @@ def attach_files(
             if len(item.files) >= MAX_FILES_PER_ITEM:
                 raise DomainError(f"An item can have at most {MAX_FILES_PER_ITEM} files", "files")
             try:
-                stored = store.put(upload.stream, upload.filename or "", max_bytes)
+                stored = store.put(upload.stream, upload.filename or "", max_bytes, max_pixels)
             except UploadRejected as rejected:
                 name = _shown_name(upload.filename)
                 raise DomainError(f"{name}: {rejected.message}", "files") from None

@@ -35,3 +35,7 @@ def evidence_store() -> EvidenceStore:
 
 def max_upload_bytes() -> int:
     return int(float(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024)
+
+
+def max_image_pixels() -> int:
+    return int(float(current_app.config["MAX_IMAGE_MEGAPIXELS"]) * 1_000_000)

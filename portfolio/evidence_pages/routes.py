@@ -42,7 +42,7 @@ from ..listing import paginate, search_text
 from ..models.evidence import CriterionLink, EvidenceItem, EvidenceKind, EvidenceStatus
 from ..review.forms import CommentForm, DecisionForm
 from ..reviewing import comments_on, latest_decision, may_write_testimony, referred_count, signature_of
-from ..storage import evidence_store, max_upload_bytes
+from ..storage import evidence_store, max_image_pixels, max_upload_bytes
 from .forms import ConfirmForm, EvidenceForm, WithdrawForm
 
 bp = Blueprint("evidence", __name__, template_folder="templates", url_prefix="/enrolments/<int:enrolment_id>")
@@ -117,6 +117,7 @@ def new(enrolment_id: int):
                 details=_details(form),
                 uploads=_uploads(),
                 max_bytes=max_upload_bytes(),
+                max_pixels=max_image_pixels(),
             )
         except DomainError as error:
             db.session.rollback()
@@ -181,6 +182,7 @@ def edit(enrolment_id: int, item_id: int):
                 details=_details(form),
                 uploads=_uploads(),
                 max_bytes=max_upload_bytes(),
+                max_pixels=max_image_pixels(),
             )
         except DomainError as error:
             db.session.rollback()

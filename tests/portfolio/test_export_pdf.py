@@ -9,13 +9,16 @@ import zipfile
 import pypdf
 import pypdfium2
 import pytest
+from PIL import ImageFile
 
+from portfolio.evidence_items import Upload, attach_files
 from portfolio.exports import EvidenceFileProblem, export_pdf
 from portfolio.exports.gather import gather
 from portfolio.extensions import db
 from portfolio.models import EnrolmentStatus, Role
 from portfolio.storage import evidence_store
 
+from ..evidence.samples import huge_png
 from .conftest import counting_queries
 from .export_world import build, photo
 
@@ -160,3 +163,22 @@ def test_an_altered_image_stops_the_pdf(portfolio):
     path.write_bytes(photo(kind="PNG", colour=(0, 0, 0)))
     with pytest.raises(EvidenceFileProblem, match="stall.png is altered"):
         export_pdf(db.session, evidence_store(), portfolio.enrolment, actor=portfolio.tutor)
+
+
+def test_an_image_over_the_pixel_limit_is_listed_without_a_preview_and_never_decoded(portfolio, monkeypatch):
+    # Stored before the limit existed (or under a higher one): a 144-megapixel PNG of 18 KB.
+    attach_files(
+        db.session, evidence_store(), portfolio.plan, [Upload(io.BytesIO(huge_png()), "poster.png")],
+        by=portfolio.apprentice, max_bytes=1 << 20, max_pixels=200_000_000,
+    )  # fmt: skip
+    db.session.commit()
+    decoded = []
+    real_load = ImageFile.ImageFile.load
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda image: decoded.append(image.size) or real_load(image))
+    reader = _pdf(portfolio)
+    assert set(decoded) == {(640, 480)}  # stall.png only: the poster's pixels were never decoded
+    assert (
+        "poster.png: no preview, as the image is 12,000 by 12,000 pixels (144 megapixels), "
+        "over the limit of 50 megapixels."
+    ) in _text(reader)
+    assert sum(len(page.images) for page in reader.pages) == 1
