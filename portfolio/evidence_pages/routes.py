@@ -11,12 +11,14 @@ from standard import roll_up
 
 from ..access import (
     evidence_visible_to,
+    files_withheld,
     get_enrolment_or_404,
     get_evidence_file_or_404,
     get_evidence_or_404,
     may_comment_on_evidence,
     may_judge_criteria,
     may_review_evidence,
+    may_see_files,
     visible_evidence_clause,
 )
 from ..domain import DomainError
@@ -152,6 +154,8 @@ def item_page(
         submittable=item.status in SUBMITTABLE,
         withdrawable=item.status in WITHDRAWABLE,
         previewable=PREVIEWABLE,
+        files_withheld=files_withheld(item),
+        files_visible=may_see_files(current_user, item),
         form=decision_form or comment_form or ConfirmForm(),
         testimony=is_witness_testimony(item),
         signature=signature_of(db.session, item),
