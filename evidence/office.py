@@ -134,7 +134,8 @@ def _zip64(stream: BinaryIO, end: int) -> tuple[int, tuple[int, ...]]:
 
 
 def _declares_macros(archive: zipfile.ZipFile) -> bool:
-    """Whether [Content_Types].xml, read to its end, names a macro-enabled or code-carrying part."""
+    """Whether [Content_Types].xml, read to its end, names a macro-enabled or code-carrying part
+    (one too big to be genuine counts as such: it is not read)."""
     if archive.getinfo("[Content_Types].xml").file_size > MAX_CONTENT_TYPES:
         return True
     with archive.open("[Content_Types].xml") as part:

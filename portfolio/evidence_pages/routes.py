@@ -44,13 +44,12 @@ from ..listing import paginate, search_text
 from ..models.evidence import CriterionLink, EvidenceItem, EvidenceKind, EvidenceStatus
 from ..review.forms import CommentForm, DecisionForm
 from ..reviewing import comments_on, latest_decision, may_write_testimony, referred_count, signature_of
-from ..storage import evidence_store, max_image_pixels, max_upload_bytes
+from ..storage import evidence_store, max_image_pixels, max_upload_bytes, shows_inline
 from .forms import ConfirmForm, EvidenceForm, WithdrawForm
 
 bp = Blueprint("evidence", __name__, template_folder="templates", url_prefix="/enrolments/<int:enrolment_id>")
 
 SHOWN_PER_CRITERION = 5  # the criteria tree lists the latest few; the library filter shows them all
-PREVIEWABLE = {"image/jpeg", "image/png", "image/gif", "image/webp"}
 # Nothing a user uploaded may run as a page: downloads carry their own, stricter policy.
 DOWNLOAD_POLICY = "default-src 'none'; img-src 'self'; sandbox"
 
@@ -153,7 +152,7 @@ def item_page(
         editable=item.status in EDITABLE,
         submittable=item.status in SUBMITTABLE,
         withdrawable=item.status in WITHDRAWABLE,
-        previewable=PREVIEWABLE,
+        shown_inline={f.id for f in item.files if shows_inline(f.sha256, f.media_type)},
         files_withheld=files_withheld(item),
         files_visible=may_see_files(current_user, item),
         form=decision_form or comment_form or ConfirmForm(),
@@ -266,7 +265,7 @@ def download(enrolment_id: int, item_id: int, file_id: int):
 @login_required
 def preview(enrolment_id: int, item_id: int, file_id: int):
     evidence_file = get_evidence_file_or_404(db.session, current_user, enrolment_id, item_id, file_id)
-    if evidence_file.media_type not in PREVIEWABLE:
+    if not shows_inline(evidence_file.sha256, evidence_file.media_type):
         abort(404)
     return _send(evidence_file, as_attachment=False)
 
