@@ -4,8 +4,8 @@
 ZIP-based office formats, from the ZIP's entry names); plain text has no signature, so it is
 recognised by a check that runs over every byte as the file streams in, and a binary tail
 cannot hide behind a text head. Office files are told from their whole ZIP directory, and one
-with macros is none of ours (see `office`). The declared name must then agree with what was found: a
-name is what a browser or desktop uses to choose a program, so a mismatch is refused.
+with macros is none of ours (see `office`). The declared name must then agree with what was
+found: a name is what a browser or desktop uses to choose a program, so a mismatch is refused.
 """
 
 from __future__ import annotations
