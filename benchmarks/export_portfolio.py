@@ -40,7 +40,7 @@ from portfolio.extensions import db
 from portfolio.models import AgeBand, Enrolment, EnrolmentStatus, EvidenceKind, OrganisationKind, Role
 from portfolio.reviewing import Decision, decide, start_review
 from portfolio.standard_versions import store_standard
-from portfolio.storage import evidence_store
+from portfolio.storage import evidence_store, max_image_pixels
 from standard import shipped_path
 
 PASSWORD = "benchmark password"
@@ -152,7 +152,7 @@ def main() -> None:
             enrolment = db.session.get(Enrolment, enrolment_id)
             portfolio, gathering = timed(lambda: gather(db.session, enrolment))
             links = sum(len(item.links) for item in portfolio.items)
-            _, previewing = timed(lambda: previews(portfolio, evidence_store()))
+            _, previewing = timed(lambda: previews(portfolio, evidence_store(), max_image_pixels()))
             _, rendering = timed(lambda: render_pdf(portfolio, evidence_store()))
             engine = db.engine
         client = app.test_client()

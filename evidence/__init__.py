@@ -1,11 +1,12 @@
 """Evidence files: streamed in, hashed, checked by content, stored once by hash. Pure Python: no Flask, no database.
 
-`FileSystemStore(root).put(stream, declared_name, max_bytes)` keeps an upload or raises
+`FileSystemStore(root).put(stream, declared_name, max_bytes, max_pixels)` keeps an upload or raises
 `UploadRejected` with a message fit for the person who sent it; the allow-list of kinds is
 `ALLOWED`. Anything that stores files for the application implements `EvidenceStore`.
 """
 
 from .errors import Reason, UploadRejected
+from .images import DEFAULT_MAX_PIXELS, image_size, megapixels
 from .store import (
     CHUNK_SIZE,
     MAX_NAME_LENGTH,
@@ -23,6 +24,7 @@ from .types import ALLOWED, FileType, accept_attribute, accepted_summary, detect
 __all__ = [
     "ALLOWED",
     "CHUNK_SIZE",
+    "DEFAULT_MAX_PIXELS",
     "MAX_NAME_LENGTH",
     "EvidenceStore",
     "FileProblem",
@@ -37,6 +39,8 @@ __all__ = [
     "detect",
     "display_name",
     "file_type",
+    "image_size",
     "is_sha256",
+    "megapixels",
     "split_extension",
 ]

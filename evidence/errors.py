@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-Reason = Literal["too_large", "empty", "not_allowed", "mismatch", "bad_name"]
+Reason = Literal["too_large", "empty", "not_allowed", "mismatch", "bad_name", "too_many_pixels", "unreadable"]
 
 
 class UploadRejected(Exception):

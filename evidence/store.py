@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import BinaryIO, Literal, Protocol
 
 from .errors import UploadRejected
+from .images import DEFAULT_MAX_PIXELS, check_pixels
 from .types import Sniffer, choose
 
 CHUNK_SIZE = 1 << 20
@@ -74,7 +75,9 @@ class EvidenceStore(Protocol):
     KeyError, except in `exists`, `verify` (False) and `delete_if_unchanged_since` (False).
     """
 
-    def put(self, stream: BinaryIO, declared_name: str, max_bytes: int) -> StoredFile: ...
+    def put(
+        self, stream: BinaryIO, declared_name: str, max_bytes: int, max_pixels: int = DEFAULT_MAX_PIXELS
+    ) -> StoredFile: ...
 
     def open(self, sha256: str) -> BinaryIO: ...
 
@@ -117,26 +120,28 @@ class FileSystemStore:
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
 
-    def put(self, stream: BinaryIO, declared_name: str, max_bytes: int) -> StoredFile:
+    def put(
+        self, stream: BinaryIO, declared_name: str, max_bytes: int, max_pixels: int = DEFAULT_MAX_PIXELS
+    ) -> StoredFile:
         """Keep the file `stream` yields, named `declared_name` by its sender, if it is acceptable.
 
-        Raises UploadRejected for a file too large, empty, of a kind not on the allow-list, or
-        whose contents do not match its name; errors of the stream or the disk propagate. Either
-        way nothing is left behind. An `IncomingFile` of this store is taken as it is, without
-        copying it again.
+        Raises UploadRejected for a file too large, empty, of a kind not on the allow-list,
+        whose contents do not match its name, or an image of more than `max_pixels`; errors of
+        the stream or the disk propagate. Either way nothing is left behind. An `IncomingFile`
+        of this store is taken as it is, without copying it again.
         """
         if max_bytes < 1:
             raise ValueError("max_bytes must be positive")
         extension = split_extension(display_name(declared_name))[1]  # a bad name fails before any byte is read
         if isinstance(stream, IncomingFile) and stream.temp_dir == self.root / "tmp":
-            return self._admit(stream, extension, max_bytes)
+            return self._admit(stream, extension, max_bytes, max_pixels)
         incoming = self.incoming()
         try:
             while chunk := stream.read(min(CHUNK_SIZE, max_bytes + 1 - incoming.size)):
                 incoming.write(chunk)
                 if incoming.size > max_bytes:
                     break
-            return self._admit(incoming, extension, max_bytes)
+            return self._admit(incoming, extension, max_bytes, max_pixels)
         finally:
             incoming.close()
 
@@ -144,7 +149,7 @@ class FileSystemStore:
         """A temporary file in this store that hashes what is written to it, for `put` to take."""
         return IncomingFile(self.root / "tmp")
 
-    def _admit(self, incoming: IncomingFile, extension: str, max_bytes: int) -> StoredFile:
+    def _admit(self, incoming: IncomingFile, extension: str, max_bytes: int, max_pixels: int) -> StoredFile:
         """Check a complete incoming file and rename it into place; it is removed if refused."""
         try:
             if incoming.size > max_bytes:
@@ -153,6 +158,8 @@ class FileSystemStore:
                 raise UploadRejected("empty", "The file is empty. Please choose a file with something in it.")
             incoming.flush_to_disk()
             kind = choose(incoming.sniffer.detect(incoming.path), extension)
+            if kind.previewable:
+                check_pixels(incoming.path, kind.key, max_pixels)
             sha256 = incoming.digest.hexdigest()
             final = self._path(sha256)
             final.parent.mkdir(parents=True, exist_ok=True)

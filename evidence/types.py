@@ -3,19 +3,20 @@
 `ALLOWED` is the whole allow-list. A file's kind is read from its first bytes (and, for the
 ZIP-based office formats, from the ZIP's entry names); plain text has no signature, so it is
 recognised by a check that runs over every byte as the file streams in, and a binary tail
-cannot hide behind a text head. The declared name must then agree with what was found: a
-name is what a browser or desktop uses to choose a program, so a mismatch is refused.
+cannot hide behind a text head. Office files are told from their whole ZIP directory, and one
+with macros is none of ours (see `office`). The declared name must then agree with what was
+found: a name is what a browser or desktop uses to choose a program, so a mismatch is refused.
 """
 
 from __future__ import annotations
 
 import codecs
 import re
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UploadRejected
+from .office import office_kind
 
 HEAD_SIZE = 4096  # bytes of the start of a file that the signatures below look at
 
@@ -124,18 +125,8 @@ _MP4_BRANDS = {
     b"MSNV",
     b"XAVC",
 }
-_ODF = {
-    b"application/vnd.oasis.opendocument.text": "odt",
-    b"application/vnd.oasis.opendocument.spreadsheet": "ods",
-    b"application/vnd.oasis.opendocument.presentation": "odp",
-}
-_OOXML = (("word/", "docx"), ("xl/", "xlsx"), ("ppt/", "pptx"))
 # Browsers render these as documents whatever the name says, so text that starts like them is not text to us.
 _MARKUP = (b"<!doctype html", b"<html", b"<script", b"<svg", b"<?xml", b"<body", b"<iframe")
-# Office files have tens to a few thousand entries; a ZIP whose directory is huge is not one, and reading
-# that directory would cost memory in proportion.
-_MAX_ZIP_ENTRIES = 20_000
-_MAX_ZIP_DIRECTORY = 8 << 20
 
 
 def _of(*keys: str) -> tuple[FileType, ...]:
@@ -168,7 +159,8 @@ def detect(head: bytes, path: Path | None = None, text: bool = False) -> tuple[F
     if head.startswith(_OLE2):
         return _of("doc", "xls", "ppt")
     if head.startswith(b"PK\x03\x04"):
-        return _office_zip(path) if path is not None else ()
+        key = office_kind(path) if path is not None else None
+        return _of(key) if key else ()
     if text and not any(marker in head[:1024].lower() for marker in _MARKUP):
         return _of("txt", "csv")
     return ()
@@ -247,45 +239,6 @@ def _ebml_doctype(head: bytes) -> bytes | None:
     except ValueError:
         pass
     return None
-
-
-def _office_zip(path: Path) -> tuple[FileType, ...]:
-    """OOXML or OpenDocument from a ZIP's entries; anything else in a ZIP is not accepted."""
-    if not _zip_directory_is_small(path):
-        return ()
-    try:
-        with zipfile.ZipFile(path) as archive:
-            entries = archive.infolist()
-            if entries and entries[0].filename == "mimetype":
-                with archive.open(entries[0]) as stream:
-                    key = _ODF.get(stream.read(100).strip())
-                return _of(key) if key else ()
-            names = [entry.filename for entry in entries]
-            if "[Content_Types].xml" not in names:
-                return ()
-            with archive.open("[Content_Types].xml") as stream:
-                if b"macroEnabled" in stream.read(1 << 20):
-                    return ()  # .docm and friends carry macros, and are not on the list
-            for prefix, key in _OOXML:
-                if any(name.startswith(prefix) for name in names):
-                    return _of(key)
-    except Exception:  # a ZIP that cannot be read, however it fails, is just not an office file
-        return ()
-    return ()
-
-
-def _zip_directory_is_small(path: Path) -> bool:
-    """Read the ZIP's end record: few enough entries and a small enough directory to list."""
-    with path.open("rb") as stream:
-        size = stream.seek(0, 2)
-        stream.seek(max(0, size - 65_557))
-        tail = stream.read()
-    at = tail.rfind(b"PK\x05\x06")
-    if at < 0 or at + 22 > len(tail):
-        return False
-    entries = int.from_bytes(tail[at + 10 : at + 12], "little")
-    directory = int.from_bytes(tail[at + 12 : at + 16], "little")
-    return entries <= _MAX_ZIP_ENTRIES and directory <= _MAX_ZIP_DIRECTORY
 
 
 # --- streaming checks -------------------------------------------------------------------

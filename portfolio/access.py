@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from flask import abort
 from flask_login import current_user, login_required
 from sqlalchemy import ColumnElement, Select, false, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from .models import Enrolment, EnrolmentStatus, Role, User
 from .models.evidence import EvidenceFile, EvidenceItem, EvidenceStatus
@@ -80,6 +80,7 @@ def get_evidence_or_404(session: Session, user: User, enrolment_id: int, item_id
 def get_evidence_file_or_404(
     session: Session, user: User, enrolment_id: int, item_id: int, file_id: int
 ) -> EvidenceFile:
+    """A file of an item `user` sees, if they may see its files (see `may_see_files`); else 404."""
     evidence_file = session.scalar(
         select(EvidenceFile)
         .join(EvidenceFile.item)
@@ -90,10 +91,40 @@ def get_evidence_file_or_404(
             EvidenceItem.id == item_id,
             EvidenceItem.enrolment_id == enrolment_id,
         )
+        .options(contains_eager(EvidenceFile.item).contains_eager(EvidenceItem.enrolment))
     )
-    if evidence_file is None:
+    if evidence_file is None or not may_see_files(user, evidence_file.item):
         abort(404)
     return evidence_file
+
+
+class HoldsPersonalData(Protocol):
+    """An evidence item as a model or as an export's plain values."""
+
+    contains_third_party_data: bool
+    consent_reference: str
+
+
+def files_withheld(item: HoldsPersonalData) -> bool:
+    """Data about other people with no consent on record: the item's files leave no one's hands but
+    those who answer for them (see `may_see_files`), and no export carries them."""
+    return item.contains_third_party_data and not item.consent_reference
+
+
+def may_see_files(user: User, item: EvidenceItem) -> bool:
+    """Whether `user`, who sees the item, may open its files (download or preview).
+
+    Files withheld for other people's data without consent stay with the apprentice who
+    collected them and the provider's tutors and administrators, who answer for the data;
+    employers and assessors see that the files exist, not what is in them.
+    """
+    enrolment = item.enrolment
+    return (
+        not files_withheld(item)
+        or is_apprentice_of(user, enrolment)
+        or is_tutor_of(user, enrolment)
+        or may_administer(user)
+    )
 
 
 def may_administer(user: User) -> bool:

@@ -11,11 +11,14 @@ from typing import Any
 
 from flask import Flask
 
+from evidence import DEFAULT_MAX_PIXELS
+
 FILES_PER_REQUEST = 5
 MIN_AUDIT_KEY_LENGTH = 32  # a short key could be guessed from the hashes it made
 
 DEFAULTS: dict[str, Any] = {
     "MAX_UPLOAD_MB": 50,
+    "MAX_IMAGE_MEGAPIXELS": DEFAULT_MAX_PIXELS // 1_000_000,  # why 50: see evidence/images.py
     "SESSION_COOKIE_SECURE": False,
     "SIGN_IN_ATTEMPTS_PER_ACCOUNT": 5,
     "SIGN_IN_ATTEMPTS_PER_ADDRESS": 20,

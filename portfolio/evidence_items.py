@@ -14,7 +14,7 @@ from typing import BinaryIO
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
-from evidence import EvidenceStore, StoredFile, UploadRejected, display_name
+from evidence import DEFAULT_MAX_PIXELS, EvidenceStore, StoredFile, UploadRejected, display_name
 from standard import Status
 
 from . import audit
@@ -121,6 +121,7 @@ def create_item(
     uploads: Iterable[Upload] = (),
     staged: Iterable[StagedUpload] = (),
     max_bytes: int,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
     today: date | None = None,
 ) -> EvidenceItem:
     lock_enrolment_for_change(session, enrolment)
@@ -130,7 +131,7 @@ def create_item(
     apply_details(item, details, today or date.today())
     session.add(item)
     session.add(EvidenceStatusChange(item=item, from_status=None, to_status=EvidenceStatus.DRAFT, changed_by=author))
-    attach_files(session, store, item, uploads, by=author, max_bytes=max_bytes, staged=staged)
+    attach_files(session, store, item, uploads, by=author, max_bytes=max_bytes, max_pixels=max_pixels, staged=staged)
     audit.record_change("evidence.created", item, actor=author, after=audited_values(item))
     return item
 
@@ -145,13 +146,14 @@ def update_item(
     uploads: Iterable[Upload] = (),
     staged: Iterable[StagedUpload] = (),
     max_bytes: int,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
     today: date | None = None,
 ) -> None:
     lock_item_for_change(session, item)
     _check_editable(item, by)
     before = audited_values(item)
     apply_details(item, details, today or date.today())
-    attach_files(session, store, item, uploads, by=by, max_bytes=max_bytes, staged=staged)
+    attach_files(session, store, item, uploads, by=by, max_bytes=max_bytes, max_pixels=max_pixels, staged=staged)
     audit.record_change("evidence.updated", item, actor=by, before=before, after=audited_values(item))
 
 
@@ -163,6 +165,7 @@ def attach_files(
     *,
     by: User,
     max_bytes: int,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
     staged: Iterable[StagedUpload] = (),
 ) -> list[EvidenceFile]:
     """Attach files kept from an earlier try (`staged`, which are used up) and store and attach each
@@ -174,7 +177,8 @@ def attach_files(
             added.append(_attach(item, kept, kept.display_name, by))
             session.delete(kept)
         for upload in uploads:
-            added.append(_attach(item, store_upload(store, upload, max_bytes), display_name(upload.filename), by))
+            stored = store_upload(store, upload, max_bytes, max_pixels)
+            added.append(_attach(item, stored, display_name(upload.filename), by))
     except Exception:
         for record in added:
             item.files.remove(record)
@@ -182,10 +186,12 @@ def attach_files(
     return added
 
 
-def store_upload(store: EvidenceStore, upload: Upload, max_bytes: int) -> StoredFile:
+def store_upload(
+    store: EvidenceStore, upload: Upload, max_bytes: int, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> StoredFile:
     """Keep the upload's bytes in the store; a refused file is a DomainError naming it."""
     try:
-        return store.put(upload.stream, upload.filename or "", max_bytes)
+        return store.put(upload.stream, upload.filename or "", max_bytes, max_pixels)
     except UploadRejected as rejected:
         raise DomainError(f"{_shown_name(upload.filename)}: {rejected.message}", "files") from None
 

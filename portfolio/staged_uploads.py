@@ -41,6 +41,7 @@ def attach_for_form(
     shown_ids: Collection[int],
     uploads: Iterable[Upload],
     max_bytes: int,
+    max_pixels: int,
     expire_after: timedelta,
     now: datetime | None = None,
 ) -> Attached:
@@ -67,7 +68,7 @@ def attach_for_form(
             session.delete(mine[staged_id])
     for upload in uploads:
         try:
-            stored = store_upload(store, upload, max_bytes)
+            stored = store_upload(store, upload, max_bytes, max_pixels)
         except DomainError as error:
             attached.problems.append(error.message)
             continue

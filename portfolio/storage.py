@@ -15,7 +15,7 @@ from flask import Flask, Request, current_app
 from flask_login import current_user
 from werkzeug.exceptions import BadRequest
 
-from evidence import EvidenceStore, FileSystemStore
+from evidence import EvidenceStore, FileSystemStore, file_type, image_size
 
 
 class SignInBeforeUploading(BadRequest):
@@ -66,3 +66,24 @@ def evidence_store() -> EvidenceStore:
 
 def max_upload_bytes() -> int:
     return int(float(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024)
+
+
+def max_image_pixels() -> int:
+    return int(float(current_app.config["MAX_IMAGE_MEGAPIXELS"]) * 1_000_000)
+
+
+def shows_inline(sha256: str, media_type: str) -> bool:
+    """Whether a stored file is an image small enough to show in a page: only its header is read.
+
+    An image stored before the pixel limit (or under a higher one) is offered as a download only,
+    so no browser is asked to decode it.
+    """
+    try:
+        kind = file_type(media_type)
+        if not kind.previewable:
+            return False
+        with evidence_store().open(sha256) as stream:
+            size = image_size(stream, kind.key)
+    except KeyError:  # not a type we know, or the file is missing
+        return False
+    return size is not None and size[0] * size[1] <= max_image_pixels()

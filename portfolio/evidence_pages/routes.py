@@ -14,12 +14,14 @@ from standard import roll_up
 
 from ..access import (
     evidence_visible_to,
+    files_withheld,
     get_enrolment_or_404,
     get_evidence_file_or_404,
     get_evidence_or_404,
     may_comment_on_evidence,
     may_judge_criteria,
     may_review_evidence,
+    may_see_files,
     visible_evidence_clause,
 )
 from ..domain import DomainError
@@ -47,13 +49,12 @@ from ..models.evidence import CriterionLink, EvidenceItem, EvidenceKind, Evidenc
 from ..review.forms import CommentForm, DecisionForm
 from ..reviewing import comments_on, latest_decision, may_write_testimony, referred_count, signature_of
 from ..staged_uploads import Attached, attach_for_form
-from ..storage import evidence_store, max_upload_bytes
+from ..storage import evidence_store, max_image_pixels, max_upload_bytes, shows_inline
 from .forms import ConfirmForm, EvidenceForm, WithdrawForm
 
 bp = Blueprint("evidence", __name__, template_folder="templates", url_prefix="/enrolments/<int:enrolment_id>")
 
 SHOWN_PER_CRITERION = 5  # the criteria tree lists the latest few; the library filter shows them all
-PREVIEWABLE = {"image/jpeg", "image/png", "image/gif", "image/webp"}
 # Nothing a user uploaded may run as a page: downloads carry their own, stricter policy.
 DOWNLOAD_POLICY = "default-src 'none'; img-src 'self'; sandbox"
 BROWSER_KEY = "upload_key"  # the session's key of the browser's staged uploads
@@ -157,7 +158,9 @@ def item_page(
         editable=item.status in EDITABLE,
         submittable=item.status in SUBMITTABLE,
         withdrawable=item.status in WITHDRAWABLE,
-        previewable=PREVIEWABLE,
+        shown_inline={f.id for f in item.files if shows_inline(f.sha256, f.media_type)},
+        files_withheld=files_withheld(item),
+        files_visible=may_see_files(current_user, item),
         form=decision_form or comment_form or ConfirmForm(),
         testimony=is_witness_testimony(item),
         signature=signature_of(db.session, item),
@@ -278,8 +281,6 @@ def download(enrolment_id: int, item_id: int, file_id: int):
 @login_required
 def preview(enrolment_id: int, item_id: int, file_id: int):
     evidence_file = get_evidence_file_or_404(db.session, current_user, enrolment_id, item_id, file_id)
-    if evidence_file.media_type not in PREVIEWABLE:
-        abort(404)
     return _send(evidence_file, as_attachment=False)
 
 
@@ -369,6 +370,7 @@ def _attached_files() -> Attached:
         shown_ids=_ids("staged_shown"),
         uploads=[Upload(f.stream, f.filename or "") for f in request.files.getlist("files") if f.filename],
         max_bytes=max_upload_bytes(),
+        max_pixels=max_image_pixels(),
         expire_after=timedelta(hours=float(current_app.config["SWEEP_GRACE_HOURS"])),
     )
     db.session.commit()
@@ -424,6 +426,9 @@ def _send(evidence_file, *, as_attachment: bool):
         problem = "missing"
     if problem:
         return _stored_file_problem(evidence_file, problem)
+    if not as_attachment and not shows_inline(evidence_file.sha256, evidence_file.media_type):
+        stream.close()
+        abort(404)
     response = send_file(
         stream,
         mimetype=evidence_file.media_type,

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from evidence import file_type
 from standard import Coverage, Signer, Standard, roll_up
 
+from ..access import files_withheld
 from ..evidence_items import criterion_statuses
 from ..fingerprint import portfolio_fingerprint
 from ..gateway import ITEM_TITLES, SIGNER_LABELS, gateway_submissions
@@ -118,7 +119,7 @@ class ExportItem:
     @property
     def withheld(self) -> bool:
         """Third-party data with no consent on record: the item is listed but its files are not exported."""
-        return self.contains_third_party_data and not self.consent_reference
+        return files_withheld(self)
 
     @property
     def codes(self) -> list[str]:
@@ -310,7 +311,7 @@ def _items(session: Session, enrolment: Enrolment, standard: Standard) -> tuple[
 
 
 def _export_item(number: int, item: EvidenceItem, standard: Standard, witness: Witness | None) -> ExportItem:
-    withheld = item.contains_third_party_data and not item.consent_reference
+    withheld = files_withheld(item)
     folder = item_folder(number, item.title)
     names = file_names(f.display_name for f in item.files)
     return ExportItem(

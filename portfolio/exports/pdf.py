@@ -20,9 +20,10 @@ from PIL import Image, ImageOps
 from xhtml2pdf import pisa
 from xhtml2pdf.config.resources import ResourceAccessPolicy
 
-from evidence import CHUNK_SIZE, EvidenceStore
+from evidence import CHUNK_SIZE, EvidenceStore, file_type, image_size, megapixels
 
 from ..otj import pace_text
+from ..storage import max_image_pixels
 from .errors import EvidenceFileProblem, UnprintableText
 from .gather import ExportFile, ExportItem, Portfolio
 from .typefaces import FONT_DIR, embed_fonts_everywhere, unprintable_characters
@@ -32,6 +33,8 @@ from .typefaces import FONT_DIR, embed_fonts_everywhere, unprintable_characters
 PREVIEW_PIXELS = 1000
 PREVIEW_BOX = (453.0, 340.0)  # largest size shown, in points (16 cm by 12 cm)
 MATRIX_COLUMNS = 25  # evidence items per table of the mapping matrix (a landscape page wide)
+# Only the decoder of the file's own type may read it: a file stored as a PNG is never parsed as anything else.
+PILLOW_FORMATS = {"png": "PNG", "jpeg": "JPEG", "gif": "GIF", "webp": "WEBP"}
 
 
 @dataclass(frozen=True)
@@ -43,13 +46,23 @@ class Preview:
     height: float
 
 
+@dataclass(frozen=True)
+class NoPreview:
+    """Why an image is listed without a preview, completing "no preview, as ..."."""
+
+    why: str
+
+
+UNREADABLE = NoPreview("the image could not be read")
+
+
 def render_pdf(portfolio: Portfolio, store: EvidenceStore) -> bytes:
     """The PDF's bytes; EvidenceFileProblem if an image shown in it is missing or altered,
     UnprintableText if some text has a character the fonts cannot show."""
     html = render_template(
         "exports/portfolio.html",
         portfolio=portfolio,
-        previews=previews(portfolio, store),
+        previews=previews(portfolio, store, max_image_pixels()),
         matrix_pages=[portfolio.items[n : n + MATRIX_COLUMNS] for n in range(0, len(portfolio.items), MATRIX_COLUMNS)],
         otj_pace=pace_text(portfolio.otj),
         font_dir=FONT_DIR,
@@ -94,16 +107,18 @@ def _item_texts(item: ExportItem) -> list[tuple[str, str]]:
     return texts
 
 
-def previews(portfolio: Portfolio, store: EvidenceStore) -> dict[str, Preview | None]:
-    """A preview per image file of the exported items (None: the image could not be decoded).
+def previews(portfolio: Portfolio, store: EvidenceStore, max_pixels: int) -> dict[str, Preview | NoPreview]:
+    """A preview per image file of the exported items, or why there is none.
 
     Withheld items get none. Each image is read once, however many items share it, and its
-    bytes are checked against the hash on record before anything is shown.
+    bytes are checked against the hash on record before anything is shown. An image of more
+    than `max_pixels` (stored before the upload limit, or under a higher one) is not decoded.
     """
-    shown: dict[str, Preview | None] = {}
+    shown: dict[str, Preview | NoPreview] = {}
     for item, evidence_file in portfolio.files:
         if evidence_file.is_image and not item.withheld and evidence_file.sha256 not in shown:
-            shown[evidence_file.sha256] = _preview(read_verified(store, item, evidence_file))
+            data = read_verified(store, item, evidence_file)
+            shown[evidence_file.sha256] = _preview(data, file_type(evidence_file.media_type).key, max_pixels)
     return shown
 
 
@@ -123,9 +138,17 @@ def read_verified(store: EvidenceStore, item: ExportItem, evidence_file: ExportF
     return data.getvalue()
 
 
-def _preview(data: bytes) -> Preview | None:
+def _preview(data: bytes, key: str, max_pixels: int) -> Preview | NoPreview:
+    """A scaled JPEG of the image, decoding only what is within `max_pixels`: memory is by the pixel."""
+    size = image_size(io.BytesIO(data), key)
+    if size is None:
+        return UNREADABLE
+    if size[0] * size[1] > max_pixels:
+        return _too_many_pixels(size, max_pixels)
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with Image.open(io.BytesIO(data), formats=[PILLOW_FORMATS[key]]) as image:
+            if image.width * image.height > max_pixels:  # Pillow read a larger size than the header did
+                return _too_many_pixels(image.size, max_pixels)
             image.draft("RGB", (PREVIEW_PIXELS, PREVIEW_PIXELS))  # JPEGs decode straight at a reduced size
             picture = ImageOps.exif_transpose(image)  # phone photos are stored on their side
             picture.thumbnail((PREVIEW_PIXELS, PREVIEW_PIXELS))
@@ -138,7 +161,15 @@ def _preview(data: bytes) -> Preview | None:
             out = io.BytesIO()
             picture.save(out, "JPEG", quality=80, optimize=True)
     except (OSError, ValueError, Image.DecompressionBombError):
-        return None  # not decodable (or absurdly large): the page says there is no preview
+        return UNREADABLE
     scale = min(PREVIEW_BOX[0] / picture.width, PREVIEW_BOX[1] / picture.height, 1.0)
     uri = "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode("ascii")
     return Preview(uri, round(picture.width * scale, 1), round(picture.height * scale, 1))
+
+
+def _too_many_pixels(size: tuple[int, int], max_pixels: int) -> NoPreview:
+    width, height = size
+    return NoPreview(
+        f"the image is {width:,} by {height:,} pixels ({megapixels(width * height)} megapixels), "
+        f"over the limit of {megapixels(max_pixels)} megapixels"
+    )

@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from portfolio.evidence_items import Upload, attach_files
 from portfolio.extensions import db
 from portfolio.models import EvidenceFile, EvidenceItem, EvidenceStatus, Role, StagedUpload
+from portfolio.storage import evidence_store
 
+from ..evidence.samples import huge_png
 from ..helpers import PDF_BYTES, PNG_BYTES
 from .conftest import counting_queries, sign_in
 
@@ -202,6 +205,35 @@ def test_too_large_a_file(app, apprentice_client, enrolment):
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "The file is too large" in html
     assert _stored_files(app) == []
+
+
+def test_an_image_over_the_pixel_limit_is_refused_with_the_limit(app, apprentice_client, enrolment):
+    url = f"/enrolments/{enrolment.id}/evidence/new"
+    assert "each image at most 50 megapixels" in apprentice_client.get(url).get_data(as_text=True)
+    data = _form(files=_files(("poster.png", huge_png())))
+    html = apprentice_client.post(url, data=data, content_type="multipart/form-data").get_data(as_text=True)
+    assert "poster.png: The image is 12,000 by 12,000 pixels (144 megapixels). The limit is 50 megapixels" in html
+    assert _stored_files(app) == []
+    app.config["MAX_IMAGE_MEGAPIXELS"] = 200  # the setting decides
+    response = apprentice_client.post(url, data=_form(files=_files(("poster.png", huge_png()))))
+    assert response.status_code == 302
+
+
+def test_an_image_stored_over_the_pixel_limit_is_offered_only_as_a_download(apprentice_client, enrolment, world):
+    item = world.evidence(enrolment, files={"photo.png": PNG_BYTES})
+    # Stored before the limit existed: no browser is asked to decode its 144 megapixels.
+    attach_files(
+        db.session, evidence_store(), item, [Upload(io.BytesIO(huge_png()), "poster.png")],
+        by=enrolment.apprentice, max_bytes=1 << 20, max_pixels=200_000_000,
+    )  # fmt: skip
+    db.session.commit()
+    photo, poster = item.files
+    base = f"/enrolments/{enrolment.id}/evidence/{item.id}"
+    page = apprentice_client.get(base).get_data(as_text=True)
+    assert f"{base}/files/{photo.id}/preview" in page and f"{base}/files/{poster.id}/preview" not in page
+    assert f"{base}/files/{poster.id}" in page
+    assert apprentice_client.get(f"{base}/files/{poster.id}/preview").status_code == 404
+    assert apprentice_client.get(f"{base}/files/{poster.id}").data == huge_png()
 
 
 def test_without_csrf_token_nothing_is_saved(database_url, tmp_path, world, enrolment):

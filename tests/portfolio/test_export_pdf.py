@@ -10,14 +10,17 @@ import pypdf
 import pypdfium2
 import pytest
 from markupsafe import escape
+from PIL import ImageFile
 from sqlalchemy import select
 
+from portfolio.evidence_items import Upload, attach_files
 from portfolio.exports import EvidenceFileProblem, UnprintableText, export_pdf
 from portfolio.exports.gather import gather
 from portfolio.extensions import db
 from portfolio.models import EnrolmentStatus, ProgressReview, Role
 from portfolio.storage import evidence_store
 
+from ..evidence.samples import huge_png
 from .conftest import counting_queries
 from .export_world import build, photo
 
@@ -281,3 +284,22 @@ def test_invisible_and_space_characters_do_not_refuse_the_export(world):
     portfolio.plan.reflection = "Soft\u00adhyphen, zero\u200bwidth, thin\u2009space and\u00a0no-break space."
     db.session.commit()
     assert "Soft" in _text(_pdf(portfolio))
+
+
+def test_an_image_over_the_pixel_limit_is_listed_without_a_preview_and_never_decoded(portfolio, monkeypatch):
+    # Stored before the limit existed (or under a higher one): a 144-megapixel PNG of 18 KB.
+    attach_files(
+        db.session, evidence_store(), portfolio.plan, [Upload(io.BytesIO(huge_png()), "poster.png")],
+        by=portfolio.apprentice, max_bytes=1 << 20, max_pixels=200_000_000,
+    )  # fmt: skip
+    db.session.commit()
+    decoded = []
+    real_load = ImageFile.ImageFile.load
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda image: decoded.append(image.size) or real_load(image))
+    reader = _pdf(portfolio)
+    assert set(decoded) == {(640, 480)}  # stall.png only: the poster's pixels were never decoded
+    assert (
+        "poster.png: no preview, as the image is 12,000 by 12,000 pixels (144 megapixels), "
+        "over the limit of 50 megapixels."
+    ) in _text(reader)
+    assert sum(len(page.images) for page in reader.pages) == 1
