@@ -21,6 +21,7 @@ from .models.types import as_utc, utcnow
 _BULK = {"synchronize_session": False}
 # Last-seen is written at most this often per session: not a write on every request.
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+_PRUNE_BATCH = 100
 
 
 def _token_hash(token: str) -> str:
@@ -89,7 +90,12 @@ def end_all(session: Session, user: User, *, now: datetime | None = None) -> Non
 
 
 def prune(session: Session, *, lifetime: timedelta, now: datetime | None = None) -> None:
-    """Delete sessions past their absolute lifetime: ended or not, they can never be valid again."""
-    session.execute(
-        delete(SignInSession).where(SignInSession.created_at <= (now or utcnow()) - lifetime), execution_options=_BULK
+    """Delete sessions past their absolute lifetime: ended or not, they can never be valid again.
+    Rows another transaction holds are skipped, never waited for (it may be waiting for us)."""
+    expired = (
+        select(SignInSession.id)
+        .where(SignInSession.created_at <= (now or utcnow()) - lifetime)
+        .limit(_PRUNE_BATCH)
+        .with_for_update(skip_locked=True)
     )
+    session.execute(delete(SignInSession).where(SignInSession.id.in_(expired)), execution_options=_BULK)

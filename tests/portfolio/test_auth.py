@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 
 from portfolio import create_app
 from portfolio.auth import throttle
@@ -391,6 +391,15 @@ def test_last_seen_is_written_at_most_once_a_minute(client, tutor):
     _age_sessions(last_seen_at=timedelta(minutes=2))
     client.get("/")
     assert as_utc(db.session.scalar(select(SignInSession.last_seen_at))) > utcnow() - timedelta(seconds=30)
+
+
+def test_sessions_past_their_lifetime_are_deleted_at_a_sign_in(app, client, tutor):
+    sign_in(client, tutor)
+    client.post("/sign-out")
+    sign_in(client, tutor)
+    _age_sessions(created_at=timedelta(hours=13))
+    sign_in(app.test_client(), tutor)
+    assert db.session.scalar(select(func.count()).select_from(SignInSession)) == 1
 
 
 def test_the_signed_cookie_expires_with_the_absolute_lifetime(app):
