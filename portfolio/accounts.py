@@ -97,9 +97,10 @@ def check_password_strength(password: str, *, email: str = "", name: str = "") -
         raise DomainError(f"The password must be {MAXIMUM_PASSWORD_LENGTH} characters or fewer", "password")
     personal = "The password must not be made from the account's name or email address, or the name of this service"
     squashed = _squash(password)
-    for value in (email, email.partition("@")[0], name):
-        # Dots, spaces and case aside: "Priya.Natarajan" is the name of Priya Natarajan.
-        if len(_squash(value)) >= 4 and (_squash(value) in squashed or squashed in _squash(value)):
+    for value in map(_squash, (email, email.partition("@")[0], name)):
+        # Case, dots and spaces aside ("Priya.Natarajan!" is Priya Natarajan's name), a password that
+        # is the value or little more; zxcvbn below weighs the value as a part of a longer one.
+        if len(value) >= 4 and (squashed in value or (value in squashed and len(squashed) - len(value) < 4)):
             raise DomainError(personal, "password")
     result = zxcvbn(password[:_ZXCVBN_MAX_LENGTH], user_inputs=_context_words(email, name))
     if result["score"] >= MINIMUM_PASSWORD_SCORE:
@@ -121,7 +122,8 @@ def _squash(text: str) -> str:
 
 def _context_words(email: str, name: str) -> list[str]:
     local_part = email.partition("@")[0]
-    words = [email, local_part, name, *re.split(r"[\W_]+", f"{local_part} {name}"), *SERVICE_WORDS]
+    whole = [email, local_part, name]
+    words = [*whole, *map(_squash, whole), *re.split(r"[\W_]+", f"{local_part} {name}"), *SERVICE_WORDS]
     return [word.lower() for word in words if len(word) >= 3]
 
 

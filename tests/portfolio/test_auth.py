@@ -444,6 +444,8 @@ def test_a_password_reset_by_an_administrator_ends_the_users_sessions(client, tu
         ("priya.natarajan", "must not be made from the account's name or email address"),
         ("Natarajan2026", "must not be made from the account's name or email address"),
         ("Priya Natarajan", "must not be made from the account's name or email address"),
+        ("priyanatarajan2026", "must not be made from the account's name or email address"),
+        ("Priya.Natarajan!", "must not be made from the account's name or email address"),
         ("portfolio2026", "or the name of this service"),
         ("apprenticeship1", "or the name of this service"),
         ("short", "at least 10 characters"),
@@ -466,6 +468,13 @@ def test_passphrases_and_the_demo_password_are_accepted(password):
     from portfolio.accounts import check_password_strength
 
     check_password_strength(password, email="priya.natarajan@example.org", name="Priya Natarajan")
+
+
+def test_a_short_name_inside_a_longer_password_is_weighed_not_refused():
+    from portfolio.accounts import check_password_strength
+
+    check_password_strength("savannah river trip", email="anna@example.org", name="Anna Berg")
+    check_password_strength("benchmark password", email="bench@example.org", name="Bench Apprentice")
 
 
 def test_the_change_password_page_refuses_a_guessable_or_personal_password(client, tutor):
