@@ -5,13 +5,22 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
+from zxcvbn import zxcvbn
 
-from . import audit
+from . import audit, sign_in_sessions
+from .auth import throttle
 from .domain import DomainError
 from .models import Organisation, OrganisationKind, Role, User
 
 MINIMUM_PASSWORD_LENGTH = 10
+MAXIMUM_PASSWORD_LENGTH = 200
+# zxcvbn's score: 3 means at least 10^8 guesses with its lists of common passwords, words and names.
+MINIMUM_PASSWORD_SCORE = 3
+# The service's own words, which people build passwords from (NIST SP 800-63B's context-specific words).
+SERVICE_WORDS = ("apprenticeship", "apprentice", "portfolio", "competency")
+# zxcvbn refuses longer input; past this a password's strength is in its length anyway.
+_ZXCVBN_MAX_LENGTH = 72
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
@@ -63,8 +72,8 @@ def create_user(
     name = " ".join(name.split())
     if not name:
         raise DomainError("Enter the person's full name", "name")
-    check_password_strength(password)
-    user = User(email=email, name=name, role=role, organisation=organisation, session_version=0)
+    check_password_strength(password, email=email, name=name)
+    user = User(email=email, name=name, role=role, organisation=organisation)
     user.set_password(password)
     session.add(user)
     after = audit.values(user, "email", "name", "role") | {"organisation": organisation.name}
@@ -79,26 +88,70 @@ def normalise_email(email: str) -> str:
     return email
 
 
-def check_password_strength(password: str) -> None:
+def check_password_strength(password: str, *, email: str = "", name: str = "") -> None:
+    """Refuse passwords that are short, common, repetitive or sequential, or made of the person's
+    email, name or the service's words, as NIST SP 800-63B asks; no rule about kinds of character."""
     if len(password) < MINIMUM_PASSWORD_LENGTH:
         raise DomainError(f"The password must be at least {MINIMUM_PASSWORD_LENGTH} characters long", "password")
-    if len(password) > 200:
-        raise DomainError("The password must be 200 characters or fewer", "password")
+    if len(password) > MAXIMUM_PASSWORD_LENGTH:
+        raise DomainError(f"The password must be {MAXIMUM_PASSWORD_LENGTH} characters or fewer", "password")
+    personal = "The password must not be made from the account's name or email address, or the name of this service"
+    squashed = _squash(password)
+    for value in map(_squash, (email, email.partition("@")[0], name)):
+        # Case, dots and spaces aside ("Priya.Natarajan!" is Priya Natarajan's name), a password that
+        # is the value or little more; zxcvbn below weighs the value as a part of a longer one.
+        if len(value) >= 4 and (squashed in value or (value in squashed and len(squashed) - len(value) < 4)):
+            raise DomainError(personal, "password")
+    result = zxcvbn(password[:_ZXCVBN_MAX_LENGTH], user_inputs=_context_words(email, name))
+    if result["score"] >= MINIMUM_PASSWORD_SCORE:
+        return
+    if any(match.get("dictionary_name") == "user_inputs" for match in result["sequence"]):
+        raise DomainError(personal, "password")
+    warning = result["feedback"]["warning"]
+    raise DomainError(
+        "The password is too easy to guess"
+        + (f": {warning.rstrip('.').lower()}" if warning else "")
+        + ". A few unrelated words make a strong password.",
+        "password",
+    )
 
 
-def change_password(user: User, current: str, new: str) -> None:
+def _squash(text: str) -> str:
+    return "".join(character for character in text.casefold() if character.isalnum())
+
+
+def _context_words(email: str, name: str) -> list[str]:
+    local_part = email.partition("@")[0]
+    whole = [email, local_part, name]
+    words = [*whole, *map(_squash, whole), *re.split(r"[\W_]+", f"{local_part} {name}"), *SERVICE_WORDS]
+    return [word.lower() for word in words if len(word) >= 3]
+
+
+def change_password(user: User, current: str, new: str, *, address: str) -> None:
+    """Change one's own password; the check of `current` is throttled as sign-ins are, from `address`."""
+    session = object_session(user)
+    wait = throttle.claim(session, user.email, address)
+    if wait is not None:
+        raise DomainError(throttle.wait_message(wait), "current_password")
     if not user.check_password(current):
         raise DomainError("Your current password is not correct", "current_password")
-    check_password_strength(new)
-    user.set_password(new)
+    throttle.succeeded(session, user.email, address)
+    check_password_strength(new, email=user.email, name=user.name)
+    _set_password(user, new)
     audit.record_change("user.password_changed", user, actor=user)  # that it changed; never the hash
 
 
 def reset_password(user: User, new: str, *, by: User | None = None) -> None:
     """Set a new password without the current one: an administrator's reset, or the demo's."""
-    check_password_strength(new)
-    user.set_password(new)
+    check_password_strength(new, email=user.email, name=user.name)
+    _set_password(user, new)
     audit.record_change("user.password_reset", user, actor=by)
+
+
+def _set_password(user: User, password: str) -> None:
+    """A new password ends every session of the account; the caller may start one for this browser."""
+    user.set_password(password)
+    sign_in_sessions.end_all(object_session(user), user)
 
 
 def set_active(user: User, active: bool, *, by: User | None = None) -> None:
@@ -108,6 +161,7 @@ def set_active(user: User, active: bool, *, by: User | None = None) -> None:
         raise DomainError("You cannot deactivate your own account; ask another administrator")
     if user.active != active:
         user.active = active
-        user.session_version += 1  # a deactivated user's sessions end at once
+        if not active:
+            sign_in_sessions.end_all(object_session(user), user)  # a deactivated user's sessions end at once
         action = "user.reactivated" if active else "user.deactivated"
         audit.record_change(action, user, actor=by, before={"active": not active}, after={"active": active})

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,12 @@ DEFAULTS: dict[str, Any] = {
     "MAX_UPLOAD_MB": 50,
     "MAX_IMAGE_MEGAPIXELS": DEFAULT_MAX_PIXELS // 1_000_000,  # why 50: see evidence/images.py
     "SESSION_COOKIE_SECURE": False,
+    "SESSION_IDLE_MINUTES": 30,
+    "SESSION_MAX_HOURS": 12,
     "SIGN_IN_ATTEMPTS_PER_ACCOUNT": 5,
-    "SIGN_IN_ATTEMPTS_PER_ADDRESS": 20,
+    "SIGN_IN_FIRST_DELAY_SECONDS": 5,
+    "SIGN_IN_MAX_DELAY_MINUTES": 15,
+    "SIGN_IN_ACCOUNTS_PER_ADDRESS": 20,
     "SIGN_IN_WINDOW_MINUTES": 15,
     "PAGE_SIZE": 25,
     "SWEEP_GRACE_HOURS": 24,
@@ -71,6 +76,9 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
         REMEMBER_COOKIE_SECURE=app.config["SESSION_COOKIE_SECURE"],
         SESSION_COOKIE_NAME="portfolio_session",
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        # The signed cookie itself expires with the session's absolute lifetime; the session's row
+        # (portfolio.sign_in_sessions) is what decides, and signing out ends it.
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=float(app.config["SESSION_MAX_HOURS"])),
     )
 
 

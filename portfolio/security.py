@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
-from flask_login import current_user
-from sqlalchemy import select
+from datetime import timedelta
 
+from flask import Flask, Response, current_app, g, request, session
+from flask_login import current_user, login_user
+
+from . import sign_in_sessions
 from .extensions import db, login_manager
 from .models import User
 
@@ -32,18 +34,48 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_user)
+    app.before_request(keep_session_alive)
     app.after_request(set_security_headers)
 
 
-def load_user(session_id: str) -> User | None:
-    """Sessions hold "id.version": a password change or deactivation ends older sessions."""
-    user_id, _, version = session_id.partition(".")
-    if not (user_id.isdigit() and version.isdigit()):
+def session_lifetime() -> timedelta:
+    return timedelta(hours=float(current_app.config["SESSION_MAX_HOURS"]))
+
+
+def start_session(user: User) -> None:
+    """Sign this browser in to a new server-side session, with a new CSRF token; the caller commits."""
+    # A fresh cookie session: nothing from before signing in carries over (session fixation), and
+    # flask_wtf makes a new CSRF token (it caches the old one for this request in `g`).
+    session.clear()
+    g.pop("csrf_token", None)
+    sign_in_sessions.start(db.session, user)
+    sign_in_sessions.prune(db.session, lifetime=session_lifetime())
+    login_user(user)
+
+
+def load_user(token: str) -> User | None:
+    """The cookie holds a session's token: its user, if the session is open, recent and young enough."""
+    row = sign_in_sessions.load(
+        db.session,
+        token,
+        idle=timedelta(minutes=float(current_app.config["SESSION_IDLE_MINUTES"])),
+        lifetime=session_lifetime(),
+    )
+    if row is None:
         return None
-    user = db.session.scalar(select(User).where(User.id == int(user_id)))
-    if user is None or not user.active or user.session_version != int(version):
-        return None
-    return user
+    g.sign_in_session = row
+    return row.user
+
+
+def keep_session_alive() -> None:
+    """Before a request: note that its session is in use (at most once a minute), before the view
+    has changed anything, so that committing here commits nothing else."""
+    if request.endpoint == "static" or not current_user.is_authenticated:
+        return
+    row = g.get("sign_in_session")
+    if row is not None and sign_in_sessions.needs_touch(row):
+        sign_in_sessions.touch(db.session, row)
+        db.session.commit()
 
 
 def set_security_headers(response: Response) -> Response:

@@ -7,12 +7,13 @@ domain function, commit and redirect; a DomainError goes back to the form field 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user
+from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import defer, joinedload, selectinload
 
 from standard import StandardError
 
+from .. import security
 from ..access import admin_required
 from ..accounts import create_organisation, create_user, rename_organisation, reset_password, set_active
 from ..domain import DomainError
@@ -279,9 +280,9 @@ def reset_user_password(user_id: int):
         except DomainError as error:
             _show_error(form, error)
         else:
-            db.session.commit()
             if user.id == current_user.id:
-                login_user(user)  # the session version changed: keep this session, end the others
+                security.start_session(user)  # every session of the account ended: this one carries on
+            db.session.commit()
             flash(f"Password reset: {user.name}", "success")
             return redirect(url_for("admin.user", user_id=user.id))
     return render_template("admin/user_password.html", user=user, form=form)

@@ -28,7 +28,8 @@ class ChangePasswordForm(FlaskForm):
     new_password = PasswordField(
         "New password",
         widget=GovPasswordInput(),
-        description="At least 10 characters. A few unrelated words make a strong password.",
+        description="At least 10 characters, not a common password nor one made from your name or email address. "
+        "A few unrelated words make a strong password.",
         validators=[InputRequired("Enter a new password")],
     )
     confirm_password = PasswordField(

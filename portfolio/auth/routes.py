@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, logout_user
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .. import audit
+from .. import audit, security, sign_in_sessions
 from ..accounts import change_password
 from ..domain import DomainError
 from ..extensions import db
@@ -33,9 +33,10 @@ def sign_in():
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
         address = request.remote_addr or "unknown"
-        if throttle.too_many_failures(db.session, email, address):
-            minutes = current_app.config["SIGN_IN_WINDOW_MINUTES"]
-            form.email.errors.append(f"Too many failed attempts to sign in. Wait {minutes} minutes, then try again.")
+        wait = throttle.claim(db.session, email, address)
+        if wait is not None:
+            db.session.rollback()  # nothing was checked, so nothing to keep
+            form.email.errors.append(throttle.wait_message(wait))
             status = 429
         else:
             user = db.session.scalar(select(User).where(User.email == email))
@@ -44,30 +45,34 @@ def sign_in():
             else:
                 check_password_hash(_DUMMY_HASH, form.password.data)
                 correct = False
-            throttle.record_attempt(db.session, email, address, succeeded=correct)
+            if correct:
+                throttle.succeeded(db.session, email, address)
+            # Never what was typed: an email box may hold a password. A known account is named by its id.
             audit.record(
                 db.session,
                 "auth.signed_in" if correct else "auth.sign_in_failed",
                 actor=user if correct else None,  # a failure is by whoever typed the email, not its owner
                 subject_type="user",
                 subject_id=user.id if user else None,
-                after={"email": email, "address": address},  # never the password
+                after={"address": address},
             )
+            if correct:
+                security.start_session(user)
             db.session.commit()
             if correct:
-                login_user(user)
                 return redirect(_safe_next(request.args.get("next")))
             form.email.errors.append(WRONG_DETAILS)
-            status = 200
     return render_template("auth/sign_in.html", form=form), status
 
 
 @bp.post("/sign-out")
 def sign_out():
     if current_user.is_authenticated:
+        sign_in_sessions.end(db.session, current_user.get_id())
         audit.record(db.session, "auth.signed_out", actor=current_user, subject_type="user", subject_id=current_user.id)
         db.session.commit()
     logout_user()
+    session.clear()
     flash("You have signed out", "success")
     return redirect(url_for("auth.sign_in"))
 
@@ -77,14 +82,18 @@ def sign_out():
 def change_password_view():
     form = ChangePasswordForm()
     if form.validate_on_submit():
+        user = current_user._get_current_object()
         try:
-            change_password(current_user, form.current_password.data, form.new_password.data)
+            change_password(
+                user, form.current_password.data, form.new_password.data, address=request.remote_addr or "unknown"
+            )
         except DomainError as error:
+            # Kept even so: a wrong current password counts in the throttle, and nothing else changed.
+            db.session.commit()
             getattr(form, error.field if error.field != "password" else "new_password").errors.append(error.message)
         else:
+            security.start_session(user)  # every session of the account ended: this browser carries on in a new one
             db.session.commit()
-            # The session version changed: sign this session in again, so only the others end.
-            login_user(current_user._get_current_object())
             flash("Your password has been changed", "success")
             return redirect(url_for("home.index"))
     return render_template("auth/change_password.html", form=form)

@@ -1,6 +1,14 @@
 """The database models, grouped by aggregate."""
 
-from .accounts import Organisation, OrganisationKind, Role, SignInAttempt, User
+from .accounts import (
+    Organisation,
+    OrganisationKind,
+    Role,
+    SignInAddressAccount,
+    SignInSession,
+    SignInThrottle,
+    User,
+)
 from .audit import AuditEvent
 from .enrolments import AgeBand, Enrolment, EnrolmentStatus, EnrolmentStatusChange, ReviewInterval
 from .evidence import CriterionLink, EvidenceFile, EvidenceItem, EvidenceKind, EvidenceStatus, EvidenceStatusChange
@@ -55,7 +63,9 @@ __all__ = [
     "Organisation",
     "OrganisationKind",
     "Role",
-    "SignInAttempt",
+    "SignInAddressAccount",
+    "SignInSession",
+    "SignInThrottle",
     "StagedUpload",
     "StandardVersion",
     "UnreferencedFile",

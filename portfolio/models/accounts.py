@@ -1,4 +1,4 @@
-"""Organisations, users and sign-in attempts."""
+"""Organisations, users, their sign-in sessions and the sign-in throttle."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -80,8 +80,6 @@ class User(UserMixin, db.Model):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
-    # Bumped when the password changes or the account is deactivated: old sessions end.
-    session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     organisation: Mapped[Organisation] = relationship(back_populates="users", lazy="joined")
@@ -90,7 +88,6 @@ class User(UserMixin, db.Model):
         # Tests lower the cost through PASSWORD_HASH_METHOD; production keeps werkzeug's scrypt default.
         method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
         self.password_hash = generate_password_hash(password, method=method)
-        self.session_version = (self.session_version or 0) + 1
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
@@ -99,24 +96,54 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:
         return self.active
 
-    def get_id(self) -> str:
-        return f"{self.id}.{self.session_version}"
+    # The token of the sign-in session this request runs in, set by portfolio.sign_in_sessions:
+    # Flask-Login keeps get_id() in the cookie, so the cookie names the session, never the user.
+    sign_in_token = None
+
+    def get_id(self) -> str | None:
+        return self.sign_in_token
 
     def __repr__(self) -> str:
         return f"<User {self.email} ({self.role.value})>"
 
 
-class SignInAttempt(db.Model):
-    """A failed or successful sign-in, kept for throttling."""
+class SignInSession(db.Model):
+    """One browser's signed-in session: valid while not ended, recently used and young enough."""
 
-    __tablename__ = "sign_in_attempts"
-    __table_args__ = (
-        Index("ix_sign_in_attempts_email_at", "email", "attempted_at"),
-        Index("ix_sign_in_attempts_address_at", "address", "attempted_at"),
-    )
+    __tablename__ = "sign_in_sessions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254))
-    address: Mapped[str] = mapped_column(String(64))
-    succeeded: Mapped[bool]
-    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # SHA-256 of the random token in the cookie: a copy of this table opens no session.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+
+class SignInThrottle(db.Model):
+    """Failed password checks against one key: an account, or a network address.
+
+    The key is a keyed hash (HMAC with the secret key) of the normalised email address or the
+    network address, so what someone typed into the email box is never stored.
+    """
+
+    __tablename__ = "sign_in_throttles"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    # No password is checked for this key before then.
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SignInAddressAccount(db.Model):
+    """An account with a failed sign-in from an address, for the limit on accounts tried per address."""
+
+    __tablename__ = "sign_in_address_accounts"
+
+    address_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tried_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -23,6 +23,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(value: datetime) -> datetime:
+    """A UTC time read back from SQLite, which may come without its zone, made comparable with utcnow()."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
 class UTCDateTime(DateTime):
     """A timezone-aware UTC timestamp on every database (SQLite drops the zone)."""
 
