@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import current_app, request
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select
 
 from .extensions import db
+from .text import clean_line
 
 LAST_PAGE = 10_000  # far beyond any real list; keeps OFFSET within what databases accept
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def search_text(name: str = "q", max_length: int = 100) -> str:
-    """A search box's text without control characters (PostgreSQL refuses NUL in text)."""
-    return " ".join(_CONTROL.sub(" ", request.args.get(name, "")).split())[:max_length]
+    """A search box's text, cleaned as one-line texts are stored (portfolio.text)."""
+    return clean_line(request.args.get(name, ""))[:max_length]
 
 
 def paginate(statement: Select) -> Pagination:
