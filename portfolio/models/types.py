@@ -61,6 +61,7 @@ class StorableString(TypeDecorator):
 
 class StorableText(StorableString):
     impl = Text
+    cache_ok = True
 
 
 def make_text_columns_storable(table: Table) -> None:
