@@ -10,11 +10,18 @@ from .extensions import db
 from .text import clean_line
 
 LAST_PAGE = 10_000  # far beyond any real list; keeps OFFSET within what databases accept
+LARGEST_ID = 2**63 - 1  # a BIGINT's largest: beyond it the databases refuse the number itself
 
 
 def search_text(name: str = "q", max_length: int = 100) -> str:
     """A search box's text, cleaned as one-line texts are stored (portfolio.text)."""
     return clean_line(request.args.get(name, ""))[:max_length]
+
+
+def id_arg(name: str) -> int | None:
+    """A record's id from the query string, or None for anything that cannot be one."""
+    value = request.args.get(name, type=int)
+    return value if value is not None and 0 < value <= LARGEST_ID else None
 
 
 def paginate(statement: Select) -> Pagination:

@@ -26,7 +26,7 @@ from ..enrolments import (
     update_terms,
 )
 from ..extensions import db
-from ..listing import paginate, search_text
+from ..listing import id_arg, paginate, search_text
 from ..models import (
     Enrolment,
     EnrolmentStatus,
@@ -172,7 +172,7 @@ def organisation(organisation_id: int):
 @admin_required
 def users():
     query, role = search_text(), _choice("role", Role)
-    organisation_id = request.args.get("organisation", type=int)
+    organisation_id = id_arg("organisation")
     statement = select(User)
     if query:
         statement = statement.where(

@@ -91,8 +91,9 @@ def change_password_view():
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never another host (open redirect)."""
-    if target:
+    """Only a path on this site: never another host (open redirect), never a line break (a
+    split header) or a backslash (which browsers read as a slash: `/\\host`)."""
+    if target and target.isprintable() and "\\" not in target:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
             return target

@@ -17,12 +17,13 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
+from portfolio import audit
 from portfolio.extensions import Base, db
 from portfolio.gateway import submit_to_epao
 from portfolio.models import OtjActivity, OtjEntry, ProgressReview, Role
 from portfolio.reviewing import WitnessTestimony, create_testimony, start_review
 
-from ..helpers import PDF_BYTES, PNG_BYTES
+from ..helpers import PASSWORD, PDF_BYTES, PNG_BYTES
 from .conftest import sign_in
 from .gateway_world import TODAY, ready_enrolment, sign_all
 
@@ -331,3 +332,101 @@ def test_hostile_values_in_every_post_route(app, client, hostile_world):
                 assert database_state(endpoint) == before, f"{where} refused the post but wrote to the database"
             walked.add(endpoint)
     assert walked == set(rules)
+
+
+def test_next_with_a_line_break_or_a_backslash_leads_home(client, hostile_world):
+    _, people = hostile_world
+    for target in ["/enrolments\r\nSet-Cookie: taken=1", "/\r\n/evil.example", "/\\evil.example", "/a\x00b"]:
+        response = sign_in_to(client, people["apprentice"], target)
+        assert response.status_code == 302, repr(target)
+        assert response.headers["Location"] == "/" and "Set-Cookie: taken" not in str(response.headers)
+        client.post("/sign-out")
+
+
+def sign_in_to(client, user, target: str):
+    return client.post("/sign-in", query_string={"next": target}, data={"email": user.email, "password": PASSWORD})
+
+
+# Query-string values a list page reads as numbers (pages, ids to filter by) or text.
+HOSTILE_QUERIES = [{"page": str(10**30)}, {"page": "-1"}, {"page": "abc"}, {"page": "9" * 10_000}] + [
+    {name: value for name in ("employer", "apprentice", "tutor", "organisation", "enrolment", "status", "role", "q")}
+    for value in (str(10**30), "-1", "\x00", "x" * 10_000)
+]
+
+
+def test_list_pages_survive_hostile_query_strings(app, client, hostile_world):
+    """Every page whose only argument is the enrolment (lists, dashboards) but the exports, with
+    hostile numbers and text in the query string, as the people who see them."""
+    ids, people = hostile_world
+    adapter = app.url_map.bind("localhost")
+    pages = [
+        adapter.build(rule.endpoint, {arg: ids["enrolment"] for arg in rule.arguments})
+        for rule in app.url_map.iter_rules()
+        if "GET" in rule.methods
+        and set(rule.arguments) <= {"enrolment_id"}
+        and rule.endpoint.split(".")[0] != "exports"
+    ]
+    assert {"/admin/users", "/cohort", "/review", f"/enrolments/{ids['enrolment']}/evidence"} <= set(pages)
+    for who in ("admin", "tutor", "apprentice"):
+        client.post("/sign-out")
+        sign_in(client, people[who])
+        for page in pages:
+            for query in HOSTILE_QUERIES:
+                response = client.get(page, query_string=query, buffered=True)  # the cohort CSV streams
+                assert response.status_code < 500, f"{who}: GET {page} {str(query)[:80]} gave {response.status_code}"
+
+
+def test_huge_ids_in_the_address_are_not_found(client, hostile_world):
+    ids, people = hostile_world
+    sign_in(client, people["admin"])
+    for url in [f"/enrolments/{10**30}", f"/admin/users/{10**30}", f"/enrolments/{ids['enrolment']}/otj/{10**30}"]:
+        assert client.get(url).status_code == 404, url
+
+
+def test_a_head_request_does_not_make_the_export(client, hostile_world):
+    ids, people = hostile_world
+    sign_in(client, people["apprentice"])
+    events = audit.event_count(db.session)
+    for export in ("portfolio.pdf", "portfolio.zip"):
+        response = client.head(f"/enrolments/{ids['enrolment']}/export/{export}")
+        assert response.status_code == 405 and response.headers["Allow"] == "GET"
+    assert audit.event_count(db.session) == events
+
+
+def test_pages_with_several_forms_have_no_duplicate_ids(app, client, hostile_world):
+    """Each form's page in the walk, as the person who uses it, with CSRF tokens on as in
+    production (the evidence item and off-the-job entry pages hold several forms)."""
+    ids, people = hostile_world
+    adapter = app.url_map.bind("localhost")
+    pages = {}
+    for endpoint, route in ROUTES.items():
+        if route.actor:
+            page_endpoint, values = route.page or (endpoint, route.values)
+            pages[adapter.build(page_endpoint, {arg: ids[key] for arg, key in values.items()})] = route.actor
+    for page, who in sorted(pages.items(), key=lambda pair: pair[1]):
+        client.post("/sign-out")
+        sign_in(client, people[who])  # the tests' forms take no token; the pages now render one
+        app.config["WTF_CSRF_ENABLED"] = True
+        try:
+            response = client.get(page)
+        finally:
+            app.config["WTF_CSRF_ENABLED"] = False
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200 and 'name="csrf_token"' in html, page
+        duplicates = _duplicate_ids(html)
+        assert not duplicates, f"{page} as {who}: duplicate ids {duplicates}"
+
+
+class _Ids(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.ids += [value for name, value in attrs if name == "id"]
+
+
+def _duplicate_ids(html: str) -> set[str]:
+    parser = _Ids()
+    parser.feed(html)
+    return {id_ for id_ in parser.ids if parser.ids.count(id_) > 1}
