@@ -14,6 +14,7 @@ from ..accounts import change_password
 from ..domain import DomainError
 from ..extensions import db
 from ..models import User
+from ..text import clean_line
 from . import throttle
 from .forms import ChangePasswordForm, SignInForm
 
@@ -31,7 +32,7 @@ def sign_in():
     form = SignInForm()
     status = 200
     if form.validate_on_submit():
-        email = form.email.data.strip().lower()
+        email = clean_line(form.email.data).lower()  # as accounts stores it
         address = request.remote_addr or "unknown"
         if throttle.too_many_failures(db.session, email, address):
             minutes = current_app.config["SIGN_IN_WINDOW_MINUTES"]

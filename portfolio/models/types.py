@@ -47,7 +47,7 @@ class UTCDateTime(DateTime):
 
 
 class StorableString(TypeDecorator):
-    """A String that drops, on the way to the database, what no stored text may hold.
+    """A String that drops, on the way to the database, what the database cannot store.
 
     A safety net under the domain's rule (portfolio.text): PostgreSQL refuses NUL, so a text the
     domain did not clean, or a value a query compares a column with, cannot fail the request."""
