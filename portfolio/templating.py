@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_wtf.csrf import generate_csrf
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
@@ -41,8 +41,10 @@ def init_app(app: Flask) -> None:
 
 
 def csrf_field() -> Markup:
-    """A form's hidden CSRF token. Without an id (WTForms gives every form's the same one), so
-    that a page with several forms stays valid HTML."""
+    """A form's hidden CSRF token, if tokens are checked. Without an id (WTForms gives every
+    form's the same one), so that a page with several forms stays valid HTML."""
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return Markup("")
     return Markup('<input name="csrf_token" type="hidden" value="{}">').format(generate_csrf())
 
 
