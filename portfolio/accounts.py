@@ -12,6 +12,7 @@ from . import audit, sign_in_sessions
 from .auth import throttle
 from .domain import DomainError
 from .models import Organisation, OrganisationKind, Role, User
+from .text import clean_line
 
 MINIMUM_PASSWORD_LENGTH = 10
 MAXIMUM_PASSWORD_LENGTH = 200
@@ -25,7 +26,7 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def create_organisation(session: Session, name: str, kind: OrganisationKind, *, by: User | None = None) -> Organisation:
-    name = " ".join(name.split())
+    name = clean_line(name)
     if not name:
         raise DomainError("Enter the organisation's name", "name")
     if session.scalar(select(Organisation.id).where(func.lower(Organisation.name) == name.lower())):
@@ -39,7 +40,7 @@ def create_organisation(session: Session, name: str, kind: OrganisationKind, *, 
 
 
 def rename_organisation(session: Session, organisation: Organisation, name: str, *, by: User | None = None) -> None:
-    name = " ".join(name.split())
+    name = clean_line(name)
     clash = session.scalar(
         select(Organisation.id).where(func.lower(Organisation.name) == name.lower(), Organisation.id != organisation.id)
     )
@@ -69,7 +70,7 @@ def create_user(
             f"and {organisation.name} is a {organisation.kind.label.lower()}",
             "organisation",
         )
-    name = " ".join(name.split())
+    name = clean_line(name)
     if not name:
         raise DomainError("Enter the person's full name", "name")
     check_password_strength(password, email=email, name=name)
@@ -82,7 +83,7 @@ def create_user(
 
 
 def normalise_email(email: str) -> str:
-    email = email.strip().lower()
+    email = clean_line(email).lower()
     if not _EMAIL.fullmatch(email) or len(email) > 254:
         raise DomainError("Enter an email address in the correct format, like name@example.com", "email")
     return email

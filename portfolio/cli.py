@@ -24,6 +24,7 @@ from standard import (
 from standard.ifate import import_ifate
 
 from .models import AgeBand, Organisation, OrganisationKind, Role, StandardVersion, User
+from .text import clean_line
 
 standard_cli = AppGroup("standard", help="Check, load, show and import apprenticeship standards.")
 org_cli = AppGroup("org", help="Manage organisations.")
@@ -437,7 +438,7 @@ def _or_fail(action):
 
 
 def _organisation_or_fail(name: str) -> Organisation:
-    organisation = db_session().scalar(select(Organisation).where(Organisation.name == name))
+    organisation = db_session().scalar(select(Organisation).where(Organisation.name == clean_line(name)))
     if organisation is None:
         click.echo(f"Error: there is no organisation called {name}", err=True)
         sys.exit(1)
@@ -445,7 +446,7 @@ def _organisation_or_fail(name: str) -> Organisation:
 
 
 def _user_or_fail(email: str) -> User:
-    user = db_session().scalar(select(User).where(User.email == email.strip().lower()))
+    user = db_session().scalar(select(User).where(User.email == clean_line(email).lower()))
     if user is None:
         click.echo(f"Error: there is no user with the email address {email}", err=True)
         sys.exit(1)

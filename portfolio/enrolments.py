@@ -22,6 +22,7 @@ from .models import (
     User,
 )
 from .models.enrolments import ENGLISH_AND_MATHS_ROUTES
+from .text import clean_text
 
 S = EnrolmentStatus
 # Which status an enrolment may move to from each status.
@@ -125,9 +126,10 @@ def change_status(
         raise DomainError(
             f"An enrolment that is {enrolment.status.label.lower()} cannot move to {to_status.label.lower()}", "status"
         )
+    note = clean_text(note)
     session.add(
         EnrolmentStatusChange(
-            enrolment=enrolment, from_status=enrolment.status, to_status=to_status, changed_by=by, note=note.strip()
+            enrolment=enrolment, from_status=enrolment.status, to_status=to_status, changed_by=by, note=note
         )
     )
     before = {"status": enrolment.status}
@@ -137,7 +139,7 @@ def change_status(
         enrolment,
         actor=by,
         before=before,
-        after={"status": to_status, "note": note.strip()},
+        after={"status": to_status, "note": note},
     )
 
 

@@ -31,6 +31,7 @@ from .models.evidence import (
 )
 from .models.types import utcnow
 from .permissions import may_change_evidence
+from .text import clean_line, clean_text
 
 MAX_TITLE = 200
 MAX_TEXT = 10_000
@@ -248,7 +249,7 @@ def withdraw(item: EvidenceItem, *, by: User, reason: str) -> None:
         raise DomainError("You cannot withdraw this evidence")
     if item.status not in WITHDRAWABLE:
         raise DomainError(f"Evidence that is {item.status.label.lower()} cannot be withdrawn")
-    reason = " ".join(reason.split())
+    reason = clean_line(reason)
     if not reason:
         raise DomainError("Say why you are withdrawing the evidence", "reason")
     if len(reason) > MAX_JUSTIFICATION:
@@ -318,7 +319,7 @@ def _check_editable(item: EvidenceItem, by: User) -> None:
 
 def apply_details(item: EvidenceItem, details: EvidenceDetails, today: date) -> None:
     """Check what the author wrote and copy it onto the item; DomainError names the bad field."""
-    title = " ".join(details.title.split())
+    title = clean_line(details.title)
     if not title:
         raise DomainError("Enter a title", "title")
     if len(title) > MAX_TITLE:
@@ -332,19 +333,21 @@ def apply_details(item: EvidenceItem, details: EvidenceDetails, today: date) -> 
             f"{enrolment.start_date.day} {enrolment.start_date:%B %Y}",
             "activity_date",
         )
-    for name, text in (("description", details.description), ("reflection", details.reflection)):
+    description, reflection = clean_text(details.description), clean_text(details.reflection)
+    for name, text in (("description", description), ("reflection", reflection)):
         if len(text) > MAX_TEXT:
             raise DomainError(f"The {name} must be {MAX_TEXT:,} characters or fewer", name)
-    consent = " ".join(details.consent_reference.split())
+    consent = clean_line(details.consent_reference)
     if len(consent) > MAX_CONSENT_REFERENCE:
         raise DomainError(
             f"The consent reference must be {MAX_CONSENT_REFERENCE} characters or fewer", "consent_reference"
         )
     standard = enrolment.standard_version.standard
-    for code, justification in details.links.items():
+    links = {code: clean_text(justification) for code, justification in details.links.items()}
+    for code, justification in links.items():
         if code not in standard:
             raise DomainError(f"{code} is not a criterion of {standard.reference}", "links")
-        if not justification.strip():
+        if not justification:
             raise DomainError(f"Explain how this evidence shows {code}", f"justification_{code}")
         if len(justification) > MAX_JUSTIFICATION:
             raise DomainError(
@@ -353,11 +356,11 @@ def apply_details(item: EvidenceItem, details: EvidenceDetails, today: date) -> 
     item.title = title
     item.kind = details.kind
     item.activity_date = details.activity_date
-    item.description = details.description.strip()
-    item.reflection = details.reflection.strip()
+    item.description = description
+    item.reflection = reflection
     item.contains_third_party_data = details.contains_third_party_data
     item.consent_reference = consent if details.contains_third_party_data else ""
-    _set_links(item, details.links)
+    _set_links(item, links)
 
 
 def _set_links(item: EvidenceItem, links: Mapping[str, str]) -> None:
@@ -368,9 +371,9 @@ def _set_links(item: EvidenceItem, links: Mapping[str, str]) -> None:
     standard_order = {c.code: n for n, c in enumerate(item.enrolment.standard_version.standard)}
     for code in sorted(links, key=standard_order.__getitem__):
         if code in existing:
-            existing[code].justification = links[code].strip()
+            existing[code].justification = links[code]
         else:
-            item.links.append(CriterionLink(criterion_code=code, justification=links[code].strip()))
+            item.links.append(CriterionLink(criterion_code=code, justification=links[code]))
 
 
 def change_evidence_status(item: EvidenceItem, to_status: EvidenceStatus, by: User, note: str = "") -> None:

@@ -49,6 +49,7 @@ from .otj import hours_text, otj_hours_by_enrolment
 from .progress_reviews import SIGNER_LABELS as REVIEW_SIGNER_LABELS
 from .progress_reviews import add_calendar_months, awaiting_signers
 from .templating import long_date
+from .text import clean_text
 
 MAX_REASON = 2_000
 MAX_NOTE = 2_000
@@ -470,13 +471,13 @@ def decide_gateway(
     rows = []
     for code in GATEWAY_ITEMS:
         accepted, reason = decisions[code]
-        reason = reason.strip()
+        reason = clean_text(reason)
         if not accepted and not reason:
             raise DomainError(f"Give the reason for referring back “{ITEM_TITLES[code]}”", f"reason_{code}")
         if len(reason) > MAX_REASON:
             raise DomainError(f"The reason must be {MAX_REASON:,} characters or fewer", f"reason_{code}")
         rows.append(GatewayItemDecision(item=code, accepted=bool(accepted), reason=reason))
-    note = note.strip()
+    note = clean_text(note)
     if len(note) > MAX_NOTE:
         raise DomainError(f"The note must be {MAX_NOTE:,} characters or fewer", "note")
     signed_off = all(row.accepted for row in rows)

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import current_app, request
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select
 
 from .extensions import db
+from .text import clean_line
 
 LAST_PAGE = 10_000  # far beyond any real list; keeps OFFSET within what databases accept
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+LARGEST_ID = 2**63 - 1  # a BIGINT's largest: beyond it the databases refuse the number itself
 
 
 def search_text(name: str = "q", max_length: int = 100) -> str:
-    """A search box's text without control characters (PostgreSQL refuses NUL in text)."""
-    return " ".join(_CONTROL.sub(" ", request.args.get(name, "")).split())[:max_length]
+    """A search box's text, cleaned as one-line texts are stored (portfolio.text)."""
+    return clean_line(request.args.get(name, ""))[:max_length]
+
+
+def id_arg(name: str) -> int | None:
+    """A record's id from the query string, or None for anything that cannot be one."""
+    value = request.args.get(name, type=int)
+    return value if value is not None and 0 < value <= LARGEST_ID else None
 
 
 def paginate(statement: Select) -> Pagination:

@@ -23,6 +23,7 @@ from .domain import DomainError, lock_enrolment_for_change
 from .evidence_items import check_not_with_epao
 from .models import Enrolment, EnrolmentStatus, OtjActivity, OtjEntry, OtjStatus, Role, User
 from .models.types import utcnow
+from .text import clean_text
 
 MAX_HOURS = Decimal(24)
 MAX_LEARNING = 2_000
@@ -118,7 +119,7 @@ def check_criteria(codes: Iterable[str], standard: Standard) -> str:
 
 
 def check_learning(text: str) -> str:
-    text = text.strip()
+    text = clean_text(text)
     if not text:
         raise DomainError("Say what you learnt", "learning")
     if len(text) > MAX_LEARNING:
@@ -207,7 +208,7 @@ def query_entry(session: Session, entry: OtjEntry, *, by: User, note: str) -> No
     _lock(session, entry)
     if not may_approve(by, entry.enrolment):
         raise DomainError("Only a tutor of the training provider can query training")
-    note = note.strip()
+    note = clean_text(note)
     if not note:
         raise DomainError("Say what needs checking", "note")
     if len(note) > MAX_NOTE:

@@ -30,6 +30,7 @@ from .models import (
     User,
 )
 from .models.types import utcnow
+from .text import clean_text
 
 MAX_TEXT = 10_000
 MAX_NOTE = 2_000
@@ -215,14 +216,15 @@ def _apply(review: ProgressReview, details: ReviewDetails, today: date) -> None:
     check_review_date(details.review_date, enrolment, today)
     texts = {}
     for name, label in TEXT_FIELDS.items():
-        text = getattr(details, name).strip()
+        text = clean_text(getattr(details, name))
         if not text and name in REQUIRED:
             raise DomainError(REQUIRED[name], name)
         if len(text) > MAX_TEXT:
             raise DomainError(f"{label} must be {MAX_TEXT:,} characters or fewer", name)
         texts[name] = text
     standard = enrolment.standard_version.standard
-    for code, (rag, note) in details.criteria.items():
+    criteria = {code: (rag, clean_text(note)) for code, (rag, note) in details.criteria.items()}
+    for code, (rag, note) in criteria.items():
         if code not in standard:
             raise DomainError(f"{code} is not a criterion of {standard.reference}", "criteria")
         if not isinstance(rag, Rag):
@@ -232,7 +234,7 @@ def _apply(review: ProgressReview, details: ReviewDetails, today: date) -> None:
     review.review_date = details.review_date
     for name, text in texts.items():
         setattr(review, name, text)
-    _set_criteria(review, details.criteria, standard.codes)
+    _set_criteria(review, criteria, standard.codes)
 
 
 def _audited_values(review: ProgressReview) -> dict:
@@ -251,9 +253,9 @@ def _set_criteria(review: ProgressReview, criteria: Mapping[str, tuple[Rag, str]
         rag, note = criteria[code]
         if code in existing:
             existing[code].rag = rag
-            existing[code].note = note.strip()
+            existing[code].note = note
         else:
-            review.criteria.append(ReviewCriterion(criterion_code=code, rag=rag, note=note.strip()))
+            review.criteria.append(ReviewCriterion(criterion_code=code, rag=rag, note=note))
 
 
 def _lock(session: Session, review: ProgressReview) -> None:

@@ -15,7 +15,6 @@ holds the pages; that package re-exports the to-do counts.)
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -59,13 +58,13 @@ from .models import (
 )
 from .models.types import utcnow
 from .permissions import may_change_evidence
+from .text import clean_line, clean_text
 
 MAX_FEEDBACK = 2_000
 MAX_COMMENT = 2_000
 MAX_NOTE = 2_000
 MAX_SIGNED_NAME = 200
 MAX_JOB_TITLE = 200
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # keeps tabs and line breaks
 
 
 class Decision(enum.Enum):
@@ -197,7 +196,7 @@ def decide(session: Session, item: EvidenceItem, *, by: User, decision: Decision
         raise DomainError("Start the review before you record a decision")
     if item.reviewer_id != by.id:
         raise DomainError(_taken_message(item))
-    feedback = _clean_text(feedback)
+    feedback = clean_text(feedback)
     if decision is Decision.REFER and not feedback:
         raise DomainError("Give feedback that says what the apprentice needs to change", "feedback")
     if len(feedback) > MAX_FEEDBACK:
@@ -253,7 +252,7 @@ def add_comment(session: Session, item: EvidenceItem, *, by: User, body: str) ->
     """A message in the item's thread from its apprentice, employer or tutor."""
     if not may_comment_on_evidence(by, item.enrolment):
         raise DomainError("You cannot comment on this evidence")
-    body = _clean_text(body)
+    body = clean_text(body)
     if not body:
         raise DomainError("Write a comment", "comment")
     if len(body) > MAX_COMMENT:
@@ -293,7 +292,7 @@ def record_judgement(
     level = standard.judgement_level(level_code)
     if level is None:
         raise DomainError("Choose a level from the standard's judgement scale", "level")
-    note = _clean_text(note)
+    note = clean_text(note)
     if len(note) > MAX_NOTE:
         raise DomainError(f"The note must be {MAX_NOTE:,} characters or fewer", "note")
     judgement = CriterionJudgement(
@@ -380,8 +379,8 @@ def sign_testimony(
     """The witness signs their testimony with their name and job title; that submits it for review."""
     lock_item_for_change(session, item)
     _check_unsigned(item, by)
-    signed_name = " ".join(_CONTROL.sub(" ", signed_name).split())
-    job_title = " ".join(_CONTROL.sub(" ", job_title).split())
+    signed_name = clean_line(signed_name)
+    job_title = clean_line(job_title)
     if not signed_name:
         raise DomainError("Enter your full name", "signed_name")
     if len(signed_name) > MAX_SIGNED_NAME:
@@ -420,17 +419,17 @@ def _check_unsigned(item: EvidenceItem, by: User) -> None:
 
 
 def _apply_testimony(item: EvidenceItem, testimony: WitnessTestimony, today: date | None) -> None:
-    text = _clean_text(testimony.text)
+    text = clean_text(testimony.text)
     if not text:
         raise DomainError("Write your testimony", "text")
     if len(text) > MAX_TEXT:
         raise DomainError(f"The testimony must be {MAX_TEXT:,} characters or fewer", "text")
     details = EvidenceDetails(
-        title=_CONTROL.sub(" ", testimony.title),
+        title=testimony.title,
         kind=EvidenceKind.WITNESS_TESTIMONY,
         activity_date=testimony.activity_date,
         description=text,
-        links={code: _clean_text(justification) for code, justification in testimony.links.items()},
+        links=testimony.links,
     )
     try:
         apply_details(item, details, today or date.today())
@@ -438,8 +437,3 @@ def _apply_testimony(item: EvidenceItem, testimony: WitnessTestimony, today: dat
         if error.field == "description":
             raise DomainError(error.message.replace("description", "testimony"), "text") from None
         raise
-
-
-def _clean_text(text: str) -> str:
-    """Text as written, without control characters (PostgreSQL refuses NUL) or outer blank space."""
-    return _CONTROL.sub("", text.replace("\r\n", "\n")).strip()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Flask
+from flask import Flask, current_app
+from flask_wtf.csrf import generate_csrf
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from markupsafe import Markup
 
 from evidence import accept_attribute, accepted_summary
 from standard import Status
@@ -33,8 +35,17 @@ def init_app(app: Flask) -> None:
     app.add_template_global(Status, "coverage_status")
     app.add_template_global(accepted_summary(), "accepted_files")
     app.add_template_global(accept_attribute(), "accept_attribute")
+    app.add_template_global(csrf_field)
     app.add_template_filter(long_date)
     app.add_template_filter(five_percent)
+
+
+def csrf_field() -> Markup:
+    """A form's hidden CSRF token, if tokens are checked. Without an id (WTForms gives every
+    form's the same one), so that a page with several forms stays valid HTML."""
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return Markup("")
+    return Markup('<input name="csrf_token" type="hidden" value="{}">').format(generate_csrf())
 
 
 def long_date(value: date | datetime | None) -> str:

@@ -7,8 +7,6 @@ generic wording and never an exception.
 
 from __future__ import annotations
 
-import re
-
 from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -30,7 +28,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, StopValidation, ValidationError
+from wtforms.validators import InputRequired, Length, StopValidation
 
 from ..form_fields import DateInputField
 from ..models import AgeBand, EnrolmentStatus, OrganisationKind, Role
@@ -39,24 +37,7 @@ MAXIMUM_STANDARD_BYTES = 1024 * 1024
 # Below Flask's limit for one form field (MAX_FORM_MEMORY_SIZE, 500 KB), so the form says what is wrong.
 MAXIMUM_STANDARD_CHARACTERS = 400_000
 
-# C0 controls other than tab and line breaks: PostgreSQL cannot store NUL, and none belongs in a name.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _INVALID = object()  # the data of a choice field whose submitted value could not be read
-
-
-def without_control_characters(text: str) -> str:
-    return _CONTROL.sub("", text)
-
-
-class PlainText:
-    """Refuses control characters; `called` is how the message names the field."""
-
-    def __init__(self, called: str) -> None:
-        self.called = called
-
-    def __call__(self, form, field) -> None:
-        if isinstance(field.data, str) and _CONTROL.search(field.data):
-            raise ValidationError(f"{self.called} must not contain control characters")
 
 
 def _length(called: str, maximum: int) -> Length:
@@ -139,15 +120,13 @@ class WholeNumberField(IntegerField):
 def text_field(label: str, *, required: str | None, maximum: int, called: str = "", **kwargs) -> StringField:
     called = called or label
     validators = [InputRequired(required)] if required else []
-    validators += [_length(called, maximum), PlainText(called)]
+    validators += [_length(called, maximum)]
     return StringField(label, widget=GovTextInput(), validators=validators, **kwargs)
 
 
 def text_area(label: str, *, maximum: int, called: str = "", **kwargs) -> TextAreaField:
     called = called or label
-    return TextAreaField(
-        label, widget=GovTextArea(), validators=[_length(called, maximum), PlainText(called)], **kwargs
-    )
+    return TextAreaField(label, widget=GovTextArea(), validators=[_length(called, maximum)], **kwargs)
 
 
 def password_field(label: str, *, required: str, **kwargs) -> PasswordField:

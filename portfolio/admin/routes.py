@@ -6,7 +6,7 @@ domain function, commit and redirect; a DomainError goes back to the form field 
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import defer, joinedload, selectinload
@@ -27,6 +27,7 @@ from ..enrolments import (
     update_terms,
 )
 from ..extensions import db
+from ..listing import id_arg, paginate, search_text
 from ..models import (
     Enrolment,
     EnrolmentStatus,
@@ -49,7 +50,6 @@ from .forms import (
     StandardForm,
     StatusForm,
     UserForm,
-    without_control_characters,
 )
 
 bp = Blueprint("admin", __name__, template_folder="templates")
@@ -74,18 +74,10 @@ ENROLMENT_PAGE = (
 )
 
 
-def _search(name: str = "q") -> str:
-    return without_control_characters(request.args.get(name, "")).strip()[:100]
-
-
 def _choice(name: str, enum_class):
     """An enum member from the query string, or None for anything else."""
     value = request.args.get(name, "")
     return next((member for member in enum_class if member.value == value), None)
-
-
-def _paginate(statement):
-    return db.paginate(statement, per_page=current_app.config["PAGE_SIZE"], error_out=False, max_per_page=100)
 
 
 def _show_error(form, error: DomainError, aliases: dict[str, str] | None = None) -> None:
@@ -121,13 +113,13 @@ def index():
 @bp.route("/organisations")
 @admin_required
 def organisations():
-    query, kind = _search(), _choice("kind", OrganisationKind)
+    query, kind = search_text(), _choice("kind", OrganisationKind)
     statement = select(Organisation)
     if query:
         statement = statement.where(Organisation.name.icontains(query, autoescape=True))
     if kind:
         statement = statement.where(Organisation.kind == kind)
-    page = _paginate(statement.order_by(Organisation.name, Organisation.id))
+    page = paginate(statement.order_by(Organisation.name, Organisation.id))
     ids = [organisation.id for organisation in page.items]
     per_organisation = select(User.organisation_id, func.count()).group_by(User.organisation_id)
     user_counts = dict(db.session.execute(per_organisation.where(User.organisation_id.in_(ids))).all())
@@ -181,8 +173,8 @@ def organisation(organisation_id: int):
 @bp.route("/users")
 @admin_required
 def users():
-    query, role = _search(), _choice("role", Role)
-    organisation_id = request.args.get("organisation", type=int)
+    query, role = search_text(), _choice("role", Role)
+    organisation_id = id_arg("organisation")
     statement = select(User)
     if query:
         statement = statement.where(
@@ -192,7 +184,7 @@ def users():
         statement = statement.where(User.role == role)
     if organisation_id is not None:
         statement = statement.where(User.organisation_id == organisation_id)
-    page = _paginate(statement.order_by(User.name, User.id))
+    page = paginate(statement.order_by(User.name, User.id))
     organisation = db.session.get(Organisation, organisation_id) if organisation_id is not None else None
     return render_template(
         "admin/users.html", page=page, query=query, role=role, roles=list(Role), organisation=organisation
@@ -294,7 +286,7 @@ def reset_user_password(user_id: int):
 @bp.route("/enrolments")
 @admin_required
 def enrolments():
-    query, status = _search(), _choice("status", EnrolmentStatus)
+    query, status = search_text(), _choice("status", EnrolmentStatus)
     statement = select(Enrolment).join(Enrolment.apprentice).options(*ENROLMENT_ROW)
     if query:
         statement = statement.where(
@@ -302,7 +294,7 @@ def enrolments():
         )
     if status:
         statement = statement.where(Enrolment.status == status)
-    page = _paginate(statement.order_by(User.name, Enrolment.id))
+    page = paginate(statement.order_by(User.name, Enrolment.id))
     return render_template(
         "admin/enrolments.html", page=page, query=query, status=status, statuses=list(EnrolmentStatus)
     )

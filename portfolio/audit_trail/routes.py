@@ -3,13 +3,13 @@ event for administrators. Reading the trail records nothing: viewing is not a ch
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..access import admin_required, get_enrolment_or_404, may_read_audit_trail
 from ..extensions import db
-from ..listing import paginate, search_text
+from ..listing import id_arg, paginate, search_text
 from ..models import AuditEvent
 from .presentation import ACTION_LABELS, shown_events
 
@@ -37,7 +37,7 @@ def enrolment_trail(enrolment_id: int):
 @admin_required
 def all_events():
     action = search_text("action", max_length=60)
-    enrolment_id = request.args.get("enrolment", type=int)
+    enrolment_id = id_arg("enrolment")
     if enrolment_id is not None and not 1 <= enrolment_id <= LARGEST_ID:
         enrolment_id = None
     statement = select(AuditEvent)

@@ -14,6 +14,7 @@ from ..accounts import change_password
 from ..domain import DomainError
 from ..extensions import db
 from ..models import User
+from ..text import clean_line
 from . import throttle
 from .forms import ChangePasswordForm, SignInForm
 
@@ -31,7 +32,7 @@ def sign_in():
     form = SignInForm()
     status = 200
     if form.validate_on_submit():
-        email = form.email.data.strip().lower()
+        email = clean_line(form.email.data).lower()  # as accounts stores it
         address = request.remote_addr or "unknown"
         wait = throttle.claim(db.session, email, address)
         if wait is not None:
@@ -100,8 +101,9 @@ def change_password_view():
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never another host (open redirect)."""
-    if target:
+    """Only a path on this site: never another host (open redirect), never a line break (a
+    split header) or a backslash (which browsers read as a slash: `/\\host`)."""
+    if target and target.isprintable() and "\\" not in target:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
             return target

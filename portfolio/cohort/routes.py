@@ -24,7 +24,7 @@ from ..cohort_table import (
     cohort_rows,
 )
 from ..extensions import db
-from ..listing import LAST_PAGE, search_text
+from ..listing import LAST_PAGE, id_arg, search_text
 from ..models import EnrolmentStatus, Role
 from ..spreadsheets import neutralise
 
@@ -47,8 +47,8 @@ class CohortQuery:
         sort = sorts.get(args.get("sort", ""), CohortSort.APPRENTICE)
         order = args.get("order", "")
         filters = CohortFilters(
-            employer_id=_chosen(args.get("employer", type=int), options.employers),
-            tutor_id=_chosen(args.get("tutor", type=int), options.tutors),
+            employer_id=_chosen(id_arg("employer"), options.employers),
+            tutor_id=_chosen(id_arg("tutor"), options.tutors),
             status=statuses.get(args.get("status", "")),
             search=search_text("q"),
         )

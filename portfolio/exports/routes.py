@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-from flask import Blueprint, Response, abort, current_app
+from flask import Blueprint, Response, abort, current_app, request
 from flask_login import current_user, login_required
 
 from ..access import get_enrolment_or_404, may_export
@@ -17,6 +17,15 @@ from . import EvidenceFileProblem, export_pdf, export_zip
 
 bp = Blueprint("exports", __name__, template_folder="templates", url_prefix="/enrolments/<int:enrolment_id>")
 bp.add_app_template_global(may_export, "may_export")
+
+
+@bp.before_request
+def refuse_head():
+    """Flask answers HEAD with the GET view, which would make the export (and record it) only to
+    throw the body away: a link checker or prefetcher could run PDF after PDF."""
+    if request.method == "HEAD":
+        page, status = render_error(405)
+        return page, status, {"Allow": "GET"}
 
 
 @bp.route("/export/portfolio.pdf")

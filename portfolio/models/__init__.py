@@ -1,5 +1,6 @@
 """The database models, grouped by aggregate."""
 
+from ..extensions import Base
 from .accounts import (
     Organisation,
     OrganisationKind,
@@ -29,6 +30,11 @@ from .reviews import (
 from .standard_versions import StandardVersion
 from .stored_files import StagedUpload, UnreferencedFile
 from .totals import EnrolmentCoverage, EnrolmentOtjHours
+from .types import make_text_columns_storable
+
+# Every table's text columns, once all models are defined (a model added above is covered too).
+for _table in Base.metadata.tables.values():
+    make_text_columns_storable(_table)
 
 __all__ = [
     "AuditEvent",

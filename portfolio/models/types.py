@@ -5,7 +5,9 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Enum
+from sqlalchemy import DateTime, Enum, String, Table, Text, TypeDecorator
+
+from ..text import storable
 
 
 def enum_column(enum_class: type[enum.Enum]) -> Enum:
@@ -47,3 +49,29 @@ class UTCDateTime(DateTime):
             return value
 
         return process
+
+
+class StorableString(TypeDecorator):
+    """A String that drops, on the way to the database, what the database cannot store.
+
+    A safety net under the domain's rule (portfolio.text): PostgreSQL refuses NUL, so a text the
+    domain did not clean, or a value a query compares a column with, cannot fail the request."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return storable(value) if isinstance(value, str) else value
+
+
+class StorableText(StorableString):
+    impl = Text
+    cache_ok = True
+
+
+def make_text_columns_storable(table: Table) -> None:
+    """Give every plain String and Text column of `table` the safety net (enums keep theirs)."""
+    for column in table.columns:
+        if type(column.type) in (String, Text):
+            storable_type = StorableText if isinstance(column.type, Text) else StorableString
+            column.type = storable_type(column.type.length)

@@ -46,7 +46,8 @@ class CommentForm(FlaskForm):
             Length(max=MAX_COMMENT, message=f"The comment must be {MAX_COMMENT:,} characters or fewer"),
         ],
     )
-    submit = SubmitField("Post comment", widget=GovSubmitInput())
+    # Its own id: the item's page may also hold the decision form, whose button is "submit".
+    submit = SubmitField("Post comment", id="post-comment", widget=GovSubmitInput())
 
 
 class JudgementForm(FlaskForm):

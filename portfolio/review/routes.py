@@ -19,7 +19,7 @@ from ..domain import DomainError
 from ..evidence_items import criterion_statuses, is_witness_testimony, may_change
 from ..evidence_pages.routes import item_page
 from ..extensions import db
-from ..listing import paginate
+from ..listing import id_arg, paginate
 from ..models import CriterionLink, EvidenceItem, EvidenceStatus, Role
 from ..reviewing import (
     Decision,
@@ -49,8 +49,8 @@ ITEM = "/enrolments/<int:enrolment_id>/evidence/<int:item_id>"
 def queue():
     employers, apprentices = queue_filters(db.session, current_user)
     filters = {
-        "employer": _chosen(request.args.get("employer", type=int), {e.id for e in employers}),
-        "apprentice": _chosen(request.args.get("apprentice", type=int), {a.id for a in apprentices}),
+        "employer": _chosen(id_arg("employer"), {e.id for e in employers}),
+        "apprentice": _chosen(id_arg("apprentice"), {a.id for a in apprentices}),
     }
     page = paginate(review_queue(current_user, employer_id=filters["employer"], apprentice_id=filters["apprentice"]))
     return render_template(

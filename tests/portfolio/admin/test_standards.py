@@ -139,7 +139,7 @@ def test_each_kind_of_broken_file_is_explained(as_admin, name):
         ({**upload(MINIMAL.encode()), "yaml_text": MINIMAL}, "Upload a file or paste the YAML, not both"),
         ({"yaml_text": "x" * 10_000}, "the standard"),
         ({"yaml_text": "[" * 10_000}, "1:"),
-        ({"yaml_text": "reference: ST0001\x00"}, "The pasted YAML must not contain control characters"),
+        ({"yaml_text": "reference: ST0001\x00"}, "1:18: the file contains a character YAML does not allow"),
         ({"yaml_text": "y" * 400_001}, "The pasted YAML must be 400,000 characters or fewer"),
         (upload(b"reference: ST0001\ntitle: \xff\xfe broken\n"), "2:8: the file is not UTF-8 text"),
         (upload(b"a: b\n" * 300_000), "The file must be smaller than 1,024 KB"),
