@@ -83,12 +83,13 @@ with app.app_context():
 """
 
 
-def pool_of_files() -> dict[str, bytes]:
-    """Six small files every apprentice draws from, so stored files are shared between items."""
+def pool_of_files(owner: str) -> dict[str, bytes]:
+    """Six small files every apprentice draws from, so stored files are shared between items, and
+    six of the apprentice's own, which deleting their items leaves unreferenced for the sweep."""
     files = {}
-    for n in range(6):
-        body = f"Session {n} notes: audience of {20 + n} at the riverside studio.\n".encode() * (50 + n)
-        files[f"notes-{n}.pdf"] = b"%PDF-1.4\n%" + body + b"\n%%EOF\n"
+    for who, n in [("shared", n) for n in range(6)] + [(owner, n) for n in range(6)]:
+        body = f"{who} session {n} notes: audience of {20 + n} at the riverside studio.\n".encode() * (50 + n)
+        files[f"{who.split('@')[0]}-notes-{n}.pdf"] = b"%PDF-1.4\n%" + body + b"\n%%EOF\n"
     return files
 
 
@@ -171,7 +172,8 @@ def item_fields(title: str) -> list[tuple[str, str]]:
     ]
 
 
-def apprentice_loop(port: int, email: str, enrolment_id: int, pool: dict[str, bytes], stop: float, ledger: Ledger):
+def apprentice_loop(port: int, email: str, enrolment_id: int, stop: float, ledger: Ledger):
+    pool = pool_of_files(email)
     browser = Browser(port)
     browser.sign_in(email)
     base = f"/enrolments/{enrolment_id}/evidence"
@@ -272,14 +274,16 @@ def tutor_loop(port: int, email: str, enrolment_ids: list[int], stop: float, led
     ledger.actions.update({f"HTTP {status}": n for status, n in browser.answers.items()})
 
 
+SWEEP_FIGURES = {"files marked": r"Marked (\d+)", "files deleted": r"Deleted (\d+)", "temporary files": r"(\d+) stale"}
+
+
 def sweep_loop(env: dict[str, str], stop: float, results: Counter) -> None:
     while time.monotonic() < stop:
         done = run_portfolio(env, "evidence", "sweep")
         results["sweeps"] += 1
         results["sweep failures"] += done.returncode != 0
-        results.update(
-            {f"swept: {m.group(2)}": int(m.group(1)) for m in re.finditer(r"(\d+) ([a-z ]+?)(?:[,.]|$)", done.stdout)}
-        )
+        for label, pattern in SWEEP_FIGURES.items():
+            results[label] += sum(int(n) for n in re.findall(pattern, done.stdout))
         time.sleep(3)
 
 
@@ -361,12 +365,11 @@ def main() -> None:
             except OSError:
                 time.sleep(0.2)
 
-        pool = pool_of_files()
         stop = time.monotonic() + args.seconds
         ledgers = [Ledger() for _ in people]
         tutor_ledger, sweeps = Ledger(), Counter()
         threads = [
-            threading.Thread(target=apprentice_loop, args=(port, email, eid, pool, stop, ledger))
+            threading.Thread(target=apprentice_loop, args=(port, email, eid, stop, ledger))
             for (email, eid), ledger in zip(people, ledgers, strict=True)
         ]
         threads.append(
