@@ -181,7 +181,8 @@ def test_declare_change_declare_again_submit_and_sign_off(monitor, live_server, 
     monitor.assert_clean()
     pdf_file, zip_file = tmp_path / "portfolio.pdf", tmp_path / "portfolio.zip"
     for name, target in (("as a PDF", pdf_file), ("with its files as a ZIP", zip_file)):
-        with page.expect_download() as download:
+        # Making the PDF takes seconds, more on a busy machine: longer than the usual 10 s for a page.
+        with page.expect_download(timeout=120_000) as download:
             page.get_by_role("link", name=f"Download the portfolio {name}").click()
         download.value.save_as(target)
     reader = PdfReader(pdf_file)
