@@ -6,28 +6,13 @@ the old way before the migration that keys it.
 
 from __future__ import annotations
 
-import hashlib
-from datetime import UTC
+import importlib
 from typing import Any
 
-from portfolio.audit import GENESIS, canonical_json
+from portfolio.audit import GENESIS
 
-
-def unkeyed_hash(event: Any) -> str:
-    """The SHA-256 of an event's fields and the hash before it, as revision 0005 made it."""
-    fields = {
-        "previous_hash": event.previous_hash,
-        "occurred_at": event.occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
-        "actor_id": event.actor_id,
-        "actor_name": event.actor_name,
-        "action": event.action,
-        "subject_type": event.subject_type,
-        "subject_id": event.subject_id,
-        "enrolment_id": event.enrolment_id,
-        "before": event.before,
-        "after": event.after,
-    }
-    return hashlib.sha256(canonical_json(fields).encode("utf-8")).hexdigest()
+# The one frozen copy of the old hash is the migration's, which checks a legacy trail with it.
+unkeyed_hash = importlib.import_module("portfolio.migrations.versions.0008_keyed_audit_chain")._unkeyed_hash
 
 
 def rechain_unkeyed(events: list[Any]) -> None:
