@@ -17,6 +17,7 @@ from sqlalchemy import select
 from standard import shipped_path
 
 from .accounts import create_organisation, create_user, reset_password, set_active
+from .core import clock
 from .demo_files import csv_table, pdf_document, png_picture
 from .enrolments import EnrolmentTerms, change_status, enrol
 from .evidence_items import EvidenceDetails, Upload, create_item, submit
@@ -356,7 +357,7 @@ ENROLMENTS = [
 
 def build_demo(password: str = DEFAULT_PASSWORD, today: date | None = None) -> list[User]:
     """Create (or bring up to date) the demo data; safe to run again. Returns the demo users."""
-    today = today or date.today()
+    today = today or clock.today()
     session = db.session
     version, _ = store_standard(session, shipped_path("ST0396").read_text(encoding="utf-8"), "st0396.yaml")
 

@@ -19,6 +19,7 @@ from standard import Status
 
 from . import audit
 from .access import SUBMITTED_TO_EPAO
+from .core import clock
 from .domain import DomainError, Gone, lock_enrolment_for_change
 from .models import CriterionJudgement, Enrolment, EnrolmentStatus, Role, StagedUpload, User
 from .models.evidence import (
@@ -129,7 +130,7 @@ def create_item(
     if not may_add_evidence(author, enrolment):
         raise DomainError("You cannot add evidence to this apprenticeship now")
     item = EvidenceItem(enrolment=enrolment, created_by=author, status=EvidenceStatus.DRAFT)
-    apply_details(item, details, today or date.today())
+    apply_details(item, details, today or clock.today())
     session.add(item)
     session.add(EvidenceStatusChange(item=item, from_status=None, to_status=EvidenceStatus.DRAFT, changed_by=author))
     attach_files(session, store, item, uploads, by=author, max_bytes=max_bytes, max_pixels=max_pixels, staged=staged)
@@ -153,7 +154,7 @@ def update_item(
     lock_item_for_change(session, item)
     _check_editable(item, by)
     before = audited_values(item)
-    apply_details(item, details, today or date.today())
+    apply_details(item, details, today or clock.today())
     attach_files(session, store, item, uploads, by=by, max_bytes=max_bytes, max_pixels=max_pixels, staged=staged)
     audit.record_change("evidence.updated", item, actor=by, before=before, after=audited_values(item))
 

@@ -25,6 +25,7 @@ from standard import Signer, Status
 
 from . import audit
 from .access import is_apprentice_of, is_employer_of, is_tutor_of, visible_enrolments_clause
+from .core import clock
 from .domain import DomainError, lock_enrolment_for_change
 from .enrolments import change_status
 from .evidence_items import criterion_statuses
@@ -109,7 +110,7 @@ class Readiness:
 
 def readiness(session: Session, enrolment: Enrolment, today: date | None = None) -> Readiness:
     """The gateway checks for the enrolment as it stands (a fixed number of queries, at most seven)."""
-    today = today or date.today()
+    today = today or clock.today()
     submitted, certificates = session.execute(
         select(
             func.count(case((EvidenceItem.status == EvidenceStatus.SUBMITTED, 1))),

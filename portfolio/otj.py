@@ -19,6 +19,7 @@ from standard import Standard
 
 from . import audit
 from .access import is_apprentice_of, is_tutor_of, visible_enrolments_clause
+from .core import clock
 from .domain import DomainError, lock_enrolment_for_change
 from .evidence_items import check_not_with_epao
 from .models import Enrolment, EnrolmentStatus, OtjActivity, OtjEntry, OtjStatus, Role, User
@@ -149,7 +150,7 @@ def log_entry(
     if not may_log(by, enrolment):
         raise DomainError("You cannot log training for this apprenticeship now")
     entry = OtjEntry(enrolment=enrolment, created_by=by, status=OtjStatus.LOGGED)
-    _apply(entry, details, today or date.today())
+    _apply(entry, details, today or clock.today())
     session.add(entry)
     audit.record_change("otj.logged", entry, actor=by, after=_audited_values(entry))
     return entry
@@ -161,7 +162,7 @@ def update_entry(
     _lock(session, entry)
     _check_changeable(entry, by)
     before = _audited_values(entry)
-    _apply(entry, details, today or date.today())
+    _apply(entry, details, today or clock.today())
     if entry.status is OtjStatus.QUERIED:
         _change_status(entry, OtjStatus.LOGGED, by)
     audit.record_change("otj.updated", entry, actor=by, before=before, after=_audited_values(entry))
@@ -429,7 +430,7 @@ def enrolment_otj_summary(session: Session, enrolment: Enrolment, today: date | 
     )
     entries = [OtjHours(day, _decimal(total), status is OtjStatus.APPROVED) for day, status, total in rows]
     return otj_summary(
-        enrolment.planned_otj_hours, enrolment.start_date, enrolment.planned_end_date, entries, today or date.today()
+        enrolment.planned_otj_hours, enrolment.start_date, enrolment.planned_end_date, entries, today or clock.today()
     )
 
 

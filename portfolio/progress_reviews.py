@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from . import audit
 from .access import is_apprentice_of, is_employer_of, is_tutor_of, visible_enrolments_clause
+from .core import clock
 from .domain import DomainError, lock_enrolment_for_change
 from .models import (
     Enrolment,
@@ -161,7 +162,7 @@ def create_review(
     if not may_record_review(author, enrolment):
         raise DomainError("Only a tutor of the training provider can record a review of this apprenticeship now")
     review = ProgressReview(enrolment=enrolment, created_by=author)
-    _apply(review, details, today or date.today())
+    _apply(review, details, today or clock.today())
     session.add(review)
     audit.record_change("progress_review.created", review, actor=author, after=_audited_values(review))
     return review
@@ -176,7 +177,7 @@ def update_review(
     if not may_edit_review(by, review):
         raise DomainError("Only a tutor of the training provider can change this review")
     before = _audited_values(review)
-    _apply(review, details, today or date.today())
+    _apply(review, details, today or clock.today())
     audit.record_change("progress_review.updated", review, actor=by, before=before, after=_audited_values(review))
 
 

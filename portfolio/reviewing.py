@@ -30,6 +30,7 @@ from .access import (
     may_witness,
     visible_evidence_clause,
 )
+from .core import clock
 from .domain import DomainError, lock_enrolment_for_change
 from .evidence_items import (
     MAX_TEXT,
@@ -432,7 +433,7 @@ def _apply_testimony(item: EvidenceItem, testimony: WitnessTestimony, today: dat
         links=testimony.links,
     )
     try:
-        apply_details(item, details, today or date.today())
+        apply_details(item, details, today or clock.today())
     except DomainError as error:
         if error.field == "description":
             raise DomainError(error.message.replace("description", "testimony"), "text") from None

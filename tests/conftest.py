@@ -17,6 +17,18 @@ import pytest
 REQUIRED = set(os.environ.get("PORTFOLIO_TEST_REQUIRE", "").split())
 
 
+def pytest_configure(config) -> None:
+    """One date for the whole run: a run that passes midnight must not see two todays.
+
+    The tests build their worlds around `clock.today()` at import, and the pages ask it again
+    minutes later; both must get the same answer.
+    """
+    from portfolio.core import clock
+
+    run_day = clock.today()
+    clock.today = lambda: run_day
+
+
 def skip_or_fail(service: str, reason: str) -> None:
     """Skip a test whose service is missing, unless the run says the service is required."""
     if service in REQUIRED:

@@ -6,7 +6,6 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 
 from flask import Blueprint, Response, current_app, render_template, request, stream_with_context
@@ -23,6 +22,7 @@ from ..cohort_table import (
     cohort_page,
     cohort_rows,
 )
+from ..core import clock
 from ..extensions import db
 from ..listing import LAST_PAGE, id_arg, search_text
 from ..models import EnrolmentStatus, Role
@@ -97,7 +97,7 @@ def index():
         descending=query.descending,
         page=min(max(request.args.get("page", 1, type=int), 1), LAST_PAGE),
         per_page=current_app.config["PAGE_SIZE"],
-        today=date.today(),
+        today=clock.today(),
     )
     return render_template(
         "cohort/index.html",
@@ -116,7 +116,7 @@ def index():
 def csv_download():
     options = cohort_options(db.session, current_user)
     query = CohortQuery.from_request(options)
-    today = date.today()
+    today = clock.today()
     rows = cohort_rows(db.session, current_user, query.filters, query.sort, descending=query.descending, today=today)
     response = Response(stream_with_context(csv_lines(rows)), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="cohort-{today.isoformat()}.csv"'

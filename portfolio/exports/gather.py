@@ -21,6 +21,7 @@ from evidence import file_type
 from standard import Coverage, Signer, Standard, roll_up
 
 from ..access import files_withheld
+from ..core import clock
 from ..evidence_items import criterion_statuses
 from ..fingerprint import portfolio_fingerprint
 from ..gateway import ITEM_TITLES, SIGNER_LABELS, gateway_submissions
@@ -227,7 +228,7 @@ class Portfolio:
     @property
     def file_stem(self) -> str:
         """The downloads' name without the extension, and the ZIP's top folder."""
-        return export_name(self.apprentice, self.standard.reference, self.exported_at.date())
+        return export_name(self.apprentice, self.standard.reference, clock.day_of(self.exported_at))
 
     @property
     def files(self) -> list[tuple[ExportItem, ExportFile]]:
@@ -278,7 +279,7 @@ def gather(session: Session, enrolment: Enrolment, *, exported_at: datetime | No
         items=_items(session, enrolment, standard),
         judgements=_judgements(session, enrolment, standard),
         coverage=roll_up(standard, criterion_statuses(session, enrolment)),
-        otj=enrolment_otj_summary(session, enrolment, today=exported_at.date()),
+        otj=enrolment_otj_summary(session, enrolment, today=clock.day_of(exported_at)),
         reviews=_reviews(session, enrolment),
         declarations=_declarations(session, enrolment, fingerprint),
         submissions=_submissions(session, enrolment),

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..access import get_enrolment_or_404, get_otj_entry_or_404, get_progress_review_or_404, is_tutor_of
+from ..core import clock
 from ..domain import DomainError
 from ..extensions import db
 from ..listing import paginate
@@ -91,7 +90,7 @@ def new_entry(enrolment_id: int):
     enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
     if not may_log(current_user, enrolment):
         abort(404)
-    today = date.today()
+    today = clock.today()
     form = OtjEntryForm(enrolment=enrolment, today=today)
     if form.validate_on_submit():
         try:
@@ -119,7 +118,7 @@ def edit_entry(enrolment_id: int, entry_id: int):
     entry = _changeable_entry(enrolment_id, entry_id)
     if entry is None:
         return redirect(url_for(".entry", enrolment_id=enrolment_id, entry_id=entry_id))
-    today = date.today()
+    today = clock.today()
     form = OtjEntryForm(obj=entry, enrolment=entry.enrolment, today=today)
     if request.method == "GET":
         form.activity.data = entry.activity.value
@@ -291,7 +290,7 @@ def reviews(enrolment_id: int):
         enrolment=enrolment,
         reviews=[(review, awaiting_signers(review)) for review in rows],
         last_complete=last_complete,
-        due=review_due(enrolment.status, enrolment.start_date, last_complete, enrolment.review_interval, date.today()),
+        due=review_due(enrolment.status, enrolment.start_date, last_complete, enrolment.review_interval, clock.today()),
         signer_labels=SIGNER_LABELS,
         my_signer=signer_for(current_user, enrolment),
         may_record=may_record_review(current_user, enrolment),
@@ -304,7 +303,7 @@ def new_review(enrolment_id: int):
     enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
     if not may_record_review(current_user, enrolment):
         abort(404)
-    today = date.today()
+    today = clock.today()
     form = ReviewForm(enrolment=enrolment, today=today)
     if request.method == "GET":
         form.review_date.data = today
@@ -370,7 +369,7 @@ def edit_review(enrolment_id: int, review_id: int):
     if not may_edit_review(current_user, review):
         flash("This review has been signed, so it can no longer be changed", "error")
         return redirect(url_for(".review", enrolment_id=enrolment_id, review_id=review_id))
-    today = date.today()
+    today = clock.today()
     form = ReviewForm(obj=review, enrolment=enrolment, today=today)
     if request.method == "GET":
         form.criteria.data = {c.criterion_code: (c.rag.value, c.note) for c in review.criteria}

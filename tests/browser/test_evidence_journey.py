@@ -5,8 +5,8 @@ Every page on the way, error states included, is checked by axe-core and the pag
 from __future__ import annotations
 
 import re
-from datetime import date
 
+from portfolio.core import clock
 from tests.helpers import PDF_BYTES
 
 from .test_journeys import follow, sign_in
@@ -41,7 +41,7 @@ def test_apprentice_adds_maps_and_submits_evidence(monitor, live_server, tmp_pat
     pdf.write_bytes(PDF_BYTES)
     photo = tmp_path / "rehearsal.png"
     photo.write_bytes(png_picture(320, 200, seed=11))
-    today = date.today()
+    today = clock.today()
     page.get_by_label("Title").fill("Relaxed performance workshop for a care home")
     page.get_by_label("Event plan or schedule").check()
     page.get_by_label("Day").fill(str(today.day))
@@ -95,7 +95,7 @@ def test_a_file_that_is_not_what_its_name_says_is_refused(monitor, live_server, 
     page.get_by_label("Photo or video").check()
     page.get_by_label("Day").fill("1")
     page.get_by_label("Month").fill("2")
-    page.get_by_label("Year").fill(str(date.today().year))
+    page.get_by_label("Year").fill(str(clock.today().year))
     page.locator("#files").set_input_files(str(fake))
     follow(page, page.get_by_role("button", name="Save as draft"))
     summary = page.locator(".govuk-error-summary").inner_text()

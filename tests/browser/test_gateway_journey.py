@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import subprocess
 import zipfile
-from datetime import date
 from urllib.parse import urlsplit
 
 from pypdf import PdfReader
 
+from portfolio.core import clock
 from tests.helpers import PDF_BYTES
 
 from .test_journeys import follow, heading, sign_in
@@ -97,7 +97,7 @@ def test_declare_change_declare_again_submit_and_sign_off(monitor, live_server, 
     follow(page, page.get_by_role("button", name="Add evidence"))
     pdf = tmp_path / "festival-evaluation.pdf"
     pdf.write_bytes(PDF_BYTES)
-    today = date.today()
+    today = clock.today()
     page.get_by_label("Title").fill("Audience feedback from the festival's last night")
     page.get_by_label("Feedback", exact=True).check()
     page.get_by_label("Day").fill(str(today.day))

@@ -6,8 +6,9 @@ and the page checks."""
 from __future__ import annotations
 
 import re
-from datetime import date
 from urllib.parse import urlsplit
+
+from portfolio.core import clock
 
 from .test_journeys import follow, heading, sign_in
 
@@ -52,7 +53,7 @@ def test_log_approve_review_and_sign(monitor, live_server):
     assert heading(page) == "Log training"
     monitor.assert_clean()
 
-    today = date.today()
+    today = clock.today()
     page.get_by_label("Day").fill(str(today.day))
     page.get_by_label("Month").fill(str(today.month))
     page.get_by_label("Year").fill(str(today.year))

@@ -6,7 +6,8 @@ included, is checked by axe-core and the page checks."""
 from __future__ import annotations
 
 import re
-from datetime import date
+
+from portfolio.core import clock
 
 from .test_journeys import follow, sign_in
 
@@ -134,7 +135,7 @@ def test_refer_back_fix_accept_judge_and_witness(monitor, live_server):
     follow(page, page.get_by_role("button", name="Save and continue"))
     assert "Write your testimony" in page.locator(".govuk-error-summary").inner_text()
     monitor.assert_clean()
-    today = date.today()
+    today = clock.today()
     page.get_by_label("Title").fill("Witness testimony: the Harbour Lights lantern parade")
     page.get_by_label("Day").fill(str(today.day))
     page.get_by_label("Month").fill(str(today.month))

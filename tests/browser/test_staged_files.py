@@ -4,8 +4,7 @@ save: the item has the file. Every page on the way is checked by axe-core and th
 
 from __future__ import annotations
 
-from datetime import date
-
+from portfolio.core import clock
 from tests.helpers import PDF_BYTES
 
 from .test_journeys import follow, sign_in
@@ -19,7 +18,7 @@ def test_a_chosen_file_survives_a_failed_save(monitor, live_server, tmp_path):
 
     pdf = tmp_path / "museum-late-plan.pdf"
     pdf.write_bytes(PDF_BYTES)
-    today = date.today()
+    today = clock.today()
     page.get_by_label("Title").fill("Plan for the museum late")
     page.get_by_label("Event plan or schedule").check()
     page.get_by_label("Day").fill(str(today.day))

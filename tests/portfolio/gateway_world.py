@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 
+from portfolio.core import clock
 from portfolio.extensions import db
 from portfolio.gateway import sign_declaration
 from portfolio.models import (
@@ -26,7 +27,7 @@ from portfolio.models import (
 from portfolio.progress_reviews import add_calendar_months
 from portfolio.reviewing import Decision, decide, start_review
 
-TODAY = date.today()  # the pages use today's date, so the world is built around it
+TODAY = clock.today()  # the pages use today's date, so the world is built around it
 START = add_calendar_months(TODAY, -13)
 
 

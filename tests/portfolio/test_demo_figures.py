@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
+from portfolio.core import clock
 from portfolio.demo import build_demo
 from portfolio.extensions import db
 from portfolio.models import (
@@ -43,7 +43,7 @@ def test_the_otj_page_shows_the_demo_apprentices_hours_and_pace(client, demo):
     entries = db.session.scalars(select(OtjEntry).where(OtjEntry.enrolment_id == enrolment.id)).all()
     logged = sum((e.hours for e in entries), Decimal(0))
     approved = sum((e.hours for e in entries if e.status is OtjStatus.APPROVED), Decimal(0))
-    today = date.today()
+    today = clock.today()
     elapsed = (today - enrolment.start_date).days
     total = (enrolment.planned_end_date - enrolment.start_date).days
     expected = (Decimal(enrolment.planned_otj_hours) * elapsed / total).quantize(Decimal("0.01"))
@@ -65,7 +65,7 @@ def test_the_cohort_table_shows_the_demo_cohorts_figures(client, demo):
     }
     enrolments = db.session.scalars(select(Enrolment).where(Enrolment.provider_id == tutor.organisation_id)).all()
     assert set(rows) == {e.apprentice.name for e in enrolments} and len(rows) >= 3
-    today = date.today()
+    today = clock.today()
     for enrolment in enrolments:
         row = rows[enrolment.apprentice.name]
         codes = set(enrolment.standard_version.standard.codes)

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from portfolio.core import clock
 from portfolio.extensions import db
 from portfolio.models import (
     OtjActivity,
@@ -26,7 +27,7 @@ from portfolio.progress_reviews import ReviewDetails, create_review, sign_review
 
 from .conftest import counting_queries, sign_in
 
-TODAY = date.today()
+TODAY = clock.today()
 START = TODAY - timedelta(days=200)
 
 
