@@ -28,8 +28,9 @@ from flask_migrate import upgrade
 from sqlalchemy import event, insert, select, text
 
 from portfolio import create_app
-from portfolio.accounts import create_organisation, create_user
-from portfolio.enrolment_totals import recount_all
+from portfolio.accounts.domain import create_organisation, create_user
+from portfolio.enrolments.standard_versions import store_standard
+from portfolio.enrolments.totals import recount_all
 from portfolio.extensions import db
 from portfolio.models import (
     AgeBand,
@@ -52,7 +53,6 @@ from portfolio.models import (
     User,
 )
 from portfolio.models.types import utcnow
-from portfolio.standard_versions import store_standard
 from standard import shipped_path
 
 PASSWORD = "benchmark password"

@@ -22,7 +22,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from evidence import FileSystemStore
+from filestore import FileSystemStore
 
 MB = 1 << 20
 

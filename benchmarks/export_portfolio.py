@@ -31,16 +31,16 @@ from PIL import Image, ImageDraw
 from sqlalchemy import event
 
 from portfolio import create_app
-from portfolio.accounts import create_organisation, create_user
-from portfolio.enrolments import EnrolmentTerms, enrol
-from portfolio.evidence_items import EvidenceDetails, Upload, create_item, submit
+from portfolio.accounts.domain import create_organisation, create_user
+from portfolio.core.storage import evidence_store, max_image_pixels
+from portfolio.enrolments.domain import EnrolmentTerms, enrol
+from portfolio.enrolments.standard_versions import store_standard
+from portfolio.evidence.items import EvidenceDetails, Upload, create_item, submit
 from portfolio.exports.gather import gather
 from portfolio.exports.pdf import previews, render_pdf
 from portfolio.extensions import db
 from portfolio.models import AgeBand, Enrolment, EnrolmentStatus, EvidenceKind, OrganisationKind, Role
-from portfolio.reviewing import Decision, decide, start_review
-from portfolio.standard_versions import store_standard
-from portfolio.storage import evidence_store, max_image_pixels
+from portfolio.review.domain import Decision, decide, start_review
 from standard import shipped_path
 
 PASSWORD = "benchmark password"

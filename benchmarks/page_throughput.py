@@ -21,13 +21,13 @@ from flask_migrate import upgrade
 from sqlalchemy import event
 
 from portfolio import create_app
-from portfolio.accounts import create_organisation, create_user
-from portfolio.enrolments import EnrolmentTerms, enrol
-from portfolio.evidence_items import EvidenceDetails, Upload, create_item, submit
+from portfolio.accounts.domain import create_organisation, create_user
+from portfolio.core.storage import evidence_store
+from portfolio.enrolments.domain import EnrolmentTerms, enrol
+from portfolio.enrolments.standard_versions import store_standard
+from portfolio.evidence.items import EvidenceDetails, Upload, create_item, submit
 from portfolio.extensions import db
 from portfolio.models import AgeBand, EvidenceKind, OrganisationKind, Role
-from portfolio.standard_versions import store_standard
-from portfolio.storage import evidence_store
 from standard import shipped_path
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"

@@ -32,7 +32,9 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     if app.config["PROXY_FIX"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
-    from . import cli, enrolment_totals, error_pages, security, storage, templating
+    from . import cli
+    from .core import error_pages, security, storage, templating
+    from .enrolments import totals as enrolment_totals
     from .extensions import csrf, db, login_manager, migrate
 
     enrolment_totals.keep_totals()
@@ -47,22 +49,24 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     storage.init_app(app)
 
     app.url_map.converters["int"] = DatabaseIdConverter
-    from .admin.routes import bp as admin_bp
-    from .audit_trail.routes import bp as audit_trail_bp
-    from .auth.routes import bp as auth_bp
-    from .cohort.routes import bp as cohort_bp
-    from .evidence_pages.routes import bp as evidence_bp
-    from .exports.routes import bp as exports_bp
-    from .gateway_pages.routes import bp as gateway_bp
-    from .home.routes import bp as home_bp
-    from .progress.routes import bp as progress_bp
-    from .review.routes import bp as review_bp
+    from .admin.views import bp as admin_bp
+    from .audit_trail.views import bp as audit_trail_bp
+    from .auth.views import bp as auth_bp
+    from .cohort.views import bp as cohort_bp
+    from .evidence.views import bp as evidence_bp
+    from .exports.views import bp as exports_bp
+    from .gateway.views import bp as gateway_bp
+    from .home.views import bp as home_bp
+    from .otj.views import bp as otj_bp
+    from .progress_reviews.views import bp as progress_reviews_bp
+    from .review.views import bp as review_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)
     app.register_blueprint(evidence_bp)
     app.register_blueprint(review_bp)
-    app.register_blueprint(progress_bp)
+    app.register_blueprint(otj_bp)
+    app.register_blueprint(progress_reviews_bp)
     app.register_blueprint(cohort_bp)
     app.register_blueprint(exports_bp)
     app.register_blueprint(gateway_bp)

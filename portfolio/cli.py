@@ -23,8 +23,8 @@ from standard import (
 )
 from standard.ifate import import_ifate
 
+from .core.text import clean_line
 from .models import AgeBand, Organisation, OrganisationKind, Role, StandardVersion, User
-from .text import clean_line
 
 standard_cli = AppGroup("standard", help="Check, load, show and import apprenticeship standards.")
 org_cli = AppGroup("org", help="Manage organisations.")
@@ -34,7 +34,7 @@ audit_cli = AppGroup("audit", help="Check and read the audit trail.")
 
 
 def init_app(app: Flask) -> None:
-    from .demo import demo_command
+    from .demo.build import demo_command
 
     app.cli.add_command(standard_cli)
     app.cli.add_command(org_cli)
@@ -130,8 +130,8 @@ def import_ifate_command(json_file: str, yaml_file: str) -> None:
 @click.argument("reference_or_file")
 def load_command(reference_or_file: str) -> None:
     """Store a standard from a YAML file (or a shipped one, e.g. ST0396) for enrolments to use."""
+    from .enrolments.standard_versions import store_standard
     from .extensions import db
-    from .standard_versions import store_standard
 
     path = Path(reference_or_file)
     if not path.is_file():
@@ -154,7 +154,7 @@ def load_command(reference_or_file: str) -> None:
 @click.option("--kind", required=True, type=click.Choice([k.value for k in OrganisationKind]))
 def org_create_command(name: str, kind: str) -> None:
     """Create an organisation: an employer, a training provider or an EPAO."""
-    from .accounts import create_organisation
+    from .accounts.domain import create_organisation
 
     organisation = _or_fail(lambda: create_organisation(db_session(), name, OrganisationKind(kind)))
     db_session().commit()
@@ -169,7 +169,7 @@ def org_create_command(name: str, kind: str) -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def user_create_command(email: str, name: str, role: str, organisation_name: str, password_stdin: bool) -> None:
     """Create a user; the password is asked for (or read from standard input)."""
-    from .accounts import create_user
+    from .accounts.domain import create_user
 
     organisation = _organisation_or_fail(organisation_name)
     if password_stdin:
@@ -206,7 +206,7 @@ def user_create_command(email: str, name: str, role: str, organisation_name: str
 def enrol_command(apprentice_email, reference, provider_name, epao_name, tutor_email, mentor_email,
                   start_date, end_date, otj_hours, age_band, english_maths) -> None:  # fmt: skip
     """Enrol an apprentice on the latest stored version of a standard."""
-    from .enrolments import EnrolmentTerms, enrol
+    from .enrolments.domain import EnrolmentTerms, enrol
 
     session = db_session()
     apprentice = _user_or_fail(apprentice_email)
@@ -241,8 +241,8 @@ def enrol_command(apprentice_email, reference, provider_name, epao_name, tutor_e
 @evidence_cli.command("verify")
 def evidence_verify_command() -> None:
     """Rehash every stored evidence file; report missing or altered ones (exit 1 if any)."""
+    from .core.storage import evidence_store
     from .models import EvidenceFile
-    from .storage import evidence_store
 
     rows = db_session().execute(select(EvidenceFile.sha256, EvidenceFile.display_name, EvidenceFile.item_id)).all()
     names: dict[str, list[str]] = {}
@@ -264,8 +264,8 @@ def evidence_sweep_command() -> None:
 
     from flask import current_app
 
-    from .file_sweep import sweep
-    from .storage import evidence_store
+    from .core.storage import evidence_store
+    from .evidence.file_sweep import sweep
 
     hours = float(current_app.config["SWEEP_GRACE_HOURS"])
     report = sweep(db_session(), evidence_store(), grace=timedelta(hours=hours))
@@ -280,8 +280,8 @@ def evidence_sweep_command() -> None:
 def audit_verify_command(anchor_path: str | None) -> None:
     """Check every audit event against its keyed hash and the event before it, and against the
     anchors in FILE (exit 1 if any fails)."""
-    from .audit import parse_anchors, verify
-    from .domain import DomainError
+    from .core.audit import parse_anchors, verify
+    from .core.domain import DomainError
 
     anchors = []
     if anchor_path:
@@ -309,7 +309,7 @@ def audit_verify_command(anchor_path: str | None) -> None:
 def audit_anchor_command(target: str | None) -> None:
     """Print the newest audit event's id, hash and time; keep the line where the database's
     writers cannot reach, for `portfolio audit verify --anchor`."""
-    from .audit import anchor_line
+    from .core.audit import anchor_line
 
     line = anchor_line(db_session())
     if line is None:
@@ -366,9 +366,9 @@ def audit_show_command(enrolment_id: int | None, limit: int) -> None:
 @with_appcontext
 def export_command(enrolment_id: int, pdf_path: str | None, zip_path: str | None) -> None:
     """Export the portfolio of enrolment ENROLMENT (its id) as a PDF, a ZIP or both."""
+    from .core.storage import evidence_store
     from .exports import export_pdf, export_zip
     from .models import Enrolment
-    from .storage import evidence_store
 
     if not pdf_path and not zip_path:
         raise click.UsageError("Say what to write: --pdf FILE, --zip FILE or both.")
@@ -398,7 +398,7 @@ def _write_or_fail(path: str, chunks) -> int:
     import os
     import tempfile
 
-    from .domain import DomainError
+    from .core.domain import DomainError
 
     target = Path(path)
     temporary = None
@@ -427,7 +427,7 @@ def db_session():
 
 
 def _or_fail(action):
-    from .domain import DomainError
+    from .core.domain import DomainError
 
     try:
         return action()

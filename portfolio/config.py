@@ -12,14 +12,14 @@ from typing import Any
 
 from flask import Flask
 
-from evidence import DEFAULT_MAX_PIXELS
+from filestore import DEFAULT_MAX_PIXELS
 
 FILES_PER_REQUEST = 5
 MIN_AUDIT_KEY_LENGTH = 32  # a short key could be guessed from the hashes it made
 
 DEFAULTS: dict[str, Any] = {
     "MAX_UPLOAD_MB": 50,
-    "MAX_IMAGE_MEGAPIXELS": DEFAULT_MAX_PIXELS // 1_000_000,  # why 50: see evidence/images.py
+    "MAX_IMAGE_MEGAPIXELS": DEFAULT_MAX_PIXELS // 1_000_000,  # why 50: see filestore/images.py
     "SESSION_COOKIE_SECURE": False,
     "SESSION_IDLE_MINUTES": 30,
     "SESSION_MAX_HOURS": 12,

@@ -9,11 +9,11 @@ from datetime import date
 from sqlalchemy import create_engine, text
 
 from portfolio import MIGRATIONS, create_app
-from portfolio.accounts import create_organisation, create_user
-from portfolio.enrolments import EnrolmentTerms, enrol
+from portfolio.accounts.domain import create_organisation, create_user
+from portfolio.enrolments.domain import EnrolmentTerms, enrol
+from portfolio.enrolments.standard_versions import store_standard
 from portfolio.extensions import db
 from portfolio.models import AgeBand, Enrolment, Organisation, OrganisationKind, Role, StandardVersion, User
-from portfolio.standard_versions import store_standard
 from standard import shipped_path
 
 PASSWORD = "correct horse battery"
@@ -90,9 +90,9 @@ class World:
         """An evidence item of the enrolment's apprentice, submitted unless told otherwise."""
         import io
 
-        from portfolio.evidence_items import EvidenceDetails, Upload, create_item, submit
+        from portfolio.core.storage import evidence_store, max_upload_bytes
+        from portfolio.evidence.items import EvidenceDetails, Upload, create_item, submit
         from portfolio.models import EvidenceKind
-        from portfolio.storage import evidence_store, max_upload_bytes
 
         details = EvidenceDetails(
             title=title,

@@ -30,7 +30,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, StopValidation
 
-from ..form_fields import DateInputField
+from ..core.forms import DateInputField
 from ..models import AgeBand, EnrolmentStatus, OrganisationKind, Role
 
 MAXIMUM_STANDARD_BYTES = 1024 * 1024

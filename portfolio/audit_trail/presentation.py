@@ -19,7 +19,8 @@ from flask import url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..access import visible_evidence_clause
+from ..core.access import visible_evidence_clause
+from ..core.wording import long_date
 from ..models import (
     AgeBand,
     AuditEvent,
@@ -34,8 +35,7 @@ from ..models import (
     Role,
     User,
 )
-from ..progress_reviews import TEXT_FIELDS
-from ..templating import long_date
+from ..progress_reviews.domain import TEXT_FIELDS
 
 ACTION_LABELS = {
     "auth.signed_in": "Signed in",
@@ -266,7 +266,7 @@ def _subject_url(event: AuditEvent, event_changes: Iterable[Change]) -> str | No
         case "evidence_item" if enrolment_id is not None:
             return url_for("evidence.view", enrolment_id=enrolment_id, item_id=subject_id)
         case "progress_review" if enrolment_id is not None:
-            return url_for("progress.review", enrolment_id=enrolment_id, review_id=subject_id)
+            return url_for("progress_reviews.review", enrolment_id=enrolment_id, review_id=subject_id)
         case "criterion_judgement" if enrolment_id is not None:
             code = next((c.after for c in event_changes if c.field == "criterion_code" and c.after), None)
             return url_for("review.judgement", enrolment_id=enrolment_id, code=code[0]) if code else None

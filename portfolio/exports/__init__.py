@@ -11,9 +11,9 @@ from collections.abc import Iterator
 
 from sqlalchemy.orm import Session
 
-from evidence import EvidenceStore
+from filestore import EvidenceStore
 
-from .. import audit
+from ..core import audit
 from ..models import Enrolment, User
 from .archive import check_files, zip_chunks
 from .errors import EvidenceFileProblem, ExportRefused, UnprintableText

@@ -25,9 +25,9 @@ import io
 import zlib
 from collections.abc import Iterator
 
-from evidence import CHUNK_SIZE, EvidenceStore
+from filestore import CHUNK_SIZE, EvidenceStore
 
-from ..spreadsheets import neutralise
+from ..core.spreadsheets import neutralise
 from .errors import EvidenceFileProblem
 from .gather import ExportFile, ExportItem, Portfolio
 from .manifest import Document, manifest_bytes

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from ..domain import DomainError
+from ..core.domain import DomainError
 from .typefaces import describe
 
 if TYPE_CHECKING:

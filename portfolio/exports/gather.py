@@ -17,14 +17,14 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from evidence import file_type
+from filestore import file_type
 from standard import Coverage, Signer, Standard, roll_up
 
-from ..access import files_withheld
 from ..core import clock
-from ..evidence_items import criterion_statuses
-from ..fingerprint import portfolio_fingerprint
-from ..gateway import ITEM_TITLES, SIGNER_LABELS, gateway_submissions
+from ..core.access import files_withheld
+from ..core.fingerprint import portfolio_fingerprint
+from ..evidence.items import criterion_statuses
+from ..gateway.domain import ITEM_TITLES, SIGNER_LABELS, gateway_submissions
 from ..models import (
     Enrolment,
     EnrolmentStatus,
@@ -39,10 +39,10 @@ from ..models import (
     WitnessSignature,
 )
 from ..models.types import utcnow
-from ..otj import OtjSummary, enrolment_otj_summary
-from ..progress_reviews import SIGNER_LABELS as REVIEW_SIGNER_LABELS
-from ..progress_reviews import awaiting_signers
-from ..reviewing import current_judgements
+from ..otj.domain import OtjSummary, enrolment_otj_summary
+from ..progress_reviews.domain import SIGNER_LABELS as REVIEW_SIGNER_LABELS
+from ..progress_reviews.domain import awaiting_signers
+from ..review.domain import current_judgements
 from .errors import ExportRefused
 from .layout import export_name, file_names, item_folder
 

@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Iterable
 from datetime import date
 
-from evidence import split_extension
+from filestore import split_extension
 
 _NOT_SAFE = re.compile(r"[^a-z0-9]+")
 # Letters that Unicode does not decompose into an ASCII letter and a mark.

@@ -20,10 +20,10 @@ from PIL import Image, ImageOps
 from xhtml2pdf import pisa
 from xhtml2pdf.config.resources import ResourceAccessPolicy
 
-from evidence import CHUNK_SIZE, EvidenceStore, file_type, image_size, megapixels
+from filestore import CHUNK_SIZE, EvidenceStore, file_type, image_size, megapixels
 
-from ..otj import pace_text
-from ..storage import max_image_pixels
+from ..core.storage import max_image_pixels
+from ..otj.domain import pace_text
 from .errors import EvidenceFileProblem, UnprintableText
 from .gather import ExportFile, ExportItem, Portfolio
 from .typefaces import FONT_DIR, embed_fonts_everywhere, unprintable_characters

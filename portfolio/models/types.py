@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Enum, String, Table, Text, TypeDecorator
 
-from ..text import storable
+from ..core.text import storable
 
 
 def enum_column(enum_class: type[enum.Enum]) -> Enum:

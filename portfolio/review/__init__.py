@@ -1,9 +1,5 @@
-"""Evidence review, comments, criterion judgements and witness testimony: the pages.
+"""Evidence review: the review queue, criterion judgements and witness testimony.
 
-The domain functions live in `portfolio.reviewing`; the to-do counts other pages show are
-importable from here too.
+The decision and comment forms sit on the evidence item's page, so `evidence/` serves them;
+the rules they run are in `review.domain`.
 """
-
-from ..reviewing import awaiting_review_count, referred_count
-
-__all__ = ["awaiting_review_count", "referred_count"]

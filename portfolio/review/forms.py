@@ -9,45 +9,11 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import BooleanField, RadioField, StringField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms.validators import InputRequired, Length
 
-from ..evidence_items import MAX_TEXT, MAX_TITLE
-from ..evidence_pages.forms import CriteriaLinksField
-from ..form_fields import DateInputField
-from ..reviewing import MAX_COMMENT, MAX_FEEDBACK, MAX_JOB_TITLE, MAX_NOTE, MAX_SIGNED_NAME, Decision
-
-
-class DecisionForm(FlaskForm):
-    decision = RadioField(
-        "Your decision",
-        widget=GovRadioInput(),
-        choices=[(d.value, d.label) for d in Decision],
-        validators=[InputRequired("Choose whether to accept the evidence or refer it back")],
-    )
-    feedback = TextAreaField(
-        "Feedback for the apprentice",
-        widget=GovTextArea(),
-        description="Needed when you refer the evidence back: say what to change. Optional when you accept it.",
-        validators=[Length(max=MAX_FEEDBACK, message=f"The feedback must be {MAX_FEEDBACK:,} characters or fewer")],
-    )
-    submit = SubmitField("Record decision", widget=GovSubmitInput())
-
-    def validate_feedback(self, field) -> None:
-        if self.decision.data == Decision.REFER.value and not (field.data or "").strip():
-            raise ValidationError("Give feedback that says what the apprentice needs to change")
-
-
-class CommentForm(FlaskForm):
-    comment = TextAreaField(
-        "Add a comment",
-        widget=GovTextArea(),
-        validators=[
-            InputRequired("Write a comment"),
-            Length(max=MAX_COMMENT, message=f"The comment must be {MAX_COMMENT:,} characters or fewer"),
-        ],
-    )
-    # Its own id: the item's page may also hold the decision form, whose button is "submit".
-    submit = SubmitField("Post comment", id="post-comment", widget=GovSubmitInput())
+from ..core.forms import CriteriaLinksField, DateInputField
+from ..evidence.items import MAX_JUSTIFICATION, MAX_TEXT, MAX_TITLE
+from .domain import MAX_JOB_TITLE, MAX_NOTE, MAX_SIGNED_NAME
 
 
 class JudgementForm(FlaskForm):
@@ -88,7 +54,7 @@ class WitnessTestimonyForm(FlaskForm):
             Length(max=MAX_TEXT, message=f"The testimony must be {MAX_TEXT:,} characters or fewer"),
         ],
     )
-    criteria = CriteriaLinksField("Criteria this testimony shows")
+    criteria = CriteriaLinksField("Criteria this testimony shows", max_justification=MAX_JUSTIFICATION)
     submit = SubmitField("Save and continue", widget=GovSubmitInput())
 
 

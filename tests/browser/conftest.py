@@ -58,7 +58,7 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     from werkzeug.serving import make_server
 
     from portfolio import create_app
-    from portfolio.demo import DEFAULT_PASSWORD, build_demo
+    from portfolio.demo.build import DEFAULT_PASSWORD, build_demo
     from portfolio.extensions import db
     from tests.helpers import migrate_database
 

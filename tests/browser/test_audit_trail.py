@@ -11,7 +11,7 @@ ADMIN = "admin@northgate-arts.example"
 
 
 def _sign_in(monitor, email: str) -> None:
-    from portfolio.demo import DEFAULT_PASSWORD
+    from portfolio.demo.build import DEFAULT_PASSWORD
 
     sign_in(monitor, email, DEFAULT_PASSWORD)
     monitor.assert_clean()

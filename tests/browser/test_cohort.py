@@ -54,7 +54,7 @@ def _download(page) -> list[list[str]]:
 
 
 def test_tutor_sorts_filters_and_downloads_the_cohort(monitor, live_server):
-    from portfolio.demo import DEFAULT_PASSWORD
+    from portfolio.demo.build import DEFAULT_PASSWORD
 
     page = monitor.page
     sign_in(monitor, TUTOR, DEFAULT_PASSWORD)
@@ -94,7 +94,7 @@ def test_tutor_sorts_filters_and_downloads_the_cohort(monitor, live_server):
 
 
 def test_employer_sees_their_own_apprentices_only(monitor, live_server):
-    from portfolio.demo import DEFAULT_PASSWORD
+    from portfolio.demo.build import DEFAULT_PASSWORD
 
     page = monitor.page
     sign_in(monitor, EMPLOYER, DEFAULT_PASSWORD)
@@ -118,7 +118,7 @@ def test_employer_sees_their_own_apprentices_only(monitor, live_server):
 @pytest.mark.parametrize("email", [TUTOR, EMPLOYER])
 def test_cohort_page_reflows_on_a_small_screen(monitor, live_server, email):
     """WCAG 1.4.10: at 320 CSS pixels only the table scrolls sideways, inside its own region."""
-    from portfolio.demo import DEFAULT_PASSWORD
+    from portfolio.demo.build import DEFAULT_PASSWORD
 
     page = monitor.page
     page.set_viewport_size({"width": 320, "height": 720})

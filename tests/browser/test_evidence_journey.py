@@ -18,7 +18,7 @@ def _submitted_count(page) -> int:
 
 
 def test_apprentice_adds_maps_and_submits_evidence(monitor, live_server, tmp_path):
-    from portfolio.demo_files import png_picture
+    from portfolio.demo.files import png_picture
 
     page = monitor.page
     login = live_server.login("apprentice", 2)  # Callum: three months in, little evidence yet

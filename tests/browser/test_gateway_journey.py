@@ -26,7 +26,7 @@ ITEMS = ("criteria", "awaiting_review", "english_maths", "time_on_programme", "o
 
 
 def _sign_in(monitor, email: str) -> None:
-    from portfolio.demo import DEFAULT_PASSWORD
+    from portfolio.demo.build import DEFAULT_PASSWORD
 
     sign_in(monitor, email, DEFAULT_PASSWORD)
     monitor.assert_clean()

@@ -18,7 +18,7 @@ EMPLOYER = "helen.osei@harbourside-museum.example"
 
 
 def _password() -> str:
-    from portfolio.demo import DEFAULT_PASSWORD
+    from portfolio.demo.build import DEFAULT_PASSWORD
 
     return DEFAULT_PASSWORD
 

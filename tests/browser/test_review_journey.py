@@ -18,7 +18,7 @@ FEEDBACK = "Please add the volunteer briefing notes, so the controls you describ
 
 
 def _sign_in(monitor, email: str) -> None:
-    from portfolio.demo import DEFAULT_PASSWORD
+    from portfolio.demo.build import DEFAULT_PASSWORD
 
     sign_in(monitor, email, DEFAULT_PASSWORD)
     monitor.assert_clean()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from portfolio.enrolments import change_status
+from portfolio.enrolments.domain import change_status
 from portfolio.extensions import db
 from portfolio.models import (
     CriterionJudgement,

@@ -10,8 +10,8 @@ from decimal import Decimal
 
 from PIL import Image, ImageDraw
 
+from portfolio.core.fingerprint import portfolio_fingerprint
 from portfolio.extensions import db
-from portfolio.fingerprint import portfolio_fingerprint
 from portfolio.models import (
     CriterionJudgement,
     Enrolment,

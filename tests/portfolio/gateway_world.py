@@ -12,7 +12,7 @@ import pytest
 
 from portfolio.core import clock
 from portfolio.extensions import db
-from portfolio.gateway import sign_declaration
+from portfolio.gateway.domain import sign_declaration
 from portfolio.models import (
     Enrolment,
     OtjActivity,
@@ -24,8 +24,8 @@ from portfolio.models import (
     Role,
     User,
 )
-from portfolio.progress_reviews import add_calendar_months
-from portfolio.reviewing import Decision, decide, start_review
+from portfolio.progress_reviews.domain import add_calendar_months
+from portfolio.review.domain import Decision, decide, start_review
 
 TODAY = clock.today()  # the pages use today's date, so the world is built around it
 START = add_calendar_months(TODAY, -13)

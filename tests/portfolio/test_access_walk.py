@@ -13,7 +13,7 @@ import pytest
 from portfolio.extensions import db
 from portfolio.models import EnrolmentStatus, EvidenceComment, OtjActivity, OtjEntry, ProgressReview, Role
 
-from ..evidence import samples
+from ..filestore import samples
 from ..helpers import PDF_BYTES, PNG_BYTES
 from .conftest import sign_in
 

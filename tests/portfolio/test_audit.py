@@ -18,11 +18,19 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from portfolio import audit
-from portfolio.accounts import change_password, create_organisation, rename_organisation, reset_password, set_active
-from portfolio.demo import build_demo
-from portfolio.enrolments import change_status, update_terms
-from portfolio.evidence_items import Upload, delete_draft, remove_file, submit, update_item, withdraw
+from portfolio.accounts.domain import (
+    change_password,
+    create_organisation,
+    rename_organisation,
+    reset_password,
+    set_active,
+)
+from portfolio.core import audit
+from portfolio.core.storage import evidence_store, max_upload_bytes
+from portfolio.demo.build import build_demo
+from portfolio.enrolments.domain import change_status, update_terms
+from portfolio.enrolments.standard_versions import store_standard
+from portfolio.evidence.items import Upload, delete_draft, remove_file, submit, update_item, withdraw
 from portfolio.extensions import db
 from portfolio.models import (
     AuditEvent,
@@ -35,9 +43,17 @@ from portfolio.models import (
     Role,
     User,
 )
-from portfolio.otj import OtjDetails, approve_entries, approve_entry, delete_entry, log_entry, query_entry, update_entry
-from portfolio.progress_reviews import ReviewDetails, create_review, sign_review, update_review
-from portfolio.reviewing import (
+from portfolio.otj.domain import (
+    OtjDetails,
+    approve_entries,
+    approve_entry,
+    delete_entry,
+    log_entry,
+    query_entry,
+    update_entry,
+)
+from portfolio.progress_reviews.domain import ReviewDetails, create_review, sign_review, update_review
+from portfolio.review.domain import (
     Decision,
     WitnessTestimony,
     add_comment,
@@ -48,8 +64,6 @@ from portfolio.reviewing import (
     start_review,
     update_testimony,
 )
-from portfolio.standard_versions import store_standard
-from portfolio.storage import evidence_store, max_upload_bytes
 from standard import shipped_path
 
 from ..helpers import PASSWORD, PNG_BYTES
@@ -487,7 +501,7 @@ class Expected:
 
 
 def _details(**overrides):
-    from portfolio.evidence_items import EvidenceDetails
+    from portfolio.evidence.items import EvidenceDetails
 
     values = dict(
         title="Community workshop plan",
@@ -878,7 +892,7 @@ CASES = [
 
 
 def _terms_of(enrolment, **changes):
-    from portfolio.enrolments import EnrolmentTerms
+    from portfolio.enrolments.domain import EnrolmentTerms
 
     terms = {
         name: getattr(enrolment, name)

@@ -12,7 +12,8 @@ import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, select, text
 
-from portfolio import MIGRATIONS, audit, create_app
+from portfolio import MIGRATIONS, create_app
+from portfolio.core import audit
 from portfolio.extensions import db
 from portfolio.models import AuditEvent
 

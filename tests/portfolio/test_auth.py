@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text, update
 
 from portfolio import create_app
 from portfolio.auth import throttle
-from portfolio.domain import DomainError
+from portfolio.core.domain import DomainError
 from portfolio.extensions import db
 from portfolio.models import AuditEvent, Role, SignInSession, SignInThrottle, User
 from portfolio.models.types import as_utc, utcnow
@@ -200,7 +200,7 @@ def test_the_throttle_stores_no_typed_text(client, tutor):
 
 
 def test_deactivated_users_cannot_sign_in_and_lose_their_sessions(client, tutor):
-    from portfolio.accounts import set_active
+    from portfolio.accounts.domain import set_active
 
     sign_in(client, tutor)
     set_active(tutor, False)
@@ -419,7 +419,7 @@ def test_signing_in_rotates_the_csrf_token(csrf_client, tutor):
 
 
 def test_a_password_reset_by_an_administrator_ends_the_users_sessions(client, tutor):
-    from portfolio.accounts import reset_password
+    from portfolio.accounts.domain import reset_password
 
     sign_in(client, tutor)
     reset_password(tutor, "a brand new password")
@@ -453,7 +453,7 @@ def test_a_password_reset_by_an_administrator_ends_the_users_sessions(client, tu
     ],
 )
 def test_common_and_context_specific_passwords_are_refused(password, message):
-    from portfolio.accounts import check_password_strength
+    from portfolio.accounts.domain import check_password_strength
 
     with pytest.raises(DomainError) as refused:
         check_password_strength(password, email="priya.natarajan@example.org", name="Priya Natarajan")
@@ -464,13 +464,13 @@ def test_common_and_context_specific_passwords_are_refused(password, message):
     "password", [PASSWORD, "portfolio-demo-2026", "a much longer secret", "Harbourside Museum 1", "tr0ub4dor&3x"]
 )
 def test_passphrases_and_the_demo_password_are_accepted(password):
-    from portfolio.accounts import check_password_strength
+    from portfolio.accounts.domain import check_password_strength
 
     check_password_strength(password, email="priya.natarajan@example.org", name="Priya Natarajan")
 
 
 def test_a_short_name_inside_a_longer_password_is_weighed_not_refused():
-    from portfolio.accounts import check_password_strength
+    from portfolio.accounts.domain import check_password_strength
 
     check_password_strength("savannah river trip", email="anna@example.org", name="Anna Berg")
     check_password_strength("benchmark password", email="bench@example.org", name="Bench Apprentice")

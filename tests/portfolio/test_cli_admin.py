@@ -144,7 +144,7 @@ def test_demo_prepares_the_database_twice_safely(runner):
     assert len(enrolments) >= 3 and len({e.status for e in enrolments}) >= 3
     employers = {e.employer.name for e in enrolments}
     assert employers == {"Harbourside Museum", "Larkfield Playhouse"}
-    from portfolio.storage import evidence_store
+    from portfolio.core.storage import evidence_store
 
     items = db.session.scalars(select(EvidenceItem)).all()
     assert len(items) > 20

@@ -12,4 +12,3 @@ def test_a_utc_moment_is_dated_in_england():
     assert clock.day_of(datetime(2026, 7, 1, 23, 30, tzinfo=UTC)) == date(2026, 7, 2)
     # in winter London is on UTC
     assert clock.day_of(datetime(2026, 12, 1, 23, 30, tzinfo=UTC)) == date(2026, 12, 1)
-

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from portfolio.cohort_table import CohortFilters, CohortSort, cohort_options, cohort_page, cohort_rows
-from portfolio.domain import DomainError
-from portfolio.evidence_items import criterion_statuses
+from portfolio.cohort.queries import CohortFilters, CohortSort, cohort_options, cohort_page, cohort_rows
+from portfolio.core.domain import DomainError
+from portfolio.evidence.items import criterion_statuses
 from portfolio.extensions import db
 from portfolio.models import (
     EnrolmentStatus,

@@ -13,8 +13,8 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import insert
 
-from portfolio.cohort.routes import neutralise
-from portfolio.enrolment_totals import recount_all
+from portfolio.cohort.views import neutralise
+from portfolio.enrolments.totals import recount_all
 from portfolio.extensions import db
 from portfolio.models import (
     AgeBand,

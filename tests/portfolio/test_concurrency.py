@@ -19,12 +19,13 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from portfolio import audit
-from portfolio.domain import DomainError, lock_enrolment_for_change
-from portfolio.evidence_items import EvidenceDetails, Upload, create_item, remove_file, submit, update_item, withdraw
+from portfolio.core import audit
+from portfolio.core.domain import DomainError, lock_enrolment_for_change
+from portfolio.core.fingerprint import portfolio_fingerprint
+from portfolio.core.storage import evidence_store, max_upload_bytes
+from portfolio.evidence.items import EvidenceDetails, Upload, create_item, remove_file, submit, update_item, withdraw
 from portfolio.extensions import db
-from portfolio.fingerprint import portfolio_fingerprint
-from portfolio.gateway import submit_to_epao
+from portfolio.gateway.domain import submit_to_epao
 from portfolio.models import (
     AuditEvent,
     Enrolment,
@@ -46,8 +47,8 @@ from portfolio.models import (
     User,
     WitnessSignature,
 )
-from portfolio.otj import approve_entry
-from portfolio.reviewing import (
+from portfolio.otj.domain import approve_entry
+from portfolio.review.domain import (
     Decision,
     WitnessTestimony,
     create_testimony,
@@ -56,7 +57,6 @@ from portfolio.reviewing import (
     sign_testimony,
     start_review,
 )
-from portfolio.storage import evidence_store, max_upload_bytes
 from tests.helpers import PDF_BYTES, PNG_BYTES
 from tests.portfolio.conftest import sign_in
 from tests.portfolio.gateway_world import TODAY, approved_hours, ready_enrolment, review, sign_all

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from portfolio.core import clock
-from portfolio.demo import build_demo
+from portfolio.demo.build import build_demo
 from portfolio.extensions import db
 from portfolio.models import (
     CriterionJudgement,

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from portfolio.demo import build_demo
+from portfolio.demo.build import build_demo
 from portfolio.extensions import db
-from portfolio.gateway import Standing, declaration_status, gateway_overview
+from portfolio.gateway.domain import Standing, declaration_status, gateway_overview
+from portfolio.home.todo import todo_list
 from portfolio.models import Enrolment, EnrolmentStatus, GatewayOutcome, User
-from portfolio.todo import todo_list
 
 from .conftest import sign_in
 

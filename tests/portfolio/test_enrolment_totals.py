@@ -8,13 +8,28 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from portfolio.enrolment_totals import coverage_counts, otj_hours, recount_all
-from portfolio.evidence_items import EvidenceDetails, criterion_statuses, delete_draft, submit, update_item, withdraw
+from portfolio.core.storage import evidence_store, max_upload_bytes
+from portfolio.enrolments.totals import coverage_counts, otj_hours, recount_all
+from portfolio.evidence.items import EvidenceDetails, criterion_statuses, delete_draft, submit, update_item, withdraw
 from portfolio.extensions import db
 from portfolio.models import EnrolmentCoverage, EnrolmentOtjHours, EvidenceKind, OtjActivity
-from portfolio.otj import OtjDetails, approve_entries, approve_entry, delete_entry, log_entry, query_entry, update_entry
-from portfolio.reviewing import Decision, WitnessTestimony, create_testimony, decide, record_judgement, sign_testimony
-from portfolio.storage import evidence_store, max_upload_bytes
+from portfolio.otj.domain import (
+    OtjDetails,
+    approve_entries,
+    approve_entry,
+    delete_entry,
+    log_entry,
+    query_entry,
+    update_entry,
+)
+from portfolio.review.domain import (
+    Decision,
+    WitnessTestimony,
+    create_testimony,
+    decide,
+    record_judgement,
+    sign_testimony,
+)
 from standard import Status
 
 
@@ -41,7 +56,7 @@ def expect(enrolment, figures: tuple[int, int, int]) -> None:
 
 
 def accept(item, tutor, decision=Decision.ACCEPT, feedback=""):
-    from portfolio.reviewing import start_review
+    from portfolio.review.domain import start_review
 
     start_review(db.session, item, by=tutor)
     decide(db.session, item, by=tutor, decision=decision, feedback=feedback)

@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portfolio.domain import DomainError, Gone
-from portfolio.enrolments import change_status
-from portfolio.evidence_items import (
+from portfolio.core.domain import DomainError, Gone
+from portfolio.core.storage import evidence_store
+from portfolio.enrolments.domain import change_status
+from portfolio.evidence.items import (
     EvidenceDetails,
     Upload,
     create_item,
@@ -26,7 +27,6 @@ from portfolio.evidence_items import (
 )
 from portfolio.extensions import db
 from portfolio.models import AuditEvent, EnrolmentStatus, EvidenceFile, EvidenceItem, EvidenceKind, EvidenceStatus, Role
-from portfolio.storage import evidence_store
 from standard import Status
 
 from ..helpers import PDF_BYTES

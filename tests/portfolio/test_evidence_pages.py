@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from portfolio.evidence_items import Upload, attach_files
+from portfolio.core.storage import evidence_store
+from portfolio.evidence.items import Upload, attach_files
 from portfolio.extensions import db
 from portfolio.models import EvidenceFile, EvidenceItem, EvidenceStatus, Role, StagedUpload
-from portfolio.storage import evidence_store
 
-from ..evidence.samples import huge_png
+from ..filestore.samples import huge_png
 from ..helpers import PDF_BYTES, PNG_BYTES
 from .conftest import counting_queries, sign_in
 

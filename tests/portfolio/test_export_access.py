@@ -8,9 +8,9 @@ import zipfile
 import pypdf
 import pytest
 
+from portfolio.core.storage import evidence_store
 from portfolio.extensions import db
 from portfolio.models import EnrolmentStatus, Role
-from portfolio.storage import evidence_store
 
 from .export_world import build
 

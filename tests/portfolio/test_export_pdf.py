@@ -13,14 +13,14 @@ from markupsafe import escape
 from PIL import ImageFile
 from sqlalchemy import select
 
-from portfolio.evidence_items import Upload, attach_files
+from portfolio.core.storage import evidence_store
+from portfolio.evidence.items import Upload, attach_files
 from portfolio.exports import EvidenceFileProblem, UnprintableText, export_pdf
 from portfolio.exports.gather import gather
 from portfolio.extensions import db
 from portfolio.models import EnrolmentStatus, ProgressReview, Role
-from portfolio.storage import evidence_store
 
-from ..evidence.samples import huge_png
+from ..filestore.samples import huge_png
 from .conftest import counting_queries
 from .export_world import build, photo
 
@@ -85,7 +85,7 @@ def test_every_page_is_numbered_page_n_of_m(portfolio):
 
 
 def test_the_cover_shows_who_what_and_the_fingerprint(portfolio):
-    from portfolio.fingerprint import portfolio_fingerprint
+    from portfolio.core.fingerprint import portfolio_fingerprint
 
     cover = _pdf(portfolio).pages[0].extract_text()
     enrolment = portfolio.enrolment

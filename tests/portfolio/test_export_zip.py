@@ -16,11 +16,11 @@ import jsonschema
 import pytest
 from sqlalchemy import select, update
 
+from portfolio.core.storage import evidence_store
 from portfolio.exports import EvidenceFileProblem, zipwriter
 from portfolio.exports.manifest import schema
 from portfolio.extensions import db
 from portfolio.models import AuditEvent, EvidenceFile
-from portfolio.storage import evidence_store
 
 from .export_world import build, photo
 

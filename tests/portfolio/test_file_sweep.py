@@ -14,12 +14,12 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from portfolio.evidence_items import EvidenceDetails, Upload, create_item, delete_draft
+from portfolio.core.storage import evidence_store
+from portfolio.evidence.file_sweep import sweep
+from portfolio.evidence.items import EvidenceDetails, Upload, create_item, delete_draft
 from portfolio.extensions import db
-from portfolio.file_sweep import sweep
 from portfolio.models import Enrolment, EvidenceFile, EvidenceItem, EvidenceKind, StagedUpload, UnreferencedFile, User
 from portfolio.models.types import utcnow
-from portfolio.storage import evidence_store
 
 from ..helpers import PDF_BYTES
 from .conftest import sign_in

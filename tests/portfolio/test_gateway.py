@@ -9,12 +9,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portfolio.domain import DomainError
-from portfolio.enrolments import change_status, change_status_by_hand, status_changes_by_hand
-from portfolio.evidence_items import EvidenceDetails, Upload, create_item, submit, withdraw
+from portfolio.core.domain import DomainError
+from portfolio.core.fingerprint import portfolio_fingerprint
+from portfolio.core.storage import evidence_store, max_upload_bytes
+from portfolio.enrolments.domain import change_status, change_status_by_hand, status_changes_by_hand
+from portfolio.enrolments.standard_versions import store_standard
+from portfolio.evidence.items import EvidenceDetails, Upload, create_item, submit, withdraw
 from portfolio.extensions import db
-from portfolio.fingerprint import portfolio_fingerprint
-from portfolio.gateway import (
+from portfolio.gateway.domain import (
     GATEWAY_ITEMS,
     Standing,
     decide_gateway,
@@ -24,6 +26,7 @@ from portfolio.gateway import (
     sign_declaration,
     submit_to_epao,
 )
+from portfolio.home.todo import todo_list
 from portfolio.models import (
     AgeBand,
     AuditEvent,
@@ -40,18 +43,9 @@ from portfolio.models import (
     Role,
     User,
 )
-from portfolio.otj import approve_entry
-from portfolio.progress_reviews import add_calendar_months
-from portfolio.reviewing import (
-    WitnessTestimony,
-    create_testimony,
-    record_judgement,
-    sign_testimony,
-    start_review,
-)
-from portfolio.standard_versions import store_standard
-from portfolio.storage import evidence_store, max_upload_bytes
-from portfolio.todo import todo_list
+from portfolio.otj.domain import approve_entry
+from portfolio.progress_reviews.domain import add_calendar_months
+from portfolio.review.domain import WitnessTestimony, create_testimony, record_judgement, sign_testimony, start_review
 from standard import Signer, shipped_path
 
 from ..helpers import PDF_BYTES

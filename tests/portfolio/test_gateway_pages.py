@@ -8,9 +8,9 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from portfolio.enrolments import change_status
+from portfolio.enrolments.domain import change_status
 from portfolio.extensions import db
-from portfolio.gateway import GATEWAY_ITEMS, sign_declaration, submit_to_epao
+from portfolio.gateway.domain import GATEWAY_ITEMS, sign_declaration, submit_to_epao
 from portfolio.models import (
     EnrolmentStatus,
     GatewayDeclaration,

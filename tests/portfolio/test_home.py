@@ -43,7 +43,7 @@ def test_tutor_sees_the_providers_cohort_with_search(client, two_employers, worl
 
 
 def test_assessor_sees_only_enrolments_submitted_to_their_epao(client, two_employers, world):
-    from portfolio.enrolments import change_status
+    from portfolio.enrolments.domain import change_status
     from portfolio.models import EnrolmentStatus
 
     assessor = world.user(Role.ASSESSOR, two_employers["epao"])

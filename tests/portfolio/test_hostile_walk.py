@@ -18,12 +18,12 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from portfolio import audit
+from portfolio.core import audit
 from portfolio.extensions import Base, db
-from portfolio.gateway import submit_to_epao
+from portfolio.gateway.domain import submit_to_epao
 from portfolio.models import OtjActivity, OtjEntry, ProgressReview, Role
 from portfolio.models.types import StorableString
-from portfolio.reviewing import WitnessTestimony, create_testimony, start_review
+from portfolio.review.domain import WitnessTestimony, create_testimony, start_review
 
 from ..helpers import PASSWORD, PDF_BYTES, PNG_BYTES
 from .conftest import sign_in
@@ -73,12 +73,12 @@ ROUTES = {
         {"enrolment_id": "enrolment", "item_id": "submitted"},
         ("evidence.view", {"enrolment_id": "enrolment", "item_id": "submitted"}),
     ),
-    "review.decide_item": Route(
+    "evidence.decide_item": Route(
         "tutor",
         {"enrolment_id": "enrolment", "item_id": "in_review"},
         ("evidence.view", {"enrolment_id": "enrolment", "item_id": "in_review"}),
     ),
-    "review.comment": Route(
+    "evidence.comment": Route(
         "apprentice",
         {"enrolment_id": "enrolment", "item_id": "submitted"},
         ("evidence.view", {"enrolment_id": "enrolment", "item_id": "submitted"}),
@@ -87,28 +87,26 @@ ROUTES = {
     "review.new_testimony": Route("mentor", {"enrolment_id": "enrolment"}),
     "review.edit_testimony": Route("mentor", {"enrolment_id": "enrolment", "item_id": "testimony"}),
     "review.sign_testimony": Route("mentor", {"enrolment_id": "enrolment", "item_id": "testimony_to_sign"}),
-    "progress.new_entry": Route("apprentice", {"enrolment_id": "enrolment"}),
-    "progress.edit_entry": Route("apprentice", {"enrolment_id": "enrolment", "entry_id": "entry"}),
-    "progress.delete_entry_page": Route("apprentice", {"enrolment_id": "enrolment", "entry_id": "entry_to_delete"}),
-    "progress.approve": Route(
+    "otj.new_entry": Route("apprentice", {"enrolment_id": "enrolment"}),
+    "otj.edit_entry": Route("apprentice", {"enrolment_id": "enrolment", "entry_id": "entry"}),
+    "otj.delete_entry_page": Route("apprentice", {"enrolment_id": "enrolment", "entry_id": "entry_to_delete"}),
+    "otj.approve": Route(
         "tutor",
         {"enrolment_id": "enrolment", "entry_id": "entry_to_decide"},
-        ("progress.entry", {"enrolment_id": "enrolment", "entry_id": "entry_to_decide"}),
+        ("otj.entry", {"enrolment_id": "enrolment", "entry_id": "entry_to_decide"}),
     ),
-    "progress.query": Route(
+    "otj.query": Route(
         "tutor",
         {"enrolment_id": "enrolment", "entry_id": "entry_to_query"},
-        ("progress.entry", {"enrolment_id": "enrolment", "entry_id": "entry_to_query"}),
+        ("otj.entry", {"enrolment_id": "enrolment", "entry_id": "entry_to_query"}),
     ),
-    "progress.approve_selected": Route(
-        "tutor", {"enrolment_id": "enrolment"}, ("progress.otj", {"enrolment_id": "enrolment"})
-    ),
-    "progress.new_review": Route("tutor", {"enrolment_id": "enrolment"}),
-    "progress.edit_review": Route("tutor", {"enrolment_id": "enrolment", "review_id": "review"}),
-    "progress.sign": Route(
+    "otj.approve_selected": Route("tutor", {"enrolment_id": "enrolment"}, ("otj.otj", {"enrolment_id": "enrolment"})),
+    "progress_reviews.new_review": Route("tutor", {"enrolment_id": "enrolment"}),
+    "progress_reviews.edit_review": Route("tutor", {"enrolment_id": "enrolment", "review_id": "review"}),
+    "progress_reviews.sign": Route(
         "apprentice",
         {"enrolment_id": "enrolment", "review_id": "review"},
-        ("progress.review", {"enrolment_id": "enrolment", "review_id": "review"}),
+        ("progress_reviews.review", {"enrolment_id": "enrolment", "review_id": "review"}),
     ),
     "gateway.declaration": Route(
         "ready_apprentice", {"enrolment_id": "ready"}, ("gateway.gateway", {"enrolment_id": "ready"})

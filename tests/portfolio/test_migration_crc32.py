@@ -9,8 +9,8 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
 from portfolio import MIGRATIONS
+from portfolio.core.storage import evidence_store
 from portfolio.extensions import db
-from portfolio.storage import evidence_store
 from tests.helpers import PDF_BYTES
 
 

@@ -8,11 +8,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from portfolio.domain import DomainError
-from portfolio.enrolments import change_status
+from portfolio.core.domain import DomainError
+from portfolio.core.wording import hours_text
+from portfolio.enrolments.domain import change_status
 from portfolio.extensions import db
 from portfolio.models import EnrolmentStatus, OtjActivity, OtjEntry, OtjStatus, Role
-from portfolio.otj import (
+from portfolio.otj.chart import otj_chart, y_scale_top
+from portfolio.otj.domain import (
     OtjDetails,
     OtjHours,
     approve_entries,
@@ -21,7 +23,6 @@ from portfolio.otj import (
     enrolment_otj_summary,
     entries_to_approve_count,
     expected_hours,
-    hours_text,
     log_entry,
     otj_hours_by_enrolment,
     otj_summary,
@@ -31,7 +32,6 @@ from portfolio.otj import (
     summary_text,
     update_entry,
 )
-from portfolio.progress.chart import otj_chart, y_scale_top
 
 START, END = date(2025, 9, 1), date(2026, 9, 1)  # 365 days
 TODAY = date(2025, 11, 15)  # 75 days in

@@ -6,8 +6,8 @@ import itertools
 
 import pytest
 
+from portfolio.core.permissions import may_change_evidence, may_judge
 from portfolio.models import EvidenceStatus, Role
-from portfolio.permissions import may_change_evidence, may_judge
 
 # Every allowed cell, written out independently of the code: role -> {(from, to)}.
 ALLOWED = {

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portfolio.core import clock
+from portfolio.core.wording import hours_text
 from portfolio.extensions import db
 from portfolio.models import (
     OtjActivity,
@@ -22,8 +23,8 @@ from portfolio.models import (
     ReviewSigner,
     Role,
 )
-from portfolio.otj import enrolment_otj_summary, hours_text
-from portfolio.progress_reviews import ReviewDetails, create_review, sign_review
+from portfolio.otj.domain import enrolment_otj_summary
+from portfolio.progress_reviews.domain import ReviewDetails, create_review, sign_review
 
 from .conftest import counting_queries, sign_in
 

@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from portfolio.access import enrolments_visible_to
-from portfolio.domain import DomainError
-from portfolio.enrolments import change_status
+from portfolio.core.access import enrolments_visible_to
+from portfolio.core.domain import DomainError
+from portfolio.enrolments.domain import change_status
 from portfolio.extensions import db
 from portfolio.models import (
     Enrolment,
@@ -22,7 +22,7 @@ from portfolio.models import (
     ReviewSigner,
     Role,
 )
-from portfolio.progress_reviews import (
+from portfolio.progress_reviews.domain import (
     ReviewDetails,
     ReviewDue,
     add_calendar_months,

@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portfolio.domain import DomainError
-from portfolio.enrolments import change_status
-from portfolio.evidence_items import (
+from portfolio.core.domain import DomainError
+from portfolio.core.storage import evidence_store
+from portfolio.enrolments.domain import change_status
+from portfolio.evidence.items import (
     EvidenceDetails,
     criterion_statuses,
     delete_draft,
@@ -21,7 +22,7 @@ from portfolio.evidence_items import (
 )
 from portfolio.extensions import db
 from portfolio.models import EnrolmentStatus, EvidenceItem, EvidenceKind, EvidenceStatus, Role, User, WitnessSignature
-from portfolio.reviewing import (
+from portfolio.review.domain import (
     Decision,
     WitnessTestimony,
     add_comment,
@@ -39,7 +40,6 @@ from portfolio.reviewing import (
     start_review,
     update_testimony,
 )
-from portfolio.storage import evidence_store
 from standard import Status
 
 from .conftest import counting_queries

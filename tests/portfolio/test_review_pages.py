@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from portfolio.enrolments import change_status
+from portfolio.enrolments.domain import change_status
 from portfolio.extensions import db
 from portfolio.models import (
     CriterionJudgement,
@@ -17,7 +17,7 @@ from portfolio.models import (
     Role,
     WitnessSignature,
 )
-from portfolio.reviewing import Decision, add_comment, decide, start_review
+from portfolio.review.domain import Decision, add_comment, decide, start_review
 
 from .conftest import counting_queries, sign_in
 

@@ -7,15 +7,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import String, Text, select
 
-from portfolio.accounts import create_organisation, create_user
-from portfolio.domain import DomainError
-from portfolio.evidence_items import EvidenceDetails, apply_details
+from portfolio.accounts.domain import create_organisation, create_user
+from portfolio.core.domain import DomainError
+from portfolio.core.text import clean_line, clean_text, storable
+from portfolio.evidence.items import EvidenceDetails, apply_details
 from portfolio.extensions import db
 from portfolio.models import EvidenceItem, EvidenceKind, Organisation, OrganisationKind, Role, User
 from portfolio.models.types import StorableString, StorableText
-from portfolio.otj import check_learning
-from portfolio.reviewing import add_comment
-from portfolio.text import clean_line, clean_text, storable
+from portfolio.otj.domain import check_learning
+from portfolio.review.domain import add_comment
 
 from ..helpers import PASSWORD
 

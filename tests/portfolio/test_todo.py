@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from portfolio.extensions import db
+from portfolio.home.todo import BREAKDOWN_LIMIT, todo_list
 from portfolio.models import (
     EvidenceStatus,
     OtjActivity,
@@ -17,7 +18,6 @@ from portfolio.models import (
     ReviewSigner,
     Role,
 )
-from portfolio.todo import BREAKDOWN_LIMIT, todo_list
 
 from .conftest import sign_in
 
@@ -148,7 +148,7 @@ def test_a_long_breakdown_names_the_busiest_apprentices(client, world):
 
 
 def test_withdrawn_apprenticeships_leave_the_list(client, work):
-    from portfolio.enrolments import change_status
+    from portfolio.enrolments.domain import change_status
     from portfolio.models import EnrolmentStatus
 
     change_status(db.session, work["theatre_enrolment"], EnrolmentStatus.WITHDRAWN, None)

@@ -71,7 +71,7 @@ def test_a_truncated_upload_leaves_no_temporary_file(app, client, enrolment):
 
 
 def test_an_error_in_the_view_leaves_no_temporary_file(app, client, enrolment, monkeypatch):
-    from portfolio.evidence_pages import routes
+    from portfolio.evidence import views as routes
 
     def broken(**kwargs):
         raise RuntimeError("the view failed")
@@ -89,7 +89,7 @@ def test_an_error_in_the_view_leaves_no_temporary_file(app, client, enrolment, m
 
 
 def test_a_full_disk_mid_upload_leaves_no_temporary_file(app, client, enrolment, monkeypatch):
-    from evidence.store import IncomingFile
+    from filestore.store import IncomingFile
 
     def disk_full(self, chunk):
         raise OSError(errno.ENOSPC, "No space left on device")

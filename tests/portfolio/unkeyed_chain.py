@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from portfolio.audit import GENESIS
+from portfolio.core.audit import GENESIS
 
 # The one frozen copy of the old hash is the migration's, which checks a legacy trail with it.
 unkeyed_hash = importlib.import_module("portfolio.migrations.versions.0008_keyed_audit_chain")._unkeyed_hash

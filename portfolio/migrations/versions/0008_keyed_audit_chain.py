@@ -23,7 +23,7 @@ from types import SimpleNamespace
 import sqlalchemy as sa
 from alembic import op
 
-from portfolio.audit import GENESIS, Keyring, canonical_json, current_keyring, event_hash
+from portfolio.core.audit import GENESIS, Keyring, canonical_json, current_keyring, event_hash
 from portfolio.models.types import UTCDateTime, utcnow
 
 revision = "0008"

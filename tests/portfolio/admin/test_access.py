@@ -64,7 +64,7 @@ def test_visitors_are_sent_to_sign_in(app, client, two_employers):
 
 
 def test_a_deactivated_administrator_is_signed_out(as_admin, admin, world, two_employers):
-    from portfolio.accounts import set_active
+    from portfolio.accounts.domain import set_active
 
     set_active(admin, False)
     db.session.commit()

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from portfolio.enrolments import change_status
+from portfolio.enrolments.domain import change_status
+from portfolio.enrolments.standard_versions import store_standard
 from portfolio.extensions import db
 from portfolio.models import AgeBand, Enrolment, EnrolmentStatus, EnrolmentStatusChange, Role
-from portfolio.standard_versions import store_standard
 
 from .conftest import database_state, text_of
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from portfolio.enrolments import change_status
+from portfolio.enrolments.domain import change_status
 from portfolio.extensions import db
 from portfolio.models import EnrolmentStatus, OrganisationKind, Role
 

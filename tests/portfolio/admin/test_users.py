@@ -180,8 +180,8 @@ def test_resetting_ones_own_password_keeps_one_signed_in(as_admin, admin):
 
 
 def test_the_rule_lives_in_the_domain_function(admin, two_employers):
-    from portfolio.accounts import set_active
-    from portfolio.domain import DomainError
+    from portfolio.accounts.domain import set_active
+    from portfolio.core.domain import DomainError
 
     with pytest.raises(DomainError, match="You cannot deactivate your own account"):
         set_active(admin, False, by=admin)

@@ -1,0 +1,1 @@
+"""User accounts: creating, inviting, passwords, deactivating."""

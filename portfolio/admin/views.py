@@ -1,0 +1,521 @@
+"""Administration: organisations, users, enrolments and standards of the whole installation.
+
+Every view is for administrators only (anyone else gets 404). Views parse the form, call one
+domain function, commit and redirect; a DomainError goes back to the form field it names.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import defer, joinedload, selectinload
+
+from standard import StandardError
+
+from ..accounts.domain import create_organisation, create_user, rename_organisation, reset_password, set_active
+from ..core import security
+from ..core.access import admin_required
+from ..core.domain import DomainError
+from ..core.listing import id_arg, paginate, search_text
+from ..enrolments.domain import (
+    EnrolmentTerms,
+    apprentices_free_to_enrol,
+    change_status_by_hand,
+    english_and_maths_routes,
+    enrol,
+    status_changes_by_hand,
+    update_terms,
+)
+from ..enrolments.standard_versions import store_standard_upload
+from ..extensions import db
+from ..models import (
+    Enrolment,
+    EnrolmentStatus,
+    EnrolmentStatusChange,
+    Organisation,
+    OrganisationKind,
+    Role,
+    StandardVersion,
+    User,
+)
+from .forms import (
+    MAXIMUM_STANDARD_CHARACTERS,
+    ActionForm,
+    EnrolmentForm,
+    EnrolmentTermsForm,
+    OrganisationForm,
+    RenameOrganisationForm,
+    ResetPasswordForm,
+    StandardForm,
+    StatusForm,
+    UserForm,
+)
+
+bp = Blueprint("admin", __name__, template_folder="templates")
+
+# What a list of enrolments shows, fetched with the enrolments in one query (not the standards' YAML).
+ENROLMENT_ROW = (
+    joinedload(Enrolment.apprentice),
+    joinedload(Enrolment.standard_version).defer(StandardVersion.yaml_text),
+    joinedload(Enrolment.employer),
+    joinedload(Enrolment.provider),
+)
+# What the page of one enrolment shows, in two queries.
+ENROLMENT_PAGE = (
+    joinedload(Enrolment.apprentice),
+    joinedload(Enrolment.standard_version),
+    joinedload(Enrolment.employer),
+    joinedload(Enrolment.provider),
+    joinedload(Enrolment.epao),
+    joinedload(Enrolment.tutor),
+    joinedload(Enrolment.mentor),
+    selectinload(Enrolment.status_changes).joinedload(EnrolmentStatusChange.changed_by),
+)
+
+
+def _choice(name: str, enum_class):
+    """An enum member from the query string, or None for anything else."""
+    value = request.args.get(name, "")
+    return next((member for member in enum_class if member.value == value), None)
+
+
+def _show_error(form, error: DomainError, aliases: dict[str, str] | None = None) -> None:
+    """Roll back, and put the domain error on the field it names (else on the button) for the page to show."""
+    db.session.rollback()
+    name = (aliases or {}).get(error.field or "", error.field)
+    field = form._fields.get(name) if name else None
+    (field if field is not None else form.submit).errors.append(error.message)
+
+
+def _counts(column) -> dict:
+    return dict(db.session.execute(select(column, func.count()).group_by(column)).all())
+
+
+@bp.route("/")
+@admin_required
+def index():
+    return render_template(
+        "admin/index.html",
+        organisations=_counts(Organisation.kind),
+        users=_counts(User.role),
+        enrolments=_counts(Enrolment.status),
+        standards=db.session.scalar(select(func.count()).select_from(StandardVersion)),
+        kinds=list(OrganisationKind),
+        roles=list(Role),
+        statuses=list(EnrolmentStatus),
+    )
+
+
+# Organisations
+
+
+@bp.route("/organisations")
+@admin_required
+def organisations():
+    query, kind = search_text(), _choice("kind", OrganisationKind)
+    statement = select(Organisation)
+    if query:
+        statement = statement.where(Organisation.name.icontains(query, autoescape=True))
+    if kind:
+        statement = statement.where(Organisation.kind == kind)
+    page = paginate(statement.order_by(Organisation.name, Organisation.id))
+    ids = [organisation.id for organisation in page.items]
+    per_organisation = select(User.organisation_id, func.count()).group_by(User.organisation_id)
+    user_counts = dict(db.session.execute(per_organisation.where(User.organisation_id.in_(ids))).all())
+    return render_template(
+        "admin/organisations.html",
+        page=page,
+        query=query,
+        kind=kind,
+        kinds=list(OrganisationKind),
+        user_counts=user_counts,
+    )
+
+
+@bp.route("/organisations/new", methods=["GET", "POST"])
+@admin_required
+def new_organisation():
+    form = OrganisationForm()
+    if form.validate_on_submit():
+        try:
+            organisation = create_organisation(db.session, form.name.data, form.kind.data, by=current_user)
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Organisation created: {organisation.name}", "success")
+            return redirect(url_for("admin.organisations", kind=organisation.kind.value))
+    return render_template("admin/organisation_new.html", form=form)
+
+
+@bp.route("/organisations/<int:organisation_id>", methods=["GET", "POST"])
+@admin_required
+def organisation(organisation_id: int):
+    organisation = db.get_or_404(Organisation, organisation_id)
+    form = RenameOrganisationForm(obj=organisation)
+    if form.validate_on_submit():
+        try:
+            rename_organisation(db.session, organisation, form.name.data, by=current_user)
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Organisation renamed: {organisation.name}", "success")
+            return redirect(url_for("admin.organisations", kind=organisation.kind.value))
+    user_count = db.session.scalar(select(func.count()).where(User.organisation_id == organisation.id))
+    return render_template("admin/organisation.html", organisation=organisation, form=form, user_count=user_count)
+
+
+# Users
+
+
+@bp.route("/users")
+@admin_required
+def users():
+    query, role = search_text(), _choice("role", Role)
+    organisation_id = id_arg("organisation")
+    statement = select(User)
+    if query:
+        statement = statement.where(
+            User.name.icontains(query, autoescape=True) | User.email.icontains(query, autoescape=True)
+        )
+    if role:
+        statement = statement.where(User.role == role)
+    if organisation_id is not None:
+        statement = statement.where(User.organisation_id == organisation_id)
+    page = paginate(statement.order_by(User.name, User.id))
+    organisation = db.session.get(Organisation, organisation_id) if organisation_id is not None else None
+    return render_template(
+        "admin/users.html", page=page, query=query, role=role, roles=list(Role), organisation=organisation
+    )
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@admin_required
+def new_user():
+    form = UserForm()
+    organisations = {o.id: o for o in db.session.scalars(select(Organisation).order_by(Organisation.name))}
+    form.organisation.choices = [("", "Choose an organisation")] + [
+        (o.id, f"{o.name} ({o.kind.label.lower()})") for o in organisations.values()
+    ]
+    if form.validate_on_submit():
+        try:
+            user = create_user(
+                db.session,
+                email=form.email.data,
+                name=form.name.data,
+                role=form.role.data,
+                organisation=organisations[form.organisation.data],
+                password=form.password.data,
+                by=current_user,
+            )
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"User created: {user.name}", "success")
+            return redirect(url_for("admin.user", user_id=user.id))
+    return render_template("admin/user_new.html", form=form)
+
+
+def _render_user(user: User, action_form: ActionForm | None = None):
+    enrolments = db.session.scalars(
+        select(Enrolment)
+        .where(Enrolment.apprentice_id == user.id)
+        .options(*ENROLMENT_ROW)
+        .order_by(Enrolment.start_date.desc(), Enrolment.id.desc())
+    ).all()
+    return render_template("admin/user.html", user=user, form=action_form or ActionForm(), enrolments=enrolments)
+
+
+@bp.route("/users/<int:user_id>")
+@admin_required
+def user(user_id: int):
+    return _render_user(db.get_or_404(User, user_id))
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+@admin_required
+def deactivate_user(user_id: int):
+    return _set_active(db.get_or_404(User, user_id), False)
+
+
+@bp.post("/users/<int:user_id>/reactivate")
+@admin_required
+def reactivate_user(user_id: int):
+    return _set_active(db.get_or_404(User, user_id), True)
+
+
+def _set_active(user: User, active: bool):
+    form = ActionForm()
+    if form.validate_on_submit():
+        try:
+            set_active(user, active, by=current_user)
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Account {'reactivated' if active else 'deactivated'}: {user.name}", "success")
+            return redirect(url_for("admin.user", user_id=user.id))
+    return _render_user(user, form)
+
+
+@bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
+@admin_required
+def reset_user_password(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            reset_password(user, form.password.data, by=current_user)
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            if user.id == current_user.id:
+                security.start_session(user)  # every session of the account ended: this one carries on
+            db.session.commit()
+            flash(f"Password reset: {user.name}", "success")
+            return redirect(url_for("admin.user", user_id=user.id))
+    return render_template("admin/user_password.html", user=user, form=form)
+
+
+# Enrolments
+
+
+@bp.route("/enrolments")
+@admin_required
+def enrolments():
+    query, status = search_text(), _choice("status", EnrolmentStatus)
+    statement = select(Enrolment).join(Enrolment.apprentice).options(*ENROLMENT_ROW)
+    if query:
+        statement = statement.where(
+            User.name.icontains(query, autoescape=True) | User.email.icontains(query, autoescape=True)
+        )
+    if status:
+        statement = statement.where(Enrolment.status == status)
+    page = paginate(statement.order_by(User.name, Enrolment.id))
+    return render_template(
+        "admin/enrolments.html", page=page, query=query, status=status, statuses=list(EnrolmentStatus)
+    )
+
+
+class EnrolmentChoices:
+    """What the enrolment form offers, fetched in a fixed number of queries and kept by id."""
+
+    def __init__(self, enrolment: Enrolment | None = None) -> None:
+        session = db.session
+        organisations = session.scalars(
+            select(Organisation)
+            .where(Organisation.kind.in_((OrganisationKind.PROVIDER, OrganisationKind.EPAO)))
+            .order_by(Organisation.name)
+        ).all()
+        self.providers = {o.id: o for o in organisations if o.kind is OrganisationKind.PROVIDER}
+        self.epaos = {o.id: o for o in organisations if o.kind is OrganisationKind.EPAO}
+        # Active staff, and whoever the enrolment has now even if their account was deactivated since.
+        current = [enrolment.tutor_id, enrolment.mentor_id] if enrolment else []
+        staff = select(User).where(
+            User.role.in_((Role.TUTOR, Role.EMPLOYER)), User.active.is_(True) | User.id.in_([i for i in current if i])
+        )
+        if enrolment is not None:
+            staff = staff.where((User.role == Role.TUTOR) | (User.organisation_id == enrolment.employer_id))
+        people = session.scalars(staff.order_by(User.name, User.id)).all()
+        self.tutors = {u.id: u for u in people if u.role is Role.TUTOR}
+        self.mentors = {u.id: u for u in people if u.role is Role.EMPLOYER}
+        if enrolment is None:
+            self.apprentices = {u.id: u for u in apprentices_free_to_enrol(session)}
+            self.versions = {
+                v.id: v
+                for v in session.scalars(
+                    select(StandardVersion).order_by(StandardVersion.reference, StandardVersion.loaded_at.desc())
+                )
+            }
+            # The version is chosen on the same form: offer every route of every version; enrol() checks.
+            self.routes: dict[str, str] = {}
+            for version in self.versions.values():
+                for code, label in english_and_maths_routes(version).items():
+                    self.routes.setdefault(code, label)
+        else:
+            self.routes = english_and_maths_routes(enrolment.standard_version)
+
+    def fill(self, form: EnrolmentForm) -> None:
+        if form.apprentice is not None:
+            form.apprentice.choices = [("", "Choose an apprentice")] + [
+                (u.id, f"{u.name} ({u.email}), {u.organisation.name}") for u in self.apprentices.values()
+            ]
+            form.standard_version.choices = [("", "Choose a standard")] + [
+                (v.id, f"{v.label} (content {v.short_hash})") for v in self.versions.values()
+            ]
+        form.provider.choices = [("", "Choose a training provider")] + [(o.id, o.name) for o in self.providers.values()]
+        form.epao.choices = [("", "Not chosen yet")] + [(o.id, o.name) for o in self.epaos.values()]
+        form.tutor.choices = [("", "Not assigned")] + [
+            (u.id, f"{u.name}, {u.organisation.name}") for u in self.tutors.values()
+        ]
+        form.mentor.choices = [("", "Not assigned")] + [
+            (u.id, f"{u.name}, {u.organisation.name}") for u in self.mentors.values()
+        ]
+        form.english_maths_route.choices = list(self.routes.items())
+
+    def terms(self, form: EnrolmentForm) -> EnrolmentTerms:
+        return EnrolmentTerms(
+            provider=self.providers[form.provider.data],
+            epao=self.epaos.get(form.epao.data),
+            mentor=self.mentors.get(form.mentor.data),
+            tutor=self.tutors.get(form.tutor.data),
+            start_date=form.start_date.data,
+            planned_end_date=form.planned_end_date.data,
+            planned_otj_hours=form.planned_otj_hours.data,
+            age_band=form.age_band.data,
+            english_maths_route=form.english_maths_route.data,
+            english_maths_decided_on=form.english_maths_decided_on.data,
+            minimum_months_override=form.minimum_months_override.data,
+        )
+
+
+@bp.route("/enrolments/new", methods=["GET", "POST"])
+@admin_required
+def new_enrolment():
+    form = EnrolmentForm()
+    choices = EnrolmentChoices()
+    choices.fill(form)
+    if form.validate_on_submit():
+        apprentice = choices.apprentices[form.apprentice.data]
+        try:
+            enrolment = enrol(
+                db.session,
+                apprentice=apprentice,
+                standard_version=choices.versions[form.standard_version.data],
+                employer=apprentice.organisation,
+                terms=choices.terms(form),
+                by=current_user,
+            )
+        except DomainError as error:
+            _show_error(form, error, {"employer": "apprentice"})
+        else:
+            db.session.commit()
+            flash(f"Enrolment created: {apprentice.name}", "success")
+            return redirect(url_for("admin.enrolment", enrolment_id=enrolment.id))
+    return render_template("admin/enrolment_form.html", form=form, enrolment=None)
+
+
+def _get_enrolment_or_404(enrolment_id: int) -> Enrolment:
+    return db.one_or_404(select(Enrolment).where(Enrolment.id == enrolment_id).options(*ENROLMENT_PAGE))
+
+
+def _status_form(enrolment: Enrolment) -> StatusForm:
+    form = StatusForm()
+    choices = [(s.value, s.label) for s in status_changes_by_hand(enrolment.status)]
+    form.status.choices = [("", "Choose a status"), *choices]
+    return form
+
+
+@bp.route("/enrolments/<int:enrolment_id>")
+@admin_required
+def enrolment(enrolment_id: int):
+    enrolment = _get_enrolment_or_404(enrolment_id)
+    return render_template("admin/enrolment.html", enrolment=enrolment, form=_status_form(enrolment))
+
+
+def _terms_data(enrolment: Enrolment) -> dict:
+    """The enrolment's terms as the form's initial values."""
+    data = {name: getattr(enrolment, name) for name in EnrolmentTermsForm.TERMS}
+    return data | {name: getattr(enrolment, f"{name}_id") for name in ("provider", "epao", "tutor", "mentor")}
+
+
+@bp.route("/enrolments/<int:enrolment_id>/edit", methods=["GET", "POST"])
+@admin_required
+def edit_enrolment(enrolment_id: int):
+    enrolment = _get_enrolment_or_404(enrolment_id)
+    form = EnrolmentTermsForm(data=_terms_data(enrolment) if request.method == "GET" else None)
+    choices = EnrolmentChoices(enrolment)
+    choices.fill(form)
+    if form.validate_on_submit():
+        try:
+            update_terms(enrolment, choices.terms(form), by=current_user)
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash("Enrolment updated", "success")
+            return redirect(url_for("admin.enrolment", enrolment_id=enrolment.id))
+        enrolment = _get_enrolment_or_404(enrolment_id)  # reloaded after the rollback
+    return render_template("admin/enrolment_form.html", form=form, enrolment=enrolment)
+
+
+@bp.post("/enrolments/<int:enrolment_id>/status")
+@admin_required
+def change_enrolment_status(enrolment_id: int):
+    enrolment = _get_enrolment_or_404(enrolment_id)
+    form = _status_form(enrolment)
+    if form.validate_on_submit():
+        try:
+            change_status_by_hand(db.session, enrolment, form.status.data, current_user, form.note.data or "")
+        except DomainError as error:
+            _show_error(form, error)
+            enrolment = _get_enrolment_or_404(enrolment_id)
+        else:
+            db.session.commit()
+            flash(f"Status changed to {enrolment.status.label.lower()}", "success")
+            return redirect(url_for("admin.enrolment", enrolment_id=enrolment.id))
+    return render_template("admin/enrolment.html", enrolment=enrolment, form=form)
+
+
+# Standards
+
+
+@bp.route("/standards")
+@admin_required
+def standards():
+    versions = db.session.scalars(
+        select(StandardVersion)
+        .options(defer(StandardVersion.yaml_text))
+        .order_by(StandardVersion.reference, StandardVersion.loaded_at.desc(), StandardVersion.id.desc())
+    ).all()
+    pinned = _counts(Enrolment.standard_version_id)
+    return render_template("admin/standards.html", versions=versions, pinned=pinned)
+
+
+@bp.route("/standards/new", methods=["GET", "POST"])
+@admin_required
+def new_standard():
+    form = StandardForm()
+    if form.validate_on_submit():
+        try:
+            version, new = store_standard_upload(db.session, form.source, by=current_user)
+        except StandardError as error:
+            db.session.rollback()
+            field = form.yaml_text if form.yaml_file.data is None or _keep_file_text(form) else form.yaml_file
+            field.errors.extend(f"{p.line}:{p.column}: {p.message}" if p.line else p.message for p in error.problems)
+        else:
+            db.session.commit()
+            if new:
+                flash(f"Standard loaded: {version.label}", "success")
+            else:
+                flash(f"{version.label} is already loaded (content {version.short_hash}); nothing has changed", "info")
+            return redirect(url_for("admin.standard", version_id=version.id))
+    # The page lists every problem in its error summary, so the form is not passed as `form`.
+    return render_template("admin/standard_new.html", load_form=form)
+
+
+def _keep_file_text(form: StandardForm) -> bool:
+    """Put an uploaded file's YAML in the paste box, so that a failed load does not lose it: the
+    problems' lines are then those of the box, to correct there. False if it was pasted, or cannot be."""
+    if not isinstance(form.source, bytes):
+        return False
+    try:
+        text = form.source.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    if len(text) > MAXIMUM_STANDARD_CHARACTERS:
+        return False
+    form.yaml_text.data = text
+    form.yaml_file.errors.append("The file's YAML is in the box below: correct it there and load it again.")
+    return True
+
+
+@bp.route("/standards/<int:version_id>")
+@admin_required
+def standard(version_id: int):
+    version = db.get_or_404(StandardVersion, version_id)
+    pinned = db.session.scalar(select(func.count()).where(Enrolment.standard_version_id == version.id))
+    return render_template("admin/standard.html", version=version, standard=version.standard, pinned=pinned)

@@ -1,0 +1,89 @@
+"""The evidence store the application uses, built once per app from its settings.
+
+Uploaded files are written by the form parser straight into the store's temporary area,
+hashed as they arrive, so that storing them later is a rename rather than a second copy.
+Every temporary file a request makes is removed when the request ends, however it ends
+(a truncated body, a client that went away, an error in the view); only a signed-in user's
+request may carry files at all.
+"""
+
+from __future__ import annotations
+
+from typing import IO
+
+from flask import Flask, Request, current_app
+from flask_login import current_user
+from werkzeug.exceptions import BadRequest
+
+from filestore import EvidenceStore, FileSystemStore, file_type, image_size
+
+
+class SignInBeforeUploading(BadRequest):
+    """A file part in a request of someone not signed in: refused before any byte is stored."""
+
+    description = "Sign in before you upload files. Nothing has been saved."
+
+
+class UploadRequest(Request):
+    def _get_file_stream(
+        self, total_content_length: int | None, content_type: str | None, filename: str | None = None,
+        content_length: int | None = None,
+    ) -> IO[bytes]:  # fmt: skip
+        if not current_user.is_authenticated:
+            raise SignInBeforeUploading()
+        store = current_app.extensions.get("evidence_store")
+        if filename and isinstance(store, FileSystemStore):
+            incoming = store.incoming()
+            # The parser forgets a part cut short, so the request keeps every one to close it.
+            self.__dict__.setdefault("_incoming_files", []).append(incoming)
+            return incoming  # type: ignore[return-value]
+        return super()._get_file_stream(total_content_length, content_type, filename, content_length)
+
+    def close(self) -> None:
+        """Close the request's files and remove every temporary file the store did not take."""
+        try:
+            super().close()
+        finally:
+            for incoming in self.__dict__.pop("_incoming_files", ()):
+                incoming.close()
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["evidence_store"] = FileSystemStore(app.config["EVIDENCE_DIR"])
+    app.request_class = UploadRequest
+    app.register_error_handler(SignInBeforeUploading, _sign_in_before_uploading)
+
+
+def _sign_in_before_uploading(error: SignInBeforeUploading):
+    from .error_pages import render_error
+
+    return render_error(400, "Sign in before you upload files", error.description)
+
+
+def evidence_store() -> EvidenceStore:
+    return current_app.extensions["evidence_store"]
+
+
+def max_upload_bytes() -> int:
+    return int(float(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024)
+
+
+def max_image_pixels() -> int:
+    return int(float(current_app.config["MAX_IMAGE_MEGAPIXELS"]) * 1_000_000)
+
+
+def shows_inline(sha256: str, media_type: str) -> bool:
+    """Whether a stored file is an image small enough to show in a page: only its header is read.
+
+    An image stored before the pixel limit (or under a higher one) is offered as a download only,
+    so no browser is asked to decode it.
+    """
+    try:
+        kind = file_type(media_type)
+        if not kind.previewable:
+            return False
+        with evidence_store().open(sha256) as stream:
+            size = image_size(stream, kind.key)
+    except KeyError:  # not a type we know, or the file is missing
+        return False
+    return size is not None and size[0] * size[1] <= max_image_pixels()

@@ -1,0 +1,1 @@
+"""The demo world: fictional providers, employers, apprentices and their evidence."""

@@ -1,0 +1,602 @@
+"""`portfolio demo`: a database full of fictional people and organisations, and a server to try it."""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from standard import shipped_path
+
+from ..accounts.domain import create_organisation, create_user, reset_password, set_active
+from ..core import clock
+from ..core.storage import evidence_store, max_upload_bytes
+from ..enrolments.domain import EnrolmentTerms, change_status, enrol
+from ..enrolments.standard_versions import store_standard
+from ..evidence.items import EvidenceDetails, Upload, create_item, submit
+from ..extensions import db
+from ..gateway.domain import sign_declaration, submit_to_epao
+from ..models import (
+    AgeBand,
+    Enrolment,
+    EnrolmentStatus,
+    EvidenceKind,
+    Organisation,
+    OrganisationKind,
+    OtjActivity,
+    Rag,
+    ReviewSigner,
+    Role,
+    User,
+)
+from ..otj.domain import OtjDetails, approve_entry, log_entry, query_entry
+from ..progress_reviews.domain import ReviewDetails, create_review, sign_review
+from ..review.domain import (
+    Decision,
+    WitnessTestimony,
+    add_comment,
+    create_testimony,
+    decide,
+    record_judgement,
+    sign_testimony,
+    start_review,
+)
+from .files import csv_table, pdf_document, png_picture
+
+DEFAULT_PASSWORD = "portfolio-demo-2026"
+
+ORGANISATIONS = [
+    ("Northgate Arts Training", OrganisationKind.PROVIDER),
+    ("Harbourside Museum", OrganisationKind.EMPLOYER),
+    ("Larkfield Playhouse", OrganisationKind.EMPLOYER),
+    ("Crescent Assessment Services", OrganisationKind.EPAO),
+]
+
+USERS = [
+    ("admin@northgate-arts.example", "Rosa Lindqvist", Role.ADMIN, "Northgate Arts Training"),
+    ("priya.natarajan@northgate-arts.example", "Priya Natarajan", Role.TUTOR, "Northgate Arts Training"),
+    ("tom.whitlock@northgate-arts.example", "Tom Whitlock", Role.TUTOR, "Northgate Arts Training"),
+    ("helen.osei@harbourside-museum.example", "Helen Osei", Role.EMPLOYER, "Harbourside Museum"),
+    ("gareth.lloyd@larkfield-playhouse.example", "Gareth Lloyd", Role.EMPLOYER, "Larkfield Playhouse"),
+    ("marion.adebayo@crescent-assessment.example", "Marion Adebayo", Role.ASSESSOR, "Crescent Assessment Services"),
+    ("amira.hassan@harbourside-museum.example", "Amira Hassan", Role.APPRENTICE, "Harbourside Museum"),
+    ("jess.okafor@harbourside-museum.example", "Jess Okafor", Role.APPRENTICE, "Harbourside Museum"),
+    ("callum.reid@larkfield-playhouse.example", "Callum Reid", Role.APPRENTICE, "Larkfield Playhouse"),
+    ("sam.patel@larkfield-playhouse.example", "Sam Patel", Role.APPRENTICE, "Larkfield Playhouse"),
+    ("nadia.rahman@larkfield-playhouse.example", "Nadia Rahman", Role.APPRENTICE, "Larkfield Playhouse"),
+]
+
+
+@dataclass(frozen=True)
+class DemoEvidence:
+    title: str
+    kind: EvidenceKind
+    days_after_start: int
+    links: dict[str, str]
+    files: tuple[str, ...] = ("pdf",)  # "pdf", "png" or "csv"
+    submitted: bool = True
+    consent_reference: str | None = None  # set when the evidence shows other people
+    description: str = ""
+    reflection: str = ""
+
+
+@dataclass(frozen=True)
+class DemoEnrolment:
+    apprentice: str
+    months_ago: int
+    tutor: str
+    mentor: str
+    age_band: AgeBand
+    english_maths: str
+    path: tuple[EnrolmentStatus, ...] = ()  # status changes after enrolling
+    epao: str | None = None
+    evidence: tuple[DemoEvidence, ...] = ()
+    # "ready": the portfolio is complete and nobody has declared yet; "submitted": declared by all
+    # three and submitted to the EPAO through the gateway, awaiting the assessor.
+    gateway: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        """The whole portfolio accepted and judged, the hours approved: ready for the gateway."""
+        return self.gateway is not None
+
+
+AMIRA_EVIDENCE = (
+    DemoEvidence(
+        "Half-term family clay workshop plan",
+        EvidenceKind.EVENT_PLAN,
+        30,
+        {
+            "K1": "I used last year's visitor survey to plan for families with under-fives.",
+            "K4": "I chose a drop-in format with a quiet table so families could join at any time.",
+            "S1": "The plan sets out the schedule, the artist's rider and the room bookings.",
+            "S2": "The learning objectives are written for both children and their carers.",
+        },
+        description="Plan for three drop-in clay sessions in the Learning Studio during October half-term.",
+        reflection="Booking the artist early meant we could change the format after the first session.",
+    ),
+    DemoEvidence(
+        "Risk assessment: Victorian kitchen object handling session",
+        EvidenceKind.RISK_ASSESSMENT,
+        62,
+        {
+            "K10": "The assessment applies our safeguarding and health and safety policies.",
+            "S4": "I identified the hazards of handling objects and briefed the volunteers on the controls.",
+        },
+        description="Risk assessment and volunteer briefing for handling sessions with a Year 3 class.",
+    ),
+    DemoEvidence(
+        "Feedback from the Seaside Memories reminiscence sessions",
+        EvidenceKind.FEEDBACK,
+        140,
+        {
+            "K5": "I designed the feedback form and summarised the results.",
+            "S14": "The summary lists three changes we made for the next series.",
+            "B7": "The comments show how I adapted the pace for residents living with dementia.",
+        },
+        files=("csv", "pdf"),
+        consent_reference="HM-CONSENT-2025-014",
+        description="Feedback from residents and carers at two care homes after six reminiscence sessions.",
+        reflection="Large-print forms and reading questions aloud doubled the number of responses.",
+    ),
+    DemoEvidence(
+        "Photos from the Harbour Lights lantern parade",
+        EvidenceKind.PHOTO_OR_VIDEO,
+        200,
+        {
+            "S5": "I briefed the stewards and spoke to the crowd at the start of the parade.",
+            "S9": "The parade was run with two community groups and a visiting artist.",
+            "B4": "The route and timings were planned so wheelchair users could take part.",
+            "B6": "I worked with the facilities team and volunteers on the night.",
+        },
+        files=("png", "png"),
+        consent_reference="HM-PHOTO-2025-031",
+        description="Photographs of the lantern-making workshops and the parade along the harbour.",
+    ),
+    DemoEvidence(
+        "Reflection on feedback from my first school visit",
+        EvidenceKind.REFLECTIVE_ACCOUNT,
+        260,
+        {
+            "B1": "I booked a training session on behaviour management after the visit.",
+            "B3": "I describe the feedback from the class teacher and what I changed.",
+            "B5": "I rewrote the teachers' pack without being asked.",
+        },
+    ),
+    DemoEvidence(
+        "Budget for the spring schools programme",
+        EvidenceKind.BUDGET,
+        300,
+        {
+            "K18": "The budget links each cost to an outcome in the evaluation brief.",
+            "S3": "It keeps the programme within the grant and the learning department's allocation.",
+        },
+        files=("csv",),
+        submitted=False,
+    ),
+)
+
+
+def _covering(rows, consent_prefix: str) -> tuple[DemoEvidence, ...]:
+    """Evidence whose links together cover every criterion: (title, kind, days, codes, why, files) rows."""
+    return tuple(
+        DemoEvidence(
+            title,
+            kind,
+            days,
+            {code: f"This evidence shows {code}: {why}" for code in codes},
+            files=files,
+            consent_reference=f"{consent_prefix}-{days}" if files == ("png",) else None,
+        )
+        for title, kind, days, codes, why, files in rows
+    )
+
+
+def _certificates(days: int) -> DemoEvidence:
+    """English and maths certificates, the gateway's evidence that they are achieved."""
+    return DemoEvidence(
+        "Level 2 Functional Skills certificates in English and maths",
+        EvidenceKind.CERTIFICATE,
+        days,
+        {"S6": "The English certificate shows written communication at level 2."},
+        description="Certificates from the awarding body for Functional Skills English and maths at level 2.",
+    )
+
+
+# Jess was submitted at gateway: her evidence covers every criterion of the standard.
+JESS_EVIDENCE = _covering(
+    [
+        (
+            "Audience research for the Windrush family day",
+            EvidenceKind.REPORT,
+            40,
+            ["K1", "K2", "K3", "K4", "K5", "S2"],
+            "see the research summary and the programme it shaped.",
+            ("pdf",),
+        ),
+        (
+            "Partnership agreement with Northfield Library",
+            EvidenceKind.OTHER,
+            90,
+            ["K6", "K7", "K8", "K9", "S8", "S9", "S10"],
+            "I negotiated and now manage the partnership.",
+            ("pdf",),
+        ),
+        (
+            "Safeguarding log and risk assessments for the youth panel",
+            EvidenceKind.RISK_ASSESSMENT,
+            150,
+            ["K10", "S4", "S12", "B4"],
+            "the log and assessments are mine, checked by the safeguarding lead.",
+            ("pdf",),
+        ),
+        (
+            "How my role fits the learning team",
+            EvidenceKind.REFLECTIVE_ACCOUNT,
+            210,
+            ["K11", "K12", "K13", "K14", "K15", "K16", "B1", "B2", "B3", "B7", "B8", "B9"],
+            "I reflect on it with examples from the year.",
+            ("pdf",),
+        ),
+        (
+            "Production schedule and budget for the summer festival",
+            EvidenceKind.EVENT_PLAN,
+            280,
+            ["K17", "K18", "S1", "S3", "S11", "S13", "S17", "S18", "B5", "B6"],
+            "the schedule and budget I ran the festival to.",
+            ("pdf", "csv"),
+        ),
+        (
+            "Grant application to the Harbour Community Fund",
+            EvidenceKind.REPORT,
+            330,
+            ["K19", "K20", "S6", "S7", "S16"],
+            "I wrote the application and the report to the funder.",
+            ("pdf",),
+        ),
+        (
+            "Photos and evaluation of the festival",
+            EvidenceKind.PHOTO_OR_VIDEO,
+            400,
+            ["S5", "S14", "S15", "B10", "B11"],
+            "the photos and my evaluation of the day.",
+            ("png",),
+        ),
+    ],
+    "HM-CONSENT-2024",
+) + (_certificates(120),)
+
+# Nadia's portfolio is complete too, and ready for the declarations.
+NADIA_EVIDENCE = _covering(
+    [
+        ("Audience survey for the relaxed performances", EvidenceKind.REPORT, 35,
+         ["K1", "K2", "K3", "K4", "K5", "S2"], "the survey, its findings and the season they shaped.", ("pdf",)),
+        ("Schools partnership with Larkfield Academy Trust", EvidenceKind.OTHER, 80,
+         ["K6", "K7", "K8", "K9", "S8", "S9", "S10"], "I set up the partnership and report on it.", ("pdf",)),
+        ("Risk assessments for the backstage tours", EvidenceKind.RISK_ASSESSMENT, 130,
+         ["K10", "S4", "S12", "B4"], "the assessments I wrote, signed off by the stage manager.", ("pdf",)),
+        ("Reflective account: my first year in the learning team", EvidenceKind.REFLECTIVE_ACCOUNT, 200,
+         ["K11", "K12", "K13", "K14", "K15", "K16", "B1", "B2", "B3", "B7", "B8", "B9"],
+         "I reflect on my role with examples from the year.", ("pdf",)),
+        ("Schedule and budget for the youth theatre festival", EvidenceKind.EVENT_PLAN, 260,
+         ["K17", "K18", "S1", "S3", "S11", "S13", "S17", "S18", "B5", "B6"],
+         "the schedule and budget I ran the festival to.", ("pdf", "csv")),
+        ("Funding bid to the Larkfield Arts Trust", EvidenceKind.REPORT, 310,
+         ["K19", "K20", "S6", "S7", "S16"], "I wrote the bid and the report to the trust.", ("pdf",)),
+        ("Photos and evaluation of the festival week", EvidenceKind.PHOTO_OR_VIDEO, 380,
+         ["S5", "S14", "S15", "B10", "B11"], "the photos and my evaluation of the week.", ("png",)),
+    ],
+    "LP-CONSENT-2025",
+)  # fmt: skip
+
+CALLUM_EVIDENCE = (
+    DemoEvidence(
+        "Youth theatre taster session plan",
+        EvidenceKind.EVENT_PLAN,
+        20,
+        {
+            "K1": "I planned the session for 14 to 16 year olds new to drama.",
+            "S2": "The objectives are confidence and voice work.",
+        },
+        submitted=False,
+    ),
+    DemoEvidence(
+        "Bookings for the relaxed performance of The Snow Queen",
+        EvidenceKind.OTHER,
+        45,
+        {
+            "K20": "I used the box office system to manage access bookings.",
+            "S12": "Access requirements were recorded in line with our data protection policy.",
+        },
+        files=("csv",),
+    ),
+)
+
+SAM_EVIDENCE = (
+    DemoEvidence(
+        "Script workshop with Larkfield Sixth Form",
+        EvidenceKind.EVENT_PLAN,
+        30,
+        {"S1": "I coordinated the writer's visit.", "S6": "I presented the aims to the drama department."},
+    ),
+    DemoEvidence(
+        "Witness statement from the sixth form's head of drama",
+        EvidenceKind.WITNESS_TESTIMONY,
+        60,
+        {"B6": "The statement describes how I worked with the teachers.", "S9": "It describes the partnership."},
+    ),
+)
+
+
+ENROLMENTS = [
+    DemoEnrolment("amira.hassan@harbourside-museum.example", 11, "priya.natarajan@northgate-arts.example",
+                  "helen.osei@harbourside-museum.example", AgeBand.AGED_19_TO_23, "achieved",
+                  evidence=AMIRA_EVIDENCE),
+    DemoEnrolment("jess.okafor@harbourside-museum.example", 17, "priya.natarajan@northgate-arts.example",
+                  "helen.osei@harbourside-museum.example", AgeBand.AGED_16_TO_18, "achieved",
+                  epao="Crescent Assessment Services", evidence=JESS_EVIDENCE, gateway="submitted"),
+    DemoEnrolment("callum.reid@larkfield-playhouse.example", 4, "tom.whitlock@northgate-arts.example",
+                  "gareth.lloyd@larkfield-playhouse.example", AgeBand.AGED_24_PLUS, "not_required",
+                  evidence=CALLUM_EVIDENCE),
+    DemoEnrolment("sam.patel@larkfield-playhouse.example", 7, "tom.whitlock@northgate-arts.example",
+                  "gareth.lloyd@larkfield-playhouse.example", AgeBand.AGED_16_TO_18, "ehc_plan",
+                  path=(EnrolmentStatus.BREAK_IN_LEARNING,), evidence=SAM_EVIDENCE),
+    DemoEnrolment("nadia.rahman@larkfield-playhouse.example", 16, "tom.whitlock@northgate-arts.example",
+                  "gareth.lloyd@larkfield-playhouse.example", AgeBand.AGED_19_TO_23, "not_required",
+                  epao="Crescent Assessment Services", evidence=NADIA_EVIDENCE, gateway="ready"),
+]  # fmt: skip
+
+
+def build_demo(password: str = DEFAULT_PASSWORD, today: date | None = None) -> list[User]:
+    """Create (or bring up to date) the demo data; safe to run again. Returns the demo users."""
+    today = today or clock.today()
+    session = db.session
+    version, _ = store_standard(session, shipped_path("ST0396").read_text(encoding="utf-8"), "st0396.yaml")
+
+    organisations = {}
+    for name, kind in ORGANISATIONS:
+        organisations[name] = session.scalar(select(Organisation).where(Organisation.name == name)) or (
+            create_organisation(session, name, kind)
+        )
+    users = {}
+    for email, name, role, organisation in USERS:
+        user = session.scalar(select(User).where(User.email == email))
+        if user is None:
+            user = create_user(
+                session, email=email, name=name, role=role, organisation=organisations[organisation], password=password
+            )
+        elif not user.check_password(password):
+            reset_password(user, password)
+        set_active(user, True)  # recorded in the audit trail if it was deactivated
+        users[email] = user
+
+    for plan in ENROLMENTS:
+        apprentice = users[plan.apprentice]
+        if session.scalar(select(Enrolment.id).where(Enrolment.apprentice_id == apprentice.id)):
+            continue
+        start = _months_before(today, plan.months_ago)
+        terms = EnrolmentTerms(
+            provider=organisations["Northgate Arts Training"],
+            epao=organisations[plan.epao] if plan.epao else None,
+            mentor=users[plan.mentor],
+            tutor=users[plan.tutor],
+            start_date=start,
+            planned_end_date=start + timedelta(days=548),  # 18 months
+            planned_otj_hours=375,
+            age_band=plan.age_band,
+            english_maths_route=plan.english_maths,
+            english_maths_decided_on=start,
+        )
+        enrolment = enrol(
+            session,
+            apprentice=apprentice,
+            standard_version=version,
+            employer=apprentice.organisation,
+            terms=terms,
+            by=users["admin@northgate-arts.example"],
+        )
+        items = [_add_evidence(session, enrolment, evidence, n, today) for n, evidence in enumerate(plan.evidence)]
+        _add_reviews_and_progress(session, enrolment, plan, items, today)
+        for status in plan.path:
+            change_status(session, enrolment, status, users["admin@northgate-arts.example"], "Demo data")
+        if plan.gateway == "submitted":  # through the real gateway, as the three parties would
+            for user in (enrolment.apprentice, enrolment.mentor, enrolment.tutor):
+                sign_declaration(session, enrolment, by=user, today=today)
+            submit_to_epao(session, enrolment, by=enrolment.tutor, today=today)
+    session.commit()
+    return list(users.values())
+
+
+def _add_evidence(session, enrolment: Enrolment, plan: DemoEvidence, number: int, today: date) -> None:
+    makers = {
+        "pdf": lambda n: (f"{_slug(plan.title)}.pdf", pdf_document(plan.title, _pdf_paragraphs(plan))),
+        "png": lambda n: (f"photo-{n + 1}.png", png_picture(320, 200, seed=number * 7 + n)),
+        "csv": lambda n: (f"{_slug(plan.title)}.csv", _csv(plan)),
+    }
+    uploads = [Upload(io.BytesIO(data), name) for name, data in (makers[kind](n) for n, kind in enumerate(plan.files))]
+    details = EvidenceDetails(
+        title=plan.title,
+        kind=plan.kind,
+        activity_date=min(enrolment.start_date + timedelta(days=plan.days_after_start), today),
+        description=plan.description or f"{plan.kind.label} from my work at {enrolment.employer.name}.",
+        reflection=plan.reflection,
+        contains_third_party_data=plan.consent_reference is not None,
+        consent_reference=plan.consent_reference or "",
+        links=plan.links,
+    )
+    item = create_item(
+        session, evidence_store(), enrolment=enrolment, author=enrolment.apprentice, details=details,
+        uploads=uploads, max_bytes=max_upload_bytes(), today=today,
+    )  # fmt: skip
+    if plan.submitted:
+        submit(item, by=enrolment.apprentice)
+    return item
+
+
+# What the tutor has decided so far, by apprentice: item number -> (decision, feedback).
+DECISIONS = {
+    "amira.hassan@harbourside-museum.example": {
+        0: (Decision.ACCEPT, "A clear plan with objectives for children and carers."),
+        1: (Decision.REFER, "Please add the volunteer briefing notes and say who signed off the assessment."),
+        2: (Decision.ACCEPT, ""),
+    },
+    "sam.patel@larkfield-playhouse.example": {0: (Decision.ACCEPT, "")},
+}
+JUDGEMENTS = {
+    "amira.hassan@harbourside-museum.example": {
+        "K1": ("met", "Audience research used well in the half-term plan."),
+        "S1": ("met", "Plans, schedules and riders are complete and clear."),
+        "K5": ("developing", "Evaluation methods are sound; show how results changed the programme."),
+    },
+}
+OTJ_ACTIVITIES = [
+    (OtjActivity.TAUGHT_SESSION, "Northgate Arts Training session on participatory practice."),
+    (OtjActivity.SHADOWING, "Shadowed the learning manager planning the schools programme."),
+    (OtjActivity.SELF_STUDY, "Read the museum's safeguarding policy and the audience development plan."),
+    (OtjActivity.WRITING_EVIDENCE, "Wrote up evidence and my reflections for the portfolio."),
+]
+
+
+def _add_reviews_and_progress(session, enrolment: Enrolment, plan: DemoEnrolment, items, today: date) -> None:
+    """Decisions, judgements, a comment, a witness testimony, months of OTJ and progress reviews."""
+    apprentice, tutor, mentor = enrolment.apprentice, enrolment.tutor, enrolment.mentor
+    complete = plan.complete
+    decisions = DECISIONS.get(apprentice.email, {})
+    if complete:  # the whole portfolio has been accepted and judged
+        decisions = {n: (Decision.ACCEPT, "") for n in range(len(items))}
+    for number, (decision, feedback) in decisions.items():
+        start_review(session, items[number], by=tutor)
+        decide(session, items[number], by=tutor, decision=decision, feedback=feedback)
+    standard = enrolment.standard_version.standard
+    judgements = JUDGEMENTS.get(apprentice.email, {})
+    if complete:
+        judgements = {c.code: ("met", "Shown consistently across the portfolio.") for c in standard}
+    for code, (level, note) in judgements.items():
+        record_judgement(session, enrolment, by=tutor, code=code, level_code=level, note=note)
+
+    if apprentice.email == "amira.hassan@harbourside-museum.example":
+        photos = items[3]
+        add_comment(session, photos, by=mentor, body="Lovely photos. Could you add the attendance figures?")
+        add_comment(session, photos, by=apprentice, body="Yes, 214 people walked with us. I will add the count.")
+        testimony = create_testimony(
+            session, enrolment=enrolment, author=mentor, today=today,
+            testimony=WitnessTestimony(
+                title="Witness statement: Harbour Lights lantern parade",
+                activity_date=min(enrolment.start_date + timedelta(days=200), today),
+                text="I watched Amira brief thirty volunteer stewards and lead the parade safely along the "
+                "harbour. She kept calm when the route had to change and made sure every group could take part.",
+                links={"S5": "She briefed the stewards clearly.", "B6": "She worked well with the volunteers."},
+            ),
+        )  # fmt: skip
+        sign_testimony(session, testimony, by=mentor, signed_name=mentor.name, job_title="Head of Learning")
+
+    # Off-the-job training: about 22 hours a month (behind pace for Callum), most approved.
+    months = max(1, (today - enrolment.start_date).days // 30)
+    monthly = 10 if apprentice.email.startswith("callum") else 24 if complete else 22
+    for month in range(months):
+        for week, (activity, learning) in enumerate(OTJ_ACTIVITIES):
+            day = enrolment.start_date + timedelta(days=month * 30 + week * 7 + 2)
+            if day > today:
+                continue
+            entry = log_entry(
+                session, enrolment=enrolment, by=apprentice, today=today,
+                details=OtjDetails(day, Decimal(monthly) / 4, activity, learning),
+            )  # fmt: skip
+            if month < months - 1 or complete:
+                approve_entry(session, entry, by=tutor)
+            elif week == 0:
+                query_entry(session, entry, by=tutor, note="Which session was this? Please add its title.")
+
+    # Three-way progress reviews every three months; the latest may still need signatures.
+    reviews = [enrolment.start_date + timedelta(days=91 * n) for n in range(1, 8)]
+    reviews = [day for day in reviews if day <= today - timedelta(days=7)]
+    if apprentice.email.startswith("callum"):
+        reviews = []  # his first review is overdue
+    for number, day in enumerate(reviews):
+        review = create_review(
+            session, enrolment=enrolment, author=tutor, today=today,
+            details=ReviewDetails(
+                review_date=day,
+                attendees=f"{apprentice.name} (apprentice), {mentor.name} (mentor), {tutor.name} (tutor)",
+                progress="Evidence is being added steadily; the plan for the next quarter is agreed.",
+                otj_and_slippage="Off-the-job hours are on track with the training plan.",
+                wellbeing_and_support="No concerns raised.",
+                actions="Submit the next two pieces of evidence before the next review.",
+                criteria={"K1": (Rag.GREEN, "Well evidenced."), "S3": (Rag.AMBER, "Needs a budget example.")},
+            ),
+        )  # fmt: skip
+        signed_at = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=12)
+        last = number == len(reviews) - 1
+        signers = [(tutor, ReviewSigner.PROVIDER), (apprentice, ReviewSigner.APPRENTICE)]
+        if not (last and apprentice.email.startswith("amira")):  # Amira's latest awaits her mentor
+            signers.append((mentor, ReviewSigner.EMPLOYER))
+        for user, signer in signers:
+            sign_review(session, review, by=user, signer=signer, now=signed_at)
+
+
+def _pdf_paragraphs(plan: DemoEvidence) -> list[str]:
+    paragraphs = [plan.description or f"{plan.kind.label}."]
+    paragraphs += [f"{code}: {why}" for code, why in plan.links.items()]
+    if plan.reflection:
+        paragraphs.append(f"Reflection: {plan.reflection}")
+    return paragraphs
+
+
+def _csv(plan: DemoEvidence) -> bytes:
+    if plan.kind is EvidenceKind.BUDGET:
+        rows = [["Item", "Cost (GBP)"], ["Artist fees", "1800"], ["Materials", "420"], ["Coach hire", "650"],
+                ["Access support", "300"], ["Total", "3170"]]  # fmt: skip
+    else:
+        rows = [["Session", "Date", "Responses", "Would come again (%)"]]
+        rows += [[f"Session {n}", f"2025-0{n}-1{n}", str(8 + n), str(80 + n * 2)] for n in range(1, 7)]
+    return csv_table(rows)
+
+
+def _slug(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60]
+
+
+def _months_before(day: date, months: int) -> date:
+    month_index = day.year * 12 + day.month - 1 - months
+    return date(month_index // 12, month_index % 12 + 1, min(day.day, 28))
+
+
+@click.command("demo")
+@click.option("--no-serve", is_flag=True, help="Only prepare the database; do not start the server.")
+@click.option("--password", default=DEFAULT_PASSWORD, show_default=True, help="Password for every demo login.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@with_appcontext
+def demo_command(no_serve: bool, password: str, port: int) -> None:
+    """Create or upgrade the database, fill it with fictional demo data, and serve the app."""
+    from ..accounts.domain import check_password_strength
+    from ..core.domain import DomainError
+
+    try:
+        check_password_strength(password)
+    except DomainError as error:
+        raise click.BadParameter(error.message, param_hint="--password") from None
+    upgrade(directory=current_app.extensions["migrate"].directory)
+    users = build_demo(password)
+    click.echo("\nDemo logins (every password is the same):\n")
+    click.echo(f"  {'Email':<46} {'Role':<11} Password")
+    for user in users:
+        click.echo(f"  {user.email:<46} {user.role.value:<11} {password}")
+    click.echo(
+        "\nAt the gateway: Jess Okafor's portfolio awaits the assessor's decision, and Nadia Rahman's is "
+        "ready for the declarations."
+    )
+    if no_serve:
+        return
+    url = f"http://127.0.0.1:{port}/"
+    click.echo(f"\nServing the demo on {url} (press Ctrl+C to stop)\n")
+    from werkzeug.serving import run_simple
+
+    run_simple("127.0.0.1", port, current_app._get_current_object(), threaded=True)

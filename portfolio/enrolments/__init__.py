@@ -1,0 +1,1 @@
+"""Enrolments on a standard: their terms, the standard versions they pin, their running totals."""

@@ -1,0 +1,223 @@
+"""Enrolling apprentices, editing enrolments and changing their status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..core import audit
+from ..core.domain import DomainError, lock_enrolment_for_change
+from ..core.text import clean_text
+from ..models import (
+    AgeBand,
+    Enrolment,
+    EnrolmentStatus,
+    EnrolmentStatusChange,
+    Organisation,
+    OrganisationKind,
+    Role,
+    StandardVersion,
+    User,
+)
+from ..models.enrolments import ENGLISH_AND_MATHS_ROUTES
+
+S = EnrolmentStatus
+# Which status an enrolment may move to from each status.
+STATUS_CHANGES: dict[EnrolmentStatus, tuple[EnrolmentStatus, ...]] = {
+    S.ON_PROGRAMME: (S.BREAK_IN_LEARNING, S.AT_GATEWAY, S.WITHDRAWN),
+    S.BREAK_IN_LEARNING: (S.ON_PROGRAMME, S.WITHDRAWN),
+    S.AT_GATEWAY: (S.ON_PROGRAMME, S.IN_EPA, S.WITHDRAWN),
+    S.IN_EPA: (S.COMPLETED, S.WITHDRAWN),
+    S.COMPLETED: (),
+    S.WITHDRAWN: (),
+}
+# Moves into and out of the gateway are the gateway's own (`gateway.submit_to_epao` and
+# `gateway.decide_gateway`), so that each has its declarations, submission and decision.
+GATEWAY_MOVES = frozenset({(S.ON_PROGRAMME, S.AT_GATEWAY), (S.AT_GATEWAY, S.ON_PROGRAMME), (S.AT_GATEWAY, S.IN_EPA)})
+OPEN_STATUSES = (S.ON_PROGRAMME, S.BREAK_IN_LEARNING, S.AT_GATEWAY, S.IN_EPA)
+MAXIMUM_OTJ_HOURS = 5000
+
+
+@dataclass(frozen=True)
+class EnrolmentTerms:
+    """What can be set on an enrolment after it is created."""
+
+    provider: Organisation
+    epao: Organisation | None
+    mentor: User | None
+    tutor: User | None
+    start_date: date
+    planned_end_date: date
+    planned_otj_hours: int
+    age_band: AgeBand
+    english_maths_route: str
+    english_maths_decided_on: date | None = None
+    minimum_months_override: int | None = None
+
+
+def english_and_maths_routes(version: StandardVersion) -> dict[str, str]:
+    """The routes an enrolment on this standard may take: the usual three plus the standard's alternatives."""
+    routes = dict(ENGLISH_AND_MATHS_ROUTES)
+    for alternative in version.standard.gateway.english_and_maths.alternatives:
+        routes[alternative.code] = f"{alternative.requirement} ({alternative.applies_to.lower()})"
+    return routes
+
+
+def apprentices_free_to_enrol(session: Session) -> list[User]:
+    """Active apprentices without an open enrolment, by name: the ones who may be enrolled now."""
+    enrolled = select(Enrolment.apprentice_id).where(Enrolment.status.in_(OPEN_STATUSES))
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.role == Role.APPRENTICE, User.active.is_(True), User.id.not_in(enrolled))
+            .order_by(User.name, User.id)
+        )
+    )
+
+
+def enrol(
+    session: Session,
+    *,
+    apprentice: User,
+    standard_version: StandardVersion,
+    employer: Organisation,
+    terms: EnrolmentTerms,
+    by: User | None,
+) -> Enrolment:
+    if apprentice.role is not Role.APPRENTICE:
+        raise DomainError(f"{apprentice.name} is not an apprentice", "apprentice")
+    if apprentice.organisation_id != employer.id:
+        raise DomainError(f"{apprentice.name} works at {apprentice.organisation.name}, not {employer.name}", "employer")
+    if employer.kind is not OrganisationKind.EMPLOYER:
+        raise DomainError(f"{employer.name} is not an employer", "employer")
+    open_enrolment = session.scalar(
+        select(Enrolment.id).where(Enrolment.apprentice_id == apprentice.id, Enrolment.status.in_(OPEN_STATUSES))
+    )
+    if open_enrolment:
+        raise DomainError(
+            f"{apprentice.name} is already enrolled; complete or withdraw that enrolment first", "apprentice"
+        )
+    _check_terms(standard_version, employer, terms)
+    enrolment = Enrolment(
+        apprentice=apprentice, standard_version=standard_version, employer=employer, status=S.ON_PROGRAMME
+    )
+    _apply_terms(enrolment, terms)
+    session.add(enrolment)
+    session.add(EnrolmentStatusChange(enrolment=enrolment, from_status=None, to_status=S.ON_PROGRAMME, changed_by=by))
+    enrolled = {"apprentice": apprentice.name, "standard": standard_version.label, "employer": employer.name}
+    audit.record_change("enrolment.created", enrolment, actor=by, after=enrolled | _audited_terms(enrolment))
+    return enrolment
+
+
+def update_terms(enrolment: Enrolment, terms: EnrolmentTerms, *, by: User | None = None) -> None:
+    _check_terms(enrolment.standard_version, enrolment.employer, terms)
+    before = _audited_terms(enrolment)
+    _apply_terms(enrolment, terms)
+    audit.record_change("enrolment.updated", enrolment, actor=by, before=before, after=_audited_terms(enrolment))
+
+
+def change_status(
+    session: Session, enrolment: Enrolment, to_status: EnrolmentStatus, by: User | None, note: str = ""
+) -> None:
+    if to_status not in STATUS_CHANGES[enrolment.status]:
+        raise DomainError(
+            f"An enrolment that is {enrolment.status.label.lower()} cannot move to {to_status.label.lower()}", "status"
+        )
+    note = clean_text(note)
+    session.add(
+        EnrolmentStatusChange(
+            enrolment=enrolment, from_status=enrolment.status, to_status=to_status, changed_by=by, note=note
+        )
+    )
+    before = {"status": enrolment.status}
+    enrolment.status = to_status
+    audit.record_change(
+        "enrolment.status_changed",
+        enrolment,
+        actor=by,
+        before=before,
+        after={"status": to_status, "note": note},
+    )
+
+
+def status_changes_by_hand(status: EnrolmentStatus) -> tuple[EnrolmentStatus, ...]:
+    """The statuses an administrator may move an enrolment to by hand: every allowed move but the gateway's."""
+    return tuple(to for to in STATUS_CHANGES[status] if (status, to) not in GATEWAY_MOVES)
+
+
+def change_status_by_hand(
+    session: Session, enrolment: Enrolment, to_status: EnrolmentStatus, by: User | None, note: str = ""
+) -> None:
+    """An administrator's change of status (a break, a return, a withdrawal, completion)."""
+    lock_enrolment_for_change(session, enrolment)  # two at once: the second sees the first's status
+    if (enrolment.status, to_status) in GATEWAY_MOVES:
+        raise DomainError(
+            "Only the gateway moves an apprenticeship into or out of the gateway: use its gateway page", "status"
+        )
+    change_status(session, enrolment, to_status, by, note)
+
+
+def _check_terms(version: StandardVersion, employer: Organisation, terms: EnrolmentTerms) -> None:
+    if terms.provider.kind is not OrganisationKind.PROVIDER:
+        raise DomainError(f"{terms.provider.name} is not a training provider", "provider")
+    if terms.epao is not None and terms.epao.kind is not OrganisationKind.EPAO:
+        raise DomainError(f"{terms.epao.name} is not an end-point assessment organisation", "epao")
+    if terms.mentor is not None and (
+        terms.mentor.role is not Role.EMPLOYER or terms.mentor.organisation_id != employer.id
+    ):
+        raise DomainError(f"The mentor must be an employer user at {employer.name}", "mentor")
+    if terms.tutor is not None and (
+        terms.tutor.role is not Role.TUTOR or terms.tutor.organisation_id != terms.provider.id
+    ):
+        raise DomainError(f"The tutor must be a tutor at {terms.provider.name}", "tutor")
+    if terms.planned_end_date <= terms.start_date:
+        raise DomainError("The planned end date must be after the start date", "planned_end_date")
+    if not 0 < terms.planned_otj_hours <= MAXIMUM_OTJ_HOURS:
+        raise DomainError(f"Planned off-the-job hours must be between 1 and {MAXIMUM_OTJ_HOURS}", "planned_otj_hours")
+    minimum_hours = version.standard.gateway.otj_minimum_hours
+    if minimum_hours and terms.planned_otj_hours < minimum_hours:
+        raise DomainError(
+            f"{version.reference} version {version.version} requires at least {minimum_hours} off-the-job hours",
+            "planned_otj_hours",
+        )
+    routes = english_and_maths_routes(version)
+    if terms.english_maths_route not in routes:
+        raise DomainError("Choose how English and maths will be met", "english_maths_route")
+    if terms.english_maths_route == "not_required" and terms.age_band is AgeBand.AGED_16_TO_18:
+        raise DomainError(
+            "Apprentices aged 16 to 18 at the start must achieve English and maths", "english_maths_route"
+        )
+    if terms.minimum_months_override is not None and not 1 <= terms.minimum_months_override <= 60:
+        raise DomainError("The minimum time on programme must be between 1 and 60 months", "minimum_months_override")
+
+
+def _audited_terms(enrolment: Enrolment) -> dict:
+    """The terms as the audit trail records them, with people and organisations by name."""
+    names = {role: getattr(getattr(enrolment, role), "name", None) for role in ("provider", "epao", "mentor", "tutor")}
+    return names | audit.values(
+        enrolment,
+        "start_date",
+        "planned_end_date",
+        "planned_otj_hours",
+        "age_band",
+        "english_maths_route",
+        "english_maths_decided_on",
+        "minimum_months_override",
+    )
+
+
+def _apply_terms(enrolment: Enrolment, terms: EnrolmentTerms) -> None:
+    enrolment.provider = terms.provider
+    enrolment.epao = terms.epao
+    enrolment.mentor = terms.mentor
+    enrolment.tutor = terms.tutor
+    enrolment.start_date = terms.start_date
+    enrolment.planned_end_date = terms.planned_end_date
+    enrolment.planned_otj_hours = terms.planned_otj_hours
+    enrolment.age_band = terms.age_band
+    enrolment.english_maths_route = terms.english_maths_route
+    enrolment.english_maths_decided_on = terms.english_maths_decided_on
+    enrolment.minimum_months_override = terms.minimum_months_override

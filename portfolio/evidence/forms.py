@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
+    GovRadioInput,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import BooleanField, MultipleFileField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length, ValidationError
+
+from ..core.forms import CriteriaLinksField, DateInputField
+from ..models.evidence import EvidenceKind
+from ..review.domain import MAX_COMMENT, MAX_FEEDBACK, Decision
+from .items import MAX_CONSENT_REFERENCE, MAX_JUSTIFICATION, MAX_TEXT, MAX_TITLE
+
+
+class EvidenceForm(FlaskForm):
+    title = StringField(
+        "Title",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired("Enter a title"),
+            Length(max=MAX_TITLE, message=f"The title must be {MAX_TITLE} characters or fewer"),
+        ],
+    )
+    kind = RadioField(
+        "What kind of evidence is it?",
+        widget=GovRadioInput(),
+        choices=[(k.value, k.label) for k in EvidenceKind],
+        validators=[InputRequired("Choose what kind of evidence it is")],
+    )
+    activity_date = DateInputField(
+        "Date of the activity", required="Enter the date of the activity", description="For example, 27 3 2026"
+    )
+    description = TextAreaField(
+        "Description",
+        widget=GovTextArea(),
+        description="What the activity was, who it was for and what you did.",
+        validators=[Length(max=MAX_TEXT, message=f"The description must be {MAX_TEXT:,} characters or fewer")],
+    )
+    reflection = TextAreaField(
+        "Your reflection",
+        widget=GovTextArea(),
+        description="What went well, what you would do differently and what you learnt.",
+        validators=[Length(max=MAX_TEXT, message=f"The reflection must be {MAX_TEXT:,} characters or fewer")],
+    )
+    contains_third_party_data = BooleanField(
+        "This evidence contains other people's personal data (for example people in photos, or a participant list)",
+        widget=GovCheckboxInput(),
+    )
+    consent_reference = StringField(
+        "Consent or permission reference",
+        widget=GovTextInput(),
+        description=(
+            "Where the consent is recorded, for example a consent form number. "
+            "Without it, the files are left out of exports."
+        ),
+        validators=[
+            Length(
+                max=MAX_CONSENT_REFERENCE, message=f"The reference must be {MAX_CONSENT_REFERENCE} characters or fewer"
+            )
+        ],
+    )
+    files = MultipleFileField("Files")  # rendered by the template; stored by the view
+    criteria = CriteriaLinksField("Criteria this evidence shows", max_justification=MAX_JUSTIFICATION)
+    submit = SubmitField("Save as draft", widget=GovSubmitInput())
+
+
+class WithdrawForm(FlaskForm):
+    reason = TextAreaField(
+        "Why are you withdrawing this evidence?",
+        widget=GovTextArea(),
+        validators=[
+            InputRequired("Say why you are withdrawing the evidence"),
+            Length(max=MAX_JUSTIFICATION, message=f"The reason must be {MAX_JUSTIFICATION:,} characters or fewer"),
+        ],
+    )
+    submit = SubmitField("Withdraw evidence", widget=GovSubmitInput())
+
+
+class ConfirmForm(FlaskForm):
+    """A button that only needs the CSRF token."""
+
+    submit = SubmitField("Confirm", widget=GovSubmitInput())
+
+
+class DecisionForm(FlaskForm):
+    decision = RadioField(
+        "Your decision",
+        widget=GovRadioInput(),
+        choices=[(d.value, d.label) for d in Decision],
+        validators=[InputRequired("Choose whether to accept the evidence or refer it back")],
+    )
+    feedback = TextAreaField(
+        "Feedback for the apprentice",
+        widget=GovTextArea(),
+        description="Needed when you refer the evidence back: say what to change. Optional when you accept it.",
+        validators=[Length(max=MAX_FEEDBACK, message=f"The feedback must be {MAX_FEEDBACK:,} characters or fewer")],
+    )
+    submit = SubmitField("Record decision", widget=GovSubmitInput())
+
+    def validate_feedback(self, field) -> None:
+        if self.decision.data == Decision.REFER.value and not (field.data or "").strip():
+            raise ValidationError("Give feedback that says what the apprentice needs to change")
+
+
+class CommentForm(FlaskForm):
+    comment = TextAreaField(
+        "Add a comment",
+        widget=GovTextArea(),
+        validators=[
+            InputRequired("Write a comment"),
+            Length(max=MAX_COMMENT, message=f"The comment must be {MAX_COMMENT:,} characters or fewer"),
+        ],
+    )
+    # Its own id: the item's page may also hold the decision form, whose button is "submit".
+    submit = SubmitField("Post comment", id="post-comment", widget=GovSubmitInput())

@@ -1,0 +1,523 @@
+"""The apprentice's evidence pages: library, add, view, edit, submit, withdraw, files, criteria tree."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, session, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from standard import roll_up
+
+from ..core.access import (
+    evidence_visible_to,
+    files_withheld,
+    get_enrolment_or_404,
+    get_evidence_file_or_404,
+    get_evidence_or_404,
+    get_reviewable_evidence_or_404,
+    may_comment_on_evidence,
+    may_judge_criteria,
+    may_review_evidence,
+    may_see_files,
+    visible_evidence_clause,
+)
+from ..core.domain import DomainError
+from ..core.error_pages import render_error
+from ..core.listing import paginate, search_text
+from ..core.storage import evidence_store, max_image_pixels, max_upload_bytes, shows_inline
+from ..extensions import db
+from ..models.evidence import CriterionLink, EvidenceItem, EvidenceKind, EvidenceStatus
+from ..review.domain import (
+    Decision,
+    add_comment,
+    comments_on,
+    decide,
+    latest_decision,
+    may_write_testimony,
+    referred_count,
+    signature_of,
+)
+from .forms import CommentForm, ConfirmForm, DecisionForm, EvidenceForm, WithdrawForm
+from .items import (
+    EDITABLE,
+    SUBMITTABLE,
+    WITHDRAWABLE,
+    EvidenceDetails,
+    Upload,
+    create_item,
+    criterion_statuses,
+    delete_draft,
+    is_witness_testimony,
+    may_add_evidence,
+    may_change,
+    remove_file,
+    submit,
+    update_item,
+    withdraw,
+)
+from .staged_uploads import Attached, attach_for_form
+
+bp = Blueprint("evidence", __name__, template_folder="templates", url_prefix="/enrolments/<int:enrolment_id>")
+
+SHOWN_PER_CRITERION = 5  # the criteria tree lists the latest few; the library filter shows them all
+# Nothing a user uploaded may run as a page: downloads carry their own, stricter policy.
+DOWNLOAD_POLICY = "default-src 'none'; img-src 'self'; sandbox"
+BROWSER_KEY = "upload_key"  # the session's key of the browser's staged uploads
+
+
+@bp.route("/evidence")
+@login_required
+def library(enrolment_id: int):
+    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
+    standard = enrolment.standard_version.standard
+    filters = {
+        "q": search_text(),
+        "kind": request.args.get("kind", "") if request.args.get("kind") in {k.value for k in EvidenceKind} else "",
+        "status": request.args.get("status", "")
+        if request.args.get("status") in {s.value for s in EvidenceStatus}
+        else "",
+        "criterion": request.args.get("criterion", "") if request.args.get("criterion") in standard else "",
+    }
+    statement = (
+        evidence_visible_to(current_user)
+        .where(EvidenceItem.enrolment_id == enrolment.id)
+        .options(selectinload(EvidenceItem.links), selectinload(EvidenceItem.files))
+    )
+    if filters["q"]:
+        text = filters["q"]
+        statement = statement.where(
+            EvidenceItem.title.icontains(text, autoescape=True)
+            | EvidenceItem.description.icontains(text, autoescape=True)
+        )
+    if filters["kind"]:
+        statement = statement.where(EvidenceItem.kind == EvidenceKind(filters["kind"]))
+    if filters["status"]:
+        statement = statement.where(EvidenceItem.status == EvidenceStatus(filters["status"]))
+    if filters["criterion"]:
+        statement = statement.where(EvidenceItem.links.any(CriterionLink.criterion_code == filters["criterion"]))
+    page = paginate(statement.order_by(EvidenceItem.activity_date.desc(), EvidenceItem.id.desc()))
+    return render_template(
+        "evidence/library.html",
+        enrolment=enrolment,
+        standard=standard,
+        page=page,
+        filters=filters,
+        kinds=list(EvidenceKind),
+        statuses=list(EvidenceStatus),
+        may_add=may_add_evidence(current_user, enrolment),
+        may_write_testimony=may_write_testimony(current_user, enrolment),
+        referred=referred_count(db.session, current_user, enrolment=enrolment)
+        if current_user.id == enrolment.apprentice_id
+        else 0,
+    )
+
+
+@bp.route("/evidence/new", methods=["GET", "POST"])
+@login_required
+def new(enrolment_id: int):
+    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
+    if not may_add_evidence(current_user, enrolment):
+        abort(404)
+    form = _evidence_form(enrolment)
+    attached = _attached_files()
+    if form.validate_on_submit() and not attached.problems:
+        try:
+            item = create_item(
+                db.session,
+                evidence_store(),
+                enrolment=enrolment,
+                author=current_user,
+                details=_details(form),
+                staged=attached.files,
+                max_bytes=max_upload_bytes(),
+            )
+        except DomainError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash("Evidence saved as a draft. Submit it when it is ready for review.", "success")
+            return redirect(url_for(".view", enrolment_id=enrolment.id, item_id=item.id))
+    return _form_page(form, enrolment, None, attached)
+
+
+@bp.route("/evidence/<int:item_id>")
+@login_required
+def view(enrolment_id: int, item_id: int):
+    item = get_evidence_or_404(db.session, current_user, enrolment_id, item_id)
+    return item_page(item)
+
+
+def item_page(
+    item: EvidenceItem, *, decision_form: DecisionForm | None = None, comment_form: CommentForm | None = None
+):
+    """The item page with its review panel and comments; the review views show it again with
+    their form's errors (that form is `form`, for the error summary)."""
+    enrolment = item.enrolment
+    return render_template(
+        "evidence/view.html",
+        item=item,
+        enrolment=enrolment,
+        standard=enrolment.standard_version.standard,
+        may_change=may_change(current_user, item),
+        editable=item.status in EDITABLE,
+        submittable=item.status in SUBMITTABLE,
+        withdrawable=item.status in WITHDRAWABLE,
+        shown_inline={f.id for f in item.files if shows_inline(f.sha256, f.media_type)},
+        files_withheld=files_withheld(item),
+        files_visible=may_see_files(current_user, item),
+        form=decision_form or comment_form or ConfirmForm(),
+        testimony=is_witness_testimony(item),
+        signature=signature_of(db.session, item),
+        feedback=latest_decision(item),
+        may_review=may_review_evidence(current_user, enrolment) and current_user.id != item.created_by_id,
+        may_judge=may_judge_criteria(current_user, enrolment),
+        decision_form=decision_form or DecisionForm(formdata=None),
+        comments=comments_on(db.session, item),
+        may_comment=may_comment_on_evidence(current_user, enrolment),
+        comment_form=comment_form or CommentForm(formdata=None),
+    )
+
+
+@bp.route("/evidence/<int:item_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(enrolment_id: int, item_id: int):
+    item = _changeable_item(enrolment_id, item_id, EDITABLE)
+    if is_witness_testimony(item):
+        return redirect(url_for("review.edit_testimony", enrolment_id=enrolment_id, item_id=item_id))
+    form = _evidence_form(item.enrolment, item)
+    attached = _attached_files()
+    if form.validate_on_submit() and not attached.problems:
+        try:
+            update_item(
+                db.session,
+                evidence_store(),
+                item,
+                by=current_user,
+                details=_details(form),
+                staged=attached.files,
+                max_bytes=max_upload_bytes(),
+            )
+        except DomainError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash("Your changes have been saved", "success")
+            return redirect(url_for(".view", enrolment_id=enrolment_id, item_id=item.id))
+    return _form_page(form, item.enrolment, item, attached)
+
+
+@bp.post("/evidence/<int:item_id>/submit")
+@login_required
+def submit_item(enrolment_id: int, item_id: int):
+    item = _changeable_item(enrolment_id, item_id, SUBMITTABLE)
+    try:
+        submit(item, by=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash("Evidence submitted for review", "success")
+    return redirect(url_for(".view", enrolment_id=enrolment_id, item_id=item_id))
+
+
+@bp.route("/evidence/<int:item_id>/withdraw", methods=["GET", "POST"])
+@login_required
+def withdraw_item(enrolment_id: int, item_id: int):
+    item = _changeable_item(enrolment_id, item_id, WITHDRAWABLE)
+    form = WithdrawForm()
+    if form.validate_on_submit():
+        try:
+            withdraw(item, by=current_user, reason=form.reason.data)
+        except DomainError as error:
+            db.session.rollback()
+            form.reason.errors.append(error.message)
+        else:
+            db.session.commit()
+            flash("Evidence withdrawn. It stays in your records but no longer counts.", "success")
+            return redirect(url_for(".view", enrolment_id=enrolment_id, item_id=item_id))
+    return render_template("evidence/withdraw.html", form=form, item=item, enrolment=item.enrolment)
+
+
+@bp.route("/evidence/<int:item_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete(enrolment_id: int, item_id: int):
+    item = _changeable_item(enrolment_id, item_id, (EvidenceStatus.DRAFT,))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            delete_draft(db.session, item, by=current_user)
+        except DomainError as error:  # deleted meanwhile, by the same request sent twice
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash("Draft deleted", "success")
+        return redirect(url_for(".library", enrolment_id=enrolment_id))
+    return render_template("evidence/delete.html", form=form, item=item, enrolment=item.enrolment)
+
+
+@bp.post("/evidence/<int:item_id>/files/<int:file_id>/remove")
+@login_required
+def remove(enrolment_id: int, item_id: int, file_id: int):
+    item = _changeable_item(enrolment_id, item_id, EDITABLE)
+    evidence_file = get_evidence_file_or_404(db.session, current_user, enrolment_id, item_id, file_id)
+    try:
+        remove_file(db.session, item, evidence_file, by=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(f"{evidence_file.display_name} removed", "success")
+    return redirect(url_for(".edit", enrolment_id=enrolment_id, item_id=item_id))
+
+
+@bp.route("/evidence/<int:item_id>/files/<int:file_id>")
+@login_required
+def download(enrolment_id: int, item_id: int, file_id: int):
+    evidence_file = get_evidence_file_or_404(db.session, current_user, enrolment_id, item_id, file_id)
+    return _send(evidence_file, as_attachment=True)
+
+
+@bp.route("/evidence/<int:item_id>/files/<int:file_id>/preview")
+@login_required
+def preview(enrolment_id: int, item_id: int, file_id: int):
+    evidence_file = get_evidence_file_or_404(db.session, current_user, enrolment_id, item_id, file_id)
+    return _send(evidence_file, as_attachment=False)
+
+
+@bp.route("/criteria")
+@login_required
+def criteria(enrolment_id: int):
+    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
+    standard = enrolment.standard_version.standard
+    # The latest few items per criterion, and how many there are in all, in one query.
+    newest_first = (EvidenceItem.activity_date.desc(), EvidenceItem.id.desc())
+    linked = (
+        select(
+            CriterionLink.criterion_code.label("code"),
+            EvidenceItem.id,
+            EvidenceItem.title,
+            EvidenceItem.status,
+            func.row_number().over(partition_by=CriterionLink.criterion_code, order_by=newest_first).label("rank"),
+            func.count().over(partition_by=CriterionLink.criterion_code).label("total"),
+        )
+        .join(CriterionLink.item)
+        .join(EvidenceItem.enrolment)
+        .where(
+            visible_evidence_clause(current_user),
+            EvidenceItem.enrolment_id == enrolment.id,
+            EvidenceItem.status != EvidenceStatus.WITHDRAWN,
+        )
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(linked).where(linked.c.rank <= SHOWN_PER_CRITERION).order_by(linked.c.code, linked.c.rank)
+    )
+    items_by_code: dict[str, list] = {}
+    for row in rows:
+        items_by_code.setdefault(row.code, []).append(row)
+    coverage = roll_up(standard, criterion_statuses(db.session, enrolment))
+    return render_template(
+        "evidence/criteria.html",
+        enrolment=enrolment,
+        standard=standard,
+        coverage=coverage,
+        items_by_code=items_by_code,
+        shown=SHOWN_PER_CRITERION,
+    )
+
+
+def _changeable_item(enrolment_id: int, item_id: int, statuses) -> EvidenceItem:
+    """The item, if the current user may change it and it is in one of `statuses`; else 404."""
+    item = get_evidence_or_404(db.session, current_user, enrolment_id, item_id)
+    if not may_change(current_user, item) or item.status not in statuses:
+        abort(404)
+    return item
+
+
+def _evidence_form(enrolment, item: EvidenceItem | None = None) -> EvidenceForm:
+    form = EvidenceForm(obj=item) if item is not None else EvidenceForm()
+    form.criteria.standard = enrolment.standard_version.standard
+    if item is not None and request.method == "GET":
+        form.kind.data = item.kind.value
+        form.criteria.data = {link.criterion_code: link.justification for link in item.links}
+    return form
+
+
+def _details(form: EvidenceForm) -> EvidenceDetails:
+    return EvidenceDetails(
+        title=form.title.data or "",
+        kind=EvidenceKind(form.kind.data),
+        activity_date=form.activity_date.data,
+        description=form.description.data or "",
+        reflection=form.reflection.data or "",
+        contains_third_party_data=bool(form.contains_third_party_data.data),
+        consent_reference=form.consent_reference.data or "",
+        links=form.criteria.data,
+    )
+
+
+def _attached_files() -> Attached:
+    """On a submitted form: stage the new files that pass their checks and keep the ticked staged
+    ones, committed at once, so that whatever else is wrong with the form does not lose them."""
+    if request.method != "POST":
+        return Attached()
+    attached = attach_for_form(
+        db.session,
+        evidence_store(),
+        user=current_user,
+        browser_key=_browser_key(),
+        kept_ids=_ids("staged"),
+        shown_ids=_ids("staged_shown"),
+        uploads=[Upload(f.stream, f.filename or "") for f in request.files.getlist("files") if f.filename],
+        max_bytes=max_upload_bytes(),
+        max_pixels=max_image_pixels(),
+        expire_after=timedelta(hours=float(current_app.config["SWEEP_GRACE_HOURS"])),
+    )
+    db.session.commit()
+    return attached
+
+
+def _browser_key() -> str:
+    """A random key of this browser session, to which its staged uploads belong."""
+    if not isinstance(session.get(BROWSER_KEY), str):
+        session[BROWSER_KEY] = secrets.token_urlsafe(24)
+    return session[BROWSER_KEY]
+
+
+def _ids(name: str) -> list[int]:
+    """The database ids posted under `name`; anything else is ignored."""
+    digits = [value for value in request.form.getlist(name) if value.isascii() and value.isdigit() and len(value) <= 10]
+    return [int(value) for value in digits if 0 < int(value) < 2**31]
+
+
+def _form_page(form: EvidenceForm, enrolment, item: EvidenceItem | None, attached: Attached):
+    if attached.problems:  # one message, so that the summary shows every refused file
+        form.files.errors = [*form.files.errors, " ".join(attached.problems)]
+    kept_note = None
+    if attached.files and form.errors:
+        names = ", ".join(staged.display_name for staged in attached.files)
+        kept_note = f"Your files are kept, so you do not need to choose them again: {names}."
+    return render_template(
+        "evidence/form.html",
+        form=form,
+        enrolment=enrolment,
+        item=item,
+        staged=attached.files,
+        error_summary={"descriptionText": kept_note} if kept_note else None,
+    )
+
+
+def _show_error(form: EvidenceForm, error: DomainError) -> None:
+    field = error.field or "title"
+    if field.startswith("justification_"):
+        form.criteria.code_errors[field.removeprefix("justification_")] = error.message
+        field = "criteria"
+    if field in ("links",):
+        field = "criteria"
+    getattr(form, field, form.title).errors.append(error.message)
+
+
+def _send(evidence_file, *, as_attachment: bool):
+    store = evidence_store()
+    try:
+        problem = "damaged" if store.size(evidence_file.sha256) != evidence_file.size else None
+        stream = None if problem else store.open(evidence_file.sha256)
+    except KeyError:
+        problem = "missing"
+    if problem:
+        return _stored_file_problem(evidence_file, problem)
+    if not as_attachment and not shows_inline(evidence_file.sha256, evidence_file.media_type):
+        stream.close()
+        abort(404)
+    response = send_file(
+        stream,
+        mimetype=evidence_file.media_type,
+        as_attachment=as_attachment,
+        download_name=evidence_file.display_name,
+        etag=evidence_file.sha256,
+        conditional=True,
+        max_age=0,
+    )
+    response.headers["Content-Security-Policy"] = DOWNLOAD_POLICY
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _stored_file_problem(evidence_file, problem: str):
+    """A clear page, and a log line for whoever looks after the store, instead of a server error."""
+    current_app.logger.error(
+        "Evidence item %s: file %s (%s, SHA-256 %s, %s bytes on record) is %s in the evidence store",
+        evidence_file.item_id,
+        evidence_file.id,
+        evidence_file.display_name,
+        evidence_file.sha256,
+        evidence_file.size,
+        problem,
+    )
+    return render_error(
+        409,
+        "The file cannot be downloaded",
+        f"The file {evidence_file.display_name} of this evidence is {problem} in the evidence store, so it "
+        "cannot be sent. Nothing has changed. Tell an administrator, who can check the store with "
+        "`portfolio evidence verify`.",
+    )
+
+
+# The review forms on the item page: on an error the page is shown again with them.
+
+
+@bp.post("/evidence/<int:item_id>/review/decide")
+@login_required
+def decide_item(enrolment_id: int, item_id: int):
+    item = get_reviewable_evidence_or_404(db.session, current_user, enrolment_id, item_id)
+    form = DecisionForm()
+    if form.validate_on_submit():
+        decision = Decision(form.decision.data)
+        try:
+            decide(db.session, item, by=current_user, decision=decision, feedback=form.feedback.data or "")
+        except DomainError as error:
+            db.session.rollback()
+            if error.field != "feedback":
+                flash(error.message, "error")
+                return redirect(url_for("evidence.view", enrolment_id=enrolment_id, item_id=item_id))
+            form.feedback.errors.append(error.message)
+        else:
+            db.session.commit()
+            apprentice = item.enrolment.apprentice.name
+            flash(
+                "Evidence accepted"
+                if decision is Decision.ACCEPT
+                else f"Evidence referred back to {apprentice} with your feedback",
+                "success",
+            )
+            return redirect(url_for("evidence.view", enrolment_id=enrolment_id, item_id=item_id))
+    return item_page(item, decision_form=form)
+
+
+@bp.post("/evidence/<int:item_id>/comments")
+@login_required
+def comment(enrolment_id: int, item_id: int):
+    item = get_evidence_or_404(db.session, current_user, enrolment_id, item_id)
+    if not may_comment_on_evidence(current_user, item.enrolment):
+        abort(404)
+    form = CommentForm()
+    if form.validate_on_submit():
+        try:
+            add_comment(db.session, item, by=current_user, body=form.comment.data or "")
+        except DomainError as error:
+            db.session.rollback()
+            form.comment.errors.append(error.message)
+        else:
+            db.session.commit()
+            flash("Comment posted", "success")
+            return redirect(url_for("evidence.view", enrolment_id=enrolment_id, item_id=item_id, _anchor="comments"))
+    return item_page(item, comment_form=form)

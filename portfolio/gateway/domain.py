@@ -1,0 +1,622 @@
+"""The gateway: readiness checks, the three declarations, submission to the EPAO and the
+assessor's decision.
+
+Readiness is a task list of checks whose thresholds come from the pinned standard's gateway
+requirements and the enrolment's own facts. Apprentice, employer and provider each sign the
+standard's statement for their role; a declaration records the portfolio's fingerprint, so a
+later change to the portfolio makes it stale. Once every check passes and every declaration
+is current, a tutor submits to the EPAO (attempt n); an assessor of that EPAO accepts or refers
+each gateway item. A referral sends the enrolment back on programme and starts attempt n + 1,
+for which everyone declares again.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import ColumnElement, case, false, func, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from standard import Signer, Status
+
+from ..core import audit, clock
+from ..core.access import is_apprentice_of, is_employer_of, is_tutor_of, visible_enrolments_clause
+from ..core.domain import DomainError, lock_enrolment_for_change
+from ..core.fingerprint import portfolio_fingerprint
+from ..core.text import clean_text
+from ..core.wording import hours_text, long_date
+from ..enrolments.domain import change_status
+from ..evidence.items import criterion_statuses
+from ..models import (
+    AgeBand,
+    Enrolment,
+    EnrolmentStatus,
+    EvidenceItem,
+    EvidenceKind,
+    EvidenceStatus,
+    GatewayDeclaration,
+    GatewayItemDecision,
+    GatewayOutcome,
+    GatewaySubmission,
+    ProgressReview,
+    Role,
+    User,
+)
+from ..models.types import utcnow
+from ..otj.domain import otj_hours_by_enrolment
+from ..progress_reviews.domain import SIGNER_LABELS as REVIEW_SIGNER_LABELS
+from ..progress_reviews.domain import add_calendar_months, awaiting_signers
+
+MAX_REASON = 2_000
+MAX_NOTE = 2_000
+
+# The readiness checks, in the order of the task list.
+CHECK_TITLES = {
+    "criteria": "Every criterion has accepted evidence or is judged met",
+    "awaiting_review": "No evidence is waiting for review",
+    "english_maths": "English and maths",
+    "time_on_programme": "Minimum time on programme",
+    "otj_hours": "Off-the-job training hours",
+    "progress_review": "Latest progress review signed by all three",
+}
+# What the assessor decides on: each readiness check and the declarations.
+ITEM_TITLES = CHECK_TITLES | {"declarations": "Declarations of apprentice, employer and provider"}
+GATEWAY_ITEMS = tuple(ITEM_TITLES)
+
+SIGNER_LABELS = {
+    Signer.APPRENTICE: "the apprentice",
+    Signer.EMPLOYER: "the employer",
+    Signer.PROVIDER: "the training provider",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Readiness
+
+
+@dataclass(frozen=True)
+class Check:
+    """One task of the readiness list; `detail` says, in plain English, what is done or missing."""
+
+    code: str
+    passed: bool
+    detail: str
+
+    @property
+    def title(self) -> str:
+        return CHECK_TITLES[self.code]
+
+
+@dataclass(frozen=True)
+class Readiness:
+    checks: tuple[Check, ...]
+
+    def __iter__(self) -> Iterator[Check]:
+        return iter(self.checks)
+
+    @property
+    def ready(self) -> bool:
+        return all(check.passed for check in self.checks)
+
+    @property
+    def failing(self) -> list[Check]:
+        return [check for check in self.checks if not check.passed]
+
+
+def readiness(session: Session, enrolment: Enrolment, today: date | None = None) -> Readiness:
+    """The gateway checks for the enrolment as it stands (a fixed number of queries, at most seven)."""
+    today = today or clock.today()
+    submitted, certificates = session.execute(
+        select(
+            func.count(case((EvidenceItem.status == EvidenceStatus.SUBMITTED, 1))),
+            func.count(
+                case(
+                    (
+                        (EvidenceItem.status == EvidenceStatus.ACCEPTED)
+                        & (EvidenceItem.kind == EvidenceKind.CERTIFICATE),
+                        1,
+                    )
+                )
+            ),
+        ).where(EvidenceItem.enrolment_id == enrolment.id)
+    ).one()
+    logged, approved = otj_hours_by_enrolment(session, [enrolment.id]).get(enrolment.id, (Decimal(0), Decimal(0)))
+    return Readiness(
+        (
+            _criteria_check(enrolment, criterion_statuses(session, enrolment)),
+            _awaiting_review_check(submitted),
+            _english_maths_check(enrolment, certificates),
+            _time_on_programme_check(enrolment, today),
+            _otj_check(enrolment, logged, approved),
+            _progress_review_check(_latest_review(session, enrolment)),
+        )
+    )
+
+
+def _criteria_check(enrolment: Enrolment, statuses: Mapping[str, Status]) -> Check:
+    standard = enrolment.standard_version.standard
+    missing = [c.code for c in standard if statuses.get(c.code, Status.NONE) < Status.ACCEPTED]
+    if not missing:
+        return Check("criteria", True, f"All {len(standard)} criteria have accepted evidence or are judged met")
+    return Check(
+        "criteria",
+        False,
+        f"{len(missing)} of {len(standard)} criteria have no accepted evidence or met judgement: {', '.join(missing)}",
+    )
+
+
+def _awaiting_review_check(submitted: int) -> Check:
+    if not submitted:
+        return Check("awaiting_review", True, "No evidence is waiting for a tutor's review")
+    items = "1 evidence item is" if submitted == 1 else f"{submitted} evidence items are"
+    return Check("awaiting_review", False, f"{items} waiting for a tutor's review")
+
+
+def _english_maths_check(enrolment: Enrolment, certificates: int) -> Check:
+    """Settled when achieved (or met by one of the standard's alternatives) with an accepted
+    certificate in the portfolio, or not required with the decision's date recorded."""
+    rule = enrolment.standard_version.standard.gateway.english_and_maths
+    route = enrolment.english_maths_route
+    alternatives = {a.code: a for a in rule.alternatives}
+    held = f"{certificates} accepted certificate{'' if certificates == 1 else 's'} in the portfolio"
+    no_certificate = "add the certificates as evidence of the kind Certificate for the tutor to accept"
+    if route == "achieved" or route in alternatives:
+        what = "Achieved" if route == "achieved" else alternatives[route].requirement
+        if certificates:
+            return Check("english_maths", True, f"{what}: {held}")
+        return Check(
+            "english_maths", False, f"{what}, but no accepted certificate is in the portfolio: {no_certificate}"
+        )
+    if route == "not_required":
+        if enrolment.age_band is AgeBand.AGED_16_TO_18:
+            return Check(
+                "english_maths", False, "Apprentices aged 16 to 18 at the start must achieve English and maths"
+            )
+        if enrolment.english_maths_decided_on is None:
+            return Check(
+                "english_maths",
+                False,
+                "Recorded as not required, but the date of that decision is missing: an administrator records it "
+                "on the enrolment",
+            )
+        decided = enrolment.english_maths_decided_on
+        return Check(
+            "english_maths",
+            True,
+            f"Not required (aged {enrolment.age_band.label} at the start), decided on {long_date(decided)}",
+        )
+    if route == "required":
+        return Check(
+            "english_maths",
+            False,
+            f"{rule.required_level} English and maths still to be achieved: when they are, {no_certificate}, "
+            "and an administrator records them as achieved on the enrolment",
+        )
+    return Check(
+        "english_maths", False, f"The route recorded ({route}) is not one {enrolment.standard_version.reference} offers"
+    )
+
+
+def _time_on_programme_check(enrolment: Enrolment, today: date) -> Check:
+    months = enrolment.minimum_months_on_programme
+    reached = add_calendar_months(enrolment.start_date, months)
+    on = long_date(reached)
+    if today >= reached:
+        return Check("time_on_programme", True, f"{months} months on programme needed: reached on {on}")
+    days = (reached - today).days
+    return Check(
+        "time_on_programme",
+        False,
+        f"{months} months on programme needed: reached on {on}, in {days} day{'' if days == 1 else 's'}",
+    )
+
+
+def _otj_check(enrolment: Enrolment, logged: Decimal, approved: Decimal) -> Check:
+    minimum = enrolment.standard_version.standard.gateway.otj_minimum_hours or 0
+    needed = Decimal(max(enrolment.planned_otj_hours, minimum))
+    of = f"{hours_text(approved)} approved of {hours_text(needed)} " + (
+        "planned" if needed == enrolment.planned_otj_hours else "required by the standard"
+    )
+    if approved >= needed:
+        return Check("otj_hours", True, of)
+    detail = f"{of}: {hours_text(needed - approved)} to go"
+    if logged > approved:
+        detail += f" ({hours_text(logged - approved)} logged and not yet approved)"
+    return Check("otj_hours", False, detail)
+
+
+def _latest_review(session: Session, enrolment: Enrolment) -> ProgressReview | None:
+    return session.scalar(
+        select(ProgressReview)
+        .where(ProgressReview.enrolment_id == enrolment.id)
+        .options(selectinload(ProgressReview.signatures))
+        .order_by(ProgressReview.review_date.desc(), ProgressReview.id.desc())
+        .limit(1)
+    )
+
+
+def _progress_review_check(review: ProgressReview | None) -> Check:
+    if review is None:
+        return Check("progress_review", False, "No progress review has been recorded")
+    held = long_date(review.review_date)
+    if review.completed_at is not None:
+        return Check("progress_review", True, f"The review of {held} is signed by all three")
+    awaiting = " and ".join(REVIEW_SIGNER_LABELS[s] for s in awaiting_signers(review))
+    return Check("progress_review", False, f"The review of {held} still needs the signature of {awaiting}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Declarations
+
+
+class Standing(enum.Enum):
+    """Where one party's declaration stands for the current attempt."""
+
+    MISSING = "missing"
+    CURRENT = "current"
+    STALE = "stale"
+
+    @property
+    def label(self) -> str:
+        return {"missing": "Not signed", "current": "Signed", "stale": "Out of date"}[self.value]
+
+    @property
+    def tag_colour(self) -> str:
+        return {"missing": "grey", "current": "green", "stale": "orange"}[self.value]
+
+
+@dataclass(frozen=True)
+class DeclarationState:
+    signer: Signer
+    statement: str  # what the standard asks this party to declare
+    standing: Standing
+    declaration: GatewayDeclaration | None  # the newest for this attempt: who signed, when
+
+    @property
+    def signer_label(self) -> str:
+        return SIGNER_LABELS[self.signer]
+
+
+def declaration_signer(user: User, enrolment: Enrolment) -> Signer | None:
+    """The party `user` declares for: the apprentice, someone of their employer, or a tutor of the provider."""
+    if is_apprentice_of(user, enrolment):
+        return Signer.APPRENTICE
+    if is_employer_of(user, enrolment):
+        return Signer.EMPLOYER
+    if is_tutor_of(user, enrolment):
+        return Signer.PROVIDER
+    return None
+
+
+def current_attempt(session: Session, enrolment: Enrolment) -> int:
+    """The attempt declarations are given for: the one pending or signed off, else the next one."""
+    latest = session.execute(
+        select(GatewaySubmission.number, GatewaySubmission.outcome)
+        .where(GatewaySubmission.enrolment_id == enrolment.id)
+        .order_by(GatewaySubmission.number.desc())
+        .limit(1)
+    ).first()
+    return _attempt_after(latest)
+
+
+def _attempt_after(latest) -> int:
+    """The current attempt, given the latest submission (anything with `number` and `outcome`) or None."""
+    if latest is None:
+        return 1
+    return latest.number + 1 if latest.outcome is GatewayOutcome.REFERRED else latest.number
+
+
+def declaration_status(
+    session: Session, enrolment: Enrolment, *, fingerprint: str | None = None, attempt: int | None = None
+) -> list[DeclarationState]:
+    """Each declaration the standard asks for: missing, current, or stale (the portfolio has
+    changed since it was signed). Pass `fingerprint` and `attempt` when already known."""
+    fingerprint = fingerprint or portfolio_fingerprint(session, enrolment)
+    attempt = attempt or current_attempt(session, enrolment)
+    newest = _newest_declarations(session, enrolment, attempt)
+    states = []
+    for required in enrolment.standard_version.standard.gateway.declarations:
+        signed = newest.get(required.signer)
+        if signed is None:
+            standing = Standing.MISSING
+        else:
+            standing = Standing.CURRENT if signed.fingerprint == fingerprint else Standing.STALE
+        states.append(DeclarationState(required.signer, required.statement, standing, signed))
+    return states
+
+
+def _newest_declarations(session: Session, enrolment: Enrolment, attempt: int) -> dict[Signer, GatewayDeclaration]:
+    """The newest declaration of each party for the attempt, with who signed it (one query)."""
+    rows = session.scalars(
+        select(GatewayDeclaration)
+        .where(GatewayDeclaration.enrolment_id == enrolment.id, GatewayDeclaration.attempt == attempt)
+        .options(joinedload(GatewayDeclaration.user))
+        .order_by(GatewayDeclaration.id)
+    )
+    return {row.signer: row for row in rows}  # later rows replace earlier ones
+
+
+def sign_declaration(
+    session: Session, enrolment: Enrolment, *, by: User, signer: Signer | None = None, today: date | None = None
+) -> GatewayDeclaration:
+    """`by` signs their party's declaration of readiness; `signer`, if given, is the party they mean
+    to sign for and must be their own. Only when every check passes: readiness is what they declare."""
+    own = declaration_signer(by, enrolment)
+    if own is None:
+        raise DomainError("You cannot sign a gateway declaration for this apprenticeship")
+    if signer is not None and signer is not own:
+        raise DomainError(f"You cannot sign for {SIGNER_LABELS[signer]}: you sign for {SIGNER_LABELS[own]}")
+    lock_enrolment_for_change(session, enrolment)
+    if enrolment.status is not EnrolmentStatus.ON_PROGRAMME:
+        raise DomainError(
+            f"Declarations are signed while the apprentice is on programme; "
+            f"this apprenticeship is {_as_words(enrolment.status)}"
+        )
+    standard = enrolment.standard_version.standard
+    required = standard.gateway.declaration_for(own)
+    if required is None:
+        raise DomainError(f"{standard.reference} asks for no declaration from {SIGNER_LABELS[own]}")
+    _check_ready(readiness(session, enrolment, today), "before anyone signs a declaration")
+    fingerprint = portfolio_fingerprint(session, enrolment)
+    attempt = current_attempt(session, enrolment)
+    previous = _newest_declarations(session, enrolment, attempt).get(own)
+    if previous is not None and previous.fingerprint == fingerprint:
+        raise DomainError(
+            f"The declaration for {SIGNER_LABELS[own]} is already signed and current "
+            f"({previous.user.name}, {long_date(previous.signed_at)})"
+        )
+    declaration = GatewayDeclaration(
+        enrolment=enrolment, attempt=attempt, signer=own, user=by, statement=required.statement, fingerprint=fingerprint
+    )
+    session.add(declaration)
+    audit.record_change(
+        "gateway.declaration_signed",
+        declaration,
+        actor=by,
+        before={"fingerprint": previous.fingerprint if previous else None},
+        after={"signer": own, "attempt": attempt, "fingerprint": fingerprint},
+    )
+    return declaration
+
+
+# ---------------------------------------------------------------------------------------------
+# Submission and the assessor's decision
+
+
+def may_submit(user: User, enrolment: Enrolment) -> bool:
+    """Tutors of the training provider submit the gateway to the EPAO."""
+    return is_tutor_of(user, enrolment)
+
+
+def is_assessor_of(user: User, enrolment: Enrolment) -> bool:
+    """An assessor of the enrolment's EPAO: the one who decides its gateway."""
+    return user.is_active and user.role is Role.ASSESSOR and user.organisation_id == enrolment.epao_id
+
+
+def may_decide(user: User, submission: GatewaySubmission) -> bool:
+    """Assessors of the EPAO the gateway was submitted to decide it."""
+    return user.is_active and user.role is Role.ASSESSOR and user.organisation_id == submission.epao_id
+
+
+def submit_to_epao(session: Session, enrolment: Enrolment, *, by: User, today: date | None = None) -> GatewaySubmission:
+    """Submit the portfolio to the enrolment's EPAO: the enrolment moves to at gateway and the
+    portfolio is read-only until the assessor decides."""
+    if not may_submit(by, enrolment):
+        raise DomainError("Only a tutor of the training provider can submit the gateway")
+    lock_enrolment_for_change(session, enrolment)
+    if enrolment.status is not EnrolmentStatus.ON_PROGRAMME:
+        raise DomainError(
+            f"Only an apprenticeship on programme can be submitted; this one is {_as_words(enrolment.status)}"
+        )
+    epao = enrolment.epao
+    if epao is None:
+        raise DomainError(
+            "No end-point assessment organisation is chosen for this apprenticeship: an administrator sets it on the "
+            "enrolment"
+        )
+    _check_ready(readiness(session, enrolment, today), "before you submit")
+    fingerprint = portfolio_fingerprint(session, enrolment)
+    attempt = current_attempt(session, enrolment)
+    states = declaration_status(session, enrolment, fingerprint=fingerprint, attempt=attempt)
+    if not_current := [s for s in states if s.standing is not Standing.CURRENT]:
+        problems = "; ".join(
+            f"{s.signer_label}'s is stale (the portfolio changed after it was signed)"
+            if s.standing is Standing.STALE
+            else f"{s.signer_label}'s is not signed"
+            for s in not_current
+        )
+        raise DomainError(f"Every declaration must be signed and current before you submit: {problems}")
+    submission = GatewaySubmission(
+        enrolment=enrolment, number=attempt, epao=epao, fingerprint=fingerprint, submitted_by=by
+    )
+    session.add(submission)
+    change_status(session, enrolment, EnrolmentStatus.AT_GATEWAY, by, f"Submitted to {epao.name} (attempt {attempt})")
+    audit.record_change(
+        "gateway.submitted",
+        submission,
+        actor=by,
+        before={"status": EnrolmentStatus.ON_PROGRAMME},
+        after={"status": enrolment.status, "attempt": attempt, "epao_id": epao.id, "fingerprint": fingerprint},
+    )
+    return submission
+
+
+def decide_gateway(
+    session: Session,
+    submission: GatewaySubmission,
+    *,
+    by: User,
+    decisions: Mapping[str, tuple[bool, str]],
+    note: str = "",
+) -> None:
+    """The assessor accepts or refers each gateway item (code -> (accepted, reason)). All accepted:
+    signed off, and the enrolment moves to in EPA. Any referred: back on programme, and the next
+    attempt needs fresh declarations."""
+    if not may_decide(by, submission):
+        raise DomainError(f"Only an assessor of {submission.epao.name} can decide this gateway")
+    lock_enrolment_for_change(session, submission.enrolment, submission)
+    if submission.outcome is not GatewayOutcome.PENDING:
+        raise DomainError(f"This gateway submission has already been decided: {submission.outcome.label.lower()}")
+    enrolment = submission.enrolment
+    if enrolment.status is not EnrolmentStatus.AT_GATEWAY:
+        raise DomainError(f"This apprenticeship is no longer at gateway: it is {_as_words(enrolment.status)}")
+    if unknown := sorted(set(decisions) - set(GATEWAY_ITEMS)):
+        raise DomainError(f"Unknown gateway items: {', '.join(unknown)}")
+    if missing := [ITEM_TITLES[code] for code in GATEWAY_ITEMS if code not in decisions]:
+        raise DomainError(f"Decide every gateway item: {'; '.join(missing)}")
+    rows = []
+    for code in GATEWAY_ITEMS:
+        accepted, reason = decisions[code]
+        reason = clean_text(reason)
+        if not accepted and not reason:
+            raise DomainError(f"Give the reason for referring back “{ITEM_TITLES[code]}”", f"reason_{code}")
+        if len(reason) > MAX_REASON:
+            raise DomainError(f"The reason must be {MAX_REASON:,} characters or fewer", f"reason_{code}")
+        rows.append(GatewayItemDecision(item=code, accepted=bool(accepted), reason=reason))
+    note = clean_text(note)
+    if len(note) > MAX_NOTE:
+        raise DomainError(f"The note must be {MAX_NOTE:,} characters or fewer", "note")
+    signed_off = all(row.accepted for row in rows)
+    submission.item_decisions.extend(rows)
+    submission.outcome = GatewayOutcome.SIGNED_OFF if signed_off else GatewayOutcome.REFERRED
+    submission.decided_by = by
+    submission.decided_at = utcnow()
+    submission.note = note
+    to_status = EnrolmentStatus.IN_EPA if signed_off else EnrolmentStatus.ON_PROGRAMME
+    change_status(
+        session, enrolment, to_status, by, f"Gateway attempt {submission.number}: {submission.outcome.label.lower()}"
+    )
+    audit.record_change(
+        "gateway.signed_off" if signed_off else "gateway.referred",
+        submission,
+        actor=by,
+        before={"outcome": GatewayOutcome.PENDING, "status": EnrolmentStatus.AT_GATEWAY},
+        after={
+            "outcome": submission.outcome,
+            "status": to_status,
+            "referred": [row.item for row in rows if not row.accepted],
+        },
+    )
+
+
+def _as_words(status: EnrolmentStatus) -> str:
+    """A status inside a sentence: "at gateway", "in EPA"."""
+    return status.label[0].lower() + status.label[1:]
+
+
+def _check_ready(checks: Readiness, when: str) -> None:
+    if failing := checks.failing:
+        raise DomainError(f"Every gateway check must pass {when}. Not yet: {'; '.join(c.title for c in failing)}")
+
+
+# ---------------------------------------------------------------------------------------------
+# The gateway page
+
+
+@dataclass(frozen=True)
+class GatewayOverview:
+    """Everything the gateway page shows about one enrolment."""
+
+    readiness: Readiness
+    attempt: int
+    declarations: list[DeclarationState]
+    submissions: list[GatewaySubmission]  # newest first, with their item decisions
+    accepted_earlier: dict[str, int]  # item code -> the first attempt that accepted it
+
+    @property
+    def pending(self) -> GatewaySubmission | None:
+        latest = self.submissions[0] if self.submissions else None
+        return latest if latest and latest.outcome is GatewayOutcome.PENDING else None
+
+    @property
+    def declarations_current(self) -> bool:
+        return all(state.standing is Standing.CURRENT for state in self.declarations)
+
+
+def gateway_submissions(session: Session, enrolment: Enrolment) -> list[GatewaySubmission]:
+    """Every attempt at the gateway, oldest first, with who submitted and decided it and the
+    assessor's decision on each item (two queries)."""
+    return list(
+        session.scalars(
+            select(GatewaySubmission)
+            .where(GatewaySubmission.enrolment_id == enrolment.id)
+            .options(
+                joinedload(GatewaySubmission.epao),
+                joinedload(GatewaySubmission.submitted_by),
+                joinedload(GatewaySubmission.decided_by),
+                selectinload(GatewaySubmission.item_decisions),
+            )
+            .order_by(GatewaySubmission.number)
+        )
+    )
+
+
+def gateway_overview(session: Session, enrolment: Enrolment, today: date | None = None) -> GatewayOverview:
+    """The readiness checks, the declarations and every attempt so far (a fixed number of queries)."""
+    submissions = gateway_submissions(session, enrolment)[::-1]  # newest first
+    attempt = _attempt_after(submissions[0] if submissions else None)
+    accepted_earlier: dict[str, int] = {}
+    for submission in reversed(submissions):  # oldest first, so the first acceptance wins
+        for decision in submission.item_decisions:
+            if decision.accepted:
+                accepted_earlier.setdefault(decision.item, submission.number)
+    return GatewayOverview(
+        readiness=readiness(session, enrolment, today),
+        attempt=attempt,
+        declarations=declaration_status(session, enrolment, attempt=attempt),
+        submissions=submissions,
+        accepted_earlier=accepted_earlier,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The to-do list
+
+# The party each role declares for (the relationship to the enrolment is checked as well).
+SIGNER_ROLES = {Role.APPRENTICE: Signer.APPRENTICE, Role.EMPLOYER: Signer.EMPLOYER, Role.TUTOR: Signer.PROVIDER}
+
+
+def declaration_awaited_clause(user: User) -> ColumnElement[bool]:
+    """Enrolments on programme whose declaration for `user`'s party is awaited: someone has signed
+    for the current attempt (so the checks passed), and this party has not, or signed a different
+    portfolio than the newest signature did (theirs is stale). Plain SQL, for counting many at once."""
+    signer = SIGNER_ROLES.get(user.role)
+    if signer is None:
+        return false()
+    # On programme, every earlier attempt was referred: the current one is the next number.
+    # Correlated to the outermost query explicitly: auto-correlation reaches only the next one out.
+    submissions = select(func.count(GatewaySubmission.id)).where(GatewaySubmission.enrolment_id == Enrolment.id)
+    attempt = submissions.correlate(Enrolment).scalar_subquery() + 1
+
+    def newest_fingerprint(*conditions):
+        return (
+            select(GatewayDeclaration.fingerprint)
+            .where(GatewayDeclaration.enrolment_id == Enrolment.id, GatewayDeclaration.attempt == attempt, *conditions)
+            .order_by(GatewayDeclaration.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    anyone, mine = newest_fingerprint(), newest_fingerprint(GatewayDeclaration.signer == signer)
+    return (
+        visible_enrolments_clause(user)
+        & (Enrolment.status == EnrolmentStatus.ON_PROGRAMME)
+        & anyone.is_not(None)
+        & (mine.is_(None) | (mine != anyone))
+    )
+
+
+def decision_awaited_clause(user: User) -> ColumnElement[bool]:
+    """Submissions to the assessor's EPAO still waiting for a decision (join GatewaySubmission to Enrolment)."""
+    if user.role is not Role.ASSESSOR or not user.is_active:
+        return false()
+    return (
+        (GatewaySubmission.epao_id == user.organisation_id)
+        & (GatewaySubmission.outcome == GatewayOutcome.PENDING)
+        & (Enrolment.status == EnrolmentStatus.AT_GATEWAY)
+        & visible_enrolments_clause(user)
+    )

@@ -1,0 +1,136 @@
+"""The gateway page of an enrolment, the declarations, the submission and the assessor's decision."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from standard import Signer
+
+from ..core.access import get_enrolment_or_404
+from ..core.domain import DomainError
+from ..core.forms import ConfirmForm
+from ..extensions import db
+from ..models import Enrolment, GatewayOutcome
+from .domain import (
+    GATEWAY_ITEMS,
+    ITEM_TITLES,
+    SIGNER_LABELS,
+    decide_gateway,
+    declaration_signer,
+    gateway_overview,
+    is_assessor_of,
+    may_decide,
+    may_submit,
+    sign_declaration,
+    submit_to_epao,
+)
+from .forms import DeclarationForm, GatewayDecisionForm
+
+bp = Blueprint("gateway", __name__, template_folder="templates", url_prefix="/enrolments/<int:enrolment_id>")
+
+
+@bp.route("/gateway")
+@login_required
+def gateway(enrolment_id: int):
+    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
+    return _gateway_page(enrolment, DeclarationForm(formdata=None))
+
+
+@bp.post("/gateway/declaration")
+@login_required
+def declaration(enrolment_id: int):
+    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
+    form = DeclarationForm()
+    if not form.validate_on_submit():
+        return _gateway_page(enrolment, form)
+    signer = Signer(form.signer.data)
+    try:
+        sign_declaration(db.session, enrolment, by=current_user, signer=signer)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(f"Declaration signed for {SIGNER_LABELS[signer]}", "success")
+    return redirect(url_for(".gateway", enrolment_id=enrolment_id))
+
+
+@bp.post("/gateway/submit")
+@login_required
+def submit(enrolment_id: int):
+    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
+    if not ConfirmForm().validate_on_submit():
+        flash("The gateway could not be submitted. Try again.", "error")
+        return redirect(url_for(".gateway", enrolment_id=enrolment_id))
+    try:
+        submission = submit_to_epao(db.session, enrolment, by=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(f"Submitted to {submission.epao.name}: the portfolio is now read-only until they decide", "success")
+    return redirect(url_for(".gateway", enrolment_id=enrolment_id))
+
+
+@bp.route("/gateway/decision", methods=["GET", "POST"])
+@login_required
+def decision(enrolment_id: int):
+    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
+    if not is_assessor_of(current_user, enrolment):
+        abort(404)
+    overview = gateway_overview(db.session, enrolment)
+    submission = overview.pending
+    if submission is None or not may_decide(current_user, submission):
+        flash("No gateway submission is waiting for your decision", "error")
+        return redirect(url_for(".gateway", enrolment_id=enrolment_id))
+    # Items an earlier attempt accepted stay accepted: offer them as accepted.
+    initial = {f"decision_{code}": "accept" for code in overview.accepted_earlier}
+    form = GatewayDecisionForm(data=initial if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            decide_gateway(db.session, submission, by=current_user, decisions=form.decisions, note=form.note.data or "")
+        except DomainError as error:
+            db.session.rollback()
+            if error.field is None or error.field not in form:
+                flash(error.message, "error")
+                return redirect(url_for(".gateway", enrolment_id=enrolment_id))
+            form[error.field].errors.append(error.message)
+        else:
+            db.session.commit()
+            if submission.outcome is GatewayOutcome.SIGNED_OFF:
+                flash(f"Gateway signed off: {enrolment.apprentice.name} is now in end-point assessment", "success")
+                return redirect(url_for(".gateway", enrolment_id=enrolment_id))
+            # Back on programme, the apprenticeship is no longer the EPAO's to see.
+            flash(
+                f"Gateway referred back to {enrolment.provider.name}: {enrolment.apprentice.name}'s attempt "
+                f"{submission.number + 1} will need fresh declarations",
+                "success",
+            )
+            return redirect(url_for("home.index"))
+    return render_template(
+        "gateway/decision.html",
+        enrolment=enrolment,
+        overview=overview,
+        submission=submission,
+        checks={check.code: check for check in overview.readiness},
+        items=GATEWAY_ITEMS,
+        item_titles=ITEM_TITLES,
+        form=form,
+    )
+
+
+def _gateway_page(enrolment: Enrolment, form: DeclarationForm):
+    overview = gateway_overview(db.session, enrolment)
+    return render_template(
+        "gateway/gateway.html",
+        enrolment=enrolment,
+        overview=overview,
+        item_titles=ITEM_TITLES,
+        my_signer=declaration_signer(current_user, enrolment),
+        may_submit=may_submit(current_user, enrolment),
+        may_decide=overview.pending is not None and may_decide(current_user, overview.pending),
+        form=form,
+        submit_form=ConfirmForm(formdata=None),
+    )

@@ -1,0 +1,102 @@
+"""The home page of each role, and the overview of one enrolment."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, request, send_from_directory, url_for
+from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
+
+from standard import roll_up
+
+from ..core.access import enrolments_visible_to, get_enrolment_or_404, may_read_audit_trail
+from ..core.listing import paginate, search_text
+from ..evidence.items import criterion_statuses, may_add_evidence
+from ..extensions import db
+from ..models import Enrolment, EnrolmentStatus, Role, StandardVersion, User
+from .todo import todo_list
+
+bp = Blueprint("home", __name__, template_folder="templates")
+
+# What a list or overview of enrolments shows, fetched with the enrolments in one query.
+ENROLMENT_DETAILS = (
+    joinedload(Enrolment.apprentice),
+    joinedload(Enrolment.standard_version).defer(StandardVersion.yaml_text),
+    joinedload(Enrolment.employer),
+    joinedload(Enrolment.provider),
+    joinedload(Enrolment.epao),
+    joinedload(Enrolment.tutor),
+    joinedload(Enrolment.mentor),
+)
+
+
+@bp.route("/")
+@login_required
+def index():
+    if current_user.role is Role.ADMIN:
+        return redirect(url_for("admin.index"))
+    if current_user.role is Role.APPRENTICE:
+        return apprentice_home()
+    return enrolments_home()
+
+
+def apprentice_home():
+    enrolments = db.session.scalars(
+        enrolments_visible_to(current_user).options(*ENROLMENT_DETAILS).order_by(Enrolment.start_date.desc())
+    ).all()
+    current = next((e for e in enrolments if e.status is not EnrolmentStatus.WITHDRAWN), None)
+    current = current or (enrolments[0] if enrolments else None)
+    return render_template(
+        "home/apprentice.html",
+        enrolment=current,
+        others=[e for e in enrolments if e is not current],
+        todo=todo_list(db.session, current_user) if current else None,
+        **(_at_a_glance(current) if current else {}),
+    )
+
+
+def enrolments_home():
+    query = search_text()
+    status = request.args.get("status", "")
+    statement = enrolments_visible_to(current_user).join(Enrolment.apprentice).options(*ENROLMENT_DETAILS)
+    if query:
+        statement = statement.where(
+            User.name.icontains(query, autoescape=True) | User.email.icontains(query, autoescape=True)
+        )
+    if status in {s.value for s in EnrolmentStatus}:
+        statement = statement.where(Enrolment.status == EnrolmentStatus(status))
+    page = paginate(statement.order_by(User.name, Enrolment.id))
+    return render_template(
+        "home/enrolments.html",
+        page=page,
+        query=query,
+        status=status,
+        statuses=list(EnrolmentStatus),
+        todo=todo_list(db.session, current_user),
+    )
+
+
+@bp.route("/enrolments/<int:enrolment_id>")
+@login_required
+def enrolment(enrolment_id: int):
+    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
+    return render_template(
+        "home/enrolment.html",
+        enrolment=enrolment,
+        may_read_audit_trail=may_read_audit_trail(current_user, enrolment),
+        **_at_a_glance(enrolment),
+    )
+
+
+def _at_a_glance(enrolment: Enrolment) -> dict:
+    """What the enrolment overview shows besides the enrolment: coverage, and whether one may add evidence."""
+    standard = enrolment.standard_version.standard
+    return {
+        "standard": standard,
+        "coverage": roll_up(standard, criterion_statuses(db.session, enrolment)),
+        "may_add": may_add_evidence(current_user, enrolment),
+    }
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    return send_from_directory(current_app.static_folder, "images/favicon.ico", mimetype="image/vnd.microsoft.icon")

@@ -1,0 +1,1 @@
+"""The off-the-job training log: hours, approval, the pace chart."""

@@ -1,0 +1,1 @@
+"""Three-way progress reviews: recording, signing, when the next is due."""

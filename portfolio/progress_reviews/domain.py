@@ -1,0 +1,307 @@
+"""Three-way progress reviews: the tutor's record, the three signatures, and when the next is due.
+
+The date arithmetic (`add_calendar_months`, `next_review_due`, `is_overdue`) is pure. The rest
+takes a session and plain values and raises DomainError with the form field at fault.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from ..core import audit, clock
+from ..core.access import is_apprentice_of, is_employer_of, is_tutor_of, visible_enrolments_clause
+from ..core.domain import DomainError, lock_enrolment_for_change
+from ..core.text import clean_text
+from ..models import (
+    Enrolment,
+    EnrolmentStatus,
+    ProgressReview,
+    Rag,
+    ReviewCriterion,
+    ReviewInterval,
+    ReviewSignature,
+    ReviewSigner,
+    Role,
+    User,
+)
+from ..models.types import utcnow
+
+MAX_TEXT = 10_000
+MAX_NOTE = 2_000
+SIGNERS = (ReviewSigner.APPRENTICE, ReviewSigner.EMPLOYER, ReviewSigner.PROVIDER)
+SIGNER_LABELS = {
+    ReviewSigner.APPRENTICE: "the apprentice",
+    ReviewSigner.EMPLOYER: "the employer",
+    ReviewSigner.PROVIDER: "the training provider",
+}
+# Reviews are recorded while the apprenticeship runs (a break included: the review on return),
+# and are due, so can be overdue, only while the apprentice is on programme.
+OPEN_FOR_REVIEWS = (EnrolmentStatus.ON_PROGRAMME, EnrolmentStatus.BREAK_IN_LEARNING)
+DUE_WHEN = (EnrolmentStatus.ON_PROGRAMME,)
+# Which role signs as which party (the relationship to the enrolment is checked as well).
+SIGNER_ROLES = {
+    Role.APPRENTICE: ReviewSigner.APPRENTICE,
+    Role.EMPLOYER: ReviewSigner.EMPLOYER,
+    Role.TUTOR: ReviewSigner.PROVIDER,
+}
+
+TEXT_FIELDS = {
+    "attendees": "Who attended",
+    "progress": "Progress against the plan",
+    "otj_and_slippage": "Off-the-job training and slippage",
+    "wellbeing_and_support": "Wellbeing and support needs",
+    "actions": "Actions agreed",
+}
+REQUIRED = {
+    "attendees": "Say who attended",
+    "progress": "Describe progress against the plan",
+    "actions": "Enter the actions agreed",
+}
+
+
+@dataclass(frozen=True)
+class ReviewDetails:
+    """What the tutor records about a review meeting."""
+
+    review_date: date
+    attendees: str
+    progress: str
+    otj_and_slippage: str = ""
+    wellbeing_and_support: str = ""
+    actions: str = ""
+    criteria: Mapping[str, tuple[Rag, str]] = field(default_factory=dict)  # code -> (rating, note)
+
+
+# ---------------------------------------------------------------------------------------------
+# Dates: pure arithmetic
+
+
+def add_calendar_months(day: date, months: int) -> date:
+    """The same day `months` later; a day the month lacks becomes its last (30 Nov + 3 = 28/29 Feb)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def add_interval(day: date, interval: ReviewInterval) -> date:
+    if interval is ReviewInterval.TWELVE_WEEKS:
+        return day + timedelta(weeks=12)
+    return add_calendar_months(day, 3)
+
+
+def next_review_due(start: date, last_complete: date | None, interval: ReviewInterval) -> date:
+    """One interval after the latest complete review, or after the start if there is none."""
+    return add_interval(last_complete or start, interval)
+
+
+def is_overdue(due: date, today: date) -> bool:
+    return today > due
+
+
+@dataclass(frozen=True)
+class ReviewDue:
+    due: date
+    overdue: bool
+
+
+def review_due(
+    status: EnrolmentStatus, start: date, last_complete: date | None, interval: ReviewInterval, today: date
+) -> ReviewDue | None:
+    """When the next review is due and whether it is overdue; None when no review is due (not on programme)."""
+    if status not in DUE_WHEN:
+        return None
+    due = next_review_due(start, last_complete, interval)
+    return ReviewDue(due, is_overdue(due, today))
+
+
+# ---------------------------------------------------------------------------------------------
+# Who may do what
+
+
+def may_record_review(user: User, enrolment: Enrolment) -> bool:
+    return is_tutor_of(user, enrolment) and enrolment.status in OPEN_FOR_REVIEWS
+
+
+def may_edit_review(user: User, review: ProgressReview) -> bool:
+    """A tutor of the provider, until the first signature."""
+    return is_tutor_of(user, review.enrolment) and not review.signatures
+
+
+def signer_for(user: User, enrolment: Enrolment) -> ReviewSigner | None:
+    """The party `user` signs for on this enrolment's reviews, if any."""
+    if is_apprentice_of(user, enrolment):
+        return ReviewSigner.APPRENTICE
+    if is_employer_of(user, enrolment):
+        return ReviewSigner.EMPLOYER
+    if is_tutor_of(user, enrolment):
+        return ReviewSigner.PROVIDER
+    return None
+
+
+def awaiting_signers(review: ProgressReview) -> list[ReviewSigner]:
+    signed = {s.signer for s in review.signatures}
+    return [signer for signer in SIGNERS if signer not in signed]
+
+
+# ---------------------------------------------------------------------------------------------
+# Changes
+
+
+def create_review(
+    session: Session, *, enrolment: Enrolment, author: User, details: ReviewDetails, today: date | None = None
+) -> ProgressReview:
+    lock_enrolment_for_change(session, enrolment)  # the latest review is a gateway check
+    if not may_record_review(author, enrolment):
+        raise DomainError("Only a tutor of the training provider can record a review of this apprenticeship now")
+    review = ProgressReview(enrolment=enrolment, created_by=author)
+    _apply(review, details, today or clock.today())
+    session.add(review)
+    audit.record_change("progress_review.created", review, actor=author, after=_audited_values(review))
+    return review
+
+
+def update_review(
+    session: Session, review: ProgressReview, *, by: User, details: ReviewDetails, today: date | None = None
+) -> None:
+    _lock(session, review)
+    if review.signatures:
+        raise DomainError("This review has been signed, so it can no longer be changed")
+    if not may_edit_review(by, review):
+        raise DomainError("Only a tutor of the training provider can change this review")
+    before = _audited_values(review)
+    _apply(review, details, today or clock.today())
+    audit.record_change("progress_review.updated", review, actor=by, before=before, after=_audited_values(review))
+
+
+def sign_review(
+    session: Session, review: ProgressReview, *, by: User, signer: ReviewSigner, now: datetime | None = None
+) -> ReviewSignature:
+    """Sign for one party; the review is complete once all three have signed."""
+    _lock(session, review)
+    if signer_for(by, review.enrolment) is not signer:
+        raise DomainError(f"You cannot sign for {SIGNER_LABELS[signer]}")
+    if any(s.signer is signer for s in review.signatures):
+        raise DomainError(f"This review has already been signed for {SIGNER_LABELS[signer]}")
+    now = now or utcnow()
+    signature = ReviewSignature(signer=signer, user=by, signed_at=now)
+    review.signatures.append(signature)
+    if not awaiting_signers(review):
+        review.completed_at = now
+    after = {"signer": signer, "complete": review.completed_at is not None}
+    audit.record_change("progress_review.signed", review, actor=by, after=after)
+    return signature
+
+
+def check_review_date(day: date, enrolment: Enrolment, today: date) -> date:
+    if day > today:
+        raise DomainError("The date of the review must be today or in the past", "review_date")
+    if day < enrolment.start_date:
+        start = enrolment.start_date
+        raise DomainError(
+            f"The date of the review must be on or after the start of the apprenticeship, {start.day} {start:%B %Y}",
+            "review_date",
+        )
+    return day
+
+
+def _apply(review: ProgressReview, details: ReviewDetails, today: date) -> None:
+    enrolment = review.enrolment
+    check_review_date(details.review_date, enrolment, today)
+    texts = {}
+    for name, label in TEXT_FIELDS.items():
+        text = clean_text(getattr(details, name))
+        if not text and name in REQUIRED:
+            raise DomainError(REQUIRED[name], name)
+        if len(text) > MAX_TEXT:
+            raise DomainError(f"{label} must be {MAX_TEXT:,} characters or fewer", name)
+        texts[name] = text
+    standard = enrolment.standard_version.standard
+    criteria = {code: (rag, clean_text(note)) for code, (rag, note) in details.criteria.items()}
+    for code, (rag, note) in criteria.items():
+        if code not in standard:
+            raise DomainError(f"{code} is not a criterion of {standard.reference}", "criteria")
+        if not isinstance(rag, Rag):
+            raise DomainError(f"Choose a rating for {code}", f"rag-{code}")
+        if len(note) > MAX_NOTE:
+            raise DomainError(f"The note on {code} must be {MAX_NOTE:,} characters or fewer", f"note-{code}")
+    review.review_date = details.review_date
+    for name, text in texts.items():
+        setattr(review, name, text)
+    _set_criteria(review, criteria, standard.codes)
+
+
+def _audited_values(review: ProgressReview) -> dict:
+    """What the audit trail records of a review: its date, texts and criteria ratings."""
+    criteria = {c.criterion_code: [c.rag, c.note] for c in review.criteria}  # code: [rating, note]
+    return audit.values(review, "review_date", *TEXT_FIELDS) | {"criteria": criteria}
+
+
+def _set_criteria(review: ProgressReview, criteria: Mapping[str, tuple[Rag, str]], order: Iterable[str]) -> None:
+    # Change rows in place: deleting and re-adding a code in one flush would break its unique key.
+    existing = {c.criterion_code: c for c in review.criteria}
+    for code, row in existing.items():
+        if code not in criteria:
+            review.criteria.remove(row)
+    for code in [c for c in order if c in criteria]:
+        rag, note = criteria[code]
+        if code in existing:
+            existing[code].rag = rag
+            existing[code].note = note
+        else:
+            review.criteria.append(ReviewCriterion(criterion_code=code, rag=rag, note=note))
+
+
+def _lock(session: Session, review: ProgressReview) -> None:
+    """Read the review and its signatures afresh, its enrolment and then the review locked until
+    commit, so that two signatures at once cannot both miss completing it, nor an edit slip in
+    after a signature, nor either in the middle of a gateway submission."""
+    lock_enrolment_for_change(session, review.enrolment, review)
+    session.expire(review, ["signatures"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Queries for lists, the to-do list and the cohort dashboard
+
+
+def reviews_to_sign_count(session: Session, user: User, *, assigned_only: bool = False) -> int:
+    """Reviews of the enrolments `user` signs for that still await the party `user` signs for (one query).
+
+    With `assigned_only`, a tutor counts only enrolments they tutor and an employer those they mentor.
+    """
+    signer = SIGNER_ROLES.get(user.role)
+    if signer is None:
+        return 0
+    signed = select(ReviewSignature.id).where(
+        ReviewSignature.review_id == ProgressReview.id, ReviewSignature.signer == signer
+    )
+    statement = (
+        select(func.count(ProgressReview.id))
+        .join(ProgressReview.enrolment)
+        .where(visible_enrolments_clause(user), Enrolment.status != EnrolmentStatus.WITHDRAWN, ~signed.exists())
+    )
+    if assigned_only and user.role is Role.TUTOR:
+        statement = statement.where(Enrolment.tutor_id == user.id)
+    elif assigned_only and user.role is Role.EMPLOYER:
+        statement = statement.where(Enrolment.mentor_id == user.id)
+    return session.scalar(statement) or 0
+
+
+def last_complete_review_dates(session: Session, enrolment_ids: Iterable[int] | Select) -> dict[int, date]:
+    """The date of the latest complete review per enrolment, for a set of ids or a select of ids (one query).
+
+    Enrolments with no complete review are left out; feed `review_due` for the next one.
+    """
+    ids = enrolment_ids if isinstance(enrolment_ids, Select) else list(enrolment_ids)
+    rows = session.execute(
+        select(ProgressReview.enrolment_id, func.max(ProgressReview.review_date))
+        .where(ProgressReview.enrolment_id.in_(ids), ProgressReview.completed_at.is_not(None))
+        .group_by(ProgressReview.enrolment_id)
+    )
+    return {enrolment_id: last for enrolment_id, last in rows}

@@ -1,0 +1,213 @@
+"""Three-way progress reviews: the pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..core import clock
+from ..core.access import get_enrolment_or_404, get_progress_review_or_404, is_tutor_of
+from ..core.domain import DomainError
+from ..core.web import show_error
+from ..extensions import db
+from ..models import Enrolment, ProgressReview, ReviewSignature
+from ..otj.domain import (
+    enrolment_otj_summary,
+    summary_text,
+)
+from .domain import (
+    SIGNER_LABELS,
+    SIGNERS,
+    ReviewDetails,
+    awaiting_signers,
+    create_review,
+    last_complete_review_dates,
+    may_edit_review,
+    may_record_review,
+    review_due,
+    sign_review,
+    signer_for,
+    update_review,
+)
+from .forms import ReviewForm, SignForm
+
+bp = Blueprint("progress_reviews", __name__, template_folder="templates", url_prefix="/enrolments/<int:enrolment_id>")
+
+
+@bp.route("/reviews")
+@login_required
+def reviews(enrolment_id: int):
+    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
+    rows = (
+        db.session.scalars(
+            select(ProgressReview)
+            .where(ProgressReview.enrolment_id == enrolment.id)
+            .options(joinedload(ProgressReview.signatures))
+            .order_by(ProgressReview.review_date.desc(), ProgressReview.id.desc())
+        )
+        .unique()
+        .all()
+    )
+    last_complete = last_complete_review_dates(db.session, [enrolment.id]).get(enrolment.id)
+    return render_template(
+        "progress_reviews/reviews.html",
+        enrolment=enrolment,
+        reviews=[(review, awaiting_signers(review)) for review in rows],
+        last_complete=last_complete,
+        due=review_due(enrolment.status, enrolment.start_date, last_complete, enrolment.review_interval, clock.today()),
+        signer_labels=SIGNER_LABELS,
+        my_signer=signer_for(current_user, enrolment),
+        may_record=may_record_review(current_user, enrolment),
+    )
+
+
+@bp.route("/reviews/new", methods=["GET", "POST"])
+@login_required
+def new_review(enrolment_id: int):
+    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
+    if not may_record_review(current_user, enrolment):
+        abort(404)
+    today = clock.today()
+    form = ReviewForm(enrolment=enrolment, today=today)
+    if request.method == "GET":
+        form.review_date.data = today
+        form.attendees.data = _attendees(enrolment)
+        form.otj_and_slippage.data = summary_text(enrolment_otj_summary(db.session, enrolment, today))
+    if form.validate_on_submit():
+        try:
+            review = create_review(
+                db.session, enrolment=enrolment, author=current_user, details=_review_details(form), today=today
+            )
+        except DomainError as error:
+            db.session.rollback()
+            _show_review_error(form, error)
+        else:
+            db.session.commit()
+            flash("Review recorded. The apprentice, the employer and you can now sign it.", "success")
+            return redirect(url_for(".review", enrolment_id=enrolment.id, review_id=review.id))
+    return render_template("progress_reviews/review_form.html", form=form, enrolment=enrolment, review=None)
+
+
+@bp.route("/reviews/<int:review_id>")
+@login_required
+def review(enrolment_id: int, review_id: int):
+    review = get_progress_review_or_404(db.session, current_user, enrolment_id, review_id)
+    # Everything the record shows, in a fixed number of queries.
+    review = db.session.scalars(
+        select(ProgressReview)
+        .where(ProgressReview.id == review.id)
+        .options(
+            joinedload(ProgressReview.enrolment).joinedload(Enrolment.apprentice),
+            joinedload(ProgressReview.enrolment).joinedload(Enrolment.standard_version),
+            joinedload(ProgressReview.created_by),
+            selectinload(ProgressReview.criteria),
+            selectinload(ProgressReview.signatures).joinedload(ReviewSignature.user),
+        )
+        .execution_options(populate_existing=True)
+    ).one()
+    enrolment = review.enrolment
+    standard = enrolment.standard_version.standard
+    order = {code: n for n, code in enumerate(standard.codes)}
+    return render_template(
+        "progress_reviews/review.html",
+        review=review,
+        enrolment=enrolment,
+        standard=standard,
+        criteria=sorted(review.criteria, key=lambda c: order.get(c.criterion_code, len(order))),
+        signatures={s.signer: s for s in review.signatures},
+        signers=SIGNERS,
+        signer_labels=SIGNER_LABELS,
+        my_signer=signer_for(current_user, enrolment),
+        may_edit=may_edit_review(current_user, review),
+        form=SignForm(formdata=None),
+    )
+
+
+@bp.route("/reviews/<int:review_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_review(enrolment_id: int, review_id: int):
+    review = get_progress_review_or_404(db.session, current_user, enrolment_id, review_id)
+    enrolment = review.enrolment
+    if not is_tutor_of(current_user, enrolment):
+        abort(404)
+    if not may_edit_review(current_user, review):
+        flash("This review has been signed, so it can no longer be changed", "error")
+        return redirect(url_for(".review", enrolment_id=enrolment_id, review_id=review_id))
+    today = clock.today()
+    form = ReviewForm(obj=review, enrolment=enrolment, today=today)
+    if request.method == "GET":
+        form.criteria.data = {c.criterion_code: (c.rag.value, c.note) for c in review.criteria}
+    if form.validate_on_submit():
+        try:
+            update_review(db.session, review, by=current_user, details=_review_details(form), today=today)
+        except DomainError as error:
+            db.session.rollback()
+            if error.field is None:
+                flash(error.message, "error")
+                return redirect(url_for(".review", enrolment_id=enrolment_id, review_id=review_id))
+            _show_review_error(form, error)
+        else:
+            db.session.commit()
+            flash("Your changes have been saved", "success")
+            return redirect(url_for(".review", enrolment_id=enrolment_id, review_id=review_id))
+    return render_template("progress_reviews/review_form.html", form=form, enrolment=enrolment, review=review)
+
+
+@bp.post("/reviews/<int:review_id>/sign")
+@login_required
+def sign(enrolment_id: int, review_id: int):
+    review = get_progress_review_or_404(db.session, current_user, enrolment_id, review_id)
+    form = SignForm()
+    back = redirect(url_for(".review", enrolment_id=enrolment_id, review_id=review_id))
+    if not form.validate_on_submit():
+        flash("Your signature could not be recorded. Try again.", "error")
+        return back
+    signer = next((s for s in SIGNERS if s.value == form.signer.data), None)
+    if signer is None:
+        flash("Choose whom you are signing for", "error")
+        return back
+    try:
+        sign_review(db.session, review, by=current_user, signer=signer)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        complete = review.completed_at is not None
+        db.session.commit()
+        flash(
+            "Review signed. All three have signed: the review is complete."
+            if complete
+            else f"Review signed for {SIGNER_LABELS[signer]}",
+            "success",
+        )
+    return back
+
+
+def _attendees(enrolment) -> str:
+    people = [f"{enrolment.apprentice.name} (apprentice)"]
+    if enrolment.mentor:
+        people.append(f"{enrolment.mentor.name} ({enrolment.employer.name})")
+    people.append(f"{current_user.name} (tutor, {enrolment.provider.name})")
+    return "\n".join(people)
+
+
+def _review_details(form: ReviewForm) -> ReviewDetails:
+    return ReviewDetails(
+        review_date=form.review_date.data,
+        attendees=form.attendees.data or "",
+        progress=form.progress.data or "",
+        otj_and_slippage=form.otj_and_slippage.data or "",
+        wellbeing_and_support=form.wellbeing_and_support.data or "",
+        actions=form.actions.data or "",
+        criteria=form.criteria.ratings,
+    )
+
+
+def _show_review_error(form: ReviewForm, error: DomainError) -> None:
+    name = error.field or ""
+    if name.startswith(("rag-", "note-")):
+        form.criteria.error_for(name, error.message)
+    else:
+        show_error(form, error)

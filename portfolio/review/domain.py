@@ -1,0 +1,439 @@
+"""Evidence review, comments, criterion judgements and witness testimony.
+
+A tutor of the apprentice's provider starts a review of a submitted item, which records them
+as its reviewer so that another tutor does not decide it at the same time (another tutor may
+take the review over, explicitly); the reviewer then accepts the item or refers it back with
+feedback. Tutors judge each criterion against the pinned standard's scale; judgements are
+append-only and the newest per criterion is current. People of the apprentice's employer
+write witness testimony, which they may change until they sign it and nobody may after.
+
+Views pass plain values; broken rules raise DomainError and leave the session's objects to
+be rolled back by the caller. (Named `reviewing`, not `review`, because the `review/` package
+holds the pages; that package re-exports the to-do counts.)
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import ColumnElement, Select, false, func, select, update
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
+
+from ..core import audit, clock
+from ..core.access import (
+    may_comment_on_evidence,
+    may_judge_criteria,
+    may_review_evidence,
+    may_witness,
+    visible_evidence_clause,
+)
+from ..core.domain import DomainError, lock_enrolment_for_change
+from ..core.permissions import may_change_evidence
+from ..core.text import clean_line, clean_text
+from ..evidence.items import (
+    MAX_TEXT,
+    OPEN_FOR_EVIDENCE,
+    EvidenceDetails,
+    apply_details,
+    audited_values,
+    change_evidence_status,
+    check_not_with_epao,
+    is_witness_testimony,
+    lock_item_for_change,
+)
+from ..models import (
+    CriterionJudgement,
+    Enrolment,
+    EnrolmentStatus,
+    EvidenceComment,
+    EvidenceItem,
+    EvidenceKind,
+    EvidenceStatus,
+    EvidenceStatusChange,
+    Organisation,
+    Role,
+    User,
+    WitnessSignature,
+)
+from ..models.types import utcnow
+
+MAX_FEEDBACK = 2_000
+MAX_COMMENT = 2_000
+MAX_NOTE = 2_000
+MAX_SIGNED_NAME = 200
+MAX_JOB_TITLE = 200
+
+
+class Decision(enum.Enum):
+    ACCEPT = "accept"
+    REFER = "refer"
+
+    @property
+    def label(self) -> str:
+        return {"accept": "Accept", "refer": "Refer back to the apprentice"}[self.value]
+
+    @property
+    def status(self) -> EvidenceStatus:
+        return {"accept": EvidenceStatus.ACCEPTED, "refer": EvidenceStatus.REFERRED}[self.value]
+
+
+# Review queue -------------------------------------------------------------------------------
+
+
+def review_queue(tutor: User, *, employer_id: int | None = None, apprentice_id: int | None = None) -> Select:
+    """Submitted evidence of the tutor's provider's enrolments, the longest waiting first."""
+    statement = (
+        select(EvidenceItem)
+        .join(EvidenceItem.enrolment)
+        .where(_queue_clause(tutor))
+        .options(
+            contains_eager(EvidenceItem.enrolment).joinedload(Enrolment.apprentice),
+            contains_eager(EvidenceItem.enrolment).joinedload(Enrolment.employer),
+            joinedload(EvidenceItem.reviewer),
+            selectinload(EvidenceItem.links),
+        )
+        .order_by(EvidenceItem.submitted_at, EvidenceItem.id)
+    )
+    if employer_id is not None:
+        statement = statement.where(Enrolment.employer_id == employer_id)
+    if apprentice_id is not None:
+        statement = statement.where(Enrolment.apprentice_id == apprentice_id)
+    return statement
+
+
+def queue_filters(session: Session, tutor: User) -> tuple[list[Organisation], list[User]]:
+    """The employers and apprentices the tutor's queue can be filtered by (two queries)."""
+    provider_enrolments = select(Enrolment).where(Enrolment.provider_id == tutor.organisation_id).subquery()
+    employers = session.scalars(
+        select(Organisation)
+        .where(Organisation.id.in_(select(provider_enrolments.c.employer_id)))
+        .order_by(Organisation.name)
+    ).all()
+    apprentices = session.scalars(
+        select(User).where(User.id.in_(select(provider_enrolments.c.apprentice_id))).order_by(User.name, User.id)
+    ).all()
+    return list(employers), list(apprentices)
+
+
+def awaiting_review_count(session: Session, tutor: User) -> int:
+    """How many submitted items wait for a decision at the tutor's provider (one query)."""
+    return (
+        session.scalar(select(func.count(EvidenceItem.id)).join(EvidenceItem.enrolment).where(_queue_clause(tutor)))
+        or 0
+    )
+
+
+def referred_count(session: Session, apprentice: User, *, enrolment: Enrolment | None = None) -> int:
+    """How many of the apprentice's own items (of one enrolment, if given) are referred back for
+    them to fix (one query)."""
+    statement = (
+        select(func.count(EvidenceItem.id))
+        .join(EvidenceItem.enrolment)
+        .where(
+            Enrolment.apprentice_id == apprentice.id,
+            EvidenceItem.created_by_id == apprentice.id,
+            EvidenceItem.status == EvidenceStatus.REFERRED,
+        )
+    )
+    if enrolment is not None:
+        statement = statement.where(EvidenceItem.enrolment_id == enrolment.id)
+    return session.scalar(statement) or 0
+
+
+def _queue_clause(tutor: User) -> ColumnElement[bool]:
+    """Submitted items the tutor's provider has to decide; a withdrawn apprenticeship's wait no more."""
+    if tutor.role is not Role.TUTOR:
+        return false()
+    return (
+        visible_evidence_clause(tutor)
+        & (EvidenceItem.status == EvidenceStatus.SUBMITTED)
+        & (Enrolment.status != EnrolmentStatus.WITHDRAWN)
+    )
+
+
+# Reviewing an item --------------------------------------------------------------------------
+
+
+def start_review(session: Session, item: EvidenceItem, *, by: User, take_over: bool = False) -> None:
+    """Record `by` as the item's reviewer; refused while another tutor reviews it, unless taking over."""
+    lock_item_for_change(session, item)
+    _check_reviewer(item, by)
+    if item.status is not EvidenceStatus.SUBMITTED:
+        raise DomainError(f"Evidence that is {item.status.label.lower()} is not waiting for review")
+    if item.reviewer_id == by.id:
+        return
+    if item.reviewer_id is not None and not take_over:
+        raise DomainError(f"{item.reviewer.name} is reviewing this evidence. Take over the review to decide it.")
+    previous_reviewer = item.reviewer.name if item.reviewer is not None else None
+    # One guarded UPDATE, so that of two tutors starting at once only one becomes the reviewer.
+    guard = [EvidenceItem.id == item.id, EvidenceItem.status == EvidenceStatus.SUBMITTED]
+    if not take_over:
+        guard.append(EvidenceItem.reviewer_id.is_(None) | (EvidenceItem.reviewer_id == by.id))
+    claimed = session.execute(
+        update(EvidenceItem)
+        .where(*guard)
+        .values(reviewer_id=by.id, review_started_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.expire(item)
+    if claimed != 1:
+        raise DomainError(_taken_message(item))
+    audit.record_change(
+        "evidence.review_started", item, actor=by, before={"reviewer": previous_reviewer}, after={"reviewer": by.name}
+    )
+
+
+def decide(session: Session, item: EvidenceItem, *, by: User, decision: Decision, feedback: str = "") -> None:
+    """Accept the item or refer it back with feedback; only its reviewer decides, then nobody reviews it."""
+    lock_item_for_change(session, item)
+    _check_reviewer(item, by)
+    if item.status is not EvidenceStatus.SUBMITTED:
+        raise DomainError(f"Evidence that is {item.status.label.lower()} is not waiting for a decision")
+    if item.reviewer_id is None:
+        raise DomainError("Start the review before you record a decision")
+    if item.reviewer_id != by.id:
+        raise DomainError(_taken_message(item))
+    feedback = clean_text(feedback)
+    if decision is Decision.REFER and not feedback:
+        raise DomainError("Give feedback that says what the apprentice needs to change", "feedback")
+    if len(feedback) > MAX_FEEDBACK:
+        raise DomainError(f"The feedback must be {MAX_FEEDBACK:,} characters or fewer", "feedback")
+    if not may_change_evidence(by.role, item.status, decision.status):
+        raise DomainError("You cannot decide on this evidence")
+    # Guarded: a tutor who took the review over meanwhile wins, and this decision is refused.
+    decided = session.execute(
+        update(EvidenceItem)
+        .where(
+            EvidenceItem.id == item.id,
+            EvidenceItem.status == EvidenceStatus.SUBMITTED,
+            EvidenceItem.reviewer_id == by.id,
+        )
+        .values(reviewer_id=None, review_started_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if decided != 1:
+        session.expire(item)
+        raise DomainError(_taken_message(item))
+    session.expire(item, ["reviewer_id", "review_started_at", "reviewer"])
+    change_evidence_status(item, decision.status, by, feedback)
+    session.flush()
+
+
+def latest_decision(item: EvidenceItem) -> EvidenceStatusChange | None:
+    """The newest accept or refer-back of the item, with its feedback in `note`."""
+    decided = (EvidenceStatus.ACCEPTED, EvidenceStatus.REFERRED)
+    return next((change for change in reversed(item.history) if change.to_status in decided), None)
+
+
+def _check_reviewer(item: EvidenceItem, by: User) -> None:
+    enrolment = item.enrolment
+    if not may_review_evidence(by, enrolment):
+        raise DomainError("You cannot review this evidence")
+    if by.id in (item.created_by_id, enrolment.apprentice_id):
+        raise DomainError("You cannot review evidence you wrote yourself")
+    check_not_with_epao(enrolment)
+
+
+def _taken_message(item: EvidenceItem) -> str:
+    if item.status is not EvidenceStatus.SUBMITTED:
+        return f"This evidence has been decided meanwhile: it is {item.status.label.lower()}"
+    if item.reviewer is not None:
+        return f"{item.reviewer.name} is reviewing this evidence. Take over the review to decide it."
+    return "Start the review before you record a decision"
+
+
+# Comments -----------------------------------------------------------------------------------
+
+
+def add_comment(session: Session, item: EvidenceItem, *, by: User, body: str) -> EvidenceComment:
+    """A message in the item's thread from its apprentice, employer or tutor."""
+    if not may_comment_on_evidence(by, item.enrolment):
+        raise DomainError("You cannot comment on this evidence")
+    body = clean_text(body)
+    if not body:
+        raise DomainError("Write a comment", "comment")
+    if len(body) > MAX_COMMENT:
+        raise DomainError(f"The comment must be {MAX_COMMENT:,} characters or fewer", "comment")
+    comment = EvidenceComment(item=item, author=by, body=body)
+    session.add(comment)
+    audit.record_change("evidence.commented", item, actor=by, after={"comment": body})
+    return comment
+
+
+def comments_on(session: Session, item: EvidenceItem) -> list[EvidenceComment]:
+    """The item's thread, oldest first, with each author (one query)."""
+    return list(
+        session.scalars(
+            select(EvidenceComment)
+            .where(EvidenceComment.item_id == item.id)
+            .options(joinedload(EvidenceComment.author))
+            .order_by(EvidenceComment.created_at, EvidenceComment.id)
+        )
+    )
+
+
+# Criterion judgements -----------------------------------------------------------------------
+
+
+def record_judgement(
+    session: Session, enrolment: Enrolment, *, by: User, code: str, level_code: str, note: str = ""
+) -> CriterionJudgement:
+    """Append a judgement of one criterion; it becomes the current one."""
+    lock_enrolment_for_change(session, enrolment)
+    if not may_judge_criteria(by, enrolment):
+        raise DomainError("You cannot judge this apprentice's criteria")
+    check_not_with_epao(enrolment)
+    standard = enrolment.standard_version.standard
+    if code not in standard:
+        raise DomainError(f"{code} is not a criterion of {standard.reference}")
+    level = standard.judgement_level(level_code)
+    if level is None:
+        raise DomainError("Choose a level from the standard's judgement scale", "level")
+    note = clean_text(note)
+    if len(note) > MAX_NOTE:
+        raise DomainError(f"The note must be {MAX_NOTE:,} characters or fewer", "note")
+    judgement = CriterionJudgement(
+        enrolment=enrolment, criterion_code=code, level_code=level.code, met=level.met, note=note, judged_by=by
+    )
+    session.add(judgement)
+    after = audit.values(judgement, "criterion_code", "level_code", "met", "note")
+    audit.record_change("judgement.recorded", judgement, actor=by, after=after)
+    return judgement
+
+
+def current_judgements(session: Session, enrolment: Enrolment) -> dict[str, CriterionJudgement]:
+    """The current (newest) judgement of each judged criterion, with who made it (one query)."""
+    newest = (
+        select(func.max(CriterionJudgement.id))
+        .where(CriterionJudgement.enrolment_id == enrolment.id)
+        .group_by(CriterionJudgement.criterion_code)
+    )
+    judgements = session.scalars(
+        select(CriterionJudgement)
+        .where(CriterionJudgement.id.in_(newest))
+        .options(joinedload(CriterionJudgement.judged_by))
+    )
+    return {j.criterion_code: j for j in judgements}
+
+
+def judgement_history(session: Session, enrolment: Enrolment, code: str) -> list[CriterionJudgement]:
+    """Every judgement of one criterion, newest (the current one) first (one query)."""
+    return list(
+        session.scalars(
+            select(CriterionJudgement)
+            .where(CriterionJudgement.enrolment_id == enrolment.id, CriterionJudgement.criterion_code == code)
+            .options(joinedload(CriterionJudgement.judged_by))
+            .order_by(CriterionJudgement.id.desc())
+        )
+    )
+
+
+# Witness testimony --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WitnessTestimony:
+    """What a witness writes about the apprentice's work."""
+
+    title: str
+    activity_date: date
+    text: str
+    links: Mapping[str, str] = field(default_factory=dict)  # criterion code -> justification
+
+
+def may_write_testimony(user: User, enrolment: Enrolment) -> bool:
+    return may_witness(user, enrolment) and enrolment.status in OPEN_FOR_EVIDENCE
+
+
+def create_testimony(
+    session: Session, *, enrolment: Enrolment, author: User, testimony: WitnessTestimony, today: date | None = None
+) -> EvidenceItem:
+    """A draft witness testimony by `author`, private to them until they sign it."""
+    lock_enrolment_for_change(session, enrolment)
+    if not may_write_testimony(author, enrolment):
+        raise DomainError("You cannot give witness testimony for this apprentice now")
+    item = EvidenceItem(enrolment=enrolment, created_by=author, status=EvidenceStatus.DRAFT)
+    _apply_testimony(item, testimony, today)
+    session.add(item)
+    session.add(EvidenceStatusChange(item=item, from_status=None, to_status=EvidenceStatus.DRAFT, changed_by=author))
+    audit.record_change("testimony.created", item, actor=author, after=audited_values(item))
+    return item
+
+
+def update_testimony(
+    session: Session, item: EvidenceItem, *, by: User, testimony: WitnessTestimony, today: date | None = None
+) -> None:
+    lock_item_for_change(session, item)
+    _check_unsigned(item, by)
+    before = audited_values(item)
+    _apply_testimony(item, testimony, today)
+    audit.record_change("testimony.updated", item, actor=by, before=before, after=audited_values(item))
+
+
+def sign_testimony(
+    session: Session, item: EvidenceItem, *, by: User, signed_name: str, job_title: str
+) -> WitnessSignature:
+    """The witness signs their testimony with their name and job title; that submits it for review."""
+    lock_item_for_change(session, item)
+    _check_unsigned(item, by)
+    signed_name = clean_line(signed_name)
+    job_title = clean_line(job_title)
+    if not signed_name:
+        raise DomainError("Enter your full name", "signed_name")
+    if len(signed_name) > MAX_SIGNED_NAME:
+        raise DomainError(f"Your name must be {MAX_SIGNED_NAME} characters or fewer", "signed_name")
+    if not job_title:
+        raise DomainError("Enter your job title", "job_title")
+    if len(job_title) > MAX_JOB_TITLE:
+        raise DomainError(f"Your job title must be {MAX_JOB_TITLE} characters or fewer", "job_title")
+    if not item.links:
+        raise DomainError("Choose at least one criterion the testimony shows before you sign it")
+    if missing := [link.criterion_code for link in item.links if not link.justification.strip()]:
+        raise DomainError(f"Explain how the testimony shows {', '.join(missing)} before you sign it")
+    change_evidence_status(item, EvidenceStatus.SUBMITTED, by)
+    item.submitted_at = utcnow()
+    signature = WitnessSignature(item=item, signed_by=by, signed_name=signed_name, job_title=job_title)
+    session.add(signature)
+    after = {"signed_name": signed_name, "job_title": job_title}
+    audit.record_change("testimony.signed", item, actor=by, after=after)
+    return signature
+
+
+def signature_of(session: Session, item: EvidenceItem) -> WitnessSignature | None:
+    if item.kind is not EvidenceKind.WITNESS_TESTIMONY:
+        return None
+    return session.scalar(select(WitnessSignature).where(WitnessSignature.item_id == item.id))
+
+
+def _check_unsigned(item: EvidenceItem, by: User) -> None:
+    if not is_witness_testimony(item) or item.created_by_id != by.id:
+        raise DomainError("You cannot change this testimony")
+    if item.status is not EvidenceStatus.DRAFT:
+        raise DomainError("This testimony has been signed, so it can no longer be changed")
+    check_not_with_epao(item.enrolment)
+    if not may_write_testimony(by, item.enrolment):
+        raise DomainError("You cannot change this testimony now")
+
+
+def _apply_testimony(item: EvidenceItem, testimony: WitnessTestimony, today: date | None) -> None:
+    text = clean_text(testimony.text)
+    if not text:
+        raise DomainError("Write your testimony", "text")
+    if len(text) > MAX_TEXT:
+        raise DomainError(f"The testimony must be {MAX_TEXT:,} characters or fewer", "text")
+    details = EvidenceDetails(
+        title=testimony.title,
+        kind=EvidenceKind.WITNESS_TESTIMONY,
+        activity_date=testimony.activity_date,
+        description=text,
+        links=testimony.links,
+    )
+    try:
+        apply_details(item, details, today or clock.today())
+    except DomainError as error:
+        if error.field == "description":
+            raise DomainError(error.message.replace("description", "testimony"), "text") from None
+        raise

@@ -1,0 +1,245 @@
+"""Evidence review, comments, criterion judgements and witness testimony."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..core.access import (
+    get_enrolment_or_404,
+    get_evidence_or_404,
+    get_reviewable_evidence_or_404,
+    may_judge_criteria,
+    roles_required,
+    visible_evidence_clause,
+)
+from ..core.domain import DomainError
+from ..core.listing import id_arg, paginate
+from ..evidence.items import criterion_statuses, is_witness_testimony, may_change
+from ..extensions import db
+from ..models import CriterionLink, EvidenceItem, EvidenceStatus, Role
+from .domain import (
+    WitnessTestimony,
+    create_testimony,
+    current_judgements,
+    judgement_history,
+    may_write_testimony,
+    queue_filters,
+    record_judgement,
+    review_queue,
+    sign_testimony,
+    start_review,
+    update_testimony,
+)
+from .forms import JudgementForm, SignTestimonyForm, WitnessTestimonyForm
+
+bp = Blueprint("review", __name__, template_folder="templates")
+
+ITEM = "/enrolments/<int:enrolment_id>/evidence/<int:item_id>"
+
+
+@bp.route("/review")
+@roles_required(Role.TUTOR)
+def queue():
+    employers, apprentices = queue_filters(db.session, current_user)
+    filters = {
+        "employer": _chosen(id_arg("employer"), {e.id for e in employers}),
+        "apprentice": _chosen(id_arg("apprentice"), {a.id for a in apprentices}),
+    }
+    page = paginate(review_queue(current_user, employer_id=filters["employer"], apprentice_id=filters["apprentice"]))
+    return render_template(
+        "review/queue.html",
+        page=page,
+        employers=employers,
+        apprentices=apprentices,
+        filters={name: value for name, value in filters.items() if value is not None},
+    )
+
+
+@bp.post(f"{ITEM}/review/start")
+@login_required
+def start(enrolment_id: int, item_id: int):
+    item = get_reviewable_evidence_or_404(db.session, current_user, enrolment_id, item_id)
+    take_over = request.form.get("take_over") == "1"
+    try:
+        start_review(db.session, item, by=current_user, take_over=take_over)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash("You have taken over the review" if take_over else "You are reviewing this evidence", "success")
+    return redirect(url_for("evidence.view", enrolment_id=enrolment_id, item_id=item_id, _anchor="review"))
+
+
+@bp.route("/enrolments/<int:enrolment_id>/judgements")
+@login_required
+def judgements(enrolment_id: int):
+    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
+    return render_template(
+        "review/judgements.html",
+        enrolment=enrolment,
+        standard=enrolment.standard_version.standard,
+        judgements=current_judgements(db.session, enrolment),
+        statuses=criterion_statuses(db.session, enrolment),
+        may_judge=may_judge_criteria(current_user, enrolment),
+    )
+
+
+@bp.route("/enrolments/<int:enrolment_id>/judgements/<code>", methods=["GET", "POST"])
+@login_required
+def judgement(enrolment_id: int, code: str):
+    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
+    standard = enrolment.standard_version.standard
+    may_judge = may_judge_criteria(current_user, enrolment)
+    if code not in standard or (request.method == "POST" and not may_judge):
+        abort(404)
+    form = JudgementForm()
+    form.level.choices = [(level.code, level.label) for level in standard.judgement_scale]
+    if may_judge and form.validate_on_submit():
+        try:
+            judged = record_judgement(
+                db.session, enrolment, by=current_user, code=code, level_code=form.level.data, note=form.note.data or ""
+            )
+        except DomainError as error:
+            db.session.rollback()
+            getattr(form, error.field or "level").errors.append(error.message)
+        else:
+            db.session.commit()
+            level = standard.judgement_level(judged.level_code)
+            flash(f"{code} judged: {level.label if level else judged.level_code}", "success")
+            return redirect(url_for(".judgement", enrolment_id=enrolment_id, code=code))
+    history = judgement_history(db.session, enrolment, code)
+    evidence = db.session.scalars(
+        select(EvidenceItem)
+        .join(EvidenceItem.enrolment)
+        .where(
+            visible_evidence_clause(current_user),
+            EvidenceItem.enrolment_id == enrolment.id,
+            EvidenceItem.status != EvidenceStatus.WITHDRAWN,
+            EvidenceItem.links.any(CriterionLink.criterion_code == code),
+        )
+        .order_by(EvidenceItem.activity_date.desc(), EvidenceItem.id.desc())
+    ).all()
+    return render_template(
+        "review/judgement.html",
+        enrolment=enrolment,
+        standard=standard,
+        criterion=standard[code],
+        history=history,
+        levels={level.code: level for level in standard.judgement_scale},
+        evidence=evidence,
+        status=criterion_statuses(db.session, enrolment).get(code),
+        may_judge=may_judge,
+        form=form,
+    )
+
+
+@bp.route("/enrolments/<int:enrolment_id>/witness-testimony/new", methods=["GET", "POST"])
+@login_required
+def new_testimony(enrolment_id: int):
+    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
+    if not may_write_testimony(current_user, enrolment):
+        abort(404)
+    form = _testimony_form(enrolment)
+    if form.validate_on_submit():
+        try:
+            item = create_testimony(db.session, enrolment=enrolment, author=current_user, testimony=_testimony(form))
+        except DomainError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash("Testimony saved. Check it, then sign it to submit it for review.", "success")
+            return redirect(url_for(".sign_testimony", enrolment_id=enrolment.id, item_id=item.id))
+    return render_template("review/testimony_form.html", form=form, enrolment=enrolment, item=None)
+
+
+@bp.route("/enrolments/<int:enrolment_id>/witness-testimony/<int:item_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_testimony(enrolment_id: int, item_id: int):
+    item = _unsigned_testimony(enrolment_id, item_id)
+    form = _testimony_form(item.enrolment, item)
+    if form.validate_on_submit():
+        try:
+            update_testimony(db.session, item, by=current_user, testimony=_testimony(form))
+        except DomainError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash("Your changes have been saved", "success")
+            return redirect(url_for(".sign_testimony", enrolment_id=enrolment_id, item_id=item_id))
+    return render_template("review/testimony_form.html", form=form, enrolment=item.enrolment, item=item)
+
+
+@bp.route(
+    "/enrolments/<int:enrolment_id>/witness-testimony/<int:item_id>/sign",
+    methods=["GET", "POST"],
+    endpoint="sign_testimony",
+)
+@login_required
+def sign_testimony_page(enrolment_id: int, item_id: int):
+    item = _unsigned_testimony(enrolment_id, item_id)
+    form = SignTestimonyForm()
+    if request.method == "GET":
+        form.signed_name.data = current_user.name
+    if form.validate_on_submit():
+        try:
+            sign_testimony(
+                db.session, item, by=current_user, signed_name=form.signed_name.data, job_title=form.job_title.data
+            )
+        except DomainError as error:
+            db.session.rollback()
+            getattr(form, error.field or "confirm").errors.append(error.message)
+        else:
+            db.session.commit()
+            flash("Testimony signed and submitted for review", "success")
+            return redirect(url_for("evidence.view", enrolment_id=enrolment_id, item_id=item_id))
+    standard = item.enrolment.standard_version.standard
+    return render_template(
+        "review/sign_testimony.html", form=form, item=item, enrolment=item.enrolment, standard=standard
+    )
+
+
+def _unsigned_testimony(enrolment_id: int, item_id: int) -> EvidenceItem:
+    """The current user's own unsigned witness testimony; else 404."""
+    item = get_evidence_or_404(db.session, current_user, enrolment_id, item_id)
+    if not is_witness_testimony(item) or not may_change(current_user, item):
+        abort(404)
+    return item
+
+
+def _chosen(value: int | None, allowed: set[int]) -> int | None:
+    return value if value in allowed else None
+
+
+def _testimony_form(enrolment, item: EvidenceItem | None = None) -> WitnessTestimonyForm:
+    form = WitnessTestimonyForm()
+    form.criteria.standard = enrolment.standard_version.standard
+    if item is not None and request.method == "GET":
+        form.title.data = item.title
+        form.activity_date.data = item.activity_date
+        form.text.data = item.description
+        form.criteria.data = {link.criterion_code: link.justification for link in item.links}
+    return form
+
+
+def _testimony(form: WitnessTestimonyForm) -> WitnessTestimony:
+    return WitnessTestimony(
+        title=form.title.data or "",
+        activity_date=form.activity_date.data,
+        text=form.text.data or "",
+        links=form.criteria.data,
+    )
+
+
+def _show_error(form: WitnessTestimonyForm, error: DomainError) -> None:
+    field = error.field or "title"
+    if field.startswith("justification_"):
+        form.criteria.code_errors[field.removeprefix("justification_")] = error.message
+        field = "criteria"
+    if field == "links":
+        field = "criteria"
+    getattr(form, field, form.title).errors.append(error.message)
