@@ -209,8 +209,8 @@ def may_read_audit_trail(user: User, enrolment: Enrolment) -> bool:
     return may_administer(user) or is_tutor_of(user, enrolment)
 
 
-# The three parties to an apprenticeship: who logs and checks off-the-job training, who gives
-# witness testimony (the employer), who reviews evidence (the provider's tutors), who signs.
+# The three parties to an apprenticeship: the apprentice, their employer (who witnesses their work)
+# and the training provider's tutors (who review their evidence). Each signs for its own party.
 
 
 def is_apprentice_of(user: User, enrolment: Enrolment) -> bool:
@@ -232,8 +232,8 @@ SIGNER_LABELS = {
     Signer.EMPLOYER: "the employer",
     Signer.PROVIDER: "the training provider",
 }
-# Which role signs for which party, for queries over many enrolments: each joins the relationship
-# to the enrolment itself.
+# Which role signs for which party, for queries over many enrolments that check the relationship
+# to each enrolment in SQL themselves.
 SIGNER_ROLES = {Role.APPRENTICE: Signer.APPRENTICE, Role.EMPLOYER: Signer.EMPLOYER, Role.TUTOR: Signer.PROVIDER}
 
 
