@@ -48,12 +48,11 @@ from portfolio.models import (
     ProgressReview,
     ReviewInterval,
     ReviewSignature,
-    ReviewSigner,
     Role,
     User,
 )
 from portfolio.models.types import utcnow
-from standard import shipped_path
+from standard import Signer, shipped_path
 
 PASSWORD = "benchmark password"
 ITEMS, LINKS, JUDGEMENTS, OTJ_ENTRIES, REVIEWS = 10, 5, 10, 20, 3
@@ -166,7 +165,7 @@ def build(label: str, size: int, version) -> str:
     s.execute(
         insert(ReviewSignature),
         [
-            {"review_id": review_id, "signer": ReviewSigner.PROVIDER, "user_id": tutors[0].id, "signed_at": now}
+            {"review_id": review_id, "signer": Signer.PROVIDER, "user_id": tutors[0].id, "signed_at": now}
             for review_id in review_ids
         ],
     )

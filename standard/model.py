@@ -78,7 +78,7 @@ class EnglishAndMaths:
 
 
 class Signer(enum.Enum):
-    """Who signs a gateway declaration."""
+    """The three parties who sign: a gateway declaration here, a progress review in the portfolio too."""
 
     APPRENTICE = "apprentice"
     EMPLOYER = "employer"

@@ -13,35 +13,24 @@ from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (
     GovFileInput,
     GovPasswordInput,
-    GovRadioInput,
-    GovSelect,
     GovSubmitInput,
-    GovTextArea,
     GovTextInput,
 )
 from wtforms import (
     IntegerField,
     PasswordField,
-    RadioField,
-    SelectField,
     StringField,
     SubmitField,
-    TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, StopValidation
+from wtforms.validators import InputRequired, StopValidation
 
-from ..core.forms import DateInputField
+from ..core.forms import ChoiceField, ConfirmForm, DateInputField, RadioChoiceField, length_limit, long_text
 from ..models import AgeBand, EnrolmentStatus, OrganisationKind, Role
+from ..models.types import MAX_NOTE
 
 MAXIMUM_STANDARD_BYTES = 1024 * 1024
 # Below Flask's limit for one form field (MAX_FORM_MEMORY_SIZE, 500 KB), so the form says what is wrong.
 MAXIMUM_STANDARD_CHARACTERS = 400_000
-
-_INVALID = object()  # the data of a choice field whose submitted value could not be read
-
-
-def _length(called: str, maximum: int) -> Length:
-    return Length(max=maximum, message=f"{called} must be {maximum:,} characters or fewer")
 
 
 class AdminForm(FlaskForm):
@@ -51,41 +40,6 @@ class AdminForm(FlaskForm):
             if request and request.is_json:
                 return None
             return super().wrap_formdata(form, formdata)
-
-
-class _Choice:
-    """A choice field that answers a missing or unknown value with `message`.
-
-    The value "" is the placeholder ("Choose...", "Not assigned") and reads as None, which
-    only a field that is not `required` accepts.
-    """
-
-    def __init__(self, label=None, validators=None, *, message: str, required: bool = True, choices=(), **kwargs):
-        super().__init__(label, validators, **kwargs)
-        convert = self.coerce
-        self.coerce = lambda value: None if value is None or value == "" else convert(value)
-        self.choices = list(choices)
-        self.message = message
-        self.required = required
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            self.data = _INVALID
-
-    def pre_validate(self, form):
-        chosen = any(selected for _value, _label, selected, *_ in self.iter_choices())
-        if not chosen or (self.data is None and self.required):
-            raise StopValidation(self.message)
-
-
-class ChoiceField(_Choice, SelectField):
-    widget = GovSelect()
-
-
-class RadioChoiceField(_Choice, RadioField):
-    widget = GovRadioInput()
 
 
 class WholeNumberField(IntegerField):
@@ -120,20 +74,15 @@ class WholeNumberField(IntegerField):
 def text_field(label: str, *, required: str | None, maximum: int, called: str = "", **kwargs) -> StringField:
     called = called or label
     validators = [InputRequired(required)] if required else []
-    validators += [_length(called, maximum)]
+    validators += [length_limit(called, maximum)]
     return StringField(label, widget=GovTextInput(), validators=validators, **kwargs)
-
-
-def text_area(label: str, *, maximum: int, called: str = "", **kwargs) -> TextAreaField:
-    called = called or label
-    return TextAreaField(label, widget=GovTextArea(), validators=[_length(called, maximum)], **kwargs)
 
 
 def password_field(label: str, *, required: str, **kwargs) -> PasswordField:
     return PasswordField(
         label,
         widget=GovPasswordInput(),
-        validators=[InputRequired(required), _length(f"The {label.lower()}", 200)],
+        validators=[InputRequired(required), length_limit(f"The {label.lower()}", 200)],
         **kwargs,
     )
 
@@ -196,10 +145,8 @@ class ResetPasswordForm(AdminForm):
     submit = submit_button("Reset password")
 
 
-class ActionForm(AdminForm):
+class ActionForm(AdminForm, ConfirmForm):
     """A button that changes something: only the CSRF token and the button."""
-
-    submit = submit_button("Confirm")
 
 
 # Enrolments
@@ -277,8 +224,8 @@ class EnrolmentTermsForm(EnrolmentForm):
 
 class StatusForm(AdminForm):
     status = ChoiceField("New status", message="Choose the new status", coerce=EnrolmentStatus)
-    note = text_area(
-        "Note (optional)", maximum=2000, called="The note", description="Why the status changes, for the history."
+    note = long_text(
+        "Note (optional)", MAX_NOTE, called="The note", description="Why the status changes, for the history."
     )
     submit = submit_button("Change status")
 
@@ -292,7 +239,7 @@ class StandardForm(AdminForm):
         widget=GovFileInput(),
         description=f"A standard's YAML file, up to {MAXIMUM_STANDARD_BYTES // 1024:,} KB.",
     )
-    yaml_text = text_area("Or paste the YAML", maximum=MAXIMUM_STANDARD_CHARACTERS, called="The pasted YAML")
+    yaml_text = long_text("Or paste the YAML", MAXIMUM_STANDARD_CHARACTERS, called="The pasted YAML")
     submit = submit_button("Load standard")
 
     source: bytes | str | None = None  # the file's bytes or the pasted text, once valid

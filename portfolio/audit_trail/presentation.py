@@ -19,6 +19,8 @@ from flask import url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from standard import Signer
+
 from ..core.access import visible_evidence_clause
 from ..core.wording import long_date
 from ..models import (
@@ -31,7 +33,6 @@ from ..models import (
     OrganisationKind,
     OtjActivity,
     OtjStatus,
-    ReviewSigner,
     Role,
     User,
 )
@@ -131,7 +132,7 @@ VALUE_ENUMS: dict[tuple[str, str], type[enum.Enum]] = {
     ("enrolment", "age_band"): AgeBand,
     ("user", "role"): Role,
     ("organisation", "kind"): OrganisationKind,
-    ("progress_review", "signer"): ReviewSigner,
+    ("progress_review", "signer"): Signer,
 }
 NOT_SET = "Not set"
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")  # how a date is recorded

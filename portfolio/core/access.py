@@ -17,6 +17,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import ColumnElement, Select, false, select, true
 from sqlalchemy.orm import Session, contains_eager
 
+from standard import Signer
+
 from ..models import Enrolment, EnrolmentStatus, Role, User
 from ..models.evidence import EvidenceFile, EvidenceItem, EvidenceStatus
 from ..models.reviews import OtjEntry, ProgressReview
@@ -80,7 +82,7 @@ def get_evidence_or_404(session: Session, user: User, enrolment_id: int, item_id
 def get_reviewable_evidence_or_404(session: Session, user: User, enrolment_id: int, item_id: int) -> EvidenceItem:
     """The item, if `user` is a tutor who may review it; else 404."""
     item = get_evidence_or_404(session, user, enrolment_id, item_id)
-    if not may_review_evidence(user, item.enrolment):
+    if not is_tutor_of(user, item.enrolment):
         abort(404)
     return item
 
@@ -158,11 +160,6 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
 admin_required = roles_required(Role.ADMIN)
 
 
-def may_review_evidence(user: User, enrolment: Enrolment) -> bool:
-    """Tutors of the enrolment's provider review its evidence (accept or refer back)."""
-    return user.is_active and user.role is Role.TUTOR and user.organisation_id == enrolment.provider_id
-
-
 def may_judge_criteria(user: User, enrolment: Enrolment) -> bool:
     """Who may judge the enrolment's criteria: a judging role of its provider, never the apprentice."""
     return (
@@ -186,11 +183,6 @@ def may_comment_on_evidence(user: User, enrolment: Enrolment) -> bool:
         case Role.TUTOR:
             return user.organisation_id == enrolment.provider_id
     return False
-
-
-def may_witness(user: User, enrolment: Enrolment) -> bool:
-    """People of the apprentice's employer give witness testimony about the apprentice's work."""
-    return user.is_active and user.role is Role.EMPLOYER and user.organisation_id == enrolment.employer_id
 
 
 def may_export(user: User, enrolment: Enrolment) -> bool:
@@ -217,7 +209,8 @@ def may_read_audit_trail(user: User, enrolment: Enrolment) -> bool:
     return may_administer(user) or is_tutor_of(user, enrolment)
 
 
-# The three parties to an apprenticeship, as the off-the-job log and progress reviews need them.
+# The three parties to an apprenticeship: the apprentice, their employer (who witnesses their work)
+# and the training provider's tutors (who review their evidence). Each signs for its own party.
 
 
 def is_apprentice_of(user: User, enrolment: Enrolment) -> bool:
@@ -232,6 +225,27 @@ def is_employer_of(user: User, enrolment: Enrolment) -> bool:
 def is_tutor_of(user: User, enrolment: Enrolment) -> bool:
     """A tutor of the enrolment's training provider."""
     return user.is_active and user.role is Role.TUTOR and user.organisation_id == enrolment.provider_id
+
+
+SIGNER_LABELS = {
+    Signer.APPRENTICE: "the apprentice",
+    Signer.EMPLOYER: "the employer",
+    Signer.PROVIDER: "the training provider",
+}
+# Which role signs for which party, for queries over many enrolments that check the relationship
+# to each enrolment in SQL themselves.
+SIGNER_ROLES = {Role.APPRENTICE: Signer.APPRENTICE, Role.EMPLOYER: Signer.EMPLOYER, Role.TUTOR: Signer.PROVIDER}
+
+
+def signing_party(user: User, enrolment: Enrolment) -> Signer | None:
+    """The party `user` signs for on the enrolment's gateway declarations and progress reviews, if any."""
+    if is_apprentice_of(user, enrolment):
+        return Signer.APPRENTICE
+    if is_employer_of(user, enrolment):
+        return Signer.EMPLOYER
+    if is_tutor_of(user, enrolment):
+        return Signer.PROVIDER
+    return None
 
 
 def get_otj_entry_or_404(session: Session, user: User, enrolment_id: int, entry_id: int) -> OtjEntry:

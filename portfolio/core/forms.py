@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovSubmitInput
-from wtforms import DateField, Field, RadioField, SubmitField
-from wtforms.validators import StopValidation, ValidationError
+from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovRadioInput, GovSelect, GovSubmitInput, GovTextArea
+from wtforms import DateField, Field, RadioField, SelectField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length, StopValidation, ValidationError
 
 from standard import Standard
 
@@ -57,16 +57,61 @@ class DateInputField(DateField):
             raise StopValidation(self.required)
 
 
-class ChoiceField(RadioField):
-    """Radios whose message for a value not offered is the field's own, not WTForms' "Not a valid choice"."""
+_INVALID = object()  # the data of a choice field whose submitted value could not be read
 
-    def __init__(self, label=None, validators=None, *, invalid: str, **kwargs) -> None:
+
+class _Choice:
+    """A choice field that answers a missing or unknown value with `message`, never WTForms'
+    "Not a valid choice".
+
+    The value "" is the placeholder ("Choose...", "Not assigned") and reads as None, which
+    only a field that is not `required` accepts.
+    """
+
+    def __init__(self, label=None, validators=None, *, message: str, required: bool = True, choices=(), **kwargs):
         super().__init__(label, validators, **kwargs)
-        self.invalid = invalid
+        convert = self.coerce
+        self.coerce = lambda value: None if value is None or value == "" else convert(value)
+        self.choices = list(choices)
+        self.message = message
+        self.required = required
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = _INVALID
 
     def pre_validate(self, form):
-        if self.data is not None and self.data not in {value for value, _ in self.choices}:
-            raise ValidationError(self.invalid)
+        chosen = any(choice.selected for choice in self.iter_choices())
+        if not chosen or (self.data is None and self.required):
+            raise StopValidation(self.message)
+
+
+class ChoiceField(_Choice, SelectField):
+    widget = GovSelect()
+
+
+class RadioChoiceField(_Choice, RadioField):
+    widget = GovRadioInput()
+
+
+def length_limit(called: str, maximum: int) -> Length:
+    """The longest a text may be, with the message that names the field as `called`."""
+    return Length(max=maximum, message=f"{called} must be {maximum:,} characters or fewer")
+
+
+def long_text(
+    label: str, max_length: int, *, called: str = "", required: str | None = None, description: str = "", widget=None
+) -> TextAreaField:
+    """A text area of at most `max_length` characters.
+
+    `called` names the field in the message (the label by default); `required` is the message
+    when it is left blank; `widget` replaces the plain GOV.UK text area.
+    """
+    validators = [InputRequired(required)] if required else []
+    validators.append(length_limit(called or label, max_length))
+    return TextAreaField(label, widget=widget or GovTextArea(), description=description, validators=validators)
 
 
 class ConfirmForm(FlaskForm):
@@ -83,41 +128,73 @@ def check_rule(rule, *args) -> None:
         raise ValidationError(error.message) from None
 
 
-class CriteriaLinksField(Field):
-    """Ticked criteria (`criteria=K1`) with a justification each (`justification-K1`).
+class TickedCriteriaField(Field):
+    """Criteria ticked in checkboxes of the field's name (`criteria=K1&criteria=S4`), in the page's
+    order, each with what its own inputs hold (see `_read`).
 
-    `data` is {code: justification} in the standard's order; `code_errors` holds the message
-    for each criterion's own box.
+    The form sets `standard`, which the codes must belong to. `code_errors` holds the message for
+    each criterion's own input, by the key its template looks it up with.
     """
 
-    def __init__(self, label=None, validators=None, *, max_justification: int, **kwargs) -> None:
+    def __init__(self, label=None, validators=None, **kwargs) -> None:
         super().__init__(label, validators, **kwargs)
-        self.max_justification = max_justification
         self.standard: Standard | None = None
         self.code_errors: dict[str, str] = {}
 
     def process(self, formdata, data=None, extra_filters=None):
         self.process_errors = []
-        self.data = dict(data or {})
+        self.data = self._initial(data)
         self.raw_data = None
         if formdata is None:
             return
-        ticked = dict.fromkeys(v for v in formdata.getlist(self.name) if isinstance(v, str))
-        self.data = {code[:10]: formdata.get(f"justification-{code[:10]}", "") for code in ticked}
+        # A criterion's code is at most ten characters, the width of the columns that store it.
+        ticked = dict.fromkeys(v[:10] for v in formdata.getlist(self.name) if isinstance(v, str))
+        self.data = self._read(formdata, list(ticked))
         self.raw_data = list(self.data)
 
+    def _initial(self, data):
+        """`data` as the form was given it (an object's attribute or `data=`)."""
+        raise NotImplementedError
+
+    def _read(self, formdata, codes: list[str]):
+        """The field's data from the ticked `codes` and their own inputs."""
+        raise NotImplementedError
+
+    def _not_a_criterion(self, code: str) -> str | None:
+        """The message for a code the standard does not have, if it does not."""
+        if self.standard is not None and code not in self.standard:
+            return f"{code} is not a criterion of {self.standard.reference}"
+        return None
+
+    def error_for(self, key: str, message: str) -> None:
+        """Put `message` on one criterion's own input."""
+        self.code_errors[key] = message
+        self.errors.append(message)
+
+
+class CriteriaLinksField(TickedCriteriaField):
+    """Ticked criteria with a justification each (`justification-K1`): `data` is {code: justification}.
+
+    `code_errors` is by code.
+    """
+
+    def __init__(self, label=None, validators=None, *, max_justification: int, **kwargs) -> None:
+        super().__init__(label, validators, **kwargs)
+        self.max_justification = max_justification
+
+    def _initial(self, data):
+        return dict(data or {})
+
+    def _read(self, formdata, codes):
+        return {code: formdata.get(f"justification-{code}", "") for code in codes}
+
     def pre_validate(self, form):
-        standard = self.standard
         for code, justification in self.data.items():
-            if standard is not None and code not in standard:
-                self.errors.append(f"{code} is not a criterion of {standard.reference}")
+            if unknown := self._not_a_criterion(code):
+                self.errors.append(unknown)
             elif not justification.strip():
-                self._code_error(code, f"Explain how this evidence shows {code}")
+                self.error_for(code, f"Explain how this evidence shows {code}")
             elif len(justification) > self.max_justification:
-                self._code_error(
+                self.error_for(
                     code, f"The explanation for {code} must be {self.max_justification:,} characters or fewer"
                 )
-
-    def _code_error(self, code: str, message: str) -> None:
-        self.code_errors[code] = message
-        self.errors.append(message)

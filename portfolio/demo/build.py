@@ -14,7 +14,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import select
 
-from standard import shipped_path
+from standard import Signer, shipped_path
 
 from ..accounts.domain import create_organisation, create_user, reset_password, set_active
 from ..core import clock
@@ -33,7 +33,6 @@ from ..models import (
     OrganisationKind,
     OtjActivity,
     Rag,
-    ReviewSigner,
     Role,
     User,
 )
@@ -535,9 +534,9 @@ def _add_reviews_and_progress(session, enrolment: Enrolment, plan: DemoEnrolment
         )  # fmt: skip
         signed_at = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=12)
         last = number == len(reviews) - 1
-        signers = [(tutor, ReviewSigner.PROVIDER), (apprentice, ReviewSigner.APPRENTICE)]
+        signers = [(tutor, Signer.PROVIDER), (apprentice, Signer.APPRENTICE)]
         if not (last and apprentice.email.startswith("amira")):  # Amira's latest awaits her mentor
-            signers.append((mentor, ReviewSigner.EMPLOYER))
+            signers.append((mentor, Signer.EMPLOYER))
         for user, signer in signers:
             sign_review(session, review, by=user, signer=signer, now=signed_at)
 

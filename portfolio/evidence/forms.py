@@ -5,13 +5,12 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
     GovRadioInput,
     GovSubmitInput,
-    GovTextArea,
     GovTextInput,
 )
-from wtforms import BooleanField, MultipleFileField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, MultipleFileField, RadioField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, ValidationError
 
-from ..core.forms import CriteriaLinksField, DateInputField
+from ..core.forms import CriteriaLinksField, DateInputField, long_text
 from ..models.evidence import EvidenceKind
 from ..review.domain import MAX_COMMENT, MAX_FEEDBACK, Decision
 from .items import MAX_CONSENT_REFERENCE, MAX_JUSTIFICATION, MAX_TEXT, MAX_TITLE
@@ -35,17 +34,17 @@ class EvidenceForm(FlaskForm):
     activity_date = DateInputField(
         "Date of the activity", required="Enter the date of the activity", description="For example, 27 3 2026"
     )
-    description = TextAreaField(
+    description = long_text(
         "Description",
-        widget=GovTextArea(),
+        MAX_TEXT,
+        called="The description",
         description="What the activity was, who it was for and what you did.",
-        validators=[Length(max=MAX_TEXT, message=f"The description must be {MAX_TEXT:,} characters or fewer")],
     )
-    reflection = TextAreaField(
+    reflection = long_text(
         "Your reflection",
-        widget=GovTextArea(),
+        MAX_TEXT,
+        called="The reflection",
         description="What went well, what you would do differently and what you learnt.",
-        validators=[Length(max=MAX_TEXT, message=f"The reflection must be {MAX_TEXT:,} characters or fewer")],
     )
     contains_third_party_data = BooleanField(
         "This evidence contains other people's personal data (for example people in photos, or a participant list)",
@@ -70,21 +69,13 @@ class EvidenceForm(FlaskForm):
 
 
 class WithdrawForm(FlaskForm):
-    reason = TextAreaField(
+    reason = long_text(
         "Why are you withdrawing this evidence?",
-        widget=GovTextArea(),
-        validators=[
-            InputRequired("Say why you are withdrawing the evidence"),
-            Length(max=MAX_JUSTIFICATION, message=f"The reason must be {MAX_JUSTIFICATION:,} characters or fewer"),
-        ],
+        MAX_JUSTIFICATION,
+        called="The reason",
+        required="Say why you are withdrawing the evidence",
     )
     submit = SubmitField("Withdraw evidence", widget=GovSubmitInput())
-
-
-class ConfirmForm(FlaskForm):
-    """A button that only needs the CSRF token."""
-
-    submit = SubmitField("Confirm", widget=GovSubmitInput())
 
 
 class DecisionForm(FlaskForm):
@@ -94,11 +85,11 @@ class DecisionForm(FlaskForm):
         choices=[(d.value, d.label) for d in Decision],
         validators=[InputRequired("Choose whether to accept the evidence or refer it back")],
     )
-    feedback = TextAreaField(
+    feedback = long_text(
         "Feedback for the apprentice",
-        widget=GovTextArea(),
+        MAX_FEEDBACK,
+        called="The feedback",
         description="Needed when you refer the evidence back: say what to change. Optional when you accept it.",
-        validators=[Length(max=MAX_FEEDBACK, message=f"The feedback must be {MAX_FEEDBACK:,} characters or fewer")],
     )
     submit = SubmitField("Record decision", widget=GovSubmitInput())
 
@@ -108,13 +99,6 @@ class DecisionForm(FlaskForm):
 
 
 class CommentForm(FlaskForm):
-    comment = TextAreaField(
-        "Add a comment",
-        widget=GovTextArea(),
-        validators=[
-            InputRequired("Write a comment"),
-            Length(max=MAX_COMMENT, message=f"The comment must be {MAX_COMMENT:,} characters or fewer"),
-        ],
-    )
+    comment = long_text("Add a comment", MAX_COMMENT, called="The comment", required="Write a comment")
     # Its own id: the item's page may also hold the decision form, whose button is "submit".
     submit = SubmitField("Post comment", id="post-comment", widget=GovSubmitInput())

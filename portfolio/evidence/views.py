@@ -19,14 +19,15 @@ from ..core.access import (
     get_evidence_file_or_404,
     get_evidence_or_404,
     get_reviewable_evidence_or_404,
+    is_tutor_of,
     may_comment_on_evidence,
     may_judge_criteria,
-    may_review_evidence,
     may_see_files,
     visible_evidence_clause,
 )
 from ..core.domain import DomainError
 from ..core.error_pages import render_error
+from ..core.forms import ConfirmForm
 from ..core.listing import paginate, search_text
 from ..core.storage import evidence_store, max_image_pixels, max_upload_bytes, shows_inline
 from ..extensions import db
@@ -41,7 +42,7 @@ from ..review.domain import (
     referred_count,
     signature_of,
 )
-from .forms import CommentForm, ConfirmForm, DecisionForm, EvidenceForm, WithdrawForm
+from .forms import CommentForm, DecisionForm, EvidenceForm, WithdrawForm
 from .items import (
     EDITABLE,
     SUBMITTABLE,
@@ -174,7 +175,7 @@ def item_page(
         testimony=is_witness_testimony(item),
         signature=signature_of(db.session, item),
         feedback=latest_decision(item),
-        may_review=may_review_evidence(current_user, enrolment) and current_user.id != item.created_by_id,
+        may_review=is_tutor_of(current_user, enrolment) and current_user.id != item.created_by_id,
         may_judge=may_judge_criteria(current_user, enrolment),
         decision_form=decision_form or DecisionForm(formdata=None),
         comments=comments_on(db.session, item),

@@ -21,10 +21,10 @@ from filestore import file_type
 from standard import Coverage, Signer, Standard, roll_up
 
 from ..core import clock
-from ..core.access import files_withheld
+from ..core.access import SIGNER_LABELS, files_withheld
 from ..core.fingerprint import portfolio_fingerprint
 from ..evidence.items import criterion_statuses
-from ..gateway.domain import ITEM_TITLES, SIGNER_LABELS, gateway_submissions
+from ..gateway.domain import ITEM_TITLES, gateway_submissions
 from ..models import (
     Enrolment,
     EnrolmentStatus,
@@ -40,7 +40,6 @@ from ..models import (
 )
 from ..models.types import utcnow
 from ..otj.domain import OtjSummary, enrolment_otj_summary
-from ..progress_reviews.domain import SIGNER_LABELS as REVIEW_SIGNER_LABELS
 from ..progress_reviews.domain import awaiting_signers
 from ..review.domain import current_judgements
 from .errors import ExportRefused
@@ -381,9 +380,9 @@ def _reviews(session: Session, enrolment: Enrolment) -> tuple[ReviewRecord, ...]
             progress=review.progress,
             actions=review.actions,
             signatures=tuple(
-                (REVIEW_SIGNER_LABELS[s.signer].capitalize(), s.user.name, s.signed_at) for s in review.signatures
+                (SIGNER_LABELS[s.signer].capitalize(), s.user.name, s.signed_at) for s in review.signatures
             ),
-            awaiting=tuple(REVIEW_SIGNER_LABELS[signer] for signer in awaiting_signers(review)),
+            awaiting=tuple(SIGNER_LABELS[signer] for signer in awaiting_signers(review)),
         )
         for review in reviews
     )

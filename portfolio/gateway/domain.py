@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from standard import Signer, Status
 
 from ..core import audit, clock
-from ..core.access import is_apprentice_of, is_employer_of, is_tutor_of, visible_enrolments_clause
+from ..core.access import SIGNER_LABELS, SIGNER_ROLES, is_tutor_of, signing_party, visible_enrolments_clause
 from ..core.domain import DomainError, lock_enrolment_for_change
 from ..core.fingerprint import portfolio_fingerprint
 from ..core.text import clean_text
@@ -46,13 +46,11 @@ from ..models import (
     Role,
     User,
 )
-from ..models.types import utcnow
+from ..models.types import MAX_NOTE, utcnow
 from ..otj.domain import otj_hours_by_enrolment
-from ..progress_reviews.domain import SIGNER_LABELS as REVIEW_SIGNER_LABELS
 from ..progress_reviews.domain import add_calendar_months, awaiting_signers
 
 MAX_REASON = 2_000
-MAX_NOTE = 2_000
 
 # The readiness checks, in the order of the task list.
 CHECK_TITLES = {
@@ -66,12 +64,6 @@ CHECK_TITLES = {
 # What the assessor decides on: each readiness check and the declarations.
 ITEM_TITLES = CHECK_TITLES | {"declarations": "Declarations of apprentice, employer and provider"}
 GATEWAY_ITEMS = tuple(ITEM_TITLES)
-
-SIGNER_LABELS = {
-    Signer.APPRENTICE: "the apprentice",
-    Signer.EMPLOYER: "the employer",
-    Signer.PROVIDER: "the training provider",
-}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -245,7 +237,7 @@ def _progress_review_check(review: ProgressReview | None) -> Check:
     held = long_date(review.review_date)
     if review.completed_at is not None:
         return Check("progress_review", True, f"The review of {held} is signed by all three")
-    awaiting = " and ".join(REVIEW_SIGNER_LABELS[s] for s in awaiting_signers(review))
+    awaiting = " and ".join(SIGNER_LABELS[s] for s in awaiting_signers(review))
     return Check("progress_review", False, f"The review of {held} still needs the signature of {awaiting}")
 
 
@@ -279,17 +271,6 @@ class DeclarationState:
     @property
     def signer_label(self) -> str:
         return SIGNER_LABELS[self.signer]
-
-
-def declaration_signer(user: User, enrolment: Enrolment) -> Signer | None:
-    """The party `user` declares for: the apprentice, someone of their employer, or a tutor of the provider."""
-    if is_apprentice_of(user, enrolment):
-        return Signer.APPRENTICE
-    if is_employer_of(user, enrolment):
-        return Signer.EMPLOYER
-    if is_tutor_of(user, enrolment):
-        return Signer.PROVIDER
-    return None
 
 
 def current_attempt(session: Session, enrolment: Enrolment) -> int:
@@ -345,7 +326,7 @@ def sign_declaration(
 ) -> GatewayDeclaration:
     """`by` signs their party's declaration of readiness; `signer`, if given, is the party they mean
     to sign for and must be their own. Only when every check passes: readiness is what they declare."""
-    own = declaration_signer(by, enrolment)
+    own = signing_party(by, enrolment)
     if own is None:
         raise DomainError("You cannot sign a gateway declaration for this apprenticeship")
     if signer is not None and signer is not own:
@@ -575,9 +556,6 @@ def gateway_overview(session: Session, enrolment: Enrolment, today: date | None 
 
 # ---------------------------------------------------------------------------------------------
 # The to-do list
-
-# The party each role declares for (the relationship to the enrolment is checked as well).
-SIGNER_ROLES = {Role.APPRENTICE: Signer.APPRENTICE, Role.EMPLOYER: Signer.EMPLOYER, Role.TUTOR: Signer.PROVIDER}
 
 
 def declaration_awaited_clause(user: User) -> ColumnElement[bool]:

@@ -1,14 +1,15 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovRadioInput, GovSubmitInput, GovTextArea
-from wtforms import BooleanField, StringField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, Length, ValidationError
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovSubmitInput
+from wtforms import BooleanField, StringField, SubmitField
+from wtforms.validators import InputRequired, ValidationError
 
 from standard import Signer
 
-from ..core.forms import ChoiceField
-from .domain import GATEWAY_ITEMS, ITEM_TITLES, MAX_NOTE, MAX_REASON
+from ..core.forms import RadioChoiceField, long_text
+from ..models.types import MAX_NOTE
+from .domain import GATEWAY_ITEMS, ITEM_TITLES, MAX_REASON
 
 
 class DeclarationForm(FlaskForm):
@@ -50,18 +51,14 @@ def _item_fields() -> dict:
     """A decision and a reason field per gateway item, named decision_<code> and reason_<code>."""
     fields = {}
     for code, title in ITEM_TITLES.items():
-        fields[f"decision_{code}"] = ChoiceField(
+        choose = f"Choose whether to accept or refer back “{title}”"
+        fields[f"decision_{code}"] = RadioChoiceField(
             title,
-            widget=GovRadioInput(),
             choices=[("accept", "Accept"), ("refer", "Refer back")],
-            validators=[InputRequired(f"Choose whether to accept or refer back “{title}”")],
-            invalid=f"Choose whether to accept or refer back “{title}”",
+            validators=[InputRequired(choose)],
+            message=choose,
         )
-        fields[f"reason_{code}"] = TextAreaField(
-            "Reason, if you refer it back",
-            widget=GovTextArea(),
-            validators=[Length(max=MAX_REASON, message=f"The reason must be {MAX_REASON:,} characters or fewer")],
-        )
+        fields[f"reason_{code}"] = long_text("Reason, if you refer it back", MAX_REASON, called="The reason")
     return fields
 
 
@@ -72,10 +69,8 @@ GatewayDecisionForm = type(
     (GatewayDecisionBase,),
     {
         **_item_fields(),
-        "note": TextAreaField(
-            "Note for the apprentice, employer and training provider (optional)",
-            widget=GovTextArea(),
-            validators=[Length(max=MAX_NOTE, message=f"The note must be {MAX_NOTE:,} characters or fewer")],
+        "note": long_text(
+            "Note for the apprentice, employer and training provider (optional)", MAX_NOTE, called="The note"
         ),
         "submit": SubmitField("Record the decision", widget=GovSubmitInput()),
     },

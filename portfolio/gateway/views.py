@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from standard import Signer
 
-from ..core.access import get_enrolment_or_404
+from ..core.access import get_enrolment_or_404, signing_party
 from ..core.domain import DomainError
 from ..core.forms import ConfirmForm
 from ..extensions import db
@@ -17,7 +17,6 @@ from .domain import (
     ITEM_TITLES,
     SIGNER_LABELS,
     decide_gateway,
-    declaration_signer,
     gateway_overview,
     is_assessor_of,
     may_decide,
@@ -128,7 +127,7 @@ def _gateway_page(enrolment: Enrolment, form: DeclarationForm):
         enrolment=enrolment,
         overview=overview,
         item_titles=ITEM_TITLES,
-        my_signer=declaration_signer(current_user, enrolment),
+        my_signer=signing_party(current_user, enrolment),
         may_submit=may_submit(current_user, enrolment),
         may_decide=overview.pending is not None and may_decide(current_user, overview.pending),
         form=form,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from ..core.access import visible_enrolments_clause
+from ..core.access import SIGNER_ROLES, visible_enrolments_clause
 from ..evidence.items import OPEN_FOR_EVIDENCE
 from ..gateway.domain import decision_awaited_clause, declaration_awaited_clause
 from ..models import (
@@ -29,7 +29,7 @@ from ..models import (
     User,
 )
 from ..otj.domain import entries_to_approve_count
-from ..progress_reviews.domain import SIGNER_ROLES, reviews_to_sign_count
+from ..progress_reviews.domain import reviews_to_sign_count
 from ..review.domain import awaiting_review_count, referred_count
 
 BREAKDOWN_LIMIT = 5  # apprentices named under a count; the rest are "and N more"

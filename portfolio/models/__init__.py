@@ -24,7 +24,6 @@ from .reviews import (
     Rag,
     ReviewCriterion,
     ReviewSignature,
-    ReviewSigner,
     WitnessSignature,
 )
 from .standard_versions import StandardVersion
@@ -55,7 +54,6 @@ __all__ = [
     "ReviewCriterion",
     "ReviewInterval",
     "ReviewSignature",
-    "ReviewSigner",
     "WitnessSignature",
     "CriterionLink",
     "EvidenceFile",

@@ -10,6 +10,8 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from standard import Signer
+
 from ..extensions import db
 from .accounts import User
 from .enrolments import Enrolment
@@ -129,12 +131,6 @@ class Rag(enum.Enum):
         return self.value.capitalize()
 
 
-class ReviewSigner(enum.Enum):
-    APPRENTICE = "apprentice"
-    EMPLOYER = "employer"
-    PROVIDER = "provider"
-
-
 class ProgressReview(db.Model):
     """A three-way progress review, complete once apprentice, employer and provider have signed."""
 
@@ -183,7 +179,7 @@ class ReviewSignature(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     review_id: Mapped[int] = mapped_column(ForeignKey("progress_reviews.id"), index=True)
-    signer: Mapped[ReviewSigner] = mapped_column(enum_column(ReviewSigner))
+    signer: Mapped[Signer] = mapped_column(enum_column(Signer))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -9,6 +9,11 @@ from sqlalchemy import DateTime, Enum, String, Table, Text, TypeDecorator
 
 from ..core.text import storable
 
+# The longest note on a record (a judgement, a criterion at a progress review, a queried OTJ entry,
+# a gateway decision, a status change). The note columns are Text: the limit is the rule, kept here
+# beside them so that every feature's rule and form agree.
+MAX_NOTE = 2_000
+
 
 def enum_column(enum_class: type[enum.Enum]) -> Enum:
     """Store an enum by its value in a plain string column, the same on SQLite and PostgreSQL."""

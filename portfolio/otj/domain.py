@@ -24,11 +24,10 @@ from ..core.text import clean_text
 from ..core.wording import hours_text
 from ..evidence.items import check_not_with_epao
 from ..models import Enrolment, EnrolmentStatus, OtjActivity, OtjEntry, OtjStatus, Role, User
-from ..models.types import utcnow
+from ..models.types import MAX_NOTE, utcnow
 
 MAX_HOURS = Decimal(24)
 MAX_LEARNING = 2_000
-MAX_NOTE = 2_000
 MAX_CRITERIA_TEXT = 400  # the width of OtjEntry.criteria
 CENT = Decimal("0.01")
 

@@ -5,20 +5,17 @@ from datetime import date
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
-    GovRadioInput,
     GovSubmitInput,
-    GovTextArea,
     GovTextInput,
 )
-from wtforms import Field, StringField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, Length, ValidationError
-
-from standard import Standard
+from wtforms import StringField, SubmitField
+from wtforms.validators import InputRequired, ValidationError
 
 from ..core.domain import DomainError
-from ..core.forms import ChoiceField, DateInputField, check_rule
+from ..core.forms import DateInputField, RadioChoiceField, TickedCriteriaField, check_rule, long_text
 from ..models import Enrolment, OtjActivity
-from .domain import MAX_LEARNING, MAX_NOTE, check_activity_date, check_hours, parse_hours
+from ..models.types import MAX_NOTE
+from .domain import MAX_LEARNING, check_activity_date, check_hours, parse_hours
 
 
 class HoursField(StringField):
@@ -48,27 +45,19 @@ class HoursField(StringField):
             raise ValidationError("Enter the hours")
 
 
-class CriteriaCodesField(Field):
-    """Ticked criteria (`criteria=K1&criteria=S4`): `data` is the list of codes, in the order ticked."""
+class CriteriaCodesField(TickedCriteriaField):
+    """Ticked criteria and nothing more: `data` is the list of codes."""
 
-    def __init__(self, label=None, validators=None, **kwargs) -> None:
-        super().__init__(label, validators, **kwargs)
-        self.standard: Standard | None = None
+    def _initial(self, data):
+        return data.split() if isinstance(data, str) else list(data or [])
 
-    def process(self, formdata, data=None, extra_filters=None):
-        self.process_errors = []
-        self.data = data.split() if isinstance(data, str) else list(data or [])
-        self.raw_data = None
-        if formdata is not None:
-            ticked = dict.fromkeys(v[:10] for v in formdata.getlist(self.name) if isinstance(v, str))
-            self.data = list(ticked)
-            self.raw_data = self.data
+    def _read(self, formdata, codes):
+        return codes
 
     def pre_validate(self, form):
-        if self.standard is not None:
-            for code in self.data:
-                if code not in self.standard:
-                    raise ValidationError(f"{code} is not a criterion of {self.standard.reference}")
+        for code in self.data:
+            if unknown := self._not_a_criterion(code):
+                raise ValidationError(unknown)
 
 
 class OtjEntryForm(FlaskForm):
@@ -76,21 +65,19 @@ class OtjEntryForm(FlaskForm):
         "Date of the training", required="Enter the date of the training", description="For example, 27 3 2026"
     )
     hours = HoursField("Hours", description="For example, 1.5 for an hour and a half. At most 24 hours an entry.")
-    activity = ChoiceField(
+    activity = RadioChoiceField(
         "What kind of training was it?",
-        widget=GovRadioInput(),
         choices=[(a.value, a.label) for a in OtjActivity],
         validators=[InputRequired("Choose the kind of training")],
-        invalid="Choose the kind of training",
+        message="Choose the kind of training",
     )
-    learning = TextAreaField(
+    learning = long_text(
         "What did you learn?",
-        widget=GovCharacterCount(),
+        MAX_LEARNING,
+        called="What you learnt",
+        required="Say what you learnt",
         description="What the training covered and how it helps you in your job.",
-        validators=[
-            InputRequired("Say what you learnt"),
-            Length(max=MAX_LEARNING, message=f"What you learnt must be {MAX_LEARNING:,} characters or fewer"),
-        ],
+        widget=GovCharacterCount(),
     )
     criteria = CriteriaCodesField("Criteria this training relates to (optional)")
     submit = SubmitField("Save", widget=GovSubmitInput())
@@ -111,13 +98,11 @@ class OtjEntryForm(FlaskForm):
 
 
 class QueryForm(FlaskForm):
-    note = TextAreaField(
+    note = long_text(
         "What needs checking?",
-        widget=GovTextArea(),
+        MAX_NOTE,
+        called="The note",
+        required="Say what needs checking",
         description="The apprentice sees this note and can change the entry.",
-        validators=[
-            InputRequired("Say what needs checking"),
-            Length(max=MAX_NOTE, message=f"The note must be {MAX_NOTE:,} characters or fewer"),
-        ],
     )
     submit = SubmitField("Query entry", widget=GovSubmitInput())

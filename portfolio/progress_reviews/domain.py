@@ -14,8 +14,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from standard import Signer
+
 from ..core import audit, clock
-from ..core.access import is_apprentice_of, is_employer_of, is_tutor_of, visible_enrolments_clause
+from ..core.access import SIGNER_LABELS, SIGNER_ROLES, is_tutor_of, signing_party, visible_enrolments_clause
 from ..core.domain import DomainError, lock_enrolment_for_change
 from ..core.text import clean_text
 from ..models import (
@@ -26,30 +28,17 @@ from ..models import (
     ReviewCriterion,
     ReviewInterval,
     ReviewSignature,
-    ReviewSigner,
     Role,
     User,
 )
-from ..models.types import utcnow
+from ..models.types import MAX_NOTE, utcnow
 
 MAX_TEXT = 10_000
-MAX_NOTE = 2_000
-SIGNERS = (ReviewSigner.APPRENTICE, ReviewSigner.EMPLOYER, ReviewSigner.PROVIDER)
-SIGNER_LABELS = {
-    ReviewSigner.APPRENTICE: "the apprentice",
-    ReviewSigner.EMPLOYER: "the employer",
-    ReviewSigner.PROVIDER: "the training provider",
-}
+SIGNERS = (Signer.APPRENTICE, Signer.EMPLOYER, Signer.PROVIDER)
 # Reviews are recorded while the apprenticeship runs (a break included: the review on return),
 # and are due, so can be overdue, only while the apprentice is on programme.
 OPEN_FOR_REVIEWS = (EnrolmentStatus.ON_PROGRAMME, EnrolmentStatus.BREAK_IN_LEARNING)
 DUE_WHEN = (EnrolmentStatus.ON_PROGRAMME,)
-# Which role signs as which party (the relationship to the enrolment is checked as well).
-SIGNER_ROLES = {
-    Role.APPRENTICE: ReviewSigner.APPRENTICE,
-    Role.EMPLOYER: ReviewSigner.EMPLOYER,
-    Role.TUTOR: ReviewSigner.PROVIDER,
-}
 
 TEXT_FIELDS = {
     "attendees": "Who attended",
@@ -134,18 +123,7 @@ def may_edit_review(user: User, review: ProgressReview) -> bool:
     return is_tutor_of(user, review.enrolment) and not review.signatures
 
 
-def signer_for(user: User, enrolment: Enrolment) -> ReviewSigner | None:
-    """The party `user` signs for on this enrolment's reviews, if any."""
-    if is_apprentice_of(user, enrolment):
-        return ReviewSigner.APPRENTICE
-    if is_employer_of(user, enrolment):
-        return ReviewSigner.EMPLOYER
-    if is_tutor_of(user, enrolment):
-        return ReviewSigner.PROVIDER
-    return None
-
-
-def awaiting_signers(review: ProgressReview) -> list[ReviewSigner]:
+def awaiting_signers(review: ProgressReview) -> list[Signer]:
     signed = {s.signer for s in review.signatures}
     return [signer for signer in SIGNERS if signer not in signed]
 
@@ -181,11 +159,11 @@ def update_review(
 
 
 def sign_review(
-    session: Session, review: ProgressReview, *, by: User, signer: ReviewSigner, now: datetime | None = None
+    session: Session, review: ProgressReview, *, by: User, signer: Signer, now: datetime | None = None
 ) -> ReviewSignature:
     """Sign for one party; the review is complete once all three have signed."""
     _lock(session, review)
-    if signer_for(by, review.enrolment) is not signer:
+    if signing_party(by, review.enrolment) is not signer:
         raise DomainError(f"You cannot sign for {SIGNER_LABELS[signer]}")
     if any(s.signer is signer for s in review.signatures):
         raise DomainError(f"This review has already been signed for {SIGNER_LABELS[signer]}")

@@ -6,55 +6,37 @@ from datetime import date
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovSubmitInput,
-    GovTextArea,
 )
-from wtforms import Field, StringField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, Length
+from wtforms import StringField, SubmitField, TextAreaField
 
-from standard import Standard
-
-from ..core.forms import DateInputField, check_rule
+from ..core.forms import DateInputField, TickedCriteriaField, check_rule, long_text
 from ..models import Enrolment, Rag
-from .domain import MAX_NOTE as MAX_REVIEW_NOTE
+from ..models.types import MAX_NOTE
 from .domain import MAX_TEXT, check_review_date
 
 
-class ReviewCriteriaField(Field):
-    """Criteria discussed (`criteria=K1`), each with a rating (`rag-K1`) and a note (`note-K1`).
+class ReviewCriteriaField(TickedCriteriaField):
+    """Criteria discussed, each with a rating (`rag-K1`) and a note (`note-K1`).
 
-    `data` is {code: (rating value, note)} in the order ticked; `code_errors` holds each
-    criterion's own messages, by the name of its input (`rag-K1`, `note-K1`).
+    `data` is {code: (rating value, note)}; `code_errors` is by the name of the input (`rag-K1`, `note-K1`).
     """
 
-    def __init__(self, label=None, validators=None, **kwargs) -> None:
-        super().__init__(label, validators, **kwargs)
-        self.standard: Standard | None = None
-        self.code_errors: dict[str, str] = {}
-
-    def process(self, formdata, data=None, extra_filters=None):
-        self.process_errors = []
+    def _initial(self, data):
         # With `obj=review`, `data` is the review's rows; the view sets the mapping itself.
-        self.data = dict(data) if isinstance(data, Mapping) else {}
-        self.raw_data = None
-        if formdata is None:
-            return
-        ticked = dict.fromkeys(v[:10] for v in formdata.getlist(self.name) if isinstance(v, str))
-        self.data = {code: (formdata.get(f"rag-{code}", ""), formdata.get(f"note-{code}", "")) for code in ticked}
-        self.raw_data = list(self.data)
+        return dict(data) if isinstance(data, Mapping) else {}
+
+    def _read(self, formdata, codes):
+        return {code: (formdata.get(f"rag-{code}", ""), formdata.get(f"note-{code}", "")) for code in codes}
 
     def pre_validate(self, form):
         ratings = {r.value for r in Rag}
         for code, (rag, note) in self.data.items():
-            if self.standard is not None and code not in self.standard:
-                self.errors.append(f"{code} is not a criterion of {self.standard.reference}")
+            if unknown := self._not_a_criterion(code):
+                self.errors.append(unknown)
             elif rag not in ratings:
                 self.error_for(f"rag-{code}", f"Choose a rating for {code}")
-            elif len(note) > MAX_REVIEW_NOTE:
-                self.error_for(f"note-{code}", f"The note on {code} must be {MAX_REVIEW_NOTE:,} characters or fewer")
-
-    def error_for(self, name: str, message: str) -> None:
-        self.code_errors[name] = message
-        self.errors.append(message)
+            elif len(note) > MAX_NOTE:
+                self.error_for(f"note-{code}", f"The note on {code} must be {MAX_NOTE:,} characters or fewer")
 
     @property
     def ratings(self) -> dict[str, tuple[Rag, str]]:
@@ -62,9 +44,7 @@ class ReviewCriteriaField(Field):
 
 
 def _text(label: str, description: str = "", required: str | None = None) -> TextAreaField:
-    validators = [InputRequired(required)] if required else []
-    validators.append(Length(max=MAX_TEXT, message=f"{label} must be {MAX_TEXT:,} characters or fewer"))
-    return TextAreaField(label, widget=GovTextArea(), description=description, validators=validators)
+    return long_text(label, MAX_TEXT, required=required, description=description)
 
 
 class ReviewForm(FlaskForm):

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..core import clock
-from ..core.access import get_enrolment_or_404, get_progress_review_or_404, is_tutor_of
+from ..core.access import get_enrolment_or_404, get_progress_review_or_404, is_tutor_of, signing_party
 from ..core.domain import DomainError
 from ..core.web import show_error
 from ..extensions import db
@@ -28,7 +28,6 @@ from .domain import (
     may_record_review,
     review_due,
     sign_review,
-    signer_for,
     update_review,
 )
 from .forms import ReviewForm, SignForm
@@ -58,7 +57,7 @@ def reviews(enrolment_id: int):
         last_complete=last_complete,
         due=review_due(enrolment.status, enrolment.start_date, last_complete, enrolment.review_interval, clock.today()),
         signer_labels=SIGNER_LABELS,
-        my_signer=signer_for(current_user, enrolment),
+        my_signer=signing_party(current_user, enrolment),
         may_record=may_record_review(current_user, enrolment),
     )
 
@@ -119,7 +118,7 @@ def review(enrolment_id: int, review_id: int):
         signatures={s.signer: s for s in review.signatures},
         signers=SIGNERS,
         signer_labels=SIGNER_LABELS,
-        my_signer=signer_for(current_user, enrolment),
+        my_signer=signing_party(current_user, enrolment),
         may_edit=may_edit_review(current_user, review),
         form=SignForm(formdata=None),
     )

@@ -24,10 +24,10 @@ from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from ..core import audit, clock
 from ..core.access import (
+    is_employer_of,
+    is_tutor_of,
     may_comment_on_evidence,
     may_judge_criteria,
-    may_review_evidence,
-    may_witness,
     visible_evidence_clause,
 )
 from ..core.domain import DomainError, lock_enrolment_for_change
@@ -58,11 +58,10 @@ from ..models import (
     User,
     WitnessSignature,
 )
-from ..models.types import utcnow
+from ..models.types import MAX_NOTE, utcnow
 
 MAX_FEEDBACK = 2_000
 MAX_COMMENT = 2_000
-MAX_NOTE = 2_000
 MAX_SIGNED_NAME = 200
 MAX_JOB_TITLE = 200
 
@@ -230,7 +229,7 @@ def latest_decision(item: EvidenceItem) -> EvidenceStatusChange | None:
 
 def _check_reviewer(item: EvidenceItem, by: User) -> None:
     enrolment = item.enrolment
-    if not may_review_evidence(by, enrolment):
+    if not is_tutor_of(by, enrolment):
         raise DomainError("You cannot review this evidence")
     if by.id in (item.created_by_id, enrolment.apprentice_id):
         raise DomainError("You cannot review evidence you wrote yourself")
@@ -345,7 +344,7 @@ class WitnessTestimony:
 
 
 def may_write_testimony(user: User, enrolment: Enrolment) -> bool:
-    return may_witness(user, enrolment) and enrolment.status in OPEN_FOR_EVIDENCE
+    return is_employer_of(user, enrolment) and enrolment.status in OPEN_FOR_EVIDENCE
 
 
 def create_testimony(

@@ -5,26 +5,26 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
     GovRadioInput,
     GovSubmitInput,
-    GovTextArea,
     GovTextInput,
 )
-from wtforms import BooleanField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, RadioField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length
 
-from ..core.forms import CriteriaLinksField, DateInputField
+from ..core.forms import CriteriaLinksField, DateInputField, long_text
 from ..evidence.items import MAX_JUSTIFICATION, MAX_TEXT, MAX_TITLE
-from .domain import MAX_JOB_TITLE, MAX_NOTE, MAX_SIGNED_NAME
+from ..models.types import MAX_NOTE
+from .domain import MAX_JOB_TITLE, MAX_SIGNED_NAME
 
 
 class JudgementForm(FlaskForm):
     level = RadioField(
         "Judgement", widget=GovRadioInput(), validators=[InputRequired("Choose a level from the judgement scale")]
     )  # the choices are the pinned standard's judgement scale, set by the view
-    note = TextAreaField(
+    note = long_text(
         "Note",
-        widget=GovTextArea(),
+        MAX_NOTE,
+        called="The note",
         description="What you based the judgement on, or what the apprentice still needs to show.",
-        validators=[Length(max=MAX_NOTE, message=f"The note must be {MAX_NOTE:,} characters or fewer")],
     )
     submit = SubmitField("Record judgement", widget=GovSubmitInput())
 
@@ -45,14 +45,12 @@ class WitnessTestimonyForm(FlaskForm):
         called="The date of the activity",
         description="For example, 27 3 2026",
     )
-    text = TextAreaField(
+    text = long_text(
         "Your testimony",
-        widget=GovTextArea(),
+        MAX_TEXT,
+        called="The testimony",
+        required="Write your testimony",
         description="What you saw the apprentice do, in your own words, and how well they did it.",
-        validators=[
-            InputRequired("Write your testimony"),
-            Length(max=MAX_TEXT, message=f"The testimony must be {MAX_TEXT:,} characters or fewer"),
-        ],
     )
     criteria = CriteriaLinksField("Criteria this testimony shows", max_justification=MAX_JUSTIFICATION)
     submit = SubmitField("Save and continue", widget=GovSubmitInput())

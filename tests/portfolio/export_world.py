@@ -26,7 +26,6 @@ from portfolio.models import (
     OtjStatus,
     ProgressReview,
     ReviewSignature,
-    ReviewSigner,
     Role,
     User,
 )
@@ -112,8 +111,8 @@ def build(world: World, *, status: EnrolmentStatus = EnrolmentStatus.AT_GATEWAY)
         progress="On track with the lantern project.", actions="Plan the spring workshop.", created_by=tutor,
     )  # fmt: skip
     review.signatures = [
-        ReviewSignature(signer=ReviewSigner.APPRENTICE, user=apprentice),
-        ReviewSignature(signer=ReviewSigner.EMPLOYER, user=mentor),
+        ReviewSignature(signer=Signer.APPRENTICE, user=apprentice),
+        ReviewSignature(signer=Signer.EMPLOYER, user=mentor),
     ]
     db.session.add(review)
     db.session.flush()

@@ -20,12 +20,12 @@ from portfolio.models import (
     OtjStatus,
     ProgressReview,
     ReviewSignature,
-    ReviewSigner,
     Role,
     User,
 )
 from portfolio.progress_reviews.domain import add_calendar_months
 from portfolio.review.domain import Decision, decide, start_review
+from standard import Signer
 
 TODAY = clock.today()  # the pages use today's date, so the world is built around it
 START = add_calendar_months(TODAY, -13)
@@ -61,7 +61,7 @@ def approved_hours(enrolment, hours: str, status: OtjStatus = OtjStatus.APPROVED
     return entry
 
 
-def review(enrolment, tutor, day: date, signed_by: dict[ReviewSigner, User]) -> ProgressReview:
+def review(enrolment, tutor, day: date, signed_by: dict[Signer, User]) -> ProgressReview:
     review = ProgressReview(
         enrolment=enrolment, review_date=day, attendees="All three", progress="On track.", created_by=tutor
     )
@@ -93,9 +93,9 @@ def ready_enrolment(world, start: date = START, **terms) -> Gateway:
     approved_hours(enrolment, "20")
     approved_hours(enrolment, "20")
     everyone = {
-        ReviewSigner.APPRENTICE: enrolment.apprentice,
-        ReviewSigner.EMPLOYER: mentor,
-        ReviewSigner.PROVIDER: tutor,
+        Signer.APPRENTICE: enrolment.apprentice,
+        Signer.EMPLOYER: mentor,
+        Signer.PROVIDER: tutor,
     }
     review(enrolment, tutor, add_calendar_months(start, 6), everyone)
     db.session.flush()

@@ -39,7 +39,6 @@ from portfolio.models import (
     OrganisationKind,
     OtjActivity,
     Rag,
-    ReviewSigner,
     Role,
     User,
 )
@@ -64,7 +63,7 @@ from portfolio.review.domain import (
     start_review,
     update_testimony,
 )
-from standard import shipped_path
+from standard import Signer, shipped_path
 
 from ..helpers import PASSWORD, PNG_BYTES
 from .conftest import counting_queries, sign_in
@@ -849,7 +848,7 @@ def review_updated(s):
 
 def review_signed(s):
     review = _review(s)
-    sign_review(db.session, review, by=s.apprentice, signer=ReviewSigner.APPRENTICE)
+    sign_review(db.session, review, by=s.apprentice, signer=Signer.APPRENTICE)
     return Expected("progress_review.signed", s.apprentice, review, after={"signer": "apprentice", "complete": False})
 
 

@@ -42,7 +42,6 @@ from portfolio.models import (
     OtjStatus,
     ProgressReview,
     ReviewSignature,
-    ReviewSigner,
     Role,
     User,
     WitnessSignature,
@@ -57,6 +56,7 @@ from portfolio.review.domain import (
     sign_testimony,
     start_review,
 )
+from standard import Signer
 from tests.helpers import PDF_BYTES, PNG_BYTES
 from tests.portfolio.conftest import sign_in
 from tests.portfolio.gateway_world import TODAY, approved_hours, ready_enrolment, review, sign_all
@@ -373,10 +373,10 @@ def test_off_the_job_hours_approved_many_times_at_once_are_approved_once(app, pe
 def test_a_progress_review_signed_many_times_at_once_is_signed_once(app, people):
     enrolment, tutor, _ = people
     day = date(2026, 1, 10)
-    signed = review(enrolment, tutor, day, {ReviewSigner.PROVIDER: tutor, ReviewSigner.EMPLOYER: enrolment.mentor})
+    signed = review(enrolment, tutor, day, {Signer.PROVIDER: tutor, Signer.EMPLOYER: enrolment.mentor})
     db.session.commit()
     url = f"/enrolments/{enrolment.id}/reviews/{signed.id}/sign"
-    race(app, enrolment.apprentice, url, {"signer": ReviewSigner.APPRENTICE.value})
+    race(app, enrolment.apprentice, url, {"signer": Signer.APPRENTICE.value})
     assert count(ReviewSignature, review_id=signed.id) == 3
     assert actions("progress_review.signed") == 1
     assert db.session.get(ProgressReview, signed.id).completed_at is not None

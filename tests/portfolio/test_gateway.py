@@ -39,7 +39,6 @@ from portfolio.models import (
     GatewayOutcome,
     GatewaySubmission,
     OtjStatus,
-    ReviewSigner,
     Role,
     User,
 )
@@ -145,7 +144,7 @@ def test_otj_hours_must_reach_the_planned_total(ready):
 
 def test_the_latest_progress_review_must_be_signed_by_all_three(world, ready):
     later = add_calendar_months(START, 12)
-    review(ready.enrolment, ready.tutor, later, {ReviewSigner.APPRENTICE: ready.apprentice})
+    review(ready.enrolment, ready.tutor, later, {Signer.APPRENTICE: ready.apprentice})
     assert _failing(ready.enrolment) == {
         "progress_review": f"The review of {later.day} {later:%B %Y} still needs the signature of the employer "
         "and the training provider"

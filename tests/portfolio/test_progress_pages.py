@@ -20,11 +20,11 @@ from portfolio.models import (
     Rag,
     ReviewCriterion,
     ReviewSignature,
-    ReviewSigner,
     Role,
 )
 from portfolio.otj.domain import enrolment_otj_summary
 from portfolio.progress_reviews.domain import ReviewDetails, create_review, sign_review
+from standard import Signer
 
 from .conftest import counting_queries, sign_in
 
@@ -360,11 +360,11 @@ def test_tutor_records_a_review_and_all_three_sign(client, people):
         assert response.status_code == 302
         return client.get(f"{url}/{review.id}").get_data(as_text=True)
 
-    page = sign(people["apprentice"], ReviewSigner.APPRENTICE)
+    page = sign(people["apprentice"], Signer.APPRENTICE)
     assert "Review signed for the apprentice" in _banner(page)
-    page = sign(people["employer"], ReviewSigner.EMPLOYER)
+    page = sign(people["employer"], Signer.EMPLOYER)
     assert "Signed by Helen Osei" in page
-    page = sign(people["tutor"], ReviewSigner.PROVIDER)
+    page = sign(people["tutor"], Signer.PROVIDER)
     assert "the review is complete" in _banner(page)
     assert "Signed by all three" in page and 'name="signer"' not in page
     review = db.session.get(ProgressReview, review.id)
@@ -428,7 +428,7 @@ def test_signing_for_someone_else_or_twice_is_refused(client, people):
     assert attempt(people["other_employer"], "employer")[0] == 404
     assert attempt(people["other_tutor"], "provider")[0] == 404
     signatures = db.session.scalars(select(ReviewSignature)).all()
-    assert [(s.signer, s.user_id) for s in signatures] == [(ReviewSigner.APPRENTICE, people["apprentice"].id)]
+    assert [(s.signer, s.user_id) for s in signatures] == [(Signer.APPRENTICE, people["apprentice"].id)]
 
 
 def test_the_tutor_edits_only_until_the_first_signature(client, people):
@@ -448,9 +448,7 @@ def test_the_tutor_edits_only_until_the_first_signature(client, people):
     assert db.session.get(ProgressReview, review.id).progress == "Revised."
     assert [(c.criterion_code, c.rag) for c in db.session.scalars(select(ReviewCriterion))] == [("K1", Rag.RED)]
 
-    sign_review(
-        db.session, db.session.get(ProgressReview, review.id), by=people["employer"], signer=ReviewSigner.EMPLOYER
-    )
+    sign_review(db.session, db.session.get(ProgressReview, review.id), by=people["employer"], signer=Signer.EMPLOYER)
     db.session.commit()
     assert "Change this review" not in client.get(url).get_data(as_text=True)
     response = client.get(f"{url}/edit", follow_redirects=True)
@@ -470,8 +468,8 @@ def test_next_review_due_and_overdue_on_the_list(client, people, world):
     review = create_review(
         db.session, enrolment=enrolment, author=people["tutor"], details=_details(review_date=TODAY - timedelta(days=3))
     )
-    for user, signer in ((people["apprentice"], ReviewSigner.APPRENTICE), (people["employer"], ReviewSigner.EMPLOYER),
-                         (people["tutor"], ReviewSigner.PROVIDER)):  # fmt: skip
+    for user, signer in ((people["apprentice"], Signer.APPRENTICE), (people["employer"], Signer.EMPLOYER),
+                         (people["tutor"], Signer.PROVIDER)):  # fmt: skip
         sign_review(db.session, review, by=user, signer=signer)
     db.session.commit()
     page = client.get(f"/enrolments/{enrolment.id}/reviews").get_data(as_text=True)
@@ -491,7 +489,7 @@ def test_reviews_pages_queries_do_not_grow_with_reviews(client, people):
                 criteria=[ReviewCriterion(criterion_code="K1", rag=Rag.GREEN)],
             )  # fmt: skip
             if n % 2:
-                review.signatures.append(ReviewSignature(signer=ReviewSigner.APPRENTICE, user=enrolment.apprentice))
+                review.signatures.append(ReviewSignature(signer=Signer.APPRENTICE, user=enrolment.apprentice))
             db.session.add(review)
         db.session.commit()
 
@@ -519,7 +517,7 @@ def test_review_page_queries_are_fixed(client, people):
         reviews.append(
             create_review(db.session, enrolment=enrolment, author=people["tutor"], details=_details(criteria=criteria))
         )
-    for user, signer in ((people["apprentice"], ReviewSigner.APPRENTICE), (people["employer"], ReviewSigner.EMPLOYER)):
+    for user, signer in ((people["apprentice"], Signer.APPRENTICE), (people["employer"], Signer.EMPLOYER)):
         sign_review(db.session, reviews[1], by=user, signer=signer)
     db.session.commit()
     _as(client, people["tutor"])

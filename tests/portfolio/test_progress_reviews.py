@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from portfolio.core.access import enrolments_visible_to
+from portfolio.core.access import enrolments_visible_to, signing_party
 from portfolio.core.domain import DomainError
 from portfolio.enrolments.domain import change_status
 from portfolio.extensions import db
@@ -19,7 +19,6 @@ from portfolio.models import (
     ReviewCriterion,
     ReviewInterval,
     ReviewSignature,
-    ReviewSigner,
     Role,
 )
 from portfolio.progress_reviews.domain import (
@@ -35,9 +34,9 @@ from portfolio.progress_reviews.domain import (
     review_due,
     reviews_to_sign_count,
     sign_review,
-    signer_for,
     update_review,
 )
+from standard import Signer
 
 START = date(2025, 9, 1)
 TODAY = date(2025, 12, 10)
@@ -139,7 +138,7 @@ def test_record_a_review(parties):
         ("K1", Rag.GREEN, "Well evidenced"), ("S11", Rag.AMBER, "Needs a budget"), ("B7", Rag.RED, ""),
     ]  # fmt: skip
     assert review.completed_at is None
-    assert awaiting_signers(review) == [ReviewSigner.APPRENTICE, ReviewSigner.EMPLOYER, ReviewSigner.PROVIDER]
+    assert awaiting_signers(review) == [Signer.APPRENTICE, Signer.EMPLOYER, Signer.PROVIDER]
 
 
 @pytest.mark.parametrize(
@@ -184,20 +183,20 @@ def test_only_a_tutor_of_the_provider_records_reviews(world, parties):
 def test_all_three_sign_and_the_review_is_complete(parties):
     review = _record(parties)
     db.session.commit()
-    assert signer_for(parties["apprentice"], parties["enrolment"]) is ReviewSigner.APPRENTICE
-    assert signer_for(parties["employer"], parties["enrolment"]) is ReviewSigner.EMPLOYER
-    assert signer_for(parties["tutor"], parties["enrolment"]) is ReviewSigner.PROVIDER
+    assert signing_party(parties["apprentice"], parties["enrolment"]) is Signer.APPRENTICE
+    assert signing_party(parties["employer"], parties["enrolment"]) is Signer.EMPLOYER
+    assert signing_party(parties["tutor"], parties["enrolment"]) is Signer.PROVIDER
 
-    sign_review(db.session, review, by=parties["employer"], signer=ReviewSigner.EMPLOYER)
-    sign_review(db.session, review, by=parties["apprentice"], signer=ReviewSigner.APPRENTICE)
-    assert review.completed_at is None and awaiting_signers(review) == [ReviewSigner.PROVIDER]
-    signature = sign_review(db.session, review, by=parties["tutor"], signer=ReviewSigner.PROVIDER)
+    sign_review(db.session, review, by=parties["employer"], signer=Signer.EMPLOYER)
+    sign_review(db.session, review, by=parties["apprentice"], signer=Signer.APPRENTICE)
+    assert review.completed_at is None and awaiting_signers(review) == [Signer.PROVIDER]
+    signature = sign_review(db.session, review, by=parties["tutor"], signer=Signer.PROVIDER)
     assert review.completed_at == signature.signed_at and awaiting_signers(review) == []
     db.session.commit()
     assert [(s.signer, s.user) for s in review.signatures] == [
-        (ReviewSigner.EMPLOYER, parties["employer"]),
-        (ReviewSigner.APPRENTICE, parties["apprentice"]),
-        (ReviewSigner.PROVIDER, parties["tutor"]),
+        (Signer.EMPLOYER, parties["employer"]),
+        (Signer.APPRENTICE, parties["apprentice"]),
+        (Signer.PROVIDER, parties["tutor"]),
     ]
 
 
@@ -205,25 +204,25 @@ def test_signing_twice_or_for_someone_else_is_refused(world, parties):
     enrolment = parties["enrolment"]
     review = _record(parties)
     db.session.commit()
-    sign_review(db.session, review, by=parties["apprentice"], signer=ReviewSigner.APPRENTICE)
+    sign_review(db.session, review, by=parties["apprentice"], signer=Signer.APPRENTICE)
     db.session.commit()
     with pytest.raises(DomainError, match="already been signed for the apprentice"):
-        sign_review(db.session, review, by=parties["apprentice"], signer=ReviewSigner.APPRENTICE)
+        sign_review(db.session, review, by=parties["apprentice"], signer=Signer.APPRENTICE)
     other_tutor_same_provider = world.user(Role.TUTOR, enrolment.provider)
-    sign_review(db.session, review, by=other_tutor_same_provider, signer=ReviewSigner.PROVIDER)
+    sign_review(db.session, review, by=other_tutor_same_provider, signer=Signer.PROVIDER)
     db.session.commit()
     with pytest.raises(DomainError, match="already been signed for the training provider"):
-        sign_review(db.session, review, by=parties["tutor"], signer=ReviewSigner.PROVIDER)
+        sign_review(db.session, review, by=parties["tutor"], signer=Signer.PROVIDER)
 
     attempts = [
-        (parties["tutor"], ReviewSigner.EMPLOYER, "the employer"),
-        (parties["tutor"], ReviewSigner.APPRENTICE, "the apprentice"),
-        (parties["apprentice"], ReviewSigner.EMPLOYER, "the employer"),
-        (parties["employer"], ReviewSigner.PROVIDER, "the training provider"),
-        (world.user(Role.EMPLOYER, world.employer()), ReviewSigner.EMPLOYER, "the employer"),
-        (world.enrolment().apprentice, ReviewSigner.APPRENTICE, "the apprentice"),
-        (world.user(Role.ADMIN, enrolment.provider), ReviewSigner.PROVIDER, "the training provider"),
-        (world.user(Role.ASSESSOR, world.epao()), ReviewSigner.EMPLOYER, "the employer"),
+        (parties["tutor"], Signer.EMPLOYER, "the employer"),
+        (parties["tutor"], Signer.APPRENTICE, "the apprentice"),
+        (parties["apprentice"], Signer.EMPLOYER, "the employer"),
+        (parties["employer"], Signer.PROVIDER, "the training provider"),
+        (world.user(Role.EMPLOYER, world.employer()), Signer.EMPLOYER, "the employer"),
+        (world.enrolment().apprentice, Signer.APPRENTICE, "the apprentice"),
+        (world.user(Role.ADMIN, enrolment.provider), Signer.PROVIDER, "the training provider"),
+        (world.user(Role.ASSESSOR, world.epao()), Signer.EMPLOYER, "the employer"),
     ]
     for user, signer, label in attempts:
         with pytest.raises(DomainError, match=f"You cannot sign for {label}"):
@@ -237,7 +236,7 @@ def test_a_deactivated_user_cannot_sign(parties):
     review = _record(parties)
     parties["employer"].active = False
     with pytest.raises(DomainError, match="You cannot sign for the employer"):
-        sign_review(db.session, review, by=parties["employer"], signer=ReviewSigner.EMPLOYER)
+        sign_review(db.session, review, by=parties["employer"], signer=Signer.EMPLOYER)
 
 
 def test_the_tutor_edits_until_the_first_signature(world, parties):
@@ -257,7 +256,7 @@ def test_the_tutor_edits_until_the_first_signature(world, parties):
     with pytest.raises(DomainError, match="Only a tutor"):
         update_review(db.session, review, by=parties["employer"], details=details(), today=TODAY)
 
-    sign_review(db.session, review, by=parties["employer"], signer=ReviewSigner.EMPLOYER)
+    sign_review(db.session, review, by=parties["employer"], signer=Signer.EMPLOYER)
     db.session.commit()
     assert not may_edit_review(parties["tutor"], review)
     with pytest.raises(DomainError, match="has been signed, so it can no longer be changed"):
@@ -274,9 +273,9 @@ def test_reviews_to_sign_count(world, parties):
     enrolment = parties["enrolment"]
     reviews = [_record(parties, review_date=date(2025, 10, d)) for d in (1, 2, 3)]
     db.session.commit()
-    sign_review(db.session, reviews[0], by=parties["apprentice"], signer=ReviewSigner.APPRENTICE)
-    sign_review(db.session, reviews[0], by=parties["employer"], signer=ReviewSigner.EMPLOYER)
-    sign_review(db.session, reviews[1], by=parties["tutor"], signer=ReviewSigner.PROVIDER)
+    sign_review(db.session, reviews[0], by=parties["apprentice"], signer=Signer.APPRENTICE)
+    sign_review(db.session, reviews[0], by=parties["employer"], signer=Signer.EMPLOYER)
+    sign_review(db.session, reviews[1], by=parties["tutor"], signer=Signer.PROVIDER)
     # Another enrolment of the same provider and employer, with its own review.
     other = world.enrolment(employer=enrolment.employer, provider=enrolment.provider, start=START)
     create_review(db.session, enrolment=other, author=parties["tutor"], details=details(), today=TODAY)
@@ -303,8 +302,8 @@ def test_last_complete_review_dates_in_one_query(world, parties, app):
     _record(parties, review_date=date(2025, 12, 1))  # the latest, but not complete
     db.session.commit()
     for review in complete:
-        for party, signer in (("apprentice", ReviewSigner.APPRENTICE), ("employer", ReviewSigner.EMPLOYER),
-                              ("tutor", ReviewSigner.PROVIDER)):  # fmt: skip
+        for party, signer in (("apprentice", Signer.APPRENTICE), ("employer", Signer.EMPLOYER),
+                              ("tutor", Signer.PROVIDER)):  # fmt: skip
             sign_review(db.session, review, by=parties[party], signer=signer)
     never_reviewed = world.enrolment(provider=enrolment.provider, start=START)
     db.session.commit()

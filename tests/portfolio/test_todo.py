@@ -15,9 +15,9 @@ from portfolio.models import (
     OtjStatus,
     ProgressReview,
     ReviewSignature,
-    ReviewSigner,
     Role,
 )
+from standard import Signer
 
 from .conftest import sign_in
 
@@ -58,7 +58,7 @@ def work(two_employers, world):
     _otj(theatre, OtjStatus.APPROVED)
     _otj(theatre, OtjStatus.QUERIED)  # back with the apprentice, not for approval
     # The tutor has signed the museum's review; the theatre's awaits everyone.
-    _review(museum, tutor, [(ReviewSigner.PROVIDER, tutor)])
+    _review(museum, tutor, [(Signer.PROVIDER, tutor)])
     _review(theatre, tutor)
     db.session.commit()
     return two_employers
