@@ -19,9 +19,8 @@ from sqlalchemy.orm import Session, contains_eager
 
 from standard import Signer
 
-from ..models import Enrolment, EnrolmentStatus, Role, User
+from ..models import Enrolment, EnrolmentStatus, OtjEntry, ProgressReview, Role, User
 from ..models.evidence import EvidenceFile, EvidenceItem, EvidenceStatus
-from ..models.reviews import OtjEntry, ProgressReview
 from .permissions import may_judge
 
 # An assessor sees an enrolment only once it has been submitted to their EPAO at gateway.

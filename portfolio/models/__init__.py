@@ -14,18 +14,9 @@ from .audit import AuditEvent
 from .enrolments import AgeBand, Enrolment, EnrolmentStatus, EnrolmentStatusChange, ReviewInterval
 from .evidence import CriterionLink, EvidenceFile, EvidenceItem, EvidenceKind, EvidenceStatus, EvidenceStatusChange
 from .gateway import GatewayDeclaration, GatewayItemDecision, GatewayOutcome, GatewaySubmission
-from .reviews import (
-    CriterionJudgement,
-    EvidenceComment,
-    OtjActivity,
-    OtjEntry,
-    OtjStatus,
-    ProgressReview,
-    Rag,
-    ReviewCriterion,
-    ReviewSignature,
-    WitnessSignature,
-)
+from .otj import OtjActivity, OtjEntry, OtjStatus
+from .progress_reviews import ProgressReview, Rag, ReviewCriterion, ReviewSignature
+from .review import CriterionJudgement, EvidenceComment, WitnessSignature
 from .standard_versions import StandardVersion
 from .stored_files import StagedUpload, UnreferencedFile
 from .totals import EnrolmentCoverage, EnrolmentOtjHours
