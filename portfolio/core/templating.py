@@ -15,7 +15,7 @@ from markupsafe import Markup
 from filestore import accept_attribute, accepted_summary
 from standard import Status
 
-from ..models import EnrolmentStatus, EvidenceStatus, GatewayOutcome, OtjStatus, Rag, Role
+from ..models import EnrolmentStatus, EvidenceStatus, GatewayOutcome, OtjStatus, Rag, Role, Standing
 from .wording import hours_text, long_date
 
 SERVICE_NAME = "Apprenticeship portfolio"
@@ -39,6 +39,9 @@ TAG_COLOURS: dict[enum.Enum, str] = {
     OtjStatus.LOGGED: "blue",
     OtjStatus.APPROVED: "green",
     OtjStatus.QUERIED: "orange",
+    Standing.MISSING: "grey",
+    Standing.CURRENT: "green",
+    Standing.STALE: "orange",
     Rag.RED: "red",
     Rag.AMBER: "yellow",
     Rag.GREEN: "green",
@@ -49,7 +52,7 @@ TAG_COLOURS: dict[enum.Enum, str] = {
 }
 
 # The enums templates compare with, by their own names, so that no page spells a stored value.
-TEMPLATE_ENUMS = (EnrolmentStatus, EvidenceStatus, GatewayOutcome, OtjStatus, Rag, Role)
+TEMPLATE_ENUMS = (EnrolmentStatus, EvidenceStatus, GatewayOutcome, OtjStatus, Rag, Role, Standing)
 
 
 def init_app(app: Flask) -> None:
@@ -96,9 +99,8 @@ def five_percent(value: float) -> int:
 
 
 def tag_colour(status: enum.Enum) -> str:
-    """The GOV.UK tag colour of a status. Gateway standings are the gateway's own (core cannot
-    import that feature), so they carry their colour themselves."""
-    return TAG_COLOURS.get(status) or status.tag_colour
+    """The GOV.UK tag colour of a status."""
+    return TAG_COLOURS[status]
 
 
 def select_items(

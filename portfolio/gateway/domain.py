@@ -12,7 +12,6 @@ for which everyone declares again.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -44,6 +43,7 @@ from ..models import (
     GatewaySubmission,
     ProgressReview,
     Role,
+    Standing,
     User,
 )
 from ..models.types import MAX_NOTE, utcnow
@@ -243,22 +243,6 @@ def _progress_review_check(review: ProgressReview | None) -> Check:
 
 # ---------------------------------------------------------------------------------------------
 # Declarations
-
-
-class Standing(enum.Enum):
-    """Where one party's declaration stands for the current attempt."""
-
-    MISSING = "missing"
-    CURRENT = "current"
-    STALE = "stale"
-
-    @property
-    def label(self) -> str:
-        return {"missing": "Not signed", "current": "Signed", "stale": "Out of date"}[self.value]
-
-    @property
-    def tag_colour(self) -> str:
-        return {"missing": "grey", "current": "green", "stale": "orange"}[self.value]
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from .accounts import (
 from .audit import AuditEvent
 from .enrolments import AgeBand, Enrolment, EnrolmentStatus, EnrolmentStatusChange, ReviewInterval
 from .evidence import CriterionLink, EvidenceFile, EvidenceItem, EvidenceKind, EvidenceStatus, EvidenceStatusChange
-from .gateway import GatewayDeclaration, GatewayItemDecision, GatewayOutcome, GatewaySubmission
+from .gateway import GatewayDeclaration, GatewayItemDecision, GatewayOutcome, GatewaySubmission, Standing
 from .otj import OtjActivity, OtjEntry, OtjStatus
 from .progress_reviews import ProgressReview, Rag, ReviewCriterion, ReviewSignature
 from .review import CriterionJudgement, EvidenceComment, WitnessSignature
@@ -63,6 +63,7 @@ __all__ = [
     "SignInThrottle",
     "StagedUpload",
     "StandardVersion",
+    "Standing",
     "UnreferencedFile",
     "User",
 ]

@@ -26,17 +26,6 @@ class EnrolmentStatus(enum.Enum):
     def label(self) -> str:
         return self.value.replace("_", " ").capitalize().replace("epa", "EPA")
 
-    @property
-    def tag_colour(self) -> str:
-        return {
-            "on_programme": "blue",
-            "break_in_learning": "yellow",
-            "at_gateway": "purple",
-            "in_epa": "turquoise",
-            "completed": "green",
-            "withdrawn": "grey",
-        }[self.value]
-
 
 class AgeBand(enum.Enum):
     """Age at the start, which decides whether English and maths must be achieved."""

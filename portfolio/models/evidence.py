@@ -61,12 +61,6 @@ class EvidenceStatus(enum.Enum):
             "withdrawn": "Withdrawn",
         }[self.value]
 
-    @property
-    def tag_colour(self) -> str:
-        return {"draft": "grey", "submitted": "blue", "accepted": "green", "referred": "orange", "withdrawn": "grey"}[
-            self.value
-        ]
-
 
 class EvidenceItem(db.Model):
     __tablename__ = "evidence_items"

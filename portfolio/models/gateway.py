@@ -49,10 +49,6 @@ class GatewayOutcome(enum.Enum):
     def label(self) -> str:
         return {"pending": "Awaiting the assessor", "signed_off": "Signed off", "referred": "Referred back"}[self.value]
 
-    @property
-    def tag_colour(self) -> str:
-        return {"pending": "blue", "signed_off": "green", "referred": "orange"}[self.value]
-
 
 class GatewaySubmission(db.Model):
     """One attempt at the gateway: the provider submits, the EPAO's assessor signs off or refers."""
@@ -94,3 +90,15 @@ class GatewayItemDecision(db.Model):
     reason: Mapped[str] = mapped_column(Text, default="")  # required when not accepted
 
     submission: Mapped[GatewaySubmission] = relationship(back_populates="item_decisions")
+
+
+class Standing(enum.Enum):
+    """Where one party's declaration stands for the current attempt (worked out, not stored)."""
+
+    MISSING = "missing"
+    CURRENT = "current"
+    STALE = "stale"
+
+    @property
+    def label(self) -> str:
+        return {"missing": "Not signed", "current": "Signed", "stale": "Out of date"}[self.value]
