@@ -16,8 +16,8 @@ from standard import StandardError
 from ..accounts.domain import create_organisation, create_user, rename_organisation, reset_password, set_active
 from ..core import security
 from ..core.access import admin_required
-from ..core.domain import DomainError
 from ..core.listing import id_arg, paginate, search_text
+from ..core.web import attempt
 from ..enrolments.domain import (
     EnrolmentTerms,
     apprentices_free_to_enrol,
@@ -80,12 +80,9 @@ def _choice(name: str, enum_class):
     return next((member for member in enum_class if member.value == value), None)
 
 
-def _show_error(form, error: DomainError, aliases: dict[str, str] | None = None) -> None:
-    """Roll back, and put the domain error on the field it names (else on the button) for the page to show."""
-    db.session.rollback()
-    name = (aliases or {}).get(error.field or "", error.field)
-    field = form._fields.get(name) if name else None
-    (field if field is not None else form.submit).errors.append(error.message)
+def _attempt(action, success, form, **placement):
+    """`attempt` as every admin form has it: an error naming no field of the form goes on its button."""
+    return attempt(action, success, form=form, default="submit", **placement)
 
 
 def _counts(column) -> dict:
@@ -138,13 +135,12 @@ def organisations():
 def new_organisation():
     form = OrganisationForm()
     if form.validate_on_submit():
-        try:
-            organisation = create_organisation(db.session, form.name.data, form.kind.data, by=current_user)
-        except DomainError as error:
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Organisation created: {organisation.name}", "success")
+        organisation = _attempt(
+            lambda: create_organisation(db.session, form.name.data, form.kind.data, by=current_user),
+            lambda organisation: f"Organisation created: {organisation.name}",
+            form,
+        )
+        if organisation:
             return redirect(url_for("admin.organisations", kind=organisation.kind.value))
     return render_template("admin/organisation_new.html", form=form)
 
@@ -154,15 +150,12 @@ def new_organisation():
 def organisation(organisation_id: int):
     organisation = db.get_or_404(Organisation, organisation_id)
     form = RenameOrganisationForm(obj=organisation)
-    if form.validate_on_submit():
-        try:
-            rename_organisation(db.session, organisation, form.name.data, by=current_user)
-        except DomainError as error:
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Organisation renamed: {organisation.name}", "success")
-            return redirect(url_for("admin.organisations", kind=organisation.kind.value))
+    if form.validate_on_submit() and _attempt(
+        lambda: rename_organisation(db.session, organisation, form.name.data, by=current_user),
+        lambda _: f"Organisation renamed: {organisation.name}",
+        form,
+    ):
+        return redirect(url_for("admin.organisations", kind=organisation.kind.value))
     user_count = db.session.scalar(select(func.count()).where(User.organisation_id == organisation.id))
     return render_template("admin/organisation.html", organisation=organisation, form=form, user_count=user_count)
 
@@ -200,8 +193,8 @@ def new_user():
         (o.id, f"{o.name} ({o.kind.label.lower()})") for o in organisations.values()
     ]
     if form.validate_on_submit():
-        try:
-            user = create_user(
+        user = _attempt(
+            lambda: create_user(
                 db.session,
                 email=form.email.data,
                 name=form.name.data,
@@ -209,12 +202,11 @@ def new_user():
                 organisation=organisations[form.organisation.data],
                 password=form.password.data,
                 by=current_user,
-            )
-        except DomainError as error:
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"User created: {user.name}", "success")
+            ),
+            lambda user: f"User created: {user.name}",
+            form,
+        )
+        if user:
             return redirect(url_for("admin.user", user_id=user.id))
     return render_template("admin/user_new.html", form=form)
 
@@ -249,15 +241,12 @@ def reactivate_user(user_id: int):
 
 def _set_active(user: User, active: bool):
     form = ActionForm()
-    if form.validate_on_submit():
-        try:
-            set_active(user, active, by=current_user)
-        except DomainError as error:
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Account {'reactivated' if active else 'deactivated'}: {user.name}", "success")
-            return redirect(url_for("admin.user", user_id=user.id))
+    if form.validate_on_submit() and _attempt(
+        lambda: set_active(user, active, by=current_user),
+        lambda _: f"Account {'reactivated' if active else 'deactivated'}: {user.name}",
+        form,
+    ):
+        return redirect(url_for("admin.user", user_id=user.id))
     return _render_user(user, form)
 
 
@@ -267,15 +256,13 @@ def reset_user_password(user_id: int):
     user = db.get_or_404(User, user_id)
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        try:
+
+        def reset() -> None:
             reset_password(user, form.password.data, by=current_user)
-        except DomainError as error:
-            _show_error(form, error)
-        else:
             if user.id == current_user.id:
                 security.start_session(user)  # every session of the account ended: this one carries on
-            db.session.commit()
-            flash(f"Password reset: {user.name}", "success")
+
+        if _attempt(reset, lambda _: f"Password reset: {user.name}", form):
             return redirect(url_for("admin.user", user_id=user.id))
     return render_template("admin/user_password.html", user=user, form=form)
 
@@ -380,20 +367,20 @@ def new_enrolment():
     choices.fill(form)
     if form.validate_on_submit():
         apprentice = choices.apprentices[form.apprentice.data]
-        try:
-            enrolment = enrol(
+        enrolment = _attempt(
+            lambda: enrol(
                 db.session,
                 apprentice=apprentice,
                 standard_version=choices.versions[form.standard_version.data],
                 employer=apprentice.organisation,
                 terms=choices.terms(form),
                 by=current_user,
-            )
-        except DomainError as error:
-            _show_error(form, error, {"employer": "apprentice"})
-        else:
-            db.session.commit()
-            flash(f"Enrolment created: {apprentice.name}", "success")
+            ),
+            lambda _: f"Enrolment created: {apprentice.name}",
+            form,
+            aliases={"employer": "apprentice"},
+        )
+        if enrolment:
             return redirect(url_for("admin.enrolment", enrolment_id=enrolment.id))
     return render_template("admin/enrolment_form.html", form=form, enrolment=None)
 
@@ -430,13 +417,7 @@ def edit_enrolment(enrolment_id: int):
     choices = EnrolmentChoices(enrolment)
     choices.fill(form)
     if form.validate_on_submit():
-        try:
-            update_terms(enrolment, choices.terms(form), by=current_user)
-        except DomainError as error:
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash("Enrolment updated", "success")
+        if _attempt(lambda: update_terms(enrolment, choices.terms(form), by=current_user), "Enrolment updated", form):
             return redirect(url_for("admin.enrolment", enrolment_id=enrolment.id))
         enrolment = _get_enrolment_or_404(enrolment_id)  # reloaded after the rollback
     return render_template("admin/enrolment_form.html", form=form, enrolment=enrolment)
@@ -448,15 +429,13 @@ def change_enrolment_status(enrolment_id: int):
     enrolment = _get_enrolment_or_404(enrolment_id)
     form = _status_form(enrolment)
     if form.validate_on_submit():
-        try:
-            change_status_by_hand(db.session, enrolment, form.status.data, current_user, form.note.data or "")
-        except DomainError as error:
-            _show_error(form, error)
-            enrolment = _get_enrolment_or_404(enrolment_id)
-        else:
-            db.session.commit()
-            flash(f"Status changed to {enrolment.status.label.lower()}", "success")
+        if _attempt(
+            lambda: change_status_by_hand(db.session, enrolment, form.status.data, current_user, form.note.data or ""),
+            lambda _: f"Status changed to {enrolment.status.label.lower()}",
+            form,
+        ):
             return redirect(url_for("admin.enrolment", enrolment_id=enrolment.id))
+        enrolment = _get_enrolment_or_404(enrolment_id)  # reloaded after the rollback
     return render_template("admin/enrolment.html", enrolment=enrolment, form=form)
 
 

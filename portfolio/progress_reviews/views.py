@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..core import clock
 from ..core.access import get_enrolment_or_404, get_progress_review_or_404, is_tutor_of
 from ..core.domain import DomainError
-from ..core.web import show_error
+from ..core.web import attempt
 from ..extensions import db
 from ..models import Enrolment, ProgressReview, ReviewSignature
 from ..otj.domain import (
@@ -76,16 +76,15 @@ def new_review(enrolment_id: int):
         form.attendees.data = _attendees(enrolment)
         form.otj_and_slippage.data = summary_text(enrolment_otj_summary(db.session, enrolment, today))
     if form.validate_on_submit():
-        try:
-            review = create_review(
+        review = attempt(
+            lambda: create_review(
                 db.session, enrolment=enrolment, author=current_user, details=_review_details(form), today=today
-            )
-        except DomainError as error:
-            db.session.rollback()
-            _show_review_error(form, error)
-        else:
-            db.session.commit()
-            flash("Review recorded. The apprentice, the employer and you can now sign it.", "success")
+            ),
+            "Review recorded. The apprentice, the employer and you can now sign it.",
+            form=form,
+            part=_rating_error,
+        )
+        if review:
             return redirect(url_for(".review", enrolment_id=enrolment.id, review_id=review.id))
     return render_template("progress_reviews/review_form.html", form=form, enrolment=enrolment, review=None)
 
@@ -140,17 +139,13 @@ def edit_review(enrolment_id: int, review_id: int):
     if request.method == "GET":
         form.criteria.data = {c.criterion_code: (c.rag.value, c.note) for c in review.criteria}
     if form.validate_on_submit():
-        try:
-            update_review(db.session, review, by=current_user, details=_review_details(form), today=today)
-        except DomainError as error:
-            db.session.rollback()
-            if error.field is None:
-                flash(error.message, "error")
-                return redirect(url_for(".review", enrolment_id=enrolment_id, review_id=review_id))
-            _show_review_error(form, error)
-        else:
-            db.session.commit()
-            flash("Your changes have been saved", "success")
+        updated = attempt(
+            lambda: update_review(db.session, review, by=current_user, details=_review_details(form), today=today),
+            "Your changes have been saved",
+            form=form,
+            part=_rating_error,
+        )
+        if updated or updated.flashed:  # no field's error (signed meanwhile): the record shows it
             return redirect(url_for(".review", enrolment_id=enrolment_id, review_id=review_id))
     return render_template("progress_reviews/review_form.html", form=form, enrolment=enrolment, review=review)
 
@@ -168,20 +163,14 @@ def sign(enrolment_id: int, review_id: int):
     if signer is None:
         flash("Choose whom you are signing for", "error")
         return back
-    try:
-        sign_review(db.session, review, by=current_user, signer=signer)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        complete = review.completed_at is not None
-        db.session.commit()
-        flash(
+    attempt(
+        lambda: sign_review(db.session, review, by=current_user, signer=signer),
+        lambda _: (
             "Review signed. All three have signed: the review is complete."
-            if complete
-            else f"Review signed for {SIGNER_LABELS[signer]}",
-            "success",
-        )
+            if review.completed_at is not None
+            else f"Review signed for {SIGNER_LABELS[signer]}"
+        ),
+    )
     return back
 
 
@@ -205,9 +194,10 @@ def _review_details(form: ReviewForm) -> ReviewDetails:
     )
 
 
-def _show_review_error(form: ReviewForm, error: DomainError) -> None:
+def _rating_error(form: ReviewForm, error: DomainError) -> bool:
+    """A criterion's rating or note (`rag-K1`, `note-K1`) is shown beside it, in the criteria field."""
     name = error.field or ""
-    if name.startswith(("rag-", "note-")):
-        form.criteria.error_for(name, error.message)
-    else:
-        show_error(form, error)
+    if not name.startswith(("rag-", "note-")):
+        return False
+    form.criteria.error_for(name, error.message)
+    return True
