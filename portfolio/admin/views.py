@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
-from sqlalchemy.orm import defer, joinedload, selectinload
 
 from standard import StandardError
 
@@ -32,7 +30,6 @@ from ..extensions import db
 from ..models import (
     Enrolment,
     EnrolmentStatus,
-    EnrolmentStatusChange,
     Organisation,
     OrganisationKind,
     Role,
@@ -51,27 +48,25 @@ from .forms import (
     StatusForm,
     UserForm,
 )
+from .queries import (
+    assignable_staff,
+    counts_by,
+    enrolment_with_page,
+    enrolments_matching,
+    enrolments_of_apprentice,
+    enrolments_pinned_to,
+    organisations_by_name,
+    organisations_matching,
+    providers_and_epaos,
+    standard_version_count,
+    standard_versions_listed,
+    standard_versions_to_choose,
+    user_count,
+    user_counts,
+    users_matching,
+)
 
 bp = Blueprint("admin", __name__, template_folder="templates")
-
-# What a list of enrolments shows, fetched with the enrolments in one query (not the standards' YAML).
-ENROLMENT_ROW = (
-    joinedload(Enrolment.apprentice),
-    joinedload(Enrolment.standard_version).defer(StandardVersion.yaml_text),
-    joinedload(Enrolment.employer),
-    joinedload(Enrolment.provider),
-)
-# What the page of one enrolment shows, in two queries.
-ENROLMENT_PAGE = (
-    joinedload(Enrolment.apprentice),
-    joinedload(Enrolment.standard_version),
-    joinedload(Enrolment.employer),
-    joinedload(Enrolment.provider),
-    joinedload(Enrolment.epao),
-    joinedload(Enrolment.tutor),
-    joinedload(Enrolment.mentor),
-    selectinload(Enrolment.status_changes).joinedload(EnrolmentStatusChange.changed_by),
-)
 
 
 def _choice(name: str, enum_class):
@@ -85,19 +80,15 @@ def _attempt(action, success, form, **placement):
     return attempt(action, success, form=form, default="submit", **placement)
 
 
-def _counts(column) -> dict:
-    return dict(db.session.execute(select(column, func.count()).group_by(column)).all())
-
-
 @bp.route("/")
 @admin_required
 def index():
     return render_template(
         "admin/index.html",
-        organisations=_counts(Organisation.kind),
-        users=_counts(User.role),
-        enrolments=_counts(Enrolment.status),
-        standards=db.session.scalar(select(func.count()).select_from(StandardVersion)),
+        organisations=counts_by(db.session, Organisation.kind),
+        users=counts_by(db.session, User.role),
+        enrolments=counts_by(db.session, Enrolment.status),
+        standards=standard_version_count(db.session),
         kinds=list(OrganisationKind),
         roles=list(Role),
         statuses=list(EnrolmentStatus),
@@ -111,22 +102,14 @@ def index():
 @admin_required
 def organisations():
     query, kind = search_text(), _choice("kind", OrganisationKind)
-    statement = select(Organisation)
-    if query:
-        statement = statement.where(Organisation.name.icontains(query, autoescape=True))
-    if kind:
-        statement = statement.where(Organisation.kind == kind)
-    page = paginate(statement.order_by(Organisation.name, Organisation.id))
-    ids = [organisation.id for organisation in page.items]
-    per_organisation = select(User.organisation_id, func.count()).group_by(User.organisation_id)
-    user_counts = dict(db.session.execute(per_organisation.where(User.organisation_id.in_(ids))).all())
+    page = paginate(organisations_matching(query, kind))
     return render_template(
         "admin/organisations.html",
         page=page,
         query=query,
         kind=kind,
         kinds=list(OrganisationKind),
-        user_counts=user_counts,
+        user_counts=user_counts(db.session, [organisation.id for organisation in page.items]),
     )
 
 
@@ -156,8 +139,12 @@ def organisation(organisation_id: int):
         form,
     ):
         return redirect(url_for("admin.organisations", kind=organisation.kind.value))
-    user_count = db.session.scalar(select(func.count()).where(User.organisation_id == organisation.id))
-    return render_template("admin/organisation.html", organisation=organisation, form=form, user_count=user_count)
+    return render_template(
+        "admin/organisation.html",
+        organisation=organisation,
+        form=form,
+        user_count=user_count(db.session, organisation.id),
+    )
 
 
 # Users
@@ -168,16 +155,7 @@ def organisation(organisation_id: int):
 def users():
     query, role = search_text(), _choice("role", Role)
     organisation_id = id_arg("organisation")
-    statement = select(User)
-    if query:
-        statement = statement.where(
-            User.name.icontains(query, autoescape=True) | User.email.icontains(query, autoescape=True)
-        )
-    if role:
-        statement = statement.where(User.role == role)
-    if organisation_id is not None:
-        statement = statement.where(User.organisation_id == organisation_id)
-    page = paginate(statement.order_by(User.name, User.id))
+    page = paginate(users_matching(query, role, organisation_id))
     organisation = db.session.get(Organisation, organisation_id) if organisation_id is not None else None
     return render_template(
         "admin/users.html", page=page, query=query, role=role, roles=list(Role), organisation=organisation
@@ -188,7 +166,7 @@ def users():
 @admin_required
 def new_user():
     form = UserForm()
-    organisations = {o.id: o for o in db.session.scalars(select(Organisation).order_by(Organisation.name))}
+    organisations = {o.id: o for o in organisations_by_name(db.session)}
     form.organisation.choices = [("", "Choose an organisation")] + [
         (o.id, f"{o.name} ({o.kind.label.lower()})") for o in organisations.values()
     ]
@@ -212,12 +190,7 @@ def new_user():
 
 
 def _render_user(user: User, action_form: ActionForm | None = None):
-    enrolments = db.session.scalars(
-        select(Enrolment)
-        .where(Enrolment.apprentice_id == user.id)
-        .options(*ENROLMENT_ROW)
-        .order_by(Enrolment.start_date.desc(), Enrolment.id.desc())
-    ).all()
+    enrolments = enrolments_of_apprentice(db.session, user.id)
     return render_template("admin/user.html", user=user, form=action_form or ActionForm(), enrolments=enrolments)
 
 
@@ -274,14 +247,7 @@ def reset_user_password(user_id: int):
 @admin_required
 def enrolments():
     query, status = search_text(), _choice("status", EnrolmentStatus)
-    statement = select(Enrolment).join(Enrolment.apprentice).options(*ENROLMENT_ROW)
-    if query:
-        statement = statement.where(
-            User.name.icontains(query, autoescape=True) | User.email.icontains(query, autoescape=True)
-        )
-    if status:
-        statement = statement.where(Enrolment.status == status)
-    page = paginate(statement.order_by(User.name, Enrolment.id))
+    page = paginate(enrolments_matching(query, status))
     return render_template(
         "admin/enrolments.html", page=page, query=query, status=status, statuses=list(EnrolmentStatus)
     )
@@ -292,31 +258,15 @@ class EnrolmentChoices:
 
     def __init__(self, enrolment: Enrolment | None = None) -> None:
         session = db.session
-        organisations = session.scalars(
-            select(Organisation)
-            .where(Organisation.kind.in_((OrganisationKind.PROVIDER, OrganisationKind.EPAO)))
-            .order_by(Organisation.name)
-        ).all()
+        organisations = providers_and_epaos(session)
         self.providers = {o.id: o for o in organisations if o.kind is OrganisationKind.PROVIDER}
         self.epaos = {o.id: o for o in organisations if o.kind is OrganisationKind.EPAO}
-        # Active staff, and whoever the enrolment has now even if their account was deactivated since.
-        current = [enrolment.tutor_id, enrolment.mentor_id] if enrolment else []
-        staff = select(User).where(
-            User.role.in_((Role.TUTOR, Role.EMPLOYER)), User.active.is_(True) | User.id.in_([i for i in current if i])
-        )
-        if enrolment is not None:
-            staff = staff.where((User.role == Role.TUTOR) | (User.organisation_id == enrolment.employer_id))
-        people = session.scalars(staff.order_by(User.name, User.id)).all()
+        people = assignable_staff(session, enrolment)
         self.tutors = {u.id: u for u in people if u.role is Role.TUTOR}
         self.mentors = {u.id: u for u in people if u.role is Role.EMPLOYER}
         if enrolment is None:
             self.apprentices = {u.id: u for u in apprentices_free_to_enrol(session)}
-            self.versions = {
-                v.id: v
-                for v in session.scalars(
-                    select(StandardVersion).order_by(StandardVersion.reference, StandardVersion.loaded_at.desc())
-                )
-            }
+            self.versions = {v.id: v for v in standard_versions_to_choose(session)}
             # The version is chosen on the same form: offer every route of every version; enrol() checks.
             self.routes: dict[str, str] = {}
             for version in self.versions.values():
@@ -386,7 +336,7 @@ def new_enrolment():
 
 
 def _get_enrolment_or_404(enrolment_id: int) -> Enrolment:
-    return db.one_or_404(select(Enrolment).where(Enrolment.id == enrolment_id).options(*ENROLMENT_PAGE))
+    return db.one_or_404(enrolment_with_page(enrolment_id))
 
 
 def _status_form(enrolment: Enrolment) -> StatusForm:
@@ -445,12 +395,8 @@ def change_enrolment_status(enrolment_id: int):
 @bp.route("/standards")
 @admin_required
 def standards():
-    versions = db.session.scalars(
-        select(StandardVersion)
-        .options(defer(StandardVersion.yaml_text))
-        .order_by(StandardVersion.reference, StandardVersion.loaded_at.desc(), StandardVersion.id.desc())
-    ).all()
-    pinned = _counts(Enrolment.standard_version_id)
+    versions = standard_versions_listed(db.session)
+    pinned = counts_by(db.session, Enrolment.standard_version_id)
     return render_template("admin/standards.html", versions=versions, pinned=pinned)
 
 
@@ -496,5 +442,5 @@ def _keep_file_text(form: StandardForm) -> bool:
 @admin_required
 def standard(version_id: int):
     version = db.get_or_404(StandardVersion, version_id)
-    pinned = db.session.scalar(select(func.count()).where(Enrolment.standard_version_id == version.id))
+    pinned = enrolments_pinned_to(db.session, version.id)
     return render_template("admin/standard.html", version=version, standard=version.standard, pinned=pinned)

@@ -6,7 +6,6 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, logout_user
-from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..accounts.domain import change_password
@@ -14,9 +13,9 @@ from ..core import audit, security, sign_in_sessions
 from ..core.text import clean_line
 from ..core.web import attempt
 from ..extensions import db
-from ..models import User
 from . import throttle
 from .forms import ChangePasswordForm, SignInForm
+from .queries import user_with_email
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -40,7 +39,7 @@ def sign_in():
             form.email.errors.append(throttle.wait_message(wait))
             status = 429
         else:
-            user = db.session.scalar(select(User).where(User.email == email))
+            user = user_with_email(db.session, email)
             if user is not None:
                 correct = user.check_password(form.password.data) and user.active
             else:

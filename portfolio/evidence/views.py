@@ -7,13 +7,10 @@ from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, session, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from standard import roll_up
 
 from ..core.access import (
-    evidence_visible_to,
     files_withheld,
     get_enrolment_or_404,
     get_evidence_file_or_404,
@@ -23,14 +20,13 @@ from ..core.access import (
     may_judge_criteria,
     may_review_evidence,
     may_see_files,
-    visible_evidence_clause,
 )
 from ..core.error_pages import render_error
 from ..core.listing import paginate, search_text
 from ..core.storage import evidence_store, max_image_pixels, max_upload_bytes, shows_inline
 from ..core.web import attempt, criteria_error
 from ..extensions import db
-from ..models.evidence import CriterionLink, EvidenceItem, EvidenceKind, EvidenceStatus
+from ..models.evidence import EvidenceItem, EvidenceKind, EvidenceStatus
 from ..review.domain import (
     Decision,
     add_comment,
@@ -59,6 +55,7 @@ from .items import (
     update_item,
     withdraw,
 )
+from .queries import latest_items_by_criterion, library_items
 from .staged_uploads import Attached, attach_for_form
 
 bp = Blueprint("evidence", __name__, template_folder="templates", url_prefix="/enrolments/<int:enrolment_id>")
@@ -82,24 +79,16 @@ def library(enrolment_id: int):
         else "",
         "criterion": request.args.get("criterion", "") if request.args.get("criterion") in standard else "",
     }
-    statement = (
-        evidence_visible_to(current_user)
-        .where(EvidenceItem.enrolment_id == enrolment.id)
-        .options(selectinload(EvidenceItem.links), selectinload(EvidenceItem.files))
-    )
-    if filters["q"]:
-        text = filters["q"]
-        statement = statement.where(
-            EvidenceItem.title.icontains(text, autoescape=True)
-            | EvidenceItem.description.icontains(text, autoescape=True)
+    page = paginate(
+        library_items(
+            current_user,
+            enrolment.id,
+            text=filters["q"],
+            kind=EvidenceKind(filters["kind"]) if filters["kind"] else None,
+            status=EvidenceStatus(filters["status"]) if filters["status"] else None,
+            criterion=filters["criterion"],
         )
-    if filters["kind"]:
-        statement = statement.where(EvidenceItem.kind == EvidenceKind(filters["kind"]))
-    if filters["status"]:
-        statement = statement.where(EvidenceItem.status == EvidenceStatus(filters["status"]))
-    if filters["criterion"]:
-        statement = statement.where(EvidenceItem.links.any(CriterionLink.criterion_code == filters["criterion"]))
-    page = paginate(statement.order_by(EvidenceItem.activity_date.desc(), EvidenceItem.id.desc()))
+    )
     return render_template(
         "evidence/library.html",
         enrolment=enrolment,
@@ -280,32 +269,7 @@ def preview(enrolment_id: int, item_id: int, file_id: int):
 def criteria(enrolment_id: int):
     enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
     standard = enrolment.standard_version.standard
-    # The latest few items per criterion, and how many there are in all, in one query.
-    newest_first = (EvidenceItem.activity_date.desc(), EvidenceItem.id.desc())
-    linked = (
-        select(
-            CriterionLink.criterion_code.label("code"),
-            EvidenceItem.id,
-            EvidenceItem.title,
-            EvidenceItem.status,
-            func.row_number().over(partition_by=CriterionLink.criterion_code, order_by=newest_first).label("rank"),
-            func.count().over(partition_by=CriterionLink.criterion_code).label("total"),
-        )
-        .join(CriterionLink.item)
-        .join(EvidenceItem.enrolment)
-        .where(
-            visible_evidence_clause(current_user),
-            EvidenceItem.enrolment_id == enrolment.id,
-            EvidenceItem.status != EvidenceStatus.WITHDRAWN,
-        )
-        .subquery()
-    )
-    rows = db.session.execute(
-        select(linked).where(linked.c.rank <= SHOWN_PER_CRITERION).order_by(linked.c.code, linked.c.rank)
-    )
-    items_by_code: dict[str, list] = {}
-    for row in rows:
-        items_by_code.setdefault(row.code, []).append(row)
+    items_by_code = latest_items_by_criterion(db.session, current_user, enrolment.id, SHOWN_PER_CRITERION)
     coverage = roll_up(standard, criterion_statuses(db.session, enrolment))
     return render_template(
         "evidence/criteria.html",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from ..core import clock
 from ..core.access import get_enrolment_or_404, get_otj_entry_or_404
@@ -30,6 +29,7 @@ from .domain import (
     update_entry,
 )
 from .forms import OtjEntryForm, QueryForm
+from .queries import log_entries
 
 bp = Blueprint("otj", __name__, template_folder="templates", url_prefix="/enrolments/<int:enrolment_id>")
 
@@ -41,10 +41,7 @@ def otj(enrolment_id: int):
     summary = enrolment_otj_summary(db.session, enrolment)
     status = request.args.get("status", "")
     status = status if status in {s.value for s in OtjStatus} else ""
-    statement = select(OtjEntry).where(OtjEntry.enrolment_id == enrolment.id)
-    if status:
-        statement = statement.where(OtjEntry.status == OtjStatus(status))
-    page = paginate(statement.order_by(OtjEntry.activity_date.desc(), OtjEntry.id.desc()))
+    page = paginate(log_entries(enrolment.id, OtjStatus(status) if status else None))
     return render_template(
         "otj/otj.html",
         enrolment=enrolment,

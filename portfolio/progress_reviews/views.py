@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
 
 from ..core import clock
 from ..core.access import get_enrolment_or_404, get_progress_review_or_404, is_tutor_of
 from ..core.domain import DomainError
 from ..core.web import attempt
 from ..extensions import db
-from ..models import Enrolment, ProgressReview, ReviewSignature
 from ..otj.domain import (
     enrolment_otj_summary,
     summary_text,
@@ -32,6 +29,7 @@ from .domain import (
     update_review,
 )
 from .forms import ReviewForm, SignForm
+from .queries import review_record, reviews_with_signatures
 
 bp = Blueprint("progress_reviews", __name__, template_folder="templates", url_prefix="/enrolments/<int:enrolment_id>")
 
@@ -40,16 +38,7 @@ bp = Blueprint("progress_reviews", __name__, template_folder="templates", url_pr
 @login_required
 def reviews(enrolment_id: int):
     enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
-    rows = (
-        db.session.scalars(
-            select(ProgressReview)
-            .where(ProgressReview.enrolment_id == enrolment.id)
-            .options(joinedload(ProgressReview.signatures))
-            .order_by(ProgressReview.review_date.desc(), ProgressReview.id.desc())
-        )
-        .unique()
-        .all()
-    )
+    rows = reviews_with_signatures(db.session, enrolment.id)
     last_complete = last_complete_review_dates(db.session, [enrolment.id]).get(enrolment.id)
     return render_template(
         "progress_reviews/reviews.html",
@@ -93,19 +82,7 @@ def new_review(enrolment_id: int):
 @login_required
 def review(enrolment_id: int, review_id: int):
     review = get_progress_review_or_404(db.session, current_user, enrolment_id, review_id)
-    # Everything the record shows, in a fixed number of queries.
-    review = db.session.scalars(
-        select(ProgressReview)
-        .where(ProgressReview.id == review.id)
-        .options(
-            joinedload(ProgressReview.enrolment).joinedload(Enrolment.apprentice),
-            joinedload(ProgressReview.enrolment).joinedload(Enrolment.standard_version),
-            joinedload(ProgressReview.created_by),
-            selectinload(ProgressReview.criteria),
-            selectinload(ProgressReview.signatures).joinedload(ReviewSignature.user),
-        )
-        .execution_options(populate_existing=True)
-    ).one()
+    review = review_record(db.session, review.id)  # everything the record shows, in a fixed number of queries
     enrolment = review.enrolment
     standard = enrolment.standard_version.standard
     order = {code: n for n, code in enumerate(standard.codes)}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from ..core.access import (
     get_enrolment_or_404,
@@ -12,13 +11,12 @@ from ..core.access import (
     get_reviewable_evidence_or_404,
     may_judge_criteria,
     roles_required,
-    visible_evidence_clause,
 )
 from ..core.listing import id_arg, paginate
 from ..core.web import attempt, criteria_error
 from ..evidence.items import criterion_statuses, is_witness_testimony, may_change
 from ..extensions import db
-from ..models import CriterionLink, EvidenceItem, EvidenceStatus, Role
+from ..models import EvidenceItem, Role
 from .domain import (
     WitnessTestimony,
     create_testimony,
@@ -33,6 +31,7 @@ from .domain import (
     update_testimony,
 )
 from .forms import JudgementForm, SignTestimonyForm, WitnessTestimonyForm
+from .queries import evidence_for_criterion
 
 bp = Blueprint("review", __name__, template_folder="templates")
 
@@ -105,17 +104,7 @@ def judgement(enrolment_id: int, code: str):
         if judged:
             return redirect(url_for(".judgement", enrolment_id=enrolment_id, code=code))
     history = judgement_history(db.session, enrolment, code)
-    evidence = db.session.scalars(
-        select(EvidenceItem)
-        .join(EvidenceItem.enrolment)
-        .where(
-            visible_evidence_clause(current_user),
-            EvidenceItem.enrolment_id == enrolment.id,
-            EvidenceItem.status != EvidenceStatus.WITHDRAWN,
-            EvidenceItem.links.any(CriterionLink.criterion_code == code),
-        )
-        .order_by(EvidenceItem.activity_date.desc(), EvidenceItem.id.desc())
-    ).all()
+    evidence = evidence_for_criterion(db.session, current_user, enrolment.id, code)
     return render_template(
         "review/judgement.html",
         enrolment=enrolment,
