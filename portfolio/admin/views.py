@@ -8,16 +8,14 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
-from sqlalchemy.orm import defer, joinedload, selectinload
 
 from standard import StandardError
 
 from ..accounts.domain import create_organisation, create_user, rename_organisation, reset_password, set_active
 from ..core import security
 from ..core.access import admin_required
-from ..core.domain import DomainError
 from ..core.listing import id_arg, paginate, search_text
+from ..core.web import attempt
 from ..enrolments.domain import (
     EnrolmentTerms,
     apprentices_free_to_enrol,
@@ -32,7 +30,6 @@ from ..extensions import db
 from ..models import (
     Enrolment,
     EnrolmentStatus,
-    EnrolmentStatusChange,
     Organisation,
     OrganisationKind,
     Role,
@@ -51,27 +48,25 @@ from .forms import (
     StatusForm,
     UserForm,
 )
+from .queries import (
+    assignable_staff,
+    counts_by,
+    enrolment_with_page,
+    enrolments_matching,
+    enrolments_of_apprentice,
+    enrolments_pinned_to,
+    organisations_by_name,
+    organisations_matching,
+    providers_and_epaos,
+    standard_version_count,
+    standard_versions_listed,
+    standard_versions_to_choose,
+    user_count,
+    user_counts,
+    users_matching,
+)
 
 bp = Blueprint("admin", __name__, template_folder="templates")
-
-# What a list of enrolments shows, fetched with the enrolments in one query (not the standards' YAML).
-ENROLMENT_ROW = (
-    joinedload(Enrolment.apprentice),
-    joinedload(Enrolment.standard_version).defer(StandardVersion.yaml_text),
-    joinedload(Enrolment.employer),
-    joinedload(Enrolment.provider),
-)
-# What the page of one enrolment shows, in two queries.
-ENROLMENT_PAGE = (
-    joinedload(Enrolment.apprentice),
-    joinedload(Enrolment.standard_version),
-    joinedload(Enrolment.employer),
-    joinedload(Enrolment.provider),
-    joinedload(Enrolment.epao),
-    joinedload(Enrolment.tutor),
-    joinedload(Enrolment.mentor),
-    selectinload(Enrolment.status_changes).joinedload(EnrolmentStatusChange.changed_by),
-)
 
 
 def _choice(name: str, enum_class):
@@ -80,16 +75,9 @@ def _choice(name: str, enum_class):
     return next((member for member in enum_class if member.value == value), None)
 
 
-def _show_error(form, error: DomainError, aliases: dict[str, str] | None = None) -> None:
-    """Roll back, and put the domain error on the field it names (else on the button) for the page to show."""
-    db.session.rollback()
-    name = (aliases or {}).get(error.field or "", error.field)
-    field = form._fields.get(name) if name else None
-    (field if field is not None else form.submit).errors.append(error.message)
-
-
-def _counts(column) -> dict:
-    return dict(db.session.execute(select(column, func.count()).group_by(column)).all())
+def _attempt(action, success, form, **placement):
+    """`attempt` as every admin form has it: an error naming no field of the form goes on its button."""
+    return attempt(action, success, form=form, default="submit", **placement)
 
 
 @bp.route("/")
@@ -97,10 +85,10 @@ def _counts(column) -> dict:
 def index():
     return render_template(
         "admin/index.html",
-        organisations=_counts(Organisation.kind),
-        users=_counts(User.role),
-        enrolments=_counts(Enrolment.status),
-        standards=db.session.scalar(select(func.count()).select_from(StandardVersion)),
+        organisations=counts_by(db.session, Organisation.kind),
+        users=counts_by(db.session, User.role),
+        enrolments=counts_by(db.session, Enrolment.status),
+        standards=standard_version_count(db.session),
         kinds=list(OrganisationKind),
         roles=list(Role),
         statuses=list(EnrolmentStatus),
@@ -114,22 +102,14 @@ def index():
 @admin_required
 def organisations():
     query, kind = search_text(), _choice("kind", OrganisationKind)
-    statement = select(Organisation)
-    if query:
-        statement = statement.where(Organisation.name.icontains(query, autoescape=True))
-    if kind:
-        statement = statement.where(Organisation.kind == kind)
-    page = paginate(statement.order_by(Organisation.name, Organisation.id))
-    ids = [organisation.id for organisation in page.items]
-    per_organisation = select(User.organisation_id, func.count()).group_by(User.organisation_id)
-    user_counts = dict(db.session.execute(per_organisation.where(User.organisation_id.in_(ids))).all())
+    page = paginate(organisations_matching(query, kind))
     return render_template(
         "admin/organisations.html",
         page=page,
         query=query,
         kind=kind,
         kinds=list(OrganisationKind),
-        user_counts=user_counts,
+        user_counts=user_counts(db.session, [organisation.id for organisation in page.items]),
     )
 
 
@@ -138,13 +118,12 @@ def organisations():
 def new_organisation():
     form = OrganisationForm()
     if form.validate_on_submit():
-        try:
-            organisation = create_organisation(db.session, form.name.data, form.kind.data, by=current_user)
-        except DomainError as error:
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Organisation created: {organisation.name}", "success")
+        organisation = _attempt(
+            lambda: create_organisation(db.session, form.name.data, form.kind.data, by=current_user),
+            lambda organisation: f"Organisation created: {organisation.name}",
+            form,
+        )
+        if organisation:
             return redirect(url_for("admin.organisations", kind=organisation.kind.value))
     return render_template("admin/organisation_new.html", form=form)
 
@@ -154,17 +133,18 @@ def new_organisation():
 def organisation(organisation_id: int):
     organisation = db.get_or_404(Organisation, organisation_id)
     form = RenameOrganisationForm(obj=organisation)
-    if form.validate_on_submit():
-        try:
-            rename_organisation(db.session, organisation, form.name.data, by=current_user)
-        except DomainError as error:
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Organisation renamed: {organisation.name}", "success")
-            return redirect(url_for("admin.organisations", kind=organisation.kind.value))
-    user_count = db.session.scalar(select(func.count()).where(User.organisation_id == organisation.id))
-    return render_template("admin/organisation.html", organisation=organisation, form=form, user_count=user_count)
+    if form.validate_on_submit() and _attempt(
+        lambda: rename_organisation(db.session, organisation, form.name.data, by=current_user),
+        lambda _: f"Organisation renamed: {organisation.name}",
+        form,
+    ):
+        return redirect(url_for("admin.organisations", kind=organisation.kind.value))
+    return render_template(
+        "admin/organisation.html",
+        organisation=organisation,
+        form=form,
+        user_count=user_count(db.session, organisation.id),
+    )
 
 
 # Users
@@ -175,16 +155,7 @@ def organisation(organisation_id: int):
 def users():
     query, role = search_text(), _choice("role", Role)
     organisation_id = id_arg("organisation")
-    statement = select(User)
-    if query:
-        statement = statement.where(
-            User.name.icontains(query, autoescape=True) | User.email.icontains(query, autoescape=True)
-        )
-    if role:
-        statement = statement.where(User.role == role)
-    if organisation_id is not None:
-        statement = statement.where(User.organisation_id == organisation_id)
-    page = paginate(statement.order_by(User.name, User.id))
+    page = paginate(users_matching(query, role, organisation_id))
     organisation = db.session.get(Organisation, organisation_id) if organisation_id is not None else None
     return render_template(
         "admin/users.html", page=page, query=query, role=role, roles=list(Role), organisation=organisation
@@ -195,13 +166,13 @@ def users():
 @admin_required
 def new_user():
     form = UserForm()
-    organisations = {o.id: o for o in db.session.scalars(select(Organisation).order_by(Organisation.name))}
+    organisations = {o.id: o for o in organisations_by_name(db.session)}
     form.organisation.choices = [("", "Choose an organisation")] + [
         (o.id, f"{o.name} ({o.kind.label.lower()})") for o in organisations.values()
     ]
     if form.validate_on_submit():
-        try:
-            user = create_user(
+        user = _attempt(
+            lambda: create_user(
                 db.session,
                 email=form.email.data,
                 name=form.name.data,
@@ -209,23 +180,17 @@ def new_user():
                 organisation=organisations[form.organisation.data],
                 password=form.password.data,
                 by=current_user,
-            )
-        except DomainError as error:
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"User created: {user.name}", "success")
+            ),
+            lambda user: f"User created: {user.name}",
+            form,
+        )
+        if user:
             return redirect(url_for("admin.user", user_id=user.id))
     return render_template("admin/user_new.html", form=form)
 
 
 def _render_user(user: User, action_form: ActionForm | None = None):
-    enrolments = db.session.scalars(
-        select(Enrolment)
-        .where(Enrolment.apprentice_id == user.id)
-        .options(*ENROLMENT_ROW)
-        .order_by(Enrolment.start_date.desc(), Enrolment.id.desc())
-    ).all()
+    enrolments = enrolments_of_apprentice(db.session, user.id)
     return render_template("admin/user.html", user=user, form=action_form or ActionForm(), enrolments=enrolments)
 
 
@@ -249,15 +214,12 @@ def reactivate_user(user_id: int):
 
 def _set_active(user: User, active: bool):
     form = ActionForm()
-    if form.validate_on_submit():
-        try:
-            set_active(user, active, by=current_user)
-        except DomainError as error:
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Account {'reactivated' if active else 'deactivated'}: {user.name}", "success")
-            return redirect(url_for("admin.user", user_id=user.id))
+    if form.validate_on_submit() and _attempt(
+        lambda: set_active(user, active, by=current_user),
+        lambda _: f"Account {'reactivated' if active else 'deactivated'}: {user.name}",
+        form,
+    ):
+        return redirect(url_for("admin.user", user_id=user.id))
     return _render_user(user, form)
 
 
@@ -267,15 +229,13 @@ def reset_user_password(user_id: int):
     user = db.get_or_404(User, user_id)
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        try:
+
+        def reset() -> None:
             reset_password(user, form.password.data, by=current_user)
-        except DomainError as error:
-            _show_error(form, error)
-        else:
             if user.id == current_user.id:
                 security.start_session(user)  # every session of the account ended: this one carries on
-            db.session.commit()
-            flash(f"Password reset: {user.name}", "success")
+
+        if _attempt(reset, lambda _: f"Password reset: {user.name}", form):
             return redirect(url_for("admin.user", user_id=user.id))
     return render_template("admin/user_password.html", user=user, form=form)
 
@@ -287,14 +247,7 @@ def reset_user_password(user_id: int):
 @admin_required
 def enrolments():
     query, status = search_text(), _choice("status", EnrolmentStatus)
-    statement = select(Enrolment).join(Enrolment.apprentice).options(*ENROLMENT_ROW)
-    if query:
-        statement = statement.where(
-            User.name.icontains(query, autoescape=True) | User.email.icontains(query, autoescape=True)
-        )
-    if status:
-        statement = statement.where(Enrolment.status == status)
-    page = paginate(statement.order_by(User.name, Enrolment.id))
+    page = paginate(enrolments_matching(query, status))
     return render_template(
         "admin/enrolments.html", page=page, query=query, status=status, statuses=list(EnrolmentStatus)
     )
@@ -305,31 +258,15 @@ class EnrolmentChoices:
 
     def __init__(self, enrolment: Enrolment | None = None) -> None:
         session = db.session
-        organisations = session.scalars(
-            select(Organisation)
-            .where(Organisation.kind.in_((OrganisationKind.PROVIDER, OrganisationKind.EPAO)))
-            .order_by(Organisation.name)
-        ).all()
+        organisations = providers_and_epaos(session)
         self.providers = {o.id: o for o in organisations if o.kind is OrganisationKind.PROVIDER}
         self.epaos = {o.id: o for o in organisations if o.kind is OrganisationKind.EPAO}
-        # Active staff, and whoever the enrolment has now even if their account was deactivated since.
-        current = [enrolment.tutor_id, enrolment.mentor_id] if enrolment else []
-        staff = select(User).where(
-            User.role.in_((Role.TUTOR, Role.EMPLOYER)), User.active.is_(True) | User.id.in_([i for i in current if i])
-        )
-        if enrolment is not None:
-            staff = staff.where((User.role == Role.TUTOR) | (User.organisation_id == enrolment.employer_id))
-        people = session.scalars(staff.order_by(User.name, User.id)).all()
+        people = assignable_staff(session, enrolment)
         self.tutors = {u.id: u for u in people if u.role is Role.TUTOR}
         self.mentors = {u.id: u for u in people if u.role is Role.EMPLOYER}
         if enrolment is None:
             self.apprentices = {u.id: u for u in apprentices_free_to_enrol(session)}
-            self.versions = {
-                v.id: v
-                for v in session.scalars(
-                    select(StandardVersion).order_by(StandardVersion.reference, StandardVersion.loaded_at.desc())
-                )
-            }
+            self.versions = {v.id: v for v in standard_versions_to_choose(session)}
             # The version is chosen on the same form: offer every route of every version; enrol() checks.
             self.routes: dict[str, str] = {}
             for version in self.versions.values():
@@ -380,26 +317,26 @@ def new_enrolment():
     choices.fill(form)
     if form.validate_on_submit():
         apprentice = choices.apprentices[form.apprentice.data]
-        try:
-            enrolment = enrol(
+        enrolment = _attempt(
+            lambda: enrol(
                 db.session,
                 apprentice=apprentice,
                 standard_version=choices.versions[form.standard_version.data],
                 employer=apprentice.organisation,
                 terms=choices.terms(form),
                 by=current_user,
-            )
-        except DomainError as error:
-            _show_error(form, error, {"employer": "apprentice"})
-        else:
-            db.session.commit()
-            flash(f"Enrolment created: {apprentice.name}", "success")
+            ),
+            lambda _: f"Enrolment created: {apprentice.name}",
+            form,
+            aliases={"employer": "apprentice"},
+        )
+        if enrolment:
             return redirect(url_for("admin.enrolment", enrolment_id=enrolment.id))
     return render_template("admin/enrolment_form.html", form=form, enrolment=None)
 
 
 def _get_enrolment_or_404(enrolment_id: int) -> Enrolment:
-    return db.one_or_404(select(Enrolment).where(Enrolment.id == enrolment_id).options(*ENROLMENT_PAGE))
+    return db.one_or_404(enrolment_with_page(enrolment_id))
 
 
 def _status_form(enrolment: Enrolment) -> StatusForm:
@@ -430,13 +367,7 @@ def edit_enrolment(enrolment_id: int):
     choices = EnrolmentChoices(enrolment)
     choices.fill(form)
     if form.validate_on_submit():
-        try:
-            update_terms(enrolment, choices.terms(form), by=current_user)
-        except DomainError as error:
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash("Enrolment updated", "success")
+        if _attempt(lambda: update_terms(enrolment, choices.terms(form), by=current_user), "Enrolment updated", form):
             return redirect(url_for("admin.enrolment", enrolment_id=enrolment.id))
         enrolment = _get_enrolment_or_404(enrolment_id)  # reloaded after the rollback
     return render_template("admin/enrolment_form.html", form=form, enrolment=enrolment)
@@ -448,15 +379,13 @@ def change_enrolment_status(enrolment_id: int):
     enrolment = _get_enrolment_or_404(enrolment_id)
     form = _status_form(enrolment)
     if form.validate_on_submit():
-        try:
-            change_status_by_hand(db.session, enrolment, form.status.data, current_user, form.note.data or "")
-        except DomainError as error:
-            _show_error(form, error)
-            enrolment = _get_enrolment_or_404(enrolment_id)
-        else:
-            db.session.commit()
-            flash(f"Status changed to {enrolment.status.label.lower()}", "success")
+        if _attempt(
+            lambda: change_status_by_hand(db.session, enrolment, form.status.data, current_user, form.note.data or ""),
+            lambda _: f"Status changed to {enrolment.status.label.lower()}",
+            form,
+        ):
             return redirect(url_for("admin.enrolment", enrolment_id=enrolment.id))
+        enrolment = _get_enrolment_or_404(enrolment_id)  # reloaded after the rollback
     return render_template("admin/enrolment.html", enrolment=enrolment, form=form)
 
 
@@ -466,12 +395,8 @@ def change_enrolment_status(enrolment_id: int):
 @bp.route("/standards")
 @admin_required
 def standards():
-    versions = db.session.scalars(
-        select(StandardVersion)
-        .options(defer(StandardVersion.yaml_text))
-        .order_by(StandardVersion.reference, StandardVersion.loaded_at.desc(), StandardVersion.id.desc())
-    ).all()
-    pinned = _counts(Enrolment.standard_version_id)
+    versions = standard_versions_listed(db.session)
+    pinned = counts_by(db.session, Enrolment.standard_version_id)
     return render_template("admin/standards.html", versions=versions, pinned=pinned)
 
 
@@ -517,5 +442,5 @@ def _keep_file_text(form: StandardForm) -> bool:
 @admin_required
 def standard(version_id: int):
     version = db.get_or_404(StandardVersion, version_id)
-    pinned = db.session.scalar(select(func.count()).where(Enrolment.standard_version_id == version.id))
+    pinned = enrolments_pinned_to(db.session, version.id)
     return render_template("admin/standard.html", version=version, standard=version.standard, pinned=pinned)

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from ..core.access import admin_required, get_enrolment_or_404, may_read_audit_trail
 from ..core.listing import id_arg, paginate, search_text
 from ..extensions import db
-from ..models import AuditEvent
 from .presentation import ACTION_LABELS, shown_events
+from .queries import enrolment_events, events_matching
 
 bp = Blueprint("audit_trail", __name__, template_folder="templates")
 
@@ -24,7 +23,7 @@ def enrolment_trail(enrolment_id: int):
     enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
     if not may_read_audit_trail(current_user, enrolment):
         abort(404)
-    page = paginate(select(AuditEvent).where(AuditEvent.enrolment_id == enrolment.id).order_by(AuditEvent.id.desc()))
+    page = paginate(enrolment_events(enrolment.id))
     return render_template(
         "audit_trail/enrolment.html",
         enrolment=enrolment,
@@ -40,12 +39,7 @@ def all_events():
     enrolment_id = id_arg("enrolment")
     if enrolment_id is not None and not 1 <= enrolment_id <= LARGEST_ID:
         enrolment_id = None
-    statement = select(AuditEvent)
-    if action:
-        statement = statement.where(AuditEvent.action == action)
-    if enrolment_id is not None:
-        statement = statement.where(AuditEvent.enrolment_id == enrolment_id)
-    page = paginate(statement.order_by(AuditEvent.id.desc()))
+    page = paginate(events_matching(action, enrolment_id))
     actions = sorted(ACTION_LABELS.items(), key=lambda pair: pair[1])
     return render_template(
         "audit_trail/all_events.html",

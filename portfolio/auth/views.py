@@ -6,17 +6,16 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, logout_user
-from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..accounts.domain import change_password
 from ..core import audit, security, sign_in_sessions
-from ..core.domain import DomainError
 from ..core.text import clean_line
+from ..core.web import attempt
 from ..extensions import db
-from ..models import User
 from . import throttle
 from .forms import ChangePasswordForm, SignInForm
+from .queries import user_with_email
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -40,7 +39,7 @@ def sign_in():
             form.email.errors.append(throttle.wait_message(wait))
             status = 429
         else:
-            user = db.session.scalar(select(User).where(User.email == email))
+            user = user_with_email(db.session, email)
             if user is not None:
                 correct = user.check_password(form.password.data) and user.active
             else:
@@ -84,18 +83,21 @@ def change_password_view():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        try:
+
+        def change() -> None:
             change_password(
                 user, form.current_password.data, form.new_password.data, address=request.remote_addr or "unknown"
             )
-        except DomainError as error:
-            # Kept even so: a wrong current password counts in the throttle, and nothing else changed.
-            db.session.commit()
-            getattr(form, error.field if error.field != "password" else "new_password").errors.append(error.message)
-        else:
             security.start_session(user)  # every session of the account ended: this browser carries on in a new one
-            db.session.commit()
-            flash("Your password has been changed", "success")
+
+        # Kept even on an error: a wrong current password counts in the throttle, and nothing else changed.
+        if attempt(
+            change,
+            "Your password has been changed",
+            form=form,
+            aliases={"password": "new_password"},
+            keep_on_error=True,
+        ):
             return redirect(url_for("home.index"))
     return render_template("auth/change_password.html", form=form)
 

@@ -5,15 +5,12 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, session, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, session, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from standard import roll_up
 
 from ..core.access import (
-    evidence_visible_to,
     files_withheld,
     get_enrolment_or_404,
     get_evidence_file_or_404,
@@ -23,15 +20,14 @@ from ..core.access import (
     may_comment_on_evidence,
     may_judge_criteria,
     may_see_files,
-    visible_evidence_clause,
 )
-from ..core.domain import DomainError
 from ..core.error_pages import render_error
 from ..core.forms import ConfirmForm
 from ..core.listing import paginate, search_text
 from ..core.storage import evidence_store, max_image_pixels, max_upload_bytes, shows_inline
+from ..core.web import attempt, criteria_error
 from ..extensions import db
-from ..models.evidence import CriterionLink, EvidenceItem, EvidenceKind, EvidenceStatus
+from ..models.evidence import EvidenceItem, EvidenceKind, EvidenceStatus
 from ..review.domain import (
     Decision,
     add_comment,
@@ -60,6 +56,7 @@ from .items import (
     update_item,
     withdraw,
 )
+from .queries import latest_items_by_criterion, library_items
 from .staged_uploads import Attached, attach_for_form
 
 bp = Blueprint("evidence", __name__, template_folder="templates", url_prefix="/enrolments/<int:enrolment_id>")
@@ -83,24 +80,16 @@ def library(enrolment_id: int):
         else "",
         "criterion": request.args.get("criterion", "") if request.args.get("criterion") in standard else "",
     }
-    statement = (
-        evidence_visible_to(current_user)
-        .where(EvidenceItem.enrolment_id == enrolment.id)
-        .options(selectinload(EvidenceItem.links), selectinload(EvidenceItem.files))
-    )
-    if filters["q"]:
-        text = filters["q"]
-        statement = statement.where(
-            EvidenceItem.title.icontains(text, autoescape=True)
-            | EvidenceItem.description.icontains(text, autoescape=True)
+    page = paginate(
+        library_items(
+            current_user,
+            enrolment.id,
+            text=filters["q"],
+            kind=EvidenceKind(filters["kind"]) if filters["kind"] else None,
+            status=EvidenceStatus(filters["status"]) if filters["status"] else None,
+            criterion=filters["criterion"],
         )
-    if filters["kind"]:
-        statement = statement.where(EvidenceItem.kind == EvidenceKind(filters["kind"]))
-    if filters["status"]:
-        statement = statement.where(EvidenceItem.status == EvidenceStatus(filters["status"]))
-    if filters["criterion"]:
-        statement = statement.where(EvidenceItem.links.any(CriterionLink.criterion_code == filters["criterion"]))
-    page = paginate(statement.order_by(EvidenceItem.activity_date.desc(), EvidenceItem.id.desc()))
+    )
     return render_template(
         "evidence/library.html",
         enrolment=enrolment,
@@ -126,8 +115,8 @@ def new(enrolment_id: int):
     form = _evidence_form(enrolment)
     attached = _attached_files()
     if form.validate_on_submit() and not attached.problems:
-        try:
-            item = create_item(
+        item = attempt(
+            lambda: create_item(
                 db.session,
                 evidence_store(),
                 enrolment=enrolment,
@@ -135,13 +124,13 @@ def new(enrolment_id: int):
                 details=_details(form),
                 staged=attached.files,
                 max_bytes=max_upload_bytes(),
-            )
-        except DomainError as error:
-            db.session.rollback()
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash("Evidence saved as a draft. Submit it when it is ready for review.", "success")
+            ),
+            "Evidence saved as a draft. Submit it when it is ready for review.",
+            form=form,
+            default="title",
+            part=criteria_error,
+        )
+        if item:
             return redirect(url_for(".view", enrolment_id=enrolment.id, item_id=item.id))
     return _form_page(form, enrolment, None, attached)
 
@@ -192,9 +181,11 @@ def edit(enrolment_id: int, item_id: int):
         return redirect(url_for("review.edit_testimony", enrolment_id=enrolment_id, item_id=item_id))
     form = _evidence_form(item.enrolment, item)
     attached = _attached_files()
-    if form.validate_on_submit() and not attached.problems:
-        try:
-            update_item(
+    if (
+        form.validate_on_submit()
+        and not attached.problems
+        and attempt(
+            lambda: update_item(
                 db.session,
                 evidence_store(),
                 item,
@@ -202,14 +193,14 @@ def edit(enrolment_id: int, item_id: int):
                 details=_details(form),
                 staged=attached.files,
                 max_bytes=max_upload_bytes(),
-            )
-        except DomainError as error:
-            db.session.rollback()
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash("Your changes have been saved", "success")
-            return redirect(url_for(".view", enrolment_id=enrolment_id, item_id=item.id))
+            ),
+            "Your changes have been saved",
+            form=form,
+            default="title",
+            part=criteria_error,
+        )
+    ):
+        return redirect(url_for(".view", enrolment_id=enrolment_id, item_id=item.id))
     return _form_page(form, item.enrolment, item, attached)
 
 
@@ -217,14 +208,7 @@ def edit(enrolment_id: int, item_id: int):
 @login_required
 def submit_item(enrolment_id: int, item_id: int):
     item = _changeable_item(enrolment_id, item_id, SUBMITTABLE)
-    try:
-        submit(item, by=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash("Evidence submitted for review", "success")
+    attempt(lambda: submit(item, by=current_user), "Evidence submitted for review")
     return redirect(url_for(".view", enrolment_id=enrolment_id, item_id=item_id))
 
 
@@ -233,16 +217,13 @@ def submit_item(enrolment_id: int, item_id: int):
 def withdraw_item(enrolment_id: int, item_id: int):
     item = _changeable_item(enrolment_id, item_id, WITHDRAWABLE)
     form = WithdrawForm()
-    if form.validate_on_submit():
-        try:
-            withdraw(item, by=current_user, reason=form.reason.data)
-        except DomainError as error:
-            db.session.rollback()
-            form.reason.errors.append(error.message)
-        else:
-            db.session.commit()
-            flash("Evidence withdrawn. It stays in your records but no longer counts.", "success")
-            return redirect(url_for(".view", enrolment_id=enrolment_id, item_id=item_id))
+    if form.validate_on_submit() and attempt(
+        lambda: withdraw(item, by=current_user, reason=form.reason.data),
+        "Evidence withdrawn. It stays in your records but no longer counts.",
+        form=form,
+        default="reason",
+    ):
+        return redirect(url_for(".view", enrolment_id=enrolment_id, item_id=item_id))
     return render_template("evidence/withdraw.html", form=form, item=item, enrolment=item.enrolment)
 
 
@@ -252,14 +233,8 @@ def delete(enrolment_id: int, item_id: int):
     item = _changeable_item(enrolment_id, item_id, (EvidenceStatus.DRAFT,))
     form = ConfirmForm()
     if form.validate_on_submit():
-        try:
-            delete_draft(db.session, item, by=current_user)
-        except DomainError as error:  # deleted meanwhile, by the same request sent twice
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash("Draft deleted", "success")
+        # It may be gone meanwhile, deleted by the same request sent twice: that is flashed.
+        attempt(lambda: delete_draft(db.session, item, by=current_user), "Draft deleted")
         return redirect(url_for(".library", enrolment_id=enrolment_id))
     return render_template("evidence/delete.html", form=form, item=item, enrolment=item.enrolment)
 
@@ -269,14 +244,10 @@ def delete(enrolment_id: int, item_id: int):
 def remove(enrolment_id: int, item_id: int, file_id: int):
     item = _changeable_item(enrolment_id, item_id, EDITABLE)
     evidence_file = get_evidence_file_or_404(db.session, current_user, enrolment_id, item_id, file_id)
-    try:
-        remove_file(db.session, item, evidence_file, by=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(f"{evidence_file.display_name} removed", "success")
+    attempt(
+        lambda: remove_file(db.session, item, evidence_file, by=current_user),
+        lambda _: f"{evidence_file.display_name} removed",
+    )
     return redirect(url_for(".edit", enrolment_id=enrolment_id, item_id=item_id))
 
 
@@ -299,32 +270,7 @@ def preview(enrolment_id: int, item_id: int, file_id: int):
 def criteria(enrolment_id: int):
     enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
     standard = enrolment.standard_version.standard
-    # The latest few items per criterion, and how many there are in all, in one query.
-    newest_first = (EvidenceItem.activity_date.desc(), EvidenceItem.id.desc())
-    linked = (
-        select(
-            CriterionLink.criterion_code.label("code"),
-            EvidenceItem.id,
-            EvidenceItem.title,
-            EvidenceItem.status,
-            func.row_number().over(partition_by=CriterionLink.criterion_code, order_by=newest_first).label("rank"),
-            func.count().over(partition_by=CriterionLink.criterion_code).label("total"),
-        )
-        .join(CriterionLink.item)
-        .join(EvidenceItem.enrolment)
-        .where(
-            visible_evidence_clause(current_user),
-            EvidenceItem.enrolment_id == enrolment.id,
-            EvidenceItem.status != EvidenceStatus.WITHDRAWN,
-        )
-        .subquery()
-    )
-    rows = db.session.execute(
-        select(linked).where(linked.c.rank <= SHOWN_PER_CRITERION).order_by(linked.c.code, linked.c.rank)
-    )
-    items_by_code: dict[str, list] = {}
-    for row in rows:
-        items_by_code.setdefault(row.code, []).append(row)
+    items_by_code = latest_items_by_criterion(db.session, current_user, enrolment.id, SHOWN_PER_CRITERION)
     coverage = roll_up(standard, criterion_statuses(db.session, enrolment))
     return render_template(
         "evidence/criteria.html",
@@ -417,16 +363,6 @@ def _form_page(form: EvidenceForm, enrolment, item: EvidenceItem | None, attache
     )
 
 
-def _show_error(form: EvidenceForm, error: DomainError) -> None:
-    field = error.field or "title"
-    if field.startswith("justification_"):
-        form.criteria.code_errors[field.removeprefix("justification_")] = error.message
-        field = "criteria"
-    if field in ("links",):
-        field = "criteria"
-    getattr(form, field, form.title).errors.append(error.message)
-
-
 def _send(evidence_file, *, as_attachment: bool):
     store = evidence_store()
     try:
@@ -483,23 +419,17 @@ def decide_item(enrolment_id: int, item_id: int):
     form = DecisionForm()
     if form.validate_on_submit():
         decision = Decision(form.decision.data)
-        try:
-            decide(db.session, item, by=current_user, decision=decision, feedback=form.feedback.data or "")
-        except DomainError as error:
-            db.session.rollback()
-            if error.field != "feedback":
-                flash(error.message, "error")
-                return redirect(url_for("evidence.view", enrolment_id=enrolment_id, item_id=item_id))
-            form.feedback.errors.append(error.message)
-        else:
-            db.session.commit()
-            apprentice = item.enrolment.apprentice.name
-            flash(
+        decided = attempt(
+            lambda: decide(db.session, item, by=current_user, decision=decision, feedback=form.feedback.data or ""),
+            lambda _: (
                 "Evidence accepted"
                 if decision is Decision.ACCEPT
-                else f"Evidence referred back to {apprentice} with your feedback",
-                "success",
-            )
+                else f"Evidence referred back to {item.enrolment.apprentice.name} with your feedback"
+            ),
+            form=form,
+        )
+        # Only the feedback is the reviewer's to correct here; anything else is shown on the item.
+        if decided or decided.flashed:
             return redirect(url_for("evidence.view", enrolment_id=enrolment_id, item_id=item_id))
     return item_page(item, decision_form=form)
 
@@ -511,14 +441,11 @@ def comment(enrolment_id: int, item_id: int):
     if not may_comment_on_evidence(current_user, item.enrolment):
         abort(404)
     form = CommentForm()
-    if form.validate_on_submit():
-        try:
-            add_comment(db.session, item, by=current_user, body=form.comment.data or "")
-        except DomainError as error:
-            db.session.rollback()
-            form.comment.errors.append(error.message)
-        else:
-            db.session.commit()
-            flash("Comment posted", "success")
-            return redirect(url_for("evidence.view", enrolment_id=enrolment_id, item_id=item_id, _anchor="comments"))
+    if form.validate_on_submit() and attempt(
+        lambda: add_comment(db.session, item, by=current_user, body=form.comment.data or ""),
+        "Comment posted",
+        form=form,
+        default="comment",
+    ):
+        return redirect(url_for("evidence.view", enrolment_id=enrolment_id, item_id=item_id, _anchor="comments"))
     return item_page(item, comment_form=form)

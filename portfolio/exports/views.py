@@ -12,6 +12,7 @@ from ..core.access import get_enrolment_or_404, may_export
 from ..core.domain import DomainError
 from ..core.error_pages import render_error
 from ..core.storage import evidence_store
+from ..core.web import attempt
 from ..extensions import db
 from . import EvidenceFileProblem, export_pdf, export_zip
 
@@ -32,11 +33,10 @@ def refuse_head():
 @login_required
 def pdf(enrolment_id: int):
     enrolment = _exportable(enrolment_id)
-    try:
-        filename, data = export_pdf(db.session, evidence_store(), enrolment, actor=current_user)
-    except DomainError as error:
-        return _refused(error)
-    db.session.commit()
+    exported = attempt(lambda: export_pdf(db.session, evidence_store(), enrolment, actor=current_user), quiet=True)
+    if not exported:
+        return _refused(exported.error)
+    filename, data = exported
     return _attachment(Response(data, mimetype="application/pdf"), filename)
 
 
@@ -44,11 +44,10 @@ def pdf(enrolment_id: int):
 @login_required
 def zip_archive(enrolment_id: int):
     enrolment = _exportable(enrolment_id)
-    try:
-        filename, chunks = export_zip(db.session, evidence_store(), enrolment, actor=current_user)
-    except DomainError as error:
-        return _refused(error)
-    db.session.commit()
+    exported = attempt(lambda: export_zip(db.session, evidence_store(), enrolment, actor=current_user), quiet=True)
+    if not exported:
+        return _refused(exported.error)
+    filename, chunks = exported
     chunks = _logged(chunks, current_app.logger, enrolment.id)
     return _attachment(Response(chunks, mimetype="application/zip"), filename)
 
@@ -61,7 +60,6 @@ def _exportable(enrolment_id: int):
 
 
 def _refused(error: DomainError):
-    db.session.rollback()
     return render_error(409, "The portfolio cannot be exported", error.message)
 
 

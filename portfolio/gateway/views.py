@@ -8,8 +8,8 @@ from flask_login import current_user, login_required
 from standard import Signer
 
 from ..core.access import get_enrolment_or_404, signing_party
-from ..core.domain import DomainError
 from ..core.forms import ConfirmForm
+from ..core.web import attempt
 from ..extensions import db
 from ..models import Enrolment, GatewayOutcome
 from .domain import (
@@ -44,14 +44,10 @@ def declaration(enrolment_id: int):
     if not form.validate_on_submit():
         return _gateway_page(enrolment, form)
     signer = Signer(form.signer.data)
-    try:
-        sign_declaration(db.session, enrolment, by=current_user, signer=signer)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(f"Declaration signed for {SIGNER_LABELS[signer]}", "success")
+    attempt(
+        lambda: sign_declaration(db.session, enrolment, by=current_user, signer=signer),
+        f"Declaration signed for {SIGNER_LABELS[signer]}",
+    )
     return redirect(url_for(".gateway", enrolment_id=enrolment_id))
 
 
@@ -62,14 +58,10 @@ def submit(enrolment_id: int):
     if not ConfirmForm().validate_on_submit():
         flash("The gateway could not be submitted. Try again.", "error")
         return redirect(url_for(".gateway", enrolment_id=enrolment_id))
-    try:
-        submission = submit_to_epao(db.session, enrolment, by=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(f"Submitted to {submission.epao.name}: the portfolio is now read-only until they decide", "success")
+    attempt(
+        lambda: submit_to_epao(db.session, enrolment, by=current_user),
+        lambda submission: f"Submitted to {submission.epao.name}: the portfolio is now read-only until they decide",
+    )
     return redirect(url_for(".gateway", enrolment_id=enrolment_id))
 
 
@@ -88,16 +80,13 @@ def decision(enrolment_id: int):
     initial = {f"decision_{code}": "accept" for code in overview.accepted_earlier}
     form = GatewayDecisionForm(data=initial if request.method == "GET" else None)
     if form.validate_on_submit():
-        try:
-            decide_gateway(db.session, submission, by=current_user, decisions=form.decisions, note=form.note.data or "")
-        except DomainError as error:
-            db.session.rollback()
-            if error.field is None or error.field not in form:
-                flash(error.message, "error")
-                return redirect(url_for(".gateway", enrolment_id=enrolment_id))
-            form[error.field].errors.append(error.message)
-        else:
-            db.session.commit()
+        decided = attempt(
+            lambda: decide_gateway(
+                db.session, submission, by=current_user, decisions=form.decisions, note=form.note.data or ""
+            ),
+            form=form,
+        )
+        if decided:
             if submission.outcome is GatewayOutcome.SIGNED_OFF:
                 flash(f"Gateway signed off: {enrolment.apprentice.name} is now in end-point assessment", "success")
                 return redirect(url_for(".gateway", enrolment_id=enrolment_id))
@@ -108,6 +97,8 @@ def decision(enrolment_id: int):
                 "success",
             )
             return redirect(url_for("home.index"))
+        if decided.flashed:  # not about one of the form's fields: the gateway page shows where things stand
+            return redirect(url_for(".gateway", enrolment_id=enrolment_id))
     return render_template(
         "gateway/decision.html",
         enrolment=enrolment,

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from ..core import clock
 from ..core.access import get_enrolment_or_404, get_otj_entry_or_404
-from ..core.domain import DomainError
 from ..core.forms import ConfirmForm
 from ..core.listing import paginate
-from ..core.web import show_error
+from ..core.web import attempt
 from ..core.wording import hours_text
 from ..extensions import db
 from ..models import OtjActivity, OtjEntry, OtjStatus
@@ -31,6 +29,7 @@ from .domain import (
     update_entry,
 )
 from .forms import OtjEntryForm, QueryForm
+from .queries import log_entries
 
 bp = Blueprint("otj", __name__, template_folder="templates", url_prefix="/enrolments/<int:enrolment_id>")
 
@@ -42,10 +41,7 @@ def otj(enrolment_id: int):
     summary = enrolment_otj_summary(db.session, enrolment)
     status = request.args.get("status", "")
     status = status if status in {s.value for s in OtjStatus} else ""
-    statement = select(OtjEntry).where(OtjEntry.enrolment_id == enrolment.id)
-    if status:
-        statement = statement.where(OtjEntry.status == OtjStatus(status))
-    page = paginate(statement.order_by(OtjEntry.activity_date.desc(), OtjEntry.id.desc()))
+    page = paginate(log_entries(enrolment.id, OtjStatus(status) if status else None))
     return render_template(
         "otj/otj.html",
         enrolment=enrolment,
@@ -69,16 +65,12 @@ def new_entry(enrolment_id: int):
         abort(404)
     today = clock.today()
     form = OtjEntryForm(enrolment=enrolment, today=today)
-    if form.validate_on_submit():
-        try:
-            entry = log_entry(db.session, enrolment=enrolment, by=current_user, details=_otj_details(form), today=today)
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"{hours_text(entry.hours).capitalize()} of training logged for your tutor to approve", "success")
-            return redirect(url_for(".otj", enrolment_id=enrolment.id))
+    if form.validate_on_submit() and attempt(
+        lambda: log_entry(db.session, enrolment=enrolment, by=current_user, details=_otj_details(form), today=today),
+        lambda entry: f"{hours_text(entry.hours).capitalize()} of training logged for your tutor to approve",
+        form=form,
+    ):
+        return redirect(url_for(".otj", enrolment_id=enrolment.id))
     return render_template("otj/entry_form.html", form=form, enrolment=enrolment, entry=None)
 
 
@@ -100,16 +92,12 @@ def edit_entry(enrolment_id: int, entry_id: int):
     if request.method == "GET":
         form.activity.data = entry.activity.value
         form.criteria.data = entry.codes
-    if form.validate_on_submit():
-        try:
-            update_entry(db.session, entry, by=current_user, details=_otj_details(form), today=today)
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash("Your changes have been saved and the entry is awaiting approval", "success")
-            return redirect(url_for(".entry", enrolment_id=enrolment_id, entry_id=entry_id))
+    if form.validate_on_submit() and attempt(
+        lambda: update_entry(db.session, entry, by=current_user, details=_otj_details(form), today=today),
+        "Your changes have been saved and the entry is awaiting approval",
+        form=form,
+    ):
+        return redirect(url_for(".entry", enrolment_id=enrolment_id, entry_id=entry_id))
     return render_template("otj/entry_form.html", form=form, enrolment=entry.enrolment, entry=entry)
 
 
@@ -121,15 +109,9 @@ def delete_entry_page(enrolment_id: int, entry_id: int):
         return redirect(url_for(".entry", enrolment_id=enrolment_id, entry_id=entry_id))
     form = ConfirmForm()
     if form.validate_on_submit():
-        try:
-            delete_entry(db.session, entry, by=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-            return redirect(url_for(".entry", enrolment_id=enrolment_id, entry_id=entry_id))
-        db.session.commit()
-        flash("Entry deleted", "success")
-        return redirect(url_for(".otj", enrolment_id=enrolment_id))
+        if attempt(lambda: delete_entry(db.session, entry, by=current_user), "Entry deleted"):
+            return redirect(url_for(".otj", enrolment_id=enrolment_id))
+        return redirect(url_for(".entry", enrolment_id=enrolment_id, entry_id=entry_id))
     return render_template("otj/entry_delete.html", form=form, entry=entry, enrolment=entry.enrolment)
 
 
@@ -137,14 +119,7 @@ def delete_entry_page(enrolment_id: int, entry_id: int):
 @login_required
 def approve(enrolment_id: int, entry_id: int):
     entry = _entry_for_tutor(enrolment_id, entry_id)
-    try:
-        approve_entry(db.session, entry, by=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash("Entry approved", "success")
+    attempt(lambda: approve_entry(db.session, entry, by=current_user), "Entry approved")
     return redirect(url_for(".entry", enrolment_id=enrolment_id, entry_id=entry_id))
 
 
@@ -157,17 +132,12 @@ def query(enrolment_id: int, entry_id: int):
         return redirect(url_for(".entry", enrolment_id=enrolment_id, entry_id=entry_id))
     form = QueryForm()
     if form.validate_on_submit():
-        try:
-            query_entry(db.session, entry, by=current_user, note=form.note.data)
-        except DomainError as error:
-            db.session.rollback()
-            if error.field != "note":
-                flash(error.message, "error")
-                return redirect(url_for(".entry", enrolment_id=enrolment_id, entry_id=entry_id))
-            form.note.errors.append(error.message)
-        else:
-            db.session.commit()
-            flash("Entry queried: the apprentice can now change it", "success")
+        queried = attempt(
+            lambda: query_entry(db.session, entry, by=current_user, note=form.note.data),
+            "Entry queried: the apprentice can now change it",
+            form=form,
+        )
+        if queried or queried.flashed:  # only the note is the tutor's to correct on this page
             return redirect(url_for(".entry", enrolment_id=enrolment_id, entry_id=entry_id))
     return _entry_page(entry, form)
 
@@ -181,14 +151,10 @@ def approve_selected(enrolment_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         ids = [int(v) for v in request.form.getlist("entry") if v.isascii() and v.isdigit() and len(v) < 10]
-        try:
-            count = approve_entries(db.session, enrolment, ids, by=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(f"{count} entr{'y' if count == 1 else 'ies'} approved", "success")
+        attempt(
+            lambda: approve_entries(db.session, enrolment, ids, by=current_user),
+            lambda count: f"{count} entr{'y' if count == 1 else 'ies'} approved",
+        )
     return redirect(url_for(".otj", enrolment_id=enrolment_id, status=request.args.get("status", "")))
 
 

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
 
 from ..core import clock
 from ..core.access import get_enrolment_or_404, get_progress_review_or_404, is_tutor_of, signing_party
 from ..core.domain import DomainError
-from ..core.web import show_error
+from ..core.web import attempt
 from ..extensions import db
-from ..models import Enrolment, ProgressReview, ReviewSignature
 from ..otj.domain import (
     enrolment_otj_summary,
     summary_text,
@@ -31,6 +28,7 @@ from .domain import (
     update_review,
 )
 from .forms import ReviewForm, SignForm
+from .queries import review_record, reviews_with_signatures
 
 bp = Blueprint("progress_reviews", __name__, template_folder="templates", url_prefix="/enrolments/<int:enrolment_id>")
 
@@ -39,16 +37,7 @@ bp = Blueprint("progress_reviews", __name__, template_folder="templates", url_pr
 @login_required
 def reviews(enrolment_id: int):
     enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
-    rows = (
-        db.session.scalars(
-            select(ProgressReview)
-            .where(ProgressReview.enrolment_id == enrolment.id)
-            .options(joinedload(ProgressReview.signatures))
-            .order_by(ProgressReview.review_date.desc(), ProgressReview.id.desc())
-        )
-        .unique()
-        .all()
-    )
+    rows = reviews_with_signatures(db.session, enrolment.id)
     last_complete = last_complete_review_dates(db.session, [enrolment.id]).get(enrolment.id)
     return render_template(
         "progress_reviews/reviews.html",
@@ -75,16 +64,15 @@ def new_review(enrolment_id: int):
         form.attendees.data = _attendees(enrolment)
         form.otj_and_slippage.data = summary_text(enrolment_otj_summary(db.session, enrolment, today))
     if form.validate_on_submit():
-        try:
-            review = create_review(
+        review = attempt(
+            lambda: create_review(
                 db.session, enrolment=enrolment, author=current_user, details=_review_details(form), today=today
-            )
-        except DomainError as error:
-            db.session.rollback()
-            _show_review_error(form, error)
-        else:
-            db.session.commit()
-            flash("Review recorded. The apprentice, the employer and you can now sign it.", "success")
+            ),
+            "Review recorded. The apprentice, the employer and you can now sign it.",
+            form=form,
+            part=_rating_error,
+        )
+        if review:
             return redirect(url_for(".review", enrolment_id=enrolment.id, review_id=review.id))
     return render_template("progress_reviews/review_form.html", form=form, enrolment=enrolment, review=None)
 
@@ -93,19 +81,7 @@ def new_review(enrolment_id: int):
 @login_required
 def review(enrolment_id: int, review_id: int):
     review = get_progress_review_or_404(db.session, current_user, enrolment_id, review_id)
-    # Everything the record shows, in a fixed number of queries.
-    review = db.session.scalars(
-        select(ProgressReview)
-        .where(ProgressReview.id == review.id)
-        .options(
-            joinedload(ProgressReview.enrolment).joinedload(Enrolment.apprentice),
-            joinedload(ProgressReview.enrolment).joinedload(Enrolment.standard_version),
-            joinedload(ProgressReview.created_by),
-            selectinload(ProgressReview.criteria),
-            selectinload(ProgressReview.signatures).joinedload(ReviewSignature.user),
-        )
-        .execution_options(populate_existing=True)
-    ).one()
+    review = review_record(db.session, review.id)  # everything the record shows, in a fixed number of queries
     enrolment = review.enrolment
     standard = enrolment.standard_version.standard
     order = {code: n for n, code in enumerate(standard.codes)}
@@ -139,17 +115,13 @@ def edit_review(enrolment_id: int, review_id: int):
     if request.method == "GET":
         form.criteria.data = {c.criterion_code: (c.rag.value, c.note) for c in review.criteria}
     if form.validate_on_submit():
-        try:
-            update_review(db.session, review, by=current_user, details=_review_details(form), today=today)
-        except DomainError as error:
-            db.session.rollback()
-            if error.field is None:
-                flash(error.message, "error")
-                return redirect(url_for(".review", enrolment_id=enrolment_id, review_id=review_id))
-            _show_review_error(form, error)
-        else:
-            db.session.commit()
-            flash("Your changes have been saved", "success")
+        updated = attempt(
+            lambda: update_review(db.session, review, by=current_user, details=_review_details(form), today=today),
+            "Your changes have been saved",
+            form=form,
+            part=_rating_error,
+        )
+        if updated or updated.flashed:  # no field's error (signed meanwhile): the record shows it
             return redirect(url_for(".review", enrolment_id=enrolment_id, review_id=review_id))
     return render_template("progress_reviews/review_form.html", form=form, enrolment=enrolment, review=review)
 
@@ -167,20 +139,14 @@ def sign(enrolment_id: int, review_id: int):
     if signer is None:
         flash("Choose whom you are signing for", "error")
         return back
-    try:
-        sign_review(db.session, review, by=current_user, signer=signer)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        complete = review.completed_at is not None
-        db.session.commit()
-        flash(
+    attempt(
+        lambda: sign_review(db.session, review, by=current_user, signer=signer),
+        lambda _: (
             "Review signed. All three have signed: the review is complete."
-            if complete
-            else f"Review signed for {SIGNER_LABELS[signer]}",
-            "success",
-        )
+            if review.completed_at is not None
+            else f"Review signed for {SIGNER_LABELS[signer]}"
+        ),
+    )
     return back
 
 
@@ -204,9 +170,10 @@ def _review_details(form: ReviewForm) -> ReviewDetails:
     )
 
 
-def _show_review_error(form: ReviewForm, error: DomainError) -> None:
+def _rating_error(form: ReviewForm, error: DomainError) -> bool:
+    """A criterion's rating or note (`rag-K1`, `note-K1`) is shown beside it, in the criteria field."""
     name = error.field or ""
-    if name.startswith(("rag-", "note-")):
-        form.criteria.error_for(name, error.message)
-    else:
-        show_error(form, error)
+    if not name.startswith(("rag-", "note-")):
+        return False
+    form.criteria.error_for(name, error.message)
+    return True

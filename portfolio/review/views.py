@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from ..core.access import (
     get_enrolment_or_404,
@@ -12,13 +11,12 @@ from ..core.access import (
     get_reviewable_evidence_or_404,
     may_judge_criteria,
     roles_required,
-    visible_evidence_clause,
 )
-from ..core.domain import DomainError
 from ..core.listing import id_arg, paginate
+from ..core.web import attempt, criteria_error
 from ..evidence.items import criterion_statuses, is_witness_testimony, may_change
 from ..extensions import db
-from ..models import CriterionLink, EvidenceItem, EvidenceStatus, Role
+from ..models import EvidenceItem, Role
 from .domain import (
     WitnessTestimony,
     create_testimony,
@@ -33,6 +31,7 @@ from .domain import (
     update_testimony,
 )
 from .forms import JudgementForm, SignTestimonyForm, WitnessTestimonyForm
+from .queries import evidence_for_criterion
 
 bp = Blueprint("review", __name__, template_folder="templates")
 
@@ -62,14 +61,10 @@ def queue():
 def start(enrolment_id: int, item_id: int):
     item = get_reviewable_evidence_or_404(db.session, current_user, enrolment_id, item_id)
     take_over = request.form.get("take_over") == "1"
-    try:
-        start_review(db.session, item, by=current_user, take_over=take_over)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash("You have taken over the review" if take_over else "You are reviewing this evidence", "success")
+    attempt(
+        lambda: start_review(db.session, item, by=current_user, take_over=take_over),
+        "You have taken over the review" if take_over else "You are reviewing this evidence",
+    )
     return redirect(url_for("evidence.view", enrolment_id=enrolment_id, item_id=item_id, _anchor="review"))
 
 
@@ -98,30 +93,18 @@ def judgement(enrolment_id: int, code: str):
     form = JudgementForm()
     form.level.choices = [(level.code, level.label) for level in standard.judgement_scale]
     if may_judge and form.validate_on_submit():
-        try:
-            judged = record_judgement(
+        judged = attempt(
+            lambda: record_judgement(
                 db.session, enrolment, by=current_user, code=code, level_code=form.level.data, note=form.note.data or ""
-            )
-        except DomainError as error:
-            db.session.rollback()
-            getattr(form, error.field or "level").errors.append(error.message)
-        else:
-            db.session.commit()
-            level = standard.judgement_level(judged.level_code)
-            flash(f"{code} judged: {level.label if level else judged.level_code}", "success")
+            ),
+            lambda judged: f"{code} judged: {_level_label(standard, judged.level_code)}",
+            form=form,
+            default="level",
+        )
+        if judged:
             return redirect(url_for(".judgement", enrolment_id=enrolment_id, code=code))
     history = judgement_history(db.session, enrolment, code)
-    evidence = db.session.scalars(
-        select(EvidenceItem)
-        .join(EvidenceItem.enrolment)
-        .where(
-            visible_evidence_clause(current_user),
-            EvidenceItem.enrolment_id == enrolment.id,
-            EvidenceItem.status != EvidenceStatus.WITHDRAWN,
-            EvidenceItem.links.any(CriterionLink.criterion_code == code),
-        )
-        .order_by(EvidenceItem.activity_date.desc(), EvidenceItem.id.desc())
-    ).all()
+    evidence = evidence_for_criterion(db.session, current_user, enrolment.id, code)
     return render_template(
         "review/judgement.html",
         enrolment=enrolment,
@@ -144,14 +127,14 @@ def new_testimony(enrolment_id: int):
         abort(404)
     form = _testimony_form(enrolment)
     if form.validate_on_submit():
-        try:
-            item = create_testimony(db.session, enrolment=enrolment, author=current_user, testimony=_testimony(form))
-        except DomainError as error:
-            db.session.rollback()
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash("Testimony saved. Check it, then sign it to submit it for review.", "success")
+        item = attempt(
+            lambda: create_testimony(db.session, enrolment=enrolment, author=current_user, testimony=_testimony(form)),
+            "Testimony saved. Check it, then sign it to submit it for review.",
+            form=form,
+            default="title",
+            part=criteria_error,
+        )
+        if item:
             return redirect(url_for(".sign_testimony", enrolment_id=enrolment.id, item_id=item.id))
     return render_template("review/testimony_form.html", form=form, enrolment=enrolment, item=None)
 
@@ -161,16 +144,14 @@ def new_testimony(enrolment_id: int):
 def edit_testimony(enrolment_id: int, item_id: int):
     item = _unsigned_testimony(enrolment_id, item_id)
     form = _testimony_form(item.enrolment, item)
-    if form.validate_on_submit():
-        try:
-            update_testimony(db.session, item, by=current_user, testimony=_testimony(form))
-        except DomainError as error:
-            db.session.rollback()
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash("Your changes have been saved", "success")
-            return redirect(url_for(".sign_testimony", enrolment_id=enrolment_id, item_id=item_id))
+    if form.validate_on_submit() and attempt(
+        lambda: update_testimony(db.session, item, by=current_user, testimony=_testimony(form)),
+        "Your changes have been saved",
+        form=form,
+        default="title",
+        part=criteria_error,
+    ):
+        return redirect(url_for(".sign_testimony", enrolment_id=enrolment_id, item_id=item_id))
     return render_template("review/testimony_form.html", form=form, enrolment=item.enrolment, item=item)
 
 
@@ -185,18 +166,15 @@ def sign_testimony_page(enrolment_id: int, item_id: int):
     form = SignTestimonyForm()
     if request.method == "GET":
         form.signed_name.data = current_user.name
-    if form.validate_on_submit():
-        try:
-            sign_testimony(
-                db.session, item, by=current_user, signed_name=form.signed_name.data, job_title=form.job_title.data
-            )
-        except DomainError as error:
-            db.session.rollback()
-            getattr(form, error.field or "confirm").errors.append(error.message)
-        else:
-            db.session.commit()
-            flash("Testimony signed and submitted for review", "success")
-            return redirect(url_for("evidence.view", enrolment_id=enrolment_id, item_id=item_id))
+    if form.validate_on_submit() and attempt(
+        lambda: sign_testimony(
+            db.session, item, by=current_user, signed_name=form.signed_name.data, job_title=form.job_title.data
+        ),
+        "Testimony signed and submitted for review",
+        form=form,
+        default="confirm",
+    ):
+        return redirect(url_for("evidence.view", enrolment_id=enrolment_id, item_id=item_id))
     standard = item.enrolment.standard_version.standard
     return render_template(
         "review/sign_testimony.html", form=form, item=item, enrolment=item.enrolment, standard=standard
@@ -235,11 +213,6 @@ def _testimony(form: WitnessTestimonyForm) -> WitnessTestimony:
     )
 
 
-def _show_error(form: WitnessTestimonyForm, error: DomainError) -> None:
-    field = error.field or "title"
-    if field.startswith("justification_"):
-        form.criteria.code_errors[field.removeprefix("justification_")] = error.message
-        field = "criteria"
-    if field == "links":
-        field = "criteria"
-    getattr(form, field, form.title).errors.append(error.message)
+def _level_label(standard, level_code: str) -> str:
+    level = standard.judgement_level(level_code)
+    return level.label if level else level_code
