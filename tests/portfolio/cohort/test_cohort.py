@@ -20,6 +20,8 @@ from standard import Status, roll_up
 
 from .cohort_world import build_cohort
 
+pytestmark = pytest.mark.one_transaction  # stays on db.session: rolled back, not emptied
+
 TODAY = date(2026, 2, 20)
 
 

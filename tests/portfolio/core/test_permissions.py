@@ -16,6 +16,8 @@ from portfolio.extensions import db
 from portfolio.models import EvidenceStatus, Role
 from portfolio.review.domain import record_judgement
 
+pytestmark = pytest.mark.one_transaction  # stays on db.session: rolled back, not emptied
+
 # Every allowed cell, written out independently of the code: role -> {(from, to)}.
 ALLOWED = {
     Role.APPRENTICE: {

@@ -19,6 +19,8 @@ from portfolio.review.domain import add_comment
 
 from ...helpers import PASSWORD
 
+pytestmark = pytest.mark.one_transaction  # stays on db.session: rolled back, not emptied
+
 # The C0 and C1 controls and DEL, but those that are blank space or line breaks (tab, LF, VT, FF, CR, NEL).
 CONTROLS = "".join(chr(c) for c in [*range(0x00, 0x09), *range(0x0E, 0x20), *range(0x7F, 0x85), *range(0x86, 0xA0)])
 INVISIBLE = "\u061c\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff"

@@ -32,6 +32,8 @@ from portfolio.review.domain import (
 )
 from standard import Status
 
+pytestmark = pytest.mark.one_transaction  # stays on db.session: rolled back, not emptied
+
 
 @pytest.fixture
 def museum(two_employers):

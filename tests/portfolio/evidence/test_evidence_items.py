@@ -31,6 +31,8 @@ from standard import Status
 
 from ...helpers import PDF_BYTES
 
+pytestmark = pytest.mark.one_transaction  # stays on db.session: rolled back, not emptied
+
 
 @pytest.fixture
 def enrolment(world):
@@ -177,6 +179,7 @@ def test_referred_evidence_can_be_edited_and_resubmitted_but_accepted_cannot(enr
         submit(item, by=enrolment.apprentice)
 
 
+@pytest.mark.one_transaction(enabled=False)  # a second session plays the other request
 def test_a_draft_deleted_meanwhile_by_another_request_is_not_deleted_again(enrolment):
     item = create(enrolment)
     db.session.commit()
@@ -191,6 +194,7 @@ def test_a_draft_deleted_meanwhile_by_another_request_is_not_deleted_again(enrol
     assert _events("evidence.deleted") == 1
 
 
+@pytest.mark.one_transaction(enabled=False)  # a second session plays the other request
 def test_a_file_removed_meanwhile_by_another_request_is_not_removed_again(enrolment):
     item = create(enrolment, uploads=[Upload(io.BytesIO(PDF_BYTES), "plan.pdf")])
     db.session.commit()

@@ -52,6 +52,8 @@ from ...helpers import PDF_BYTES
 from ..conftest import counting_queries
 from ..gateway_world import START, TODAY, accept, approved_hours, ready, ready_enrolment, review, sign_all
 
+pytestmark = pytest.mark.one_transaction  # stays on db.session: rolled back, not emptied
+
 __all__ = ["ready"]  # a fixture: imported so that the tests here can use it
 
 ALL_ACCEPTED = {code: (True, "") for code in GATEWAY_ITEMS}
@@ -510,6 +512,7 @@ def test_the_to_do_list_takes_a_fixed_number_of_queries(world, ready):
     assert one() == many()
 
 
+@pytest.mark.one_transaction(enabled=False)  # a second session plays the other request
 def test_a_change_read_before_the_submission_is_checked_again_after_it(ready):
     """The apprentice's request read the item with its apprenticeship on programme; the gateway was
     submitted before the withdrawal came to be written: it is refused on the status as it now is,

@@ -33,6 +33,8 @@ from portfolio.otj.domain import (
     update_entry,
 )
 
+pytestmark = pytest.mark.one_transaction  # stays on db.session: rolled back, not emptied
+
 START, END = date(2025, 9, 1), date(2026, 9, 1)  # 365 days
 TODAY = date(2025, 11, 15)  # 75 days in
 D = Decimal

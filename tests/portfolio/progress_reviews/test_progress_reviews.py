@@ -39,6 +39,8 @@ from portfolio.progress_reviews.domain import (
     update_review,
 )
 
+pytestmark = pytest.mark.one_transaction  # stays on db.session: rolled back, not emptied
+
 START = date(2025, 9, 1)
 TODAY = date(2025, 12, 10)
 MONTHS, WEEKS = ReviewInterval.THREE_MONTHS, ReviewInterval.TWELVE_WEEKS

@@ -44,6 +44,8 @@ from standard import Status
 
 from ..conftest import counting_queries
 
+pytestmark = pytest.mark.one_transaction  # stays on db.session: rolled back, not emptied
+
 
 @pytest.fixture
 def museum(two_employers):
@@ -446,6 +448,7 @@ def test_the_tutor_reviews_a_signed_testimony(museum, two_employers, tutor):
     assert referred_count(db.session, museum.apprentice) == 0
 
 
+@pytest.mark.one_transaction(enabled=False)  # a second session plays the other request
 def test_a_testimony_signed_meanwhile_by_another_request_is_not_signed_again(museum, two_employers):
     """The second request read the testimony unsigned; signing it again is refused with a message
     (it was a unique-key error: a 500)."""
