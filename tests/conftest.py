@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 
@@ -25,8 +26,17 @@ def pytest_configure(config) -> None:
     """
     from portfolio.core import clock
 
-    run_day = clock.today()
+    # A pytest-xdist worker takes the day its controller chose (see pytest_configure_node).
+    workerinput = getattr(config, "workerinput", {})
+    run_day = date.fromisoformat(workerinput["run_day"]) if "run_day" in workerinput else clock.today()
     clock.today = lambda: run_day
+    config.run_day = run_day
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    """Every pytest-xdist worker gets the controller's day, so that workers agree across midnight."""
+    node.workerinput["run_day"] = node.config.run_day.isoformat()
 
 
 def skip_or_fail(service: str, reason: str) -> None:
@@ -58,7 +68,9 @@ def database_url(request, tmp_path_factory) -> Iterator[str]:
         skip_or_fail("postgresql", "PORTFOLIO_TEST_DATABASE_URL is not set")
     import psycopg
 
-    name = f"portfolio_test_{uuid.uuid4().hex[:12]}"
+    # Each pytest-xdist worker has a database of its own; the uuid keeps concurrent runs apart too.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"portfolio_test_{worker}_{uuid.uuid4().hex[:12]}"
     admin_url = server_url.replace("postgresql+psycopg://", "postgresql://")
     try:
         with psycopg.connect(admin_url, autocommit=True) as conn:

@@ -1,7 +1,7 @@
 """Browser rig: the demo data served by a live server, driven by Debian's Chromium.
 
-One SQLite database and one server for the whole run (the browser tests need one
-backend only; the HTTP tests cover PostgreSQL). Playwright launches the system's
+One SQLite database and one server for the whole run, or for each pytest-xdist worker (the
+browser tests need one backend only; the HTTP tests cover PostgreSQL). Playwright launches the system's
 Chromium (PORTFOLIO_TEST_CHROMIUM, default /usr/bin/chromium) and never downloads a
 browser. Without Chromium or Playwright the tests skip, unless PORTFOLIO_TEST_REQUIRE
 contains "browser", as in CI, where they fail.
@@ -17,6 +17,7 @@ import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -50,6 +51,15 @@ class LiveServer:
 
     def login(self, role: str, index: int = 0) -> Login:
         return self.logins[role][index]
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Under pytest-xdist's --dist loadgroup, one worker runs every browser test: one demo and one
+    Chromium for them all rather than one per worker (without it, each worker has its own)."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ import pytest
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from sqlalchemy import event
+from sqlalchemy.orm import scoped_session, sessionmaker
 
 from portfolio import create_app
 from portfolio.extensions import db
@@ -32,7 +33,8 @@ class RequestIsolatingClient(FlaskClient):
 
 
 @pytest.fixture
-def app(database_url, tmp_path):
+def app(request, database_url, tmp_path):
+    """The app on the run's database; emptied after the test, or rolled back for `one_transaction` tests."""
     app = create_app(
         {
             "TESTING": True,
@@ -44,11 +46,45 @@ def app(database_url, tmp_path):
         instance_path=str(tmp_path / "instance"),
     )
     app.test_client_class = RequestIsolatingClient
+    marker = request.node.get_closest_marker("one_transaction")
+    in_one_transaction = marker is not None and marker.kwargs.get("enabled", True)
     with app.app_context():
-        yield app
-        db.session.remove()
+        if in_one_transaction:
+            with rolled_back_session():
+                yield app
+        else:
+            yield app
+            db.session.remove()
         db.engine.dispose()
-    empty_database(database_url)
+    if not in_one_transaction:
+        empty_database(database_url)
+
+
+@contextmanager
+def rolled_back_session():
+    """Bind `db.session` to one connection whose transaction is rolled back at the end.
+
+    The session's commits and rollbacks end SAVEPOINTs inside that transaction, so a test that
+    commits sees what it committed and leaves nothing behind, without deleting every table.
+    Only for tests that stay on this one session: a request through the test client, a thread
+    or a second connection would not see the uncommitted rows.
+    """
+    connection = db.engine.connect()
+    if connection.dialect.name == "sqlite":
+        # pysqlite opens transactions itself and mishandles SAVEPOINT; take that over (SQLAlchemy's recipe).
+        connection.connection.driver_connection.isolation_level = None
+        event.listen(connection, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+    outer = connection.begin()
+    scoped = db.session
+    db.session = scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
+    try:
+        yield
+    finally:
+        db.session.remove()
+        db.session = scoped
+        outer.rollback()
+        connection.invalidate()  # its driver settings were changed: the pool must not hand it out again
+        connection.close()
 
 
 @pytest.fixture
@@ -90,7 +126,9 @@ def counting_queries():
     statements: list[str] = []
 
     def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
+        # The savepoints are the one_transaction rig's, not statements of the code under test.
+        if "SAVEPOINT" not in statement:
+            statements.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", before)
     try:
