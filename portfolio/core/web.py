@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 from flask import flash
 
@@ -28,7 +28,7 @@ class Refused:
         self.error = error
         self.flashed = flashed
 
-    def __bool__(self) -> bool:
+    def __bool__(self) -> Literal[False]:
         return False
 
 
@@ -42,7 +42,7 @@ def attempt(
     part: PartHook | None = None,
     keep_on_error: bool = False,
     quiet: bool = False,
-) -> T | bool | Refused:
+) -> T | Refused:
     """Run `action` (a domain change) in the request's transaction.
 
     It succeeded: commit, flash `success` (a message, or made from the action's result), and
@@ -64,7 +64,8 @@ def attempt(
     db.session.commit()
     if success is not None:
         flash(success if isinstance(success, str) else success(result), "success")
-    return True if result is None else result
+    # An action that returns nothing succeeded too: the view tests the outcome, so make it true.
+    return cast(T, True) if result is None else result
 
 
 def show_error(
