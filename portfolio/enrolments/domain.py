@@ -24,6 +24,18 @@ from ..models import (
 )
 from ..models.enrolments import ENGLISH_AND_MATHS_ROUTES
 
+# The terms an administrator sets: people and organisations, and plain values.
+TERM_PARTIES = ("provider", "epao", "mentor", "tutor")
+TERM_VALUES = (
+    "start_date",
+    "planned_end_date",
+    "planned_otj_hours",
+    "age_band",
+    "english_maths_route",
+    "english_maths_decided_on",
+    "minimum_months_override",
+)
+
 S = EnrolmentStatus
 # Which status an enrolment may move to from each status.
 STATUS_CHANGES: dict[EnrolmentStatus, tuple[EnrolmentStatus, ...]] = {
@@ -196,17 +208,8 @@ def _check_terms(version: StandardVersion, employer: Organisation, terms: Enrolm
 
 def _audited_terms(enrolment: Enrolment) -> dict:
     """The terms as the audit trail records them, with people and organisations by name."""
-    names = {role: getattr(getattr(enrolment, role), "name", None) for role in ("provider", "epao", "mentor", "tutor")}
-    return names | audit.values(
-        enrolment,
-        "start_date",
-        "planned_end_date",
-        "planned_otj_hours",
-        "age_band",
-        "english_maths_route",
-        "english_maths_decided_on",
-        "minimum_months_override",
-    )
+    names = {role: getattr(getattr(enrolment, role), "name", None) for role in TERM_PARTIES}
+    return names | audit.values(enrolment, *TERM_VALUES)
 
 
 def _apply_terms(enrolment: Enrolment, terms: EnrolmentTerms) -> None:

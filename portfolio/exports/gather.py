@@ -23,6 +23,7 @@ from standard import Coverage, Signer, Standard, roll_up
 from ..core import clock
 from ..core.access import SIGNER_LABELS, files_withheld
 from ..core.fingerprint import portfolio_fingerprint
+from ..enrolments.queries import with_everyone_named
 from ..evidence.items import criterion_statuses
 from ..gateway.domain import ITEM_TITLES, gateway_submissions
 from ..models import (
@@ -244,17 +245,7 @@ def gather(session: Session, enrolment: Enrolment, *, exported_at: datetime | No
     """The enrolment's portfolio as of now, in about twenty queries however much evidence it holds."""
     check_exportable(enrolment)
     enrolment = session.scalars(
-        select(Enrolment)
-        .where(Enrolment.id == enrolment.id)
-        .options(
-            joinedload(Enrolment.apprentice),
-            joinedload(Enrolment.standard_version),
-            joinedload(Enrolment.employer),
-            joinedload(Enrolment.provider),
-            joinedload(Enrolment.epao),
-            joinedload(Enrolment.tutor),
-            joinedload(Enrolment.mentor),
-        )
+        select(Enrolment).where(Enrolment.id == enrolment.id).options(*with_everyone_named(yaml=True))
     ).one()
     standard = enrolment.standard_version.standard
     fingerprint = portfolio_fingerprint(session, enrolment)
