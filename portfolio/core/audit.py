@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, object_session
 
 from ..models import AuditEvent, Enrolment, User
 from ..models.types import utcnow
-from .domain import DomainError
+from .domain import DomainError, attributes
 
 GENESIS = "0" * 64  # the "previous hash" of the first event
 # Appending reads the newest hash and writes the next: one writer at a time, until commit. On
@@ -110,9 +110,8 @@ def record_change(
     )
 
 
-def values(subject: Any, *names: str) -> dict[str, Any]:
-    """The named attributes of `subject`, for `before` or `after`."""
-    return {name: getattr(subject, name) for name in names}
+# What `before` and `after` record of a subject: its named attributes.
+values = attributes
 
 
 def subject_type(subject: Any) -> str:

@@ -1,5 +1,6 @@
 """What every domain function shares: the error it raises when a request breaks a rule (views
-show its message), and the row locks that make two requests at once act one after the other."""
+show its message), the row locks that make two requests at once act one after the other, and
+`attributes`, for records that take their fields from another's of the same names."""
 
 from __future__ import annotations
 
@@ -9,6 +10,11 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ..models import Enrolment
+
+
+def attributes(subject: Any, *names: str) -> dict[str, Any]:
+    """The named attributes of `subject`, by name."""
+    return {name: getattr(subject, name) for name in names}
 
 
 class DomainError(ValueError):

@@ -22,6 +22,7 @@ from standard import Coverage, Signer, Standard, roll_up
 
 from ..core import clock
 from ..core.access import SIGNER_LABELS, files_withheld
+from ..core.domain import attributes
 from ..core.fingerprint import portfolio_fingerprint
 from ..enrolments.queries import with_everyone_named
 from ..evidence.items import criterion_statuses
@@ -301,31 +302,32 @@ def _items(session: Session, enrolment: Enrolment, standard: Standard) -> tuple[
     )
 
 
+_COPIED_ITEM_FIELDS = (
+    "id",
+    "title",
+    "kind",
+    "activity_date",
+    "status",
+    "description",
+    "reflection",
+    "submitted_at",
+    "contains_third_party_data",
+    "consent_reference",
+)
+
+
 def _export_item(number: int, item: EvidenceItem, standard: Standard, witness: Witness | None) -> ExportItem:
     withheld = files_withheld(item)
     folder = item_folder(number, item.title)
     names = file_names(f.display_name for f in item.files)
     return ExportItem(
-        id=item.id,
+        **attributes(item, *_COPIED_ITEM_FIELDS),
         number=number,
-        title=item.title,
-        kind=item.kind,
-        activity_date=item.activity_date,
-        status=item.status,
-        description=item.description,
-        reflection=item.reflection,
         author=item.created_by.name,
-        submitted_at=item.submitted_at,
-        contains_third_party_data=item.contains_third_party_data,
-        consent_reference=item.consent_reference,
         files=tuple(
             ExportFile(
+                **attributes(f, "media_type", "size", "sha256", "crc32", "uploaded_at"),
                 name=f.display_name,
-                media_type=f.media_type,
-                size=f.size,
-                sha256=f.sha256,
-                crc32=f.crc32,
-                uploaded_at=f.uploaded_at,
                 path=None if withheld else f"{folder}/{name}",
             )
             for f, name in zip(item.files, names, strict=True)
