@@ -126,9 +126,8 @@ def enrol(
 
 def update_terms(enrolment: Enrolment, terms: EnrolmentTerms, *, by: User | None = None) -> None:
     _check_terms(enrolment.standard_version, enrolment.employer, terms)
-    before = _audited_terms(enrolment)
-    _apply_terms(enrolment, terms)
-    audit.record_change("enrolment.updated", enrolment, actor=by, before=before, after=_audited_terms(enrolment))
+    with audit.recording("enrolment.updated", enrolment, actor=by, values=_audited_terms):
+        _apply_terms(enrolment, terms)
 
 
 def change_status(
@@ -224,3 +223,15 @@ def _apply_terms(enrolment: Enrolment, terms: EnrolmentTerms) -> None:
     enrolment.english_maths_route = terms.english_maths_route
     enrolment.english_maths_decided_on = terms.english_maths_decided_on
     enrolment.minimum_months_override = terms.minimum_months_override
+
+
+def check_day_on_programme(day: date, enrolment: Enrolment, today: date, *, called: str, field: str) -> date:
+    """`day` if it is neither in the future nor before the apprenticeship started; `called` names it."""
+    if day > today:
+        raise DomainError(f"{called} must be today or in the past", field)
+    if day < enrolment.start_date:
+        start = enrolment.start_date
+        raise DomainError(
+            f"{called} must be on or after the start of the apprenticeship, {start.day} {start:%B %Y}", field
+        )
+    return day
