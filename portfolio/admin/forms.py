@@ -13,18 +13,24 @@ from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (
     GovFileInput,
     GovPasswordInput,
-    GovSubmitInput,
     GovTextInput,
 )
 from wtforms import (
     IntegerField,
     PasswordField,
-    StringField,
-    SubmitField,
 )
 from wtforms.validators import InputRequired, StopValidation
 
-from ..core.forms import ChoiceField, ConfirmForm, DateInputField, RadioChoiceField, length_limit, long_text
+from ..core.forms import (
+    ChoiceField,
+    ConfirmForm,
+    DateInputField,
+    RadioChoiceField,
+    length_limit,
+    long_text,
+    submit_button,
+    text_field,
+)
 from ..models import AgeBand, EnrolmentStatus, OrganisationKind, Role
 from ..models.types import MAX_NOTE
 
@@ -71,13 +77,6 @@ class WholeNumberField(IntegerField):
             raise StopValidation(self.required)
 
 
-def text_field(label: str, *, required: str | None, maximum: int, called: str = "", **kwargs) -> StringField:
-    called = called or label
-    validators = [InputRequired(required)] if required else []
-    validators += [length_limit(called, maximum)]
-    return StringField(label, widget=GovTextInput(), validators=validators, **kwargs)
-
-
 def password_field(label: str, *, required: str, **kwargs) -> PasswordField:
     return PasswordField(
         label,
@@ -85,10 +84,6 @@ def password_field(label: str, *, required: str, **kwargs) -> PasswordField:
         validators=[InputRequired(required), length_limit(f"The {label.lower()}", 200)],
         **kwargs,
     )
-
-
-def submit_button(label: str) -> SubmitField:
-    return SubmitField(label, widget=GovSubmitInput())
 
 
 # Organisations
@@ -210,16 +205,6 @@ class EnrolmentTermsForm(EnrolmentForm):
     apprentice = None
     standard_version = None
     submit = submit_button("Save changes")
-
-    TERMS = (
-        "start_date",
-        "planned_end_date",
-        "planned_otj_hours",
-        "age_band",
-        "english_maths_route",
-        "english_maths_decided_on",
-        "minimum_months_override",
-    )
 
 
 class StatusForm(AdminForm):

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
+from ..enrolments.queries import with_everyone_named
 from ..models import (
     Enrolment,
     EnrolmentStatus,
@@ -28,13 +29,7 @@ ENROLMENT_ROW = (
 )
 # What the page of one enrolment shows, in two queries.
 ENROLMENT_PAGE = (
-    joinedload(Enrolment.apprentice),
-    joinedload(Enrolment.standard_version),
-    joinedload(Enrolment.employer),
-    joinedload(Enrolment.provider),
-    joinedload(Enrolment.epao),
-    joinedload(Enrolment.tutor),
-    joinedload(Enrolment.mentor),
+    *with_everyone_named(yaml=True),
     selectinload(Enrolment.status_changes).joinedload(EnrolmentStatusChange.changed_by),
 )
 

@@ -17,6 +17,8 @@ from ..core.access import admin_required
 from ..core.listing import id_arg, paginate, search_text
 from ..core.web import attempt
 from ..enrolments.domain import (
+    TERM_PARTIES,
+    TERM_VALUES,
     EnrolmentTerms,
     apprentices_free_to_enrol,
     change_status_by_hand,
@@ -355,8 +357,8 @@ def enrolment(enrolment_id: int):
 
 def _terms_data(enrolment: Enrolment) -> dict:
     """The enrolment's terms as the form's initial values."""
-    data = {name: getattr(enrolment, name) for name in EnrolmentTermsForm.TERMS}
-    return data | {name: getattr(enrolment, f"{name}_id") for name in ("provider", "epao", "tutor", "mentor")}
+    data = {name: getattr(enrolment, name) for name in TERM_VALUES}
+    return data | {name: getattr(enrolment, f"{name}_id") for name in TERM_PARTIES}
 
 
 @bp.route("/enrolments/<int:enrolment_id>/edit", methods=["GET", "POST"])

@@ -3,7 +3,7 @@ event for administrators. Reading the trail records nothing: viewing is not a ch
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
 from ..core.access import admin_required, get_enrolment_or_404, may_read_audit_trail
@@ -20,9 +20,7 @@ LARGEST_ID = 2**31 - 1  # a database integer: a larger number in a filter is no 
 @bp.route("/enrolments/<int:enrolment_id>/audit")
 @login_required
 def enrolment_trail(enrolment_id: int):
-    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
-    if not may_read_audit_trail(current_user, enrolment):
-        abort(404)
+    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id, may=may_read_audit_trail)
     page = paginate(enrolment_events(enrolment.id))
     return render_template(
         "audit_trail/enrolment.html",

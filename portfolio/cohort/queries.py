@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.functions import FunctionElement
 
 from ..core.access import visible_enrolments_clause
-from ..core.domain import DomainError
+from ..core.domain import DomainError, attributes
 from ..models import (
     Enrolment,
     EnrolmentCoverage,
@@ -238,6 +238,23 @@ def _check_role(user: User) -> None:
         raise DomainError("Only tutors and employers have a cohort to see")
 
 
+# The columns of the cohort query that a CohortRow shows as they are.
+_COPIED_ROW_FIELDS = (
+    "apprentice_id",
+    "apprentice_name",
+    "employer_name",
+    "tutor_name",
+    "status",
+    "start_date",
+    "planned_end_date",
+    "evidenced",
+    "accepted",
+    "met",
+    "awaiting_review",
+    "last_review",
+)
+
+
 class _CohortQuery:
     """The statement behind the table: the user's enrolments, filtered, with their aggregates."""
 
@@ -345,24 +362,13 @@ class _CohortQuery:
         logged = _hours(r.otj_logged)
         due = review_due(r.status, r.start_date, r.last_review, r.review_interval, self.today)
         return CohortRow(
+            **attributes(r, *_COPIED_ROW_FIELDS),
             enrolment_id=r.id,
-            apprentice_id=r.apprentice_id,
-            apprentice_name=r.apprentice_name,
-            employer_name=r.employer_name,
-            tutor_name=r.tutor_name,
-            status=r.status,
-            start_date=r.start_date,
-            planned_end_date=r.planned_end_date,
             criteria_total=self.totals.get(r.standard_version_id, 0),
-            evidenced=r.evidenced,
-            accepted=r.accepted,
-            met=r.met,
-            awaiting_review=r.awaiting_review,
             otj_logged=logged,
             otj_approved=_hours(r.otj_approved),
             otj_planned=r.planned_otj_hours,
             otj_expected=expected,
-            last_review=r.last_review,
             next_review_due=due.due if due else None,
             review_overdue=bool(due and due.overdue),
             otj_behind=r.status in IN_TRAINING and logged < expected,
@@ -453,46 +459,32 @@ class _AddMonths(FunctionElement):
     name = "add_months"
 
 
-def _arguments(element, compiler, **kw) -> list[str]:
-    return [compiler.process(clause, **kw) for clause in element.clauses]
-
-
-@compiles(_DaysBetween)
-def _days_between(element, compiler, **kw):
-    later, earlier = _arguments(element, compiler, **kw)
-    return f"({later} - {earlier})"
-
-
-@compiles(_DaysBetween, "sqlite")
-def _days_between_sqlite(element, compiler, **kw):
-    later, earlier = _arguments(element, compiler, **kw)
-    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
-
-
-@compiles(_AddDays)
-def _add_days(element, compiler, **kw):
-    day, days = _arguments(element, compiler, **kw)
-    return f"({day} + {days})"
-
-
-@compiles(_AddDays, "sqlite")
-def _add_days_sqlite(element, compiler, **kw):
-    day, days = _arguments(element, compiler, **kw)
-    return f"date({day}, '+{int(days)} days')"
-
-
-@compiles(_AddMonths)
-def _add_months(element, compiler, **kw):
-    day, months = _arguments(element, compiler, **kw)
-    return f"CAST({day} + INTERVAL '{int(months)} months' AS DATE)"
-
-
-@compiles(_AddMonths, "sqlite")
-def _add_months_sqlite(element, compiler, **kw):
+def _sqlite_add_months(day, months):
     # SQLite rolls 30 Nov + 3 months over to 2 March; the last day of the target month caps it.
-    day, months = _arguments(element, compiler, **kw)
     months = int(months)
     return f"min(date({day}, '+{months} months'), date({day}, 'start of month', '+{months + 1} months', '-1 day'))"
+
+
+# How each function is written from its arguments' SQL: on PostgreSQL (any dialect), and on SQLite.
+# The counts arrive as literal numbers (see _number), never as bound parameters.
+_WRITTEN_AS = (
+    (_DaysBetween, (), lambda later, earlier: f"({later} - {earlier})"),
+    (_DaysBetween, ("sqlite",), lambda later, earlier: f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"),
+    (_AddDays, (), lambda day, days: f"({day} + {days})"),
+    (_AddDays, ("sqlite",), lambda day, days: f"date({day}, '+{int(days)} days')"),
+    (_AddMonths, (), lambda day, months: f"CAST({day} + INTERVAL '{int(months)} months' AS DATE)"),
+    (_AddMonths, ("sqlite",), _sqlite_add_months),
+)
+
+
+def _register(element: type[FunctionElement], dialect: tuple[str, ...], render) -> None:
+    @compiles(element, *dialect)
+    def compile_(element, compiler, **kw):
+        return render(*(compiler.process(clause, **kw) for clause in element.clauses))
+
+
+for _element, _dialect, _render in _WRITTEN_AS:
+    _register(_element, _dialect, _render)
 
 
 def _hours(value: Any) -> Decimal:

@@ -51,9 +51,13 @@ def enrolments_visible_to(user: User) -> Select[tuple[Enrolment]]:
     return select(Enrolment).where(visible_enrolments_clause(user))
 
 
-def get_enrolment_or_404(session: Session, user: User, enrolment_id: int) -> Enrolment:
+def get_enrolment_or_404(
+    session: Session, user: User, enrolment_id: int, *, may: Callable[[User, Enrolment], bool] | None = None
+) -> Enrolment:
+    """The enrolment if `user` sees it and, given `may`, if `may(user, enrolment)`: to anyone
+    else it does not exist."""
     enrolment = session.scalar(enrolments_visible_to(user).where(Enrolment.id == enrolment_id))
-    if enrolment is None:
+    if enrolment is None or (may is not None and not may(user, enrolment)):
         abort(404)
     return enrolment
 

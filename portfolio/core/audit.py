@@ -16,11 +16,12 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import current_app
 from sqlalchemy import func, select, text
@@ -28,7 +29,9 @@ from sqlalchemy.orm import Session, object_session
 
 from ..models import AuditEvent, Enrolment, User
 from ..models.types import utcnow
-from .domain import DomainError
+from .domain import DomainError, attributes
+
+T = TypeVar("T")
 
 GENESIS = "0" * 64  # the "previous hash" of the first event
 # Appending reads the newest hash and writes the next: one writer at a time, until commit. On
@@ -110,9 +113,23 @@ def record_change(
     )
 
 
-def values(subject: Any, *names: str) -> dict[str, Any]:
-    """The named attributes of `subject`, for `before` or `after`."""
-    return {name: getattr(subject, name) for name in names}
+# What `before` and `after` record of a subject: its named attributes.
+values = attributes
+
+
+def record_added(session: Session, action: str, subject: T, *, actor: User | None, after: Mapping[str, Any]) -> T:
+    """Add the new `subject` to the session and record `action` with `after`; returns `subject`."""
+    session.add(subject)
+    record_change(action, subject, actor=actor, after=after)
+    return subject
+
+
+@contextmanager
+def recording(action: str, subject: Any, *, actor: User | None, values: Callable[[Any], Mapping[str, Any]]):
+    """Record `action` with `values(subject)` as the with-block found and left it (nothing if it raises)."""
+    before = values(subject)
+    yield
+    record_change(action, subject, actor=actor, before=before, after=values(subject))
 
 
 def subject_type(subject: Any) -> str:

@@ -1,14 +1,21 @@
 """What every domain function shares: the error it raises when a request breaks a rule (views
-show its message), and the row locks that make two requests at once act one after the other."""
+show its message), the row locks that make two requests at once act one after the other, and
+`attributes`, for records that take their fields from another's of the same names."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ..models import Enrolment
+
+
+def attributes(subject: Any, *names: str) -> dict[str, Any]:
+    """The named attributes of `subject`, by name."""
+    return {name: getattr(subject, name) for name in names}
 
 
 class DomainError(ValueError):
@@ -56,3 +63,13 @@ def lock_enrolment_for_change(session: Session, enrolment: Enrolment, *rows: Any
     lock_and_reload(session, enrolment)
     for row in rows:
         lock_and_reload(session, row)
+
+
+def lock_enrolment_for(
+    session: Session, enrolment: Enrolment, user: Any, may: Callable[[Any, Enrolment], bool], refusal: str
+) -> None:
+    """Lock the enrolment for a change (see `lock_enrolment_for_change`), then raise `refusal` unless
+    `may(user, enrolment)`: read under the lock, the rule sees the status the change will meet."""
+    lock_enrolment_for_change(session, enrolment)
+    if not may(user, enrolment):
+        raise DomainError(refusal)

@@ -5,8 +5,15 @@ from __future__ import annotations
 from datetime import date
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovRadioInput, GovSelect, GovSubmitInput, GovTextArea
-from wtforms import DateField, Field, RadioField, SelectField, SubmitField, TextAreaField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovDateInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import DateField, Field, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, StopValidation, ValidationError
 
 from standard import Standard
@@ -114,10 +121,21 @@ def long_text(
     return TextAreaField(label, widget=widget or GovTextArea(), description=description, validators=validators)
 
 
+def text_field(label: str, *, maximum: int, called: str = "", required: str | None = None, **kwargs) -> StringField:
+    """A one-line text box of at most `maximum` characters; `called` and `required` as for `long_text`."""
+    validators = [InputRequired(required)] if required else []
+    validators.append(length_limit(called or label, maximum))
+    return StringField(label, widget=GovTextInput(), validators=validators, **kwargs)
+
+
+def submit_button(label: str, **kwargs) -> SubmitField:
+    return SubmitField(label, widget=GovSubmitInput(), **kwargs)
+
+
 class ConfirmForm(FlaskForm):
     """A button that only needs the CSRF token."""
 
-    submit = SubmitField("Confirm", widget=GovSubmitInput())
+    submit = submit_button("Confirm")
 
 
 def check_rule(rule, *args) -> None:

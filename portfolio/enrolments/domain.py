@@ -24,6 +24,18 @@ from ..models import (
 )
 from ..models.enrolments import ENGLISH_AND_MATHS_ROUTES
 
+# The terms an administrator sets: people and organisations, and plain values.
+TERM_PARTIES = ("provider", "epao", "mentor", "tutor")
+TERM_VALUES = (
+    "start_date",
+    "planned_end_date",
+    "planned_otj_hours",
+    "age_band",
+    "english_maths_route",
+    "english_maths_decided_on",
+    "minimum_months_override",
+)
+
 S = EnrolmentStatus
 # Which status an enrolment may move to from each status.
 STATUS_CHANGES: dict[EnrolmentStatus, tuple[EnrolmentStatus, ...]] = {
@@ -114,9 +126,8 @@ def enrol(
 
 def update_terms(enrolment: Enrolment, terms: EnrolmentTerms, *, by: User | None = None) -> None:
     _check_terms(enrolment.standard_version, enrolment.employer, terms)
-    before = _audited_terms(enrolment)
-    _apply_terms(enrolment, terms)
-    audit.record_change("enrolment.updated", enrolment, actor=by, before=before, after=_audited_terms(enrolment))
+    with audit.recording("enrolment.updated", enrolment, actor=by, values=_audited_terms):
+        _apply_terms(enrolment, terms)
 
 
 def change_status(
@@ -196,17 +207,8 @@ def _check_terms(version: StandardVersion, employer: Organisation, terms: Enrolm
 
 def _audited_terms(enrolment: Enrolment) -> dict:
     """The terms as the audit trail records them, with people and organisations by name."""
-    names = {role: getattr(getattr(enrolment, role), "name", None) for role in ("provider", "epao", "mentor", "tutor")}
-    return names | audit.values(
-        enrolment,
-        "start_date",
-        "planned_end_date",
-        "planned_otj_hours",
-        "age_band",
-        "english_maths_route",
-        "english_maths_decided_on",
-        "minimum_months_override",
-    )
+    names = {role: getattr(getattr(enrolment, role), "name", None) for role in TERM_PARTIES}
+    return names | audit.values(enrolment, *TERM_VALUES)
 
 
 def _apply_terms(enrolment: Enrolment, terms: EnrolmentTerms) -> None:
@@ -221,3 +223,15 @@ def _apply_terms(enrolment: Enrolment, terms: EnrolmentTerms) -> None:
     enrolment.english_maths_route = terms.english_maths_route
     enrolment.english_maths_decided_on = terms.english_maths_decided_on
     enrolment.minimum_months_override = terms.minimum_months_override
+
+
+def check_day_on_programme(day: date, enrolment: Enrolment, today: date, *, called: str, field: str) -> date:
+    """`day` if it is neither in the future nor before the apprenticeship started; `called` names it."""
+    if day > today:
+        raise DomainError(f"{called} must be today or in the past", field)
+    if day < enrolment.start_date:
+        start = enrolment.start_date
+        raise DomainError(
+            f"{called} must be on or after the start of the apprenticeship, {start.day} {start:%B %Y}", field
+        )
+    return day

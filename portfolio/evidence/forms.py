@@ -4,27 +4,18 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
     GovRadioInput,
-    GovSubmitInput,
-    GovTextInput,
 )
-from wtforms import BooleanField, MultipleFileField, RadioField, StringField, SubmitField
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms import BooleanField, MultipleFileField, RadioField
+from wtforms.validators import InputRequired, ValidationError
 
-from ..core.forms import CriteriaLinksField, DateInputField, long_text
+from ..core.forms import CriteriaLinksField, DateInputField, long_text, submit_button, text_field
 from ..models.evidence import EvidenceKind
 from ..review.domain import MAX_COMMENT, MAX_FEEDBACK, Decision
 from .items import MAX_CONSENT_REFERENCE, MAX_JUSTIFICATION, MAX_TEXT, MAX_TITLE
 
 
 class EvidenceForm(FlaskForm):
-    title = StringField(
-        "Title",
-        widget=GovTextInput(),
-        validators=[
-            InputRequired("Enter a title"),
-            Length(max=MAX_TITLE, message=f"The title must be {MAX_TITLE} characters or fewer"),
-        ],
-    )
+    title = text_field("Title", maximum=MAX_TITLE, called="The title", required="Enter a title")
     kind = RadioField(
         "What kind of evidence is it?",
         widget=GovRadioInput(),
@@ -50,22 +41,18 @@ class EvidenceForm(FlaskForm):
         "This evidence contains other people's personal data (for example people in photos, or a participant list)",
         widget=GovCheckboxInput(),
     )
-    consent_reference = StringField(
+    consent_reference = text_field(
         "Consent or permission reference",
-        widget=GovTextInput(),
+        maximum=MAX_CONSENT_REFERENCE,
+        called="The reference",
         description=(
             "Where the consent is recorded, for example a consent form number. "
             "Without it, the files are left out of exports."
         ),
-        validators=[
-            Length(
-                max=MAX_CONSENT_REFERENCE, message=f"The reference must be {MAX_CONSENT_REFERENCE} characters or fewer"
-            )
-        ],
     )
     files = MultipleFileField("Files")  # rendered by the template; stored by the view
     criteria = CriteriaLinksField("Criteria this evidence shows", max_justification=MAX_JUSTIFICATION)
-    submit = SubmitField("Save as draft", widget=GovSubmitInput())
+    submit = submit_button("Save as draft")
 
 
 class WithdrawForm(FlaskForm):
@@ -75,7 +62,7 @@ class WithdrawForm(FlaskForm):
         called="The reason",
         required="Say why you are withdrawing the evidence",
     )
-    submit = SubmitField("Withdraw evidence", widget=GovSubmitInput())
+    submit = submit_button("Withdraw evidence")
 
 
 class DecisionForm(FlaskForm):
@@ -91,7 +78,7 @@ class DecisionForm(FlaskForm):
         called="The feedback",
         description="Needed when you refer the evidence back: say what to change. Optional when you accept it.",
     )
-    submit = SubmitField("Record decision", widget=GovSubmitInput())
+    submit = submit_button("Record decision")
 
     def validate_feedback(self, field) -> None:
         if self.decision.data == Decision.REFER.value and not (field.data or "").strip():
@@ -101,4 +88,4 @@ class DecisionForm(FlaskForm):
 class CommentForm(FlaskForm):
     comment = long_text("Add a comment", MAX_COMMENT, called="The comment", required="Write a comment")
     # Its own id: the item's page may also hold the decision form, whose button is "submit".
-    submit = SubmitField("Post comment", id="post-comment", widget=GovSubmitInput())
+    submit = submit_button("Post comment", id="post-comment")

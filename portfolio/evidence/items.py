@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import BinaryIO
+from typing import BinaryIO, Required, TypedDict, Unpack
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
@@ -19,9 +19,10 @@ from standard import Status
 
 from ..core import audit, clock
 from ..core.access import SUBMITTED_TO_EPAO
-from ..core.domain import DomainError, Gone, lock_enrolment_for_change
+from ..core.domain import DomainError, Gone, lock_enrolment_for, lock_enrolment_for_change
 from ..core.permissions import may_change_evidence
 from ..core.text import clean_line, clean_text
+from ..enrolments.domain import check_day_on_programme
 from ..models import CriterionJudgement, Enrolment, EnrolmentStatus, Role, StagedUpload, User
 from ..models.evidence import (
     CriterionLink,
@@ -112,6 +113,16 @@ def may_change(user: User, item: EvidenceItem) -> bool:
     return may_add_evidence(user, item.enrolment)
 
 
+class FileOptions(TypedDict, total=False):
+    """What writing an item takes besides its details: the files (`attach_files`) and the day."""
+
+    uploads: Iterable[Upload]
+    staged: Iterable[StagedUpload]
+    max_bytes: Required[int]
+    max_pixels: int
+    today: date | None
+
+
 def create_item(
     session: Session,
     store: EvidenceStore,
@@ -119,20 +130,13 @@ def create_item(
     enrolment: Enrolment,
     author: User,
     details: EvidenceDetails,
-    uploads: Iterable[Upload] = (),
-    staged: Iterable[StagedUpload] = (),
-    max_bytes: int,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
-    today: date | None = None,
+    **files: Unpack[FileOptions],
 ) -> EvidenceItem:
-    lock_enrolment_for_change(session, enrolment)
-    if not may_add_evidence(author, enrolment):
-        raise DomainError("You cannot add evidence to this apprenticeship now")
+    lock_enrolment_for(
+        session, enrolment, author, may_add_evidence, "You cannot add evidence to this apprenticeship now"
+    )
     item = EvidenceItem(enrolment=enrolment, created_by=author, status=EvidenceStatus.DRAFT)
-    apply_details(item, details, today or clock.today())
-    session.add(item)
-    session.add(EvidenceStatusChange(item=item, from_status=None, to_status=EvidenceStatus.DRAFT, changed_by=author))
-    attach_files(session, store, item, uploads, by=author, max_bytes=max_bytes, max_pixels=max_pixels, staged=staged)
+    _write(session, store, item, details, by=author, new=True, **files)
     audit.record_change("evidence.created", item, actor=author, after=audited_values(item))
     return item
 
@@ -144,18 +148,35 @@ def update_item(
     *,
     by: User,
     details: EvidenceDetails,
+    **files: Unpack[FileOptions],
+) -> None:
+    lock_item_for_change(session, item)
+    _check_editable(item, by)
+    with audit.recording("evidence.updated", item, actor=by, values=audited_values):
+        _write(session, store, item, details, by=by, new=False, **files)
+
+
+def _write(
+    session: Session,
+    store: EvidenceStore,
+    item: EvidenceItem,
+    details: EvidenceDetails,
+    *,
+    by: User,
+    new: bool,
     uploads: Iterable[Upload] = (),
     staged: Iterable[StagedUpload] = (),
     max_bytes: int,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     today: date | None = None,
 ) -> None:
-    lock_item_for_change(session, item)
-    _check_editable(item, by)
-    before = audited_values(item)
+    """Check and copy the details onto the item, then attach its files; a `new` item joins the
+    session, as a draft, once its details pass."""
     apply_details(item, details, today or clock.today())
+    if new:
+        session.add(item)
+        session.add(EvidenceStatusChange(item=item, from_status=None, to_status=EvidenceStatus.DRAFT, changed_by=by))
     attach_files(session, store, item, uploads, by=by, max_bytes=max_bytes, max_pixels=max_pixels, staged=staged)
-    audit.record_change("evidence.updated", item, actor=by, before=before, after=audited_values(item))
 
 
 def attach_files(
@@ -220,9 +241,8 @@ def remove_file(session: Session, item: EvidenceItem, file: EvidenceFile, *, by:
     file = next((f for f in item.files if f.id == file.id), None)
     if file is None:
         raise Gone("This file has already been removed")
-    before = audited_values(item)
-    item.files.remove(file)
-    audit.record_change("evidence.file_removed", item, actor=by, before=before, after=audited_values(item))
+    with audit.recording("evidence.file_removed", item, actor=by, values=audited_values):
+        item.files.remove(file)
 
 
 def submit(item: EvidenceItem, *, by: User) -> None:
@@ -325,14 +345,9 @@ def apply_details(item: EvidenceItem, details: EvidenceDetails, today: date) -> 
     if len(title) > MAX_TITLE:
         raise DomainError(f"The title must be {MAX_TITLE} characters or fewer", "title")
     enrolment = item.enrolment
-    if details.activity_date > today:
-        raise DomainError("The date of the activity must be today or in the past", "activity_date")
-    if details.activity_date < enrolment.start_date:
-        raise DomainError(
-            f"The date of the activity must be on or after the start of the apprenticeship, "
-            f"{enrolment.start_date.day} {enrolment.start_date:%B %Y}",
-            "activity_date",
-        )
+    check_day_on_programme(
+        details.activity_date, enrolment, today, called="The date of the activity", field="activity_date"
+    )
     description, reflection = clean_text(details.description), clean_text(details.reflection)
     for name, text in (("description", description), ("reflection", reflection)):
         if len(text) > MAX_TEXT:

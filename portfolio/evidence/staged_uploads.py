@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from filestore import EvidenceStore, display_name
 
-from ..core.domain import DomainError
+from ..core.domain import DomainError, attributes
 from ..models import StagedUpload, User
 from ..models.types import utcnow
 from .items import Upload, store_upload
@@ -73,12 +73,9 @@ def attach_for_form(
             attached.problems.append(error.message)
             continue
         staged = StagedUpload(
+            **attributes(stored, "sha256", "size", "crc32", "media_type"),
             user_id=user.id,
             browser_key=browser_key,
-            sha256=stored.sha256,
-            size=stored.size,
-            crc32=stored.crc32,
-            media_type=stored.media_type,
             display_name=display_name(upload.filename),
             staged_at=now,
         )

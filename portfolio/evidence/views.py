@@ -109,30 +109,33 @@ def library(enrolment_id: int):
 @bp.route("/evidence/new", methods=["GET", "POST"])
 @login_required
 def new(enrolment_id: int):
-    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
-    if not may_add_evidence(current_user, enrolment):
-        abort(404)
+    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id, may=may_add_evidence)
     form = _evidence_form(enrolment)
     attached = _attached_files()
     if form.validate_on_submit() and not attached.problems:
-        item = attempt(
-            lambda: create_item(
-                db.session,
-                evidence_store(),
-                enrolment=enrolment,
-                author=current_user,
-                details=_details(form),
-                staged=attached.files,
-                max_bytes=max_upload_bytes(),
+        item = _saved(
+            lambda **written: create_item(
+                db.session, evidence_store(), enrolment=enrolment, author=current_user, **written
             ),
+            form,
+            attached,
             "Evidence saved as a draft. Submit it when it is ready for review.",
-            form=form,
-            default="title",
-            part=criteria_error,
         )
         if item:
             return redirect(url_for(".view", enrolment_id=enrolment.id, item_id=item.id))
     return _form_page(form, enrolment, None, attached)
+
+
+def _saved(write, form: EvidenceForm, attached, message: str):
+    """Run `write` (create_item or update_item with the rest of its arguments given) on the form's
+    details and the files kept, as `attempt` does."""
+    return attempt(
+        lambda: write(details=_details(form), staged=attached.files, max_bytes=max_upload_bytes()),
+        message,
+        form=form,
+        default="title",
+        part=criteria_error,
+    )
 
 
 @bp.route("/evidence/<int:item_id>")
@@ -184,20 +187,11 @@ def edit(enrolment_id: int, item_id: int):
     if (
         form.validate_on_submit()
         and not attached.problems
-        and attempt(
-            lambda: update_item(
-                db.session,
-                evidence_store(),
-                item,
-                by=current_user,
-                details=_details(form),
-                staged=attached.files,
-                max_bytes=max_upload_bytes(),
-            ),
+        and _saved(
+            lambda **written: update_item(db.session, evidence_store(), item, by=current_user, **written),
+            form,
+            attached,
             "Your changes have been saved",
-            form=form,
-            default="title",
-            part=criteria_error,
         )
     ):
         return redirect(url_for(".view", enrolment_id=enrolment_id, item_id=item.id))

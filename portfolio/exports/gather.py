@@ -22,7 +22,9 @@ from standard import Coverage, Signer, Standard, roll_up
 
 from ..core import clock
 from ..core.access import SIGNER_LABELS, files_withheld
+from ..core.domain import attributes
 from ..core.fingerprint import portfolio_fingerprint
+from ..enrolments.queries import with_everyone_named
 from ..evidence.items import criterion_statuses
 from ..gateway.domain import ITEM_TITLES, gateway_submissions
 from ..models import (
@@ -244,17 +246,7 @@ def gather(session: Session, enrolment: Enrolment, *, exported_at: datetime | No
     """The enrolment's portfolio as of now, in about twenty queries however much evidence it holds."""
     check_exportable(enrolment)
     enrolment = session.scalars(
-        select(Enrolment)
-        .where(Enrolment.id == enrolment.id)
-        .options(
-            joinedload(Enrolment.apprentice),
-            joinedload(Enrolment.standard_version),
-            joinedload(Enrolment.employer),
-            joinedload(Enrolment.provider),
-            joinedload(Enrolment.epao),
-            joinedload(Enrolment.tutor),
-            joinedload(Enrolment.mentor),
-        )
+        select(Enrolment).where(Enrolment.id == enrolment.id).options(*with_everyone_named(yaml=True))
     ).one()
     standard = enrolment.standard_version.standard
     fingerprint = portfolio_fingerprint(session, enrolment)
@@ -310,31 +302,32 @@ def _items(session: Session, enrolment: Enrolment, standard: Standard) -> tuple[
     )
 
 
+_COPIED_ITEM_FIELDS = (
+    "id",
+    "title",
+    "kind",
+    "activity_date",
+    "status",
+    "description",
+    "reflection",
+    "submitted_at",
+    "contains_third_party_data",
+    "consent_reference",
+)
+
+
 def _export_item(number: int, item: EvidenceItem, standard: Standard, witness: Witness | None) -> ExportItem:
     withheld = files_withheld(item)
     folder = item_folder(number, item.title)
     names = file_names(f.display_name for f in item.files)
     return ExportItem(
-        id=item.id,
+        **attributes(item, *_COPIED_ITEM_FIELDS),
         number=number,
-        title=item.title,
-        kind=item.kind,
-        activity_date=item.activity_date,
-        status=item.status,
-        description=item.description,
-        reflection=item.reflection,
         author=item.created_by.name,
-        submitted_at=item.submitted_at,
-        contains_third_party_data=item.contains_third_party_data,
-        consent_reference=item.consent_reference,
         files=tuple(
             ExportFile(
+                **attributes(f, "media_type", "size", "sha256", "crc32", "uploaded_at"),
                 name=f.display_name,
-                media_type=f.media_type,
-                size=f.size,
-                sha256=f.sha256,
-                crc32=f.crc32,
-                uploaded_at=f.uploaded_at,
                 path=None if withheld else f"{folder}/{name}",
             )
             for f, name in zip(item.files, names, strict=True)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, current_app, request
 from flask_login import current_user, login_required
 
 from ..core.access import get_enrolment_or_404, may_export
-from ..core.domain import DomainError
 from ..core.error_pages import render_error
 from ..core.storage import evidence_store
 from ..core.web import attempt
@@ -32,35 +31,29 @@ def refuse_head():
 @bp.route("/export/portfolio.pdf")
 @login_required
 def pdf(enrolment_id: int):
-    enrolment = _exportable(enrolment_id)
-    exported = attempt(lambda: export_pdf(db.session, evidence_store(), enrolment, actor=current_user), quiet=True)
-    if not exported:
-        return _refused(exported.error)
-    filename, data = exported
-    return _attachment(Response(data, mimetype="application/pdf"), filename)
+    return _download(enrolment_id, export_pdf, "application/pdf")
 
 
 @bp.route("/export/portfolio.zip")
 @login_required
 def zip_archive(enrolment_id: int):
-    enrolment = _exportable(enrolment_id)
-    exported = attempt(lambda: export_zip(db.session, evidence_store(), enrolment, actor=current_user), quiet=True)
+    return _download(
+        enrolment_id,
+        export_zip,
+        "application/zip",
+        body=lambda chunks, enrolment: _logged(chunks, current_app.logger, enrolment.id),
+    )
+
+
+def _download(enrolment_id: int, export, mimetype: str, *, body=lambda data, enrolment: data) -> Response:
+    """Run `export` for the enrolment and send what it makes (through `body`) as an attachment,
+    or the page that says why it was refused."""
+    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id, may=may_export)
+    exported = attempt(lambda: export(db.session, evidence_store(), enrolment, actor=current_user), quiet=True)
     if not exported:
-        return _refused(exported.error)
-    filename, chunks = exported
-    chunks = _logged(chunks, current_app.logger, enrolment.id)
-    return _attachment(Response(chunks, mimetype="application/zip"), filename)
-
-
-def _exportable(enrolment_id: int):
-    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
-    if not may_export(current_user, enrolment):
-        abort(404)
-    return enrolment
-
-
-def _refused(error: DomainError):
-    return render_error(409, "The portfolio cannot be exported", error.message)
+        return render_error(409, "The portfolio cannot be exported", exported.error.message)
+    filename, data = exported
+    return _attachment(Response(body(data, enrolment), mimetype=mimetype), filename)
 
 
 def _attachment(response: Response, filename: str) -> Response:

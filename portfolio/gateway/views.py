@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from standard import Signer
@@ -68,9 +68,7 @@ def submit(enrolment_id: int):
 @bp.route("/gateway/decision", methods=["GET", "POST"])
 @login_required
 def decision(enrolment_id: int):
-    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
-    if not is_assessor_of(current_user, enrolment):
-        abort(404)
+    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id, may=is_assessor_of)
     overview = gateway_overview(db.session, enrolment)
     submission = overview.pending
     if submission is None or not may_decide(current_user, submission):

@@ -4,29 +4,21 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, send_from_directory, url_for
 from flask_login import current_user, login_required
-from sqlalchemy.orm import joinedload
 
 from standard import roll_up
 
 from ..core.access import enrolments_visible_to, get_enrolment_or_404, may_read_audit_trail
 from ..core.listing import paginate, search_text
+from ..enrolments.queries import with_everyone_named
 from ..evidence.items import criterion_statuses, may_add_evidence
 from ..extensions import db
-from ..models import Enrolment, EnrolmentStatus, Role, StandardVersion, User
+from ..models import Enrolment, EnrolmentStatus, Role, User
 from .todo import todo_list
 
 bp = Blueprint("home", __name__, template_folder="templates")
 
 # What a list or overview of enrolments shows, fetched with the enrolments in one query.
-ENROLMENT_DETAILS = (
-    joinedload(Enrolment.apprentice),
-    joinedload(Enrolment.standard_version).defer(StandardVersion.yaml_text),
-    joinedload(Enrolment.employer),
-    joinedload(Enrolment.provider),
-    joinedload(Enrolment.epao),
-    joinedload(Enrolment.tutor),
-    joinedload(Enrolment.mentor),
-)
+ENROLMENT_DETAILS = with_everyone_named(yaml=False)
 
 
 @bp.route("/")

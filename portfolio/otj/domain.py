@@ -19,9 +19,10 @@ from standard import Standard
 
 from ..core import audit, clock
 from ..core.access import is_apprentice_of, is_tutor_of, visible_enrolments_clause
-from ..core.domain import DomainError, lock_enrolment_for_change
+from ..core.domain import DomainError, lock_enrolment_for, lock_enrolment_for_change
 from ..core.text import clean_text
 from ..core.wording import hours_text
+from ..enrolments.domain import check_day_on_programme
 from ..evidence.items import check_not_with_epao
 from ..models import Enrolment, EnrolmentStatus, OtjActivity, OtjEntry, OtjStatus, Role, User
 from ..models.types import MAX_NOTE, utcnow
@@ -94,15 +95,7 @@ def check_hours(hours: Decimal) -> Decimal:
 
 
 def check_activity_date(day: date, enrolment: Enrolment, today: date) -> date:
-    if day > today:
-        raise DomainError("The date of the training must be today or in the past", "activity_date")
-    if day < enrolment.start_date:
-        start = enrolment.start_date
-        raise DomainError(
-            f"The date of the training must be on or after the start of the apprenticeship, {start.day} {start:%B %Y}",
-            "activity_date",
-        )
-    return day
+    return check_day_on_programme(day, enrolment, today, called="The date of the training", field="activity_date")
 
 
 def check_criteria(codes: Iterable[str], standard: Standard) -> str:
@@ -145,14 +138,10 @@ def parse_hours(text: str) -> Decimal:
 def log_entry(
     session: Session, *, enrolment: Enrolment, by: User, details: OtjDetails, today: date | None = None
 ) -> OtjEntry:
-    lock_enrolment_for_change(session, enrolment)
-    if not may_log(by, enrolment):
-        raise DomainError("You cannot log training for this apprenticeship now")
+    lock_enrolment_for(session, enrolment, by, may_log, "You cannot log training for this apprenticeship now")
     entry = OtjEntry(enrolment=enrolment, created_by=by, status=OtjStatus.LOGGED)
     _apply(entry, details, today or clock.today())
-    session.add(entry)
-    audit.record_change("otj.logged", entry, actor=by, after=_audited_values(entry))
-    return entry
+    return audit.record_added(session, "otj.logged", entry, actor=by, after=_audited_values(entry))
 
 
 def update_entry(
@@ -160,11 +149,10 @@ def update_entry(
 ) -> None:
     _lock(session, entry)
     _check_changeable(entry, by)
-    before = _audited_values(entry)
-    _apply(entry, details, today or clock.today())
-    if entry.status is OtjStatus.QUERIED:
-        _change_status(entry, OtjStatus.LOGGED, by)
-    audit.record_change("otj.updated", entry, actor=by, before=before, after=_audited_values(entry))
+    with audit.recording("otj.updated", entry, actor=by, values=_audited_values):
+        _apply(entry, details, today or clock.today())
+        if entry.status is OtjStatus.QUERIED:
+            _change_status(entry, OtjStatus.LOGGED, by)
 
 
 def delete_entry(session: Session, entry: OtjEntry, *, by: User) -> None:
@@ -185,9 +173,9 @@ def approve_entry(session: Session, entry: OtjEntry, *, by: User) -> None:
 
 def approve_entries(session: Session, enrolment: Enrolment, entry_ids: Iterable[int], *, by: User) -> int:
     """Approve the chosen entries of the enrolment still awaiting a decision; returns how many."""
-    lock_enrolment_for_change(session, enrolment)
-    if not may_approve(by, enrolment):
-        raise DomainError("Only a tutor of the training provider can approve training")
+    lock_enrolment_for(
+        session, enrolment, by, may_approve, "Only a tutor of the training provider can approve training"
+    )
     ids = {int(i) for i in entry_ids}
     if not ids:
         raise DomainError("Choose the entries to approve", "entries")

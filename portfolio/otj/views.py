@@ -60,9 +60,7 @@ def otj(enrolment_id: int):
 @bp.route("/otj/new", methods=["GET", "POST"])
 @login_required
 def new_entry(enrolment_id: int):
-    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
-    if not may_log(current_user, enrolment):
-        abort(404)
+    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id, may=may_log)
     today = clock.today()
     form = OtjEntryForm(enrolment=enrolment, today=today)
     if form.validate_on_submit() and attempt(
@@ -145,9 +143,7 @@ def query(enrolment_id: int, entry_id: int):
 @bp.post("/otj/approve")
 @login_required
 def approve_selected(enrolment_id: int):
-    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
-    if not may_approve(current_user, enrolment):
-        abort(404)
+    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id, may=may_approve)
     form = ConfirmForm()
     if form.validate_on_submit():
         ids = [int(v) for v in request.form.getlist("entry") if v.isascii() and v.isdigit() and len(v) < 10]

@@ -18,8 +18,9 @@ from standard import Signer
 
 from ..core import audit, clock
 from ..core.access import SIGNER_LABELS, SIGNER_ROLES, is_tutor_of, signing_party, visible_enrolments_clause
-from ..core.domain import DomainError, lock_enrolment_for_change
+from ..core.domain import DomainError, lock_enrolment_for, lock_enrolment_for_change
 from ..core.text import clean_text
+from ..enrolments.domain import check_day_on_programme
 from ..models import (
     Enrolment,
     EnrolmentStatus,
@@ -135,14 +136,17 @@ def awaiting_signers(review: ProgressReview) -> list[Signer]:
 def create_review(
     session: Session, *, enrolment: Enrolment, author: User, details: ReviewDetails, today: date | None = None
 ) -> ProgressReview:
-    lock_enrolment_for_change(session, enrolment)  # the latest review is a gateway check
-    if not may_record_review(author, enrolment):
-        raise DomainError("Only a tutor of the training provider can record a review of this apprenticeship now")
+    # The latest review is a gateway check.
+    lock_enrolment_for(
+        session,
+        enrolment,
+        author,
+        may_record_review,
+        "Only a tutor of the training provider can record a review of this apprenticeship now",
+    )
     review = ProgressReview(enrolment=enrolment, created_by=author)
     _apply(review, details, today or clock.today())
-    session.add(review)
-    audit.record_change("progress_review.created", review, actor=author, after=_audited_values(review))
-    return review
+    return audit.record_added(session, "progress_review.created", review, actor=author, after=_audited_values(review))
 
 
 def update_review(
@@ -153,9 +157,8 @@ def update_review(
         raise DomainError("This review has been signed, so it can no longer be changed")
     if not may_edit_review(by, review):
         raise DomainError("Only a tutor of the training provider can change this review")
-    before = _audited_values(review)
-    _apply(review, details, today or clock.today())
-    audit.record_change("progress_review.updated", review, actor=by, before=before, after=_audited_values(review))
+    with audit.recording("progress_review.updated", review, actor=by, values=_audited_values):
+        _apply(review, details, today or clock.today())
 
 
 def sign_review(
@@ -178,15 +181,7 @@ def sign_review(
 
 
 def check_review_date(day: date, enrolment: Enrolment, today: date) -> date:
-    if day > today:
-        raise DomainError("The date of the review must be today or in the past", "review_date")
-    if day < enrolment.start_date:
-        start = enrolment.start_date
-        raise DomainError(
-            f"The date of the review must be on or after the start of the apprenticeship, {start.day} {start:%B %Y}",
-            "review_date",
-        )
-    return day
+    return check_day_on_programme(day, enrolment, today, called="The date of the review", field="review_date")
 
 
 def _apply(review: ProgressReview, details: ReviewDetails, today: date) -> None:

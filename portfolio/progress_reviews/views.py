@@ -54,9 +54,7 @@ def reviews(enrolment_id: int):
 @bp.route("/reviews/new", methods=["GET", "POST"])
 @login_required
 def new_review(enrolment_id: int):
-    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
-    if not may_record_review(current_user, enrolment):
-        abort(404)
+    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id, may=may_record_review)
     today = clock.today()
     form = ReviewForm(enrolment=enrolment, today=today)
     if request.method == "GET":

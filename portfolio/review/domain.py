@@ -30,7 +30,7 @@ from ..core.access import (
     may_judge_criteria,
     visible_evidence_clause,
 )
-from ..core.domain import DomainError, lock_enrolment_for_change
+from ..core.domain import DomainError, lock_enrolment_for
 from ..core.permissions import may_change_evidence
 from ..core.text import clean_line, clean_text
 from ..evidence.items import (
@@ -281,9 +281,7 @@ def record_judgement(
     session: Session, enrolment: Enrolment, *, by: User, code: str, level_code: str, note: str = ""
 ) -> CriterionJudgement:
     """Append a judgement of one criterion; it becomes the current one."""
-    lock_enrolment_for_change(session, enrolment)
-    if not may_judge_criteria(by, enrolment):
-        raise DomainError("You cannot judge this apprentice's criteria")
+    lock_enrolment_for(session, enrolment, by, may_judge_criteria, "You cannot judge this apprentice's criteria")
     check_not_with_epao(enrolment)
     standard = enrolment.standard_version.standard
     if code not in standard:
@@ -351,9 +349,9 @@ def create_testimony(
     session: Session, *, enrolment: Enrolment, author: User, testimony: WitnessTestimony, today: date | None = None
 ) -> EvidenceItem:
     """A draft witness testimony by `author`, private to them until they sign it."""
-    lock_enrolment_for_change(session, enrolment)
-    if not may_write_testimony(author, enrolment):
-        raise DomainError("You cannot give witness testimony for this apprentice now")
+    lock_enrolment_for(
+        session, enrolment, author, may_write_testimony, "You cannot give witness testimony for this apprentice now"
+    )
     item = EvidenceItem(enrolment=enrolment, created_by=author, status=EvidenceStatus.DRAFT)
     _apply_testimony(item, testimony, today)
     session.add(item)
@@ -367,9 +365,8 @@ def update_testimony(
 ) -> None:
     lock_item_for_change(session, item)
     _check_unsigned(item, by)
-    before = audited_values(item)
-    _apply_testimony(item, testimony, today)
-    audit.record_change("testimony.updated", item, actor=by, before=before, after=audited_values(item))
+    with audit.recording("testimony.updated", item, actor=by, values=audited_values):
+        _apply_testimony(item, testimony, today)
 
 
 def sign_testimony(

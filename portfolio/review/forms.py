@@ -4,13 +4,11 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
     GovRadioInput,
-    GovSubmitInput,
-    GovTextInput,
 )
-from wtforms import BooleanField, RadioField, StringField, SubmitField
-from wtforms.validators import InputRequired, Length
+from wtforms import BooleanField, RadioField
+from wtforms.validators import InputRequired
 
-from ..core.forms import CriteriaLinksField, DateInputField, long_text
+from ..core.forms import CriteriaLinksField, DateInputField, long_text, submit_button, text_field
 from ..evidence.items import MAX_JUSTIFICATION, MAX_TEXT, MAX_TITLE
 from ..models.types import MAX_NOTE
 from .domain import MAX_JOB_TITLE, MAX_SIGNED_NAME
@@ -26,18 +24,16 @@ class JudgementForm(FlaskForm):
         called="The note",
         description="What you based the judgement on, or what the apprentice still needs to show.",
     )
-    submit = SubmitField("Record judgement", widget=GovSubmitInput())
+    submit = submit_button("Record judgement")
 
 
 class WitnessTestimonyForm(FlaskForm):
-    title = StringField(
+    title = text_field(
         "Title",
-        widget=GovTextInput(),
+        maximum=MAX_TITLE,
+        called="The title",
+        required="Enter a title",
         description="For example, Witness testimony: the half-term family workshops",
-        validators=[
-            InputRequired("Enter a title"),
-            Length(max=MAX_TITLE, message=f"The title must be {MAX_TITLE} characters or fewer"),
-        ],
     )
     activity_date = DateInputField(
         "Date of the activity you saw",
@@ -53,29 +49,19 @@ class WitnessTestimonyForm(FlaskForm):
         description="What you saw the apprentice do, in your own words, and how well they did it.",
     )
     criteria = CriteriaLinksField("Criteria this testimony shows", max_justification=MAX_JUSTIFICATION)
-    submit = SubmitField("Save and continue", widget=GovSubmitInput())
+    submit = submit_button("Save and continue")
 
 
 class SignTestimonyForm(FlaskForm):
-    signed_name = StringField(
-        "Your full name",
-        widget=GovTextInput(),
-        validators=[
-            InputRequired("Enter your full name"),
-            Length(max=MAX_SIGNED_NAME, message=f"Your name must be {MAX_SIGNED_NAME} characters or fewer"),
-        ],
+    signed_name = text_field(
+        "Your full name", maximum=MAX_SIGNED_NAME, called="Your name", required="Enter your full name"
     )
-    job_title = StringField(
-        "Your job title",
-        widget=GovTextInput(),
-        validators=[
-            InputRequired("Enter your job title"),
-            Length(max=MAX_JOB_TITLE, message=f"Your job title must be {MAX_JOB_TITLE} characters or fewer"),
-        ],
+    job_title = text_field(
+        "Your job title", maximum=MAX_JOB_TITLE, called="Your job title", required="Enter your job title"
     )
     confirm = BooleanField(
         "I confirm that this testimony is a true account of the apprentice's work, which I saw myself",
         widget=GovCheckboxInput(),
         validators=[InputRequired("Confirm that the testimony is a true account")],
     )
-    submit = SubmitField("Sign and submit for review", widget=GovSubmitInput())
+    submit = submit_button("Sign and submit for review")

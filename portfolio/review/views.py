@@ -122,9 +122,7 @@ def judgement(enrolment_id: int, code: str):
 @bp.route("/enrolments/<int:enrolment_id>/witness-testimony/new", methods=["GET", "POST"])
 @login_required
 def new_testimony(enrolment_id: int):
-    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
-    if not may_write_testimony(current_user, enrolment):
-        abort(404)
+    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id, may=may_write_testimony)
     form = _testimony_form(enrolment)
     if form.validate_on_submit():
         item = attempt(
