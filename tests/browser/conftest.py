@@ -130,7 +130,9 @@ def browser():
 def monitor(browser, live_server) -> Iterator[Monitor]:
     """A fresh browser context (no cookies) and page, watched by the page checks."""
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
+    # Every wait is for an event (a load, an element, a download); the timeout only bounds a hung
+    # one, so it is generous: a loaded machine must not fail a test that would pass when quiet.
+    context.set_default_timeout(60_000)
     page = context.new_page()
     try:
         yield Monitor(page, live_server.url)

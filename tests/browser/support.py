@@ -129,7 +129,7 @@ class Monitor:
         found = list(self.events)
         self.events.clear()
         try:
-            page.wait_for_function("document.body.classList.contains('govuk-frontend-supported')", timeout=3000)
+            page.wait_for_function("document.body.classList.contains('govuk-frontend-supported')")
         except PlaywrightError:
             found.append("GOV.UK Frontend's JavaScript did not start (no govuk-frontend-supported on <body>)")
         found += [f"CSP violation: {v}" for v in page.evaluate("window.__cspViolations || []")]

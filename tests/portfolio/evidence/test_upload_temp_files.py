@@ -178,7 +178,8 @@ def _session_cookie(address: str, email: str) -> str:
     return cookie.split(";", 1)[0]
 
 
-def _send_half_and_hang_up(address: str, path: str, cookie: str | None) -> None:
+def _send_half_and_hang_up(address: str, path: str, cookie: str | None, started=None) -> None:
+    """Send half a 2 MB upload, wait until `started()` says the server is writing it, hang up."""
     body = _multipart(PDF_BYTES + b"%" * 2_000_000)
     host, port = address.split(":")
     with socket.create_connection((host, int(port)), timeout=10) as conn:
@@ -189,13 +190,17 @@ def _send_half_and_hang_up(address: str, path: str, cookie: str | None) -> None:
             f"Content-Length: {len(body)}",
         ] + ([f"Cookie: {cookie}"] if cookie else [])
         conn.sendall(("\r\n".join(headers) + "\r\n\r\n").encode() + body[: len(body) // 2])
-        time.sleep(0.3)  # let the server start writing the file part
+        if started is not None:
+            deadline = time.monotonic() + 60
+            while not started():
+                assert time.monotonic() < deadline, "the server never started writing the file part"
+                time.sleep(0.01)
 
 
 def test_a_client_that_hangs_up_mid_upload_leaves_no_temporary_file(app, live, enrolment):
     cookie = _session_cookie(live.address, enrolment.apprentice.email)
     path = f"/enrolments/{enrolment.id}/evidence/new"
-    _send_half_and_hang_up(live.address, path, cookie)
+    _send_half_and_hang_up(live.address, path, cookie, started=lambda: _temp_files(app) != [])
     live.wait_until_ended(path)
     assert _temp_files(app) == []
 
