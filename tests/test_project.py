@@ -9,3 +9,19 @@ def test_ci_runs_the_readmes_test_command():
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     command = ci[ci.index("# The README's test command:") + 1]
     assert f"\n{command}\n" in (ROOT / "README.md").read_text()
+
+
+def test_views_run_domain_actions_only_through_the_core_helper():
+    views = sorted((ROOT / "portfolio").glob("*/views.py"))
+    assert views, "no feature views found"
+    assert [v.relative_to(ROOT).as_posix() for v in views if "except DomainError" in v.read_text()] == []
+
+
+def test_every_template_filter_and_global_is_registered_in_core_templating():
+    registering = ("template_global", "template_filter", "context_processor", "jinja_env.globals")
+    elsewhere = [
+        path.relative_to(ROOT).as_posix()
+        for path in (ROOT / "portfolio").rglob("*.py")
+        if path.name != "templating.py" and any(word in path.read_text() for word in registering)
+    ]
+    assert elsewhere == []

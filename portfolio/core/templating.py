@@ -16,6 +16,7 @@ from filestore import accept_attribute, accepted_summary
 from standard import Status
 
 from ..models import EnrolmentStatus, EvidenceStatus, GatewayOutcome, OtjStatus, Rag, Role, Standing
+from .access import may_export
 from .wording import hours_text, long_date
 
 SERVICE_NAME = "Apprenticeship portfolio"
@@ -77,6 +78,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(accepted_summary(), "accepted_files")
     app.add_template_global(accept_attribute(), "accept_attribute")
     app.add_template_global(csrf_field)
+    app.add_template_global(may_export)  # the export buttons on the enrolment's pages
     app.add_template_global(select_items)
     app.add_template_global(pagination_items)
     app.add_template_filter(tag_colour)

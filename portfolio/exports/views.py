@@ -16,7 +16,6 @@ from ..extensions import db
 from . import EvidenceFileProblem, export_pdf, export_zip
 
 bp = Blueprint("exports", __name__, template_folder="templates", url_prefix="/enrolments/<int:enrolment_id>")
-bp.add_app_template_global(may_export, "may_export")
 
 
 @bp.before_request
