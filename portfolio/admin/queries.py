@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
-from ..enrolments.queries import with_everyone_named
+from ..enrolments.queries import enrolments_matching, person_matches, with_everyone_named
 from ..models import (
     Enrolment,
     EnrolmentStatus,
@@ -65,9 +65,7 @@ def user_count(session: Session, organisation_id: int) -> int:
 def users_matching(text: str, role: Role | None, organisation_id: int | None) -> Select:
     statement = select(User)
     if text:
-        statement = statement.where(
-            User.name.icontains(text, autoescape=True) | User.email.icontains(text, autoescape=True)
-        )
+        statement = statement.where(person_matches(text))
     if role:
         statement = statement.where(User.role == role)
     if organisation_id is not None:
@@ -88,16 +86,9 @@ def enrolments_of_apprentice(session: Session, apprentice_id: int) -> list[Enrol
     ).all()
 
 
-def enrolments_matching(text: str, status: EnrolmentStatus | None) -> Select:
-    """Enrolments whose apprentice's name or email contains `text`, in the apprentices' order."""
-    statement = select(Enrolment).join(Enrolment.apprentice).options(*ENROLMENT_ROW)
-    if text:
-        statement = statement.where(
-            User.name.icontains(text, autoescape=True) | User.email.icontains(text, autoescape=True)
-        )
-    if status:
-        statement = statement.where(Enrolment.status == status)
-    return statement.order_by(User.name, Enrolment.id)
+def enrolments_listed(text: str, status: EnrolmentStatus | None) -> Select:
+    """Every enrolment matching the admin list's search, with what its row shows."""
+    return enrolments_matching(select(Enrolment).options(*ENROLMENT_ROW), text, status)
 
 
 def enrolment_with_page(enrolment_id: int) -> Select:

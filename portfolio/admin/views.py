@@ -14,7 +14,7 @@ from standard import StandardError
 from ..accounts.domain import create_organisation, create_user, rename_organisation, reset_password, set_active
 from ..core import security
 from ..core.access import admin_required
-from ..core.listing import id_arg, paginate, search_text
+from ..core.listing import choice_arg, id_arg, paginate, search_text
 from ..core.web import attempt
 from ..enrolments.domain import (
     TERM_PARTIES,
@@ -54,7 +54,7 @@ from .queries import (
     assignable_staff,
     counts_by,
     enrolment_with_page,
-    enrolments_matching,
+    enrolments_listed,
     enrolments_of_apprentice,
     enrolments_pinned_to,
     organisations_by_name,
@@ -69,12 +69,6 @@ from .queries import (
 )
 
 bp = Blueprint("admin", __name__, template_folder="templates")
-
-
-def _choice(name: str, enum_class):
-    """An enum member from the query string, or None for anything else."""
-    value = request.args.get(name, "")
-    return next((member for member in enum_class if member.value == value), None)
 
 
 def _attempt(action, success, form, **placement):
@@ -103,7 +97,7 @@ def index():
 @bp.route("/organisations")
 @admin_required
 def organisations():
-    query, kind = search_text(), _choice("kind", OrganisationKind)
+    query, kind = search_text(), choice_arg("kind", OrganisationKind)
     page = paginate(organisations_matching(query, kind))
     return render_template(
         "admin/organisations.html",
@@ -155,7 +149,7 @@ def organisation(organisation_id: int):
 @bp.route("/users")
 @admin_required
 def users():
-    query, role = search_text(), _choice("role", Role)
+    query, role = search_text(), choice_arg("role", Role)
     organisation_id = id_arg("organisation")
     page = paginate(users_matching(query, role, organisation_id))
     organisation = db.session.get(Organisation, organisation_id) if organisation_id is not None else None
@@ -248,8 +242,8 @@ def reset_user_password(user_id: int):
 @bp.route("/enrolments")
 @admin_required
 def enrolments():
-    query, status = search_text(), _choice("status", EnrolmentStatus)
-    page = paginate(enrolments_matching(query, status))
+    query, status = search_text(), choice_arg("status", EnrolmentStatus)
+    page = paginate(enrolments_listed(query, status))
     return render_template(
         "admin/enrolments.html", page=page, query=query, status=status, statuses=list(EnrolmentStatus)
     )

@@ -24,6 +24,12 @@ def id_arg(name: str) -> int | None:
     return value if value is not None and 0 < value <= LARGEST_ID else None
 
 
+def choice_arg(name: str, enum_class):
+    """An enum member chosen in the query string (a filter select), or None for anything else."""
+    value = request.args.get(name, "")
+    return next((member for member in enum_class if member.value == value), None)
+
+
 def paginate(statement: Select) -> Pagination:
     """One page of `statement`'s rows, the page number taken from `?page=`, kept in range."""
     page = request.args.get("page", 1, type=int)

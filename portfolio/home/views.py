@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, send_from_directory, url_for
+from flask import Blueprint, current_app, redirect, render_template, send_from_directory, url_for
 from flask_login import current_user, login_required
 
 from standard import roll_up
 
 from ..core.access import enrolments_visible_to, get_enrolment_or_404, may_read_audit_trail
-from ..core.listing import paginate, search_text
-from ..enrolments.queries import with_everyone_named
+from ..core.listing import choice_arg, paginate, search_text
+from ..enrolments.queries import enrolments_matching, enrolments_newest_first, with_everyone_named
 from ..evidence.items import criterion_statuses, may_add_evidence
 from ..extensions import db
-from ..models import Enrolment, EnrolmentStatus, Role, User
+from ..models import Enrolment, EnrolmentStatus, Role
 from .todo import todo_list
 
 bp = Blueprint("home", __name__, template_folder="templates")
@@ -32,9 +32,7 @@ def index():
 
 
 def apprentice_home():
-    enrolments = db.session.scalars(
-        enrolments_visible_to(current_user).options(*ENROLMENT_DETAILS).order_by(Enrolment.start_date.desc())
-    ).all()
+    enrolments = enrolments_newest_first(db.session, current_user)
     current = next((e for e in enrolments if e.status is not EnrolmentStatus.WITHDRAWN), None)
     current = current or (enrolments[0] if enrolments else None)
     return render_template(
@@ -48,15 +46,9 @@ def apprentice_home():
 
 def enrolments_home():
     query = search_text()
-    status = request.args.get("status", "")
-    statement = enrolments_visible_to(current_user).join(Enrolment.apprentice).options(*ENROLMENT_DETAILS)
-    if query:
-        statement = statement.where(
-            User.name.icontains(query, autoescape=True) | User.email.icontains(query, autoescape=True)
-        )
-    if status in {s.value for s in EnrolmentStatus}:
-        statement = statement.where(Enrolment.status == EnrolmentStatus(status))
-    page = paginate(statement.order_by(User.name, Enrolment.id))
+    status = choice_arg("status", EnrolmentStatus)
+    visible = enrolments_visible_to(current_user).options(*ENROLMENT_DETAILS)
+    page = paginate(enrolments_matching(visible, query, status))
     return render_template(
         "home/enrolments.html",
         page=page,

@@ -72,3 +72,21 @@ def test_pagination(client, world):
     assert second.count('<tr class="govuk-table__row">') == 1 + 5
     assert client.get("/?page=99").status_code == 200
     assert client.get("/?page=abc").status_code == 200
+
+
+def test_the_status_filter_keeps_to_the_next_page(client, world):
+    from portfolio.enrolments.domain import change_status
+    from portfolio.models import EnrolmentStatus
+
+    provider = world.provider()
+    tutor = world.user(Role.TUTOR, provider)
+    employer = world.employer()
+    enrolments = [world.enrolment(employer=employer, provider=provider, tutor=tutor) for _ in range(30)]
+    change_status(db.session, enrolments[0], EnrolmentStatus.BREAK_IN_LEARNING, None)
+    db.session.commit()
+    sign_in(client, tutor)
+    html = client.get("/?status=on_programme").get_data(as_text=True)
+    assert "29 apprentices found" in html
+    assert 'href="/?page=2&amp;q=&amp;status=on_programme"' in html
+    assert "1 apprentice found" in client.get("/?status=break_in_learning").get_data(as_text=True)
+    assert "30 apprentices" in client.get("/?status=nonsense").get_data(as_text=True)  # an unknown status filters nothing
