@@ -89,4 +89,6 @@ def test_the_status_filter_keeps_to_the_next_page(client, world):
     assert "29 apprentices found" in html
     assert 'href="/?page=2&amp;q=&amp;status=on_programme"' in html
     assert "1 apprentice found" in client.get("/?status=break_in_learning").get_data(as_text=True)
-    assert "30 apprentices" in client.get("/?status=nonsense").get_data(as_text=True)  # an unknown status filters nothing
+    assert "30 apprentices" in client.get("/?status=nonsense").get_data(
+        as_text=True
+    )  # an unknown status filters nothing
