@@ -31,6 +31,10 @@ DEFAULTS: dict[str, Any] = {
     "PAGE_SIZE": 25,
     "SWEEP_GRACE_HOURS": 24,
     "PROXY_FIX": False,
+    # Database connections per process. gthread workers share one pool; the overflow covers bursts.
+    "DATABASE_POOL_SIZE": 5,
+    "DATABASE_MAX_OVERFLOW": 10,
+    "DATABASE_POOL_RECYCLE_SECONDS": 1800,
     # Keys of the audit chain (audit.py). AUDIT_KEY makes new events; AUDIT_KEYS_OLD, keys
     # rotated out, still verify the events they made.
     "AUDIT_KEY": "",
@@ -64,6 +68,7 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
         raise ValueError("PORTFOLIO_AUDIT_KEY must differ from PORTFOLIO_SECRET_KEY")
     url = app.config.get("DATABASE_URL") or f"sqlite:///{instance / 'portfolio.db'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(url)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     app.config.setdefault("EVIDENCE_DIR", str(instance / "evidence-store"))
     # Each file may be MAX_UPLOAD_MB (the evidence store checks it and says so on the form); a
     # whole request may carry a few such files before the server refuses it outright (413).
@@ -88,6 +93,19 @@ def database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url.removeprefix(prefix)
     return url
+
+
+def engine_options(config) -> dict[str, Any]:
+    """How the engine keeps its connections. A connection the database (or a proxy, or a
+    failover) dropped is tested and replaced before use, instead of failing the next request."""
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        options.update(
+            pool_size=int(config["DATABASE_POOL_SIZE"]),
+            max_overflow=int(config["DATABASE_MAX_OVERFLOW"]),
+            pool_recycle=int(config["DATABASE_POOL_RECYCLE_SECONDS"]),
+        )
+    return options
 
 
 def key_list(value: str | list[str]) -> list[str]:
