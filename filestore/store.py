@@ -93,6 +93,8 @@ class EvidenceStore(Protocol):
 
     def clean_temp(self, older_than: float = 24 * 3600, now: float | None = None) -> int: ...
 
+    def is_ready(self) -> bool: ...
+
 
 def is_sha256(text: object) -> bool:
     """Whether `text` is a SHA-256 hex digest as the store writes them (lowercase)."""
@@ -144,6 +146,15 @@ class FileSystemStore:
             return self._admit(incoming, extension, max_bytes, max_pixels)
         finally:
             incoming.close()
+
+    def is_ready(self) -> bool:
+        """Whether files can be stored now: the folder is there (made, as the first upload would
+        make it) and this process may write to it."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return False
+        return os.access(self.root, os.W_OK | os.X_OK)
 
     def incoming(self) -> IncomingFile:
         """A temporary file in this store that hashes what is written to it, for `put` to take."""

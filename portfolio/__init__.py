@@ -57,6 +57,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     from .exports.views import bp as exports_bp
     from .gateway.views import bp as gateway_bp
     from .home.views import bp as home_bp
+    from .operations.views import bp as operations_bp
     from .otj.views import bp as otj_bp
     from .progress_reviews.views import bp as progress_reviews_bp
     from .review.views import bp as review_bp
@@ -72,6 +73,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     app.register_blueprint(gateway_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(audit_trail_bp)
+    app.register_blueprint(operations_bp)
 
     cli.init_app(app)
     return app

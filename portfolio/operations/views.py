@@ -1,0 +1,51 @@
+"""Health probes for load balancers and orchestrators: no sign-in, and no detail an outsider
+could use (which part failed goes to the log, not to the answer)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..core.storage import evidence_store
+from ..extensions import db
+
+bp = Blueprint("operations", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    """The process answers: restart it if not. Touches nothing else, so a database outage does
+    not make every host look dead at once."""
+    return _plain("ok", 200)
+
+
+@bp.get("/readyz")
+def readyz():
+    """The process can serve: send it traffic if so. The database and the evidence store answer."""
+    failing = [name for name, ready in (("database", _database_ready), ("evidence store", _store_ready)) if not ready()]
+    if failing:
+        current_app.logger.warning("not ready: %s unreachable", ", ".join(failing))
+        return _plain("not ready", 503)
+    return _plain("ready", 200)
+
+
+def _database_ready() -> bool:
+    try:
+        db.session.execute(text("SELECT 1"))
+        return True
+    except SQLAlchemyError:
+        return False
+    finally:
+        db.session.remove()
+
+
+def _store_ready() -> bool:
+    try:
+        return evidence_store().is_ready()
+    except OSError:
+        return False
+
+
+def _plain(body: str, status: int):
+    return body, status, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
