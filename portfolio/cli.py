@@ -48,8 +48,13 @@ def init_app(app: Flask) -> None:
 
 def main() -> None:
     from . import create_app
+    from .config import MissingSetting
 
-    FlaskGroup(create_app=create_app, help="The apprenticeship portfolio tracker.")(prog_name="portfolio")
+    try:
+        FlaskGroup(create_app=create_app, help="The apprenticeship portfolio tracker.")(prog_name="portfolio")
+    except MissingSetting as missing:
+        click.echo(f"Error: {missing}", err=True)
+        sys.exit(2)
 
 
 def _fail(problems: tuple[Problem, ...] | list[Problem]) -> NoReturn:

@@ -44,6 +44,10 @@ DEFAULTS: dict[str, Any] = {
 _RAW_TEXT_SETTINGS = ("AUDIT_KEY", "AUDIT_KEYS_OLD")
 
 
+class MissingSetting(RuntimeError):
+    """A setting production cannot run without; the message says which and how to set it."""
+
+
 def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     """Load settings and derive the ones Flask and its extensions read."""
     app.config.from_mapping(DEFAULTS)
@@ -56,17 +60,24 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
 
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
-    if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = _instance_secret(instance / "secret-key")
-    if not app.config.get("AUDIT_KEY"):
-        # Never in the database: whoever can write there must not be able to re-key the chain.
-        app.config["AUDIT_KEY"] = _instance_secret(instance / "audit-key")
+    url = app.config.get("DATABASE_URL") or f"sqlite:///{instance / 'portfolio.db'}"
+    for name in ("SECRET_KEY", "AUDIT_KEY"):
+        if app.config.get(name):
+            continue
+        if url.startswith(("postgres://", "postgresql")) and not (app.debug or app.testing):
+            # A server database means several workers and hosts: each would make a key of its own,
+            # signing users out whenever the balancer moves them (and splitting the audit chain).
+            raise MissingSetting(
+                f"Set PORTFOLIO_{name} (the same on every host) to run on PostgreSQL; a key made per "
+                "host works only for the embedded SQLite database. See the README, Configuration."
+            )
+        # Never in the database: whoever can write there must not be able to re-key the audit chain.
+        app.config[name] = _instance_secret(instance / name.lower().replace("_", "-"))
     app.config["AUDIT_KEYS_OLD"] = key_list(app.config["AUDIT_KEYS_OLD"])
     if len(app.config["AUDIT_KEY"]) < MIN_AUDIT_KEY_LENGTH:
         raise ValueError(f"PORTFOLIO_AUDIT_KEY must be at least {MIN_AUDIT_KEY_LENGTH} characters long")
     if app.config["AUDIT_KEY"] == app.config["SECRET_KEY"]:
         raise ValueError("PORTFOLIO_AUDIT_KEY must differ from PORTFOLIO_SECRET_KEY")
-    url = app.config.get("DATABASE_URL") or f"sqlite:///{instance / 'portfolio.db'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(url)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     app.config.setdefault("EVIDENCE_DIR", str(instance / "evidence-store"))
@@ -117,11 +128,21 @@ def key_list(value: str | list[str]) -> list[str]:
 
 
 def _instance_secret(path: Path) -> str:
-    """A random key kept in the instance folder, so it survives restarts without a default key."""
+    """A random key kept in the instance folder, so it survives restarts without a default key.
+
+    Workers starting at once race to make it: each writes a whole key aside and links it into
+    place, so the first wins and no worker ever reads a half-written key."""
     try:
         return path.read_text().strip()
     except FileNotFoundError:
-        key = secrets.token_hex(32)
-        path.write_text(key)
-        path.chmod(0o600)
-        return key
+        pass
+    aside = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+    aside.write_text(secrets.token_hex(32))
+    aside.chmod(0o600)
+    try:
+        os.link(aside, path)
+    except FileExistsError:
+        pass  # another worker's key is in place: use that one
+    finally:
+        aside.unlink()
+    return path.read_text().strip()

@@ -316,11 +316,37 @@ def test_forms_without_a_valid_csrf_token_are_refused(csrf_client, tutor):
     assert csrf_client.get("/").status_code == 200
 
 
-def test_a_new_instance_gets_its_own_secret_key(database_url, tmp_path):
-    first = create_app({"DATABASE_URL": database_url}, instance_path=str(tmp_path))
-    again = create_app({"DATABASE_URL": database_url}, instance_path=str(tmp_path))
+def test_a_new_embedded_instance_gets_its_own_secret_key(tmp_path):
+    embedded = {"DATABASE_URL": f"sqlite:///{tmp_path / 'portfolio.db'}"}
+    first = create_app(embedded, instance_path=str(tmp_path))
+    again = create_app(embedded, instance_path=str(tmp_path))
     assert len(first.config["SECRET_KEY"]) == 64 and first.config["SECRET_KEY"] == again.config["SECRET_KEY"]
     assert (tmp_path / "secret-key").stat().st_mode & 0o077 == 0
+    assert sorted(p.name for p in tmp_path.iterdir() if "key" in p.name) == ["audit-key", "secret-key"]
+
+
+def test_workers_starting_at_once_share_one_key(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from portfolio.config import _instance_secret
+
+    with ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(lambda _: _instance_secret(tmp_path / "secret-key"), range(32)))
+    assert len(keys) == 1 and len(keys.pop()) == 64
+    assert [p.name for p in tmp_path.iterdir()] == ["secret-key"]  # nothing left aside
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "AUDIT_KEY"])
+def test_on_postgresql_without_the_keys_the_app_refuses_to_start(tmp_path, missing):
+    from portfolio.config import MissingSetting
+
+    keys = {"SECRET_KEY": "s" * 40, "AUDIT_KEY": "a" * 40}
+    del keys[missing]
+    with pytest.raises(MissingSetting, match=f"Set PORTFOLIO_{missing} \\(the same on every host\\)"):
+        create_app(
+            {"DATABASE_URL": "postgresql://portfolio@db.internal/portfolio", **keys}, instance_path=str(tmp_path)
+        )
+    assert not any("key" in p.name for p in tmp_path.iterdir())  # no per-host key was made
 
 
 # Server-side sessions ---------------------------------------------------------------------------

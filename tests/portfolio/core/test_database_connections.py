@@ -53,6 +53,7 @@ def test_two_hosts_upgrading_at_once_both_succeed(database_url, tmp_path):
         env = os.environ | {
             "PORTFOLIO_DATABASE_URL": f"{server}/{name}",
             "PORTFOLIO_SECRET_KEY": "upgrade-test-secret",
+            "PORTFOLIO_AUDIT_KEY": "upgrade-test-audit-key-of-32-characters",
             "PYTHONPATH": str(ROOT),
         }
         hosts = [
@@ -74,3 +75,19 @@ def test_two_hosts_upgrading_at_once_both_succeed(database_url, tmp_path):
     finally:
         with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_the_command_line_says_which_key_is_missing(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTFOLIO_")}
+    env |= {"PORTFOLIO_DATABASE_URL": "postgresql://portfolio@127.0.0.1:9/portfolio", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", "from portfolio.cli import main; main()", "db", "upgrade"],
+        env=env | {"FLASK_INSTANCE_PATH": str(tmp_path)},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("Error: Set PORTFOLIO_SECRET_KEY (the same on every host)")
+    assert "Traceback" not in done.stderr

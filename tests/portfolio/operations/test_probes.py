@@ -31,7 +31,11 @@ def test_an_unwritable_store_is_not_ready_and_says_no_more(app, client, tmp_path
 def test_an_unreachable_database_is_not_ready_but_the_process_is_alive(tmp_path):
     # Port 9 (discard) has nothing listening here: the connection is refused at once.
     app = create_app(
-        {"SECRET_KEY": "probe-test", "DATABASE_URL": "postgresql://nobody@127.0.0.1:9/none?connect_timeout=2"},
+        {
+            "SECRET_KEY": "probe-test",
+            "AUDIT_KEY": "probe-test-audit-key-of-32-characters",
+            "DATABASE_URL": "postgresql://nobody@127.0.0.1:9/none?connect_timeout=2",
+        },
         instance_path=str(tmp_path / "instance"),
     )
     client = app.test_client()
