@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import secrets
 import statistics
 import tempfile
 import time
@@ -53,6 +54,9 @@ from portfolio.models import (
 )
 from portfolio.models.types import utcnow
 from standard import Signer, shipped_path
+
+# A throwaway instance: PostgreSQL runs need the keys every host of a real one shares.
+THROWAWAY_KEYS = {"SECRET_KEY": secrets.token_hex(32), "AUDIT_KEY": secrets.token_hex(32)}
 
 PASSWORD = "benchmark password"
 ITEMS, LINKS, JUDGEMENTS, OTJ_ENTRIES, REVIEWS = 10, 5, 10, 20, 3
@@ -205,7 +209,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as instance:
         url = args.database_url or f"sqlite:///{instance}/bench.db"
-        app = create_app({"DATABASE_URL": url, "PASSWORD_HASH_METHOD": "scrypt:1024:8:1"}, instance_path=instance)
+        app = create_app(
+            {"DATABASE_URL": url, "PASSWORD_HASH_METHOD": "scrypt:1024:8:1", **THROWAWAY_KEYS}, instance_path=instance
+        )
         with app.app_context():
             upgrade(directory=app.extensions["migrate"].directory)
             engine = db.engine

@@ -20,6 +20,7 @@ import argparse
 import io
 import random
 import re
+import secrets
 import tempfile
 import time
 from datetime import date, timedelta
@@ -42,6 +43,9 @@ from portfolio.extensions import db
 from portfolio.models import AgeBand, Enrolment, EnrolmentStatus, EvidenceKind, OrganisationKind, Role
 from portfolio.review.domain import Decision, decide, start_review
 from standard import shipped_path
+
+# A throwaway instance: PostgreSQL runs need the keys every host of a real one shares.
+THROWAWAY_KEYS = {"SECRET_KEY": secrets.token_hex(32), "AUDIT_KEY": secrets.token_hex(32)}
 
 PASSWORD = "benchmark password"
 START = date(2024, 9, 2)
@@ -144,7 +148,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as instance:
         url = args.database_url or f"sqlite:///{instance}/bench.db"
-        app = create_app({"DATABASE_URL": url, "PASSWORD_HASH_METHOD": "scrypt:1024:8:1"}, instance_path=instance)
+        app = create_app(
+            {"DATABASE_URL": url, "PASSWORD_HASH_METHOD": "scrypt:1024:8:1", **THROWAWAY_KEYS}, instance_path=instance
+        )
         with app.app_context():
             upgrade(directory=app.extensions["migrate"].directory)
             (enrolment_id, email), seconds = timed(lambda: build(args.items, args.images))
