@@ -35,13 +35,13 @@ from PIL import Image
 from werkzeug.serving import make_server
 from flask_migrate import upgrade
 from portfolio import create_app
-from portfolio.accounts import create_organisation, create_user
-from portfolio.enrolments import EnrolmentTerms, enrol
-from portfolio.evidence_items import EvidenceDetails, Upload, create_item, submit
+from portfolio.accounts.domain import create_organisation, create_user
+from portfolio.enrolments.domain import EnrolmentTerms, enrol
+from portfolio.evidence.items import EvidenceDetails, Upload, create_item, submit
 from portfolio.extensions import db
 from portfolio.models import AgeBand, EvidenceKind, OrganisationKind, Role
-from portfolio.standard_versions import store_standard
-from portfolio.storage import evidence_store
+from portfolio.enrolments.standard_versions import store_standard
+from portfolio.core.storage import evidence_store
 from standard import shipped_path
 
 instance, total_mb, files, photos = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
@@ -129,7 +129,7 @@ def main() -> None:
             enrolment_id = int(server.stdout.readline())
             port = int(server.stdout.readline())
             print(f"built the portfolio in {time.perf_counter() - started:.1f}s")
-            cookie, _ = sign_in(port)
+            cookie = sign_in(port)
             reset = reset_peak(server.pid)
             before = rss_mb(server.pid) if reset else peak_rss_mb(server.pid)
             archive = Path(scratch) / "portfolio.zip"

@@ -52,11 +52,11 @@ import sys
 from datetime import date
 from flask_migrate import upgrade
 from portfolio import create_app
-from portfolio.accounts import create_organisation, create_user
-from portfolio.enrolments import EnrolmentTerms, enrol
+from portfolio.accounts.domain import create_organisation, create_user
+from portfolio.enrolments.domain import EnrolmentTerms, enrol
 from portfolio.extensions import db
 from portfolio.models import AgeBand, OrganisationKind, Role
-from portfolio.standard_versions import store_standard
+from portfolio.enrolments.standard_versions import store_standard
 from standard import shipped_path
 
 users, password = int(sys.argv[1]), sys.argv[2]

@@ -25,11 +25,11 @@ import sys
 from datetime import date
 from werkzeug.serving import make_server
 from portfolio import create_app
-from portfolio.accounts import create_organisation, create_user
-from portfolio.enrolments import EnrolmentTerms, enrol
+from portfolio.accounts.domain import create_organisation, create_user
+from portfolio.enrolments.domain import EnrolmentTerms, enrol
 from portfolio.extensions import db
 from portfolio.models import AgeBand, OrganisationKind, Role
-from portfolio.standard_versions import store_standard
+from portfolio.enrolments.standard_versions import store_standard
 from standard import shipped_path
 from flask_migrate import upgrade
 
@@ -86,7 +86,8 @@ def main() -> None:
         try:
             enrolment_id = int(server.stdout.readline())
             port = int(server.stdout.readline())
-            cookie, token = sign_in(port)
+            cookie = sign_in(port)
+            cookie, token = form_token(port, cookie, f"/enrolments/{enrolment_id}/evidence/new")
             before = peak_rss_mb(server.pid)
             seconds, status = upload(port, cookie, token, enrolment_id, sample)
             after = peak_rss_mb(server.pid)
@@ -110,6 +111,14 @@ def request(port, method, path, body=None, headers=None):
     return response, data
 
 
+def form_token(port, cookie, path):
+    """The session cookie and CSRF token of a form page (signing in starts a new session, whose
+    token the first form page sets)."""
+    response, html = request(port, "GET", path, headers={"Cookie": cookie})
+    cookie = (response.getheader("Set-Cookie") or cookie).split(";")[0]
+    return cookie, re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1).decode()
+
+
 def sign_in(port):
     response, html = request(port, "GET", "/sign-in")
     cookie = response.getheader("Set-Cookie").split(";")[0]
@@ -117,8 +126,7 @@ def sign_in(port):
     body = f"csrf_token={token}&email=bench%40example.org&password=benchmark+password"
     response, _ = request(port, "POST", "/sign-in", body,
                           {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})  # fmt: skip
-    cookie = response.getheader("Set-Cookie").split(";")[0]
-    return cookie, token
+    return response.getheader("Set-Cookie").split(";")[0]
 
 
 def upload(port, cookie, token, enrolment_id, sample: Path):
