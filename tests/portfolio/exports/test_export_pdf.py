@@ -303,3 +303,10 @@ def test_an_image_over_the_pixel_limit_is_listed_without_a_preview_and_never_dec
         "over the limit of 50 megapixels."
     ) in _text(reader)
     assert sum(len(page.images) for page in reader.pages) == 1
+
+
+def test_streams_are_stored_binary_not_as_ascii85_text(portfolio):
+    # ASCII85 writes every 4 bytes as 5 characters: a fifth more file for nothing.
+    _, data = export_pdf(db.session, evidence_store(), portfolio.enrolment, actor=portfolio.tutor)
+    assert b"/FlateDecode" in data and b"/DCTDecode" in data  # compressed text and the photos
+    assert b"/ASCII85Decode" not in data
