@@ -61,10 +61,11 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
     url = app.config.get("DATABASE_URL") or f"sqlite:///{instance / 'portfolio.db'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url(url)
     for name in ("SECRET_KEY", "AUDIT_KEY"):
         if app.config.get(name):
             continue
-        if url.startswith(("postgres://", "postgresql")) and not (app.debug or app.testing):
+        if is_server_database(app.config["SQLALCHEMY_DATABASE_URI"]) and not (app.debug or app.testing):
             # A server database means several workers and hosts: each would make a key of its own,
             # signing users out whenever the balancer moves them (and splitting the audit chain).
             raise MissingSetting(
@@ -78,7 +79,6 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
         raise ValueError(f"PORTFOLIO_AUDIT_KEY must be at least {MIN_AUDIT_KEY_LENGTH} characters long")
     if app.config["AUDIT_KEY"] == app.config["SECRET_KEY"]:
         raise ValueError("PORTFOLIO_AUDIT_KEY must differ from PORTFOLIO_SECRET_KEY")
-    app.config["SQLALCHEMY_DATABASE_URI"] = database_url(url)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     app.config.setdefault("EVIDENCE_DIR", str(instance / "evidence-store"))
     # Each file may be MAX_UPLOAD_MB (the evidence store checks it and says so on the form); a
@@ -109,14 +109,19 @@ def database_url(url: str) -> str:
 def engine_options(config) -> dict[str, Any]:
     """How the engine keeps its connections. A connection the database (or a proxy, or a
     failover) dropped is tested and replaced before use, instead of failing the next request."""
-    options: dict[str, Any] = {"pool_pre_ping": True}
-    if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        options.update(
-            pool_size=int(config["DATABASE_POOL_SIZE"]),
-            max_overflow=int(config["DATABASE_MAX_OVERFLOW"]),
-            pool_recycle=int(config["DATABASE_POOL_RECYCLE_SECONDS"]),
-        )
-    return options
+    if not is_server_database(config["SQLALCHEMY_DATABASE_URI"]):
+        return {}  # a SQLite file never drops a connection: no ping on every checkout
+    return {
+        "pool_pre_ping": True,
+        "pool_size": int(config["DATABASE_POOL_SIZE"]),
+        "max_overflow": int(config["DATABASE_MAX_OVERFLOW"]),
+        "pool_recycle": int(config["DATABASE_POOL_RECYCLE_SECONDS"]),
+    }
+
+
+def is_server_database(uri: str) -> bool:
+    """PostgreSQL, shared by every worker and host, rather than the embedded SQLite file."""
+    return uri.startswith("postgresql")
 
 
 def key_list(value: str | list[str]) -> list[str]:

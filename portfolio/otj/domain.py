@@ -21,7 +21,7 @@ from ..core import audit, clock
 from ..core.access import is_apprentice_of, is_tutor_of, visible_enrolments_clause
 from ..core.domain import DomainError, lock_enrolment_for, lock_enrolment_for_change
 from ..core.text import clean_text
-from ..core.wording import hours_text
+from ..core.wording import CENT, hours_text
 from ..enrolments.domain import check_day_on_programme
 from ..evidence.items import check_not_with_epao
 from ..models import Enrolment, EnrolmentStatus, OtjActivity, OtjEntry, OtjStatus, Role, User
@@ -30,7 +30,6 @@ from ..models.types import MAX_NOTE, utcnow
 MAX_HOURS = Decimal(24)
 MAX_LEARNING = 2_000
 MAX_CRITERIA_TEXT = 400  # the width of OtjEntry.criteria
-CENT = Decimal("0.01")
 
 # Training is logged while the apprenticeship runs; at gateway the practical period is over.
 OPEN_FOR_OTJ = (EnrolmentStatus.ON_PROGRAMME, EnrolmentStatus.BREAK_IN_LEARNING)
