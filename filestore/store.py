@@ -35,6 +35,7 @@ MAX_NAME_LENGTH = 150
 _MIB = 1 << 20
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _EXTENSION = re.compile(r"[A-Za-z0-9]{1,10}")
+_EXPORT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _HIDDEN = {"Cc", "Cf", "Cs"}  # control, invisible formatting (bidi overrides, zero-width) and lone surrogates
 
 
@@ -94,6 +95,23 @@ class EvidenceStore(Protocol):
     def clean_temp(self, older_than: float = 24 * 3600, now: float | None = None) -> int: ...
 
     def is_ready(self) -> bool: ...
+
+    # Finished exports, kept by a name the application chooses (see `check_export_name`); unlike
+    # evidence they are made again from the records if lost, so they are replaced, not hashed.
+    def put_export(self, name: str, source: BinaryIO) -> int: ...
+
+    def open_export(self, name: str) -> BinaryIO: ...
+
+    def export_names(self) -> Iterator[str]: ...
+
+    def delete_export(self, name: str) -> bool: ...
+
+
+def check_export_name(name: str) -> str:
+    """`name` if it may name an export (letters, digits, ".", "_", "-"; never a path), else ValueError."""
+    if not _EXPORT_NAME.fullmatch(name) or ".." in name:
+        raise ValueError(f"not an export name: {name!r:.80}")
+    return name
 
 
 def is_sha256(text: object) -> bool:
@@ -260,6 +278,45 @@ class FileSystemStore:
                 except FileNotFoundError:  # finished or removed by someone else meanwhile
                     pass
         return removed
+
+    def put_export(self, name: str, source: BinaryIO) -> int:
+        """Keep `source` (read to its end) as the export `name`, replacing any; returns its size.
+        Readers see the old file or the new one, never a part."""
+        final = self._export_path(name)
+        incoming = self.incoming()
+        try:
+            while chunk := source.read(CHUNK_SIZE):
+                incoming.write(chunk)
+            incoming.flush_to_disk()
+            final.parent.mkdir(parents=True, exist_ok=True)
+            incoming.move_to(final)
+            _fsync_directory(final.parent)
+            return incoming.size
+        finally:
+            incoming.close()
+
+    def open_export(self, name: str) -> BinaryIO:
+        try:
+            return self._export_path(name).open("rb")
+        except FileNotFoundError:
+            raise KeyError(name) from None
+
+    def export_names(self) -> Iterator[str]:
+        folder = self.root / "exports"
+        if folder.is_dir():
+            yield from sorted(entry.name for entry in folder.iterdir() if _EXPORT_NAME.fullmatch(entry.name))
+
+    def delete_export(self, name: str) -> bool:
+        """Remove the export `name`; False if there was none. A download already reading it
+        finishes (POSIX keeps an open file's bytes)."""
+        try:
+            self._export_path(name).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def _export_path(self, name: str) -> Path:
+        return self.root / "exports" / check_export_name(name)
 
     def _path(self, sha256: str) -> Path:
         if not is_sha256(sha256):
