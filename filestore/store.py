@@ -21,7 +21,7 @@ import tempfile
 import time
 import unicodedata
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal, Protocol
@@ -96,9 +96,30 @@ class EvidenceStore(Protocol):
 
     def is_ready(self) -> bool: ...
 
+    def restore_file(self, sha256: str, source: BinaryIO) -> int: ...
+
     # Finished exports, kept by a name the application chooses (see `check_export_name`); unlike
     # evidence they are made again from the records if lost, so they are replaced, not hashed.
-    def put_export(self, name: str, source: BinaryIO) -> int: ...
+    def put_export(self, name: str, source: BinaryIO) -> int:
+        """Keep `source` (read to its end) as the export `name`, replacing any; returns its size.
+        Readers see the old file or the new one, never a part."""
+        return self._write(self._export_path(name), source)
+
+    def _write(self, final: Path, source: BinaryIO, check: Callable[[IncomingFile], None] | None = None) -> int:
+        """Copy `source` to a temporary file, `check` it, then rename it to `final` durably."""
+        incoming = self.incoming()
+        try:
+            while chunk := source.read(CHUNK_SIZE):
+                incoming.write(chunk)
+            if check:
+                check(incoming)
+            incoming.flush_to_disk()
+            final.parent.mkdir(parents=True, exist_ok=True)
+            incoming.move_to(final)
+            _fsync_directory(final.parent)
+            return incoming.size
+        finally:
+            incoming.close()
 
     def open_export(self, name: str) -> BinaryIO: ...
 
@@ -278,6 +299,17 @@ class FileSystemStore:
                 except FileNotFoundError:  # finished or removed by someone else meanwhile
                     pass
         return removed
+
+    def restore_file(self, sha256: str, source: BinaryIO) -> int:
+        """Put back a file from a backup under its hash, without the checks an upload gets (they
+        were made when it first came); ValueError, and nothing kept, if the bytes do not have
+        that hash. Returns the size."""
+
+        def same_hash(incoming: IncomingFile) -> None:
+            if incoming.digest.hexdigest() != sha256:
+                raise ValueError(f"the bytes given for {sha256} have another hash")
+
+        return self._write(self._path(sha256), source, same_hash)
 
     def put_export(self, name: str, source: BinaryIO) -> int:
         """Keep `source` (read to its end) as the export `name`, replacing any; returns its size.

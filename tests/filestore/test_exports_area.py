@@ -50,3 +50,15 @@ def test_a_name_that_could_be_a_path_is_refused(store, name):
         check_export_name(name)
     with pytest.raises(ValueError):
         store.put_export(name, io.BytesIO(b"x"))
+
+
+def test_a_restored_file_is_kept_under_its_hash_and_wrong_bytes_are_refused(store):
+    import hashlib
+
+    data = b"a witness testimony from the Larkspur Arts Centre"
+    sha256 = hashlib.sha256(data).hexdigest()
+    with pytest.raises(ValueError):
+        store.restore_file(sha256, io.BytesIO(data + b" altered"))
+    assert not store.exists(sha256)
+    assert store.restore_file(sha256, io.BytesIO(data)) == len(data)
+    assert store.verify(sha256)
