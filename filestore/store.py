@@ -100,26 +100,7 @@ class EvidenceStore(Protocol):
 
     # Finished exports, kept by a name the application chooses (see `check_export_name`); unlike
     # evidence they are made again from the records if lost, so they are replaced, not hashed.
-    def put_export(self, name: str, source: BinaryIO) -> int:
-        """Keep `source` (read to its end) as the export `name`, replacing any; returns its size.
-        Readers see the old file or the new one, never a part."""
-        return self._write(self._export_path(name), source)
-
-    def _write(self, final: Path, source: BinaryIO, check: Callable[[IncomingFile], None] | None = None) -> int:
-        """Copy `source` to a temporary file, `check` it, then rename it to `final` durably."""
-        incoming = self.incoming()
-        try:
-            while chunk := source.read(CHUNK_SIZE):
-                incoming.write(chunk)
-            if check:
-                check(incoming)
-            incoming.flush_to_disk()
-            final.parent.mkdir(parents=True, exist_ok=True)
-            incoming.move_to(final)
-            _fsync_directory(final.parent)
-            return incoming.size
-        finally:
-            incoming.close()
+    def put_export(self, name: str, source: BinaryIO) -> int: ...
 
     def open_export(self, name: str) -> BinaryIO: ...
 
@@ -314,11 +295,16 @@ class FileSystemStore:
     def put_export(self, name: str, source: BinaryIO) -> int:
         """Keep `source` (read to its end) as the export `name`, replacing any; returns its size.
         Readers see the old file or the new one, never a part."""
-        final = self._export_path(name)
+        return self._write(self._export_path(name), source)
+
+    def _write(self, final: Path, source: BinaryIO, check: Callable[[IncomingFile], None] | None = None) -> int:
+        """Copy `source` to a temporary file, `check` it, then rename it to `final` durably."""
         incoming = self.incoming()
         try:
             while chunk := source.read(CHUNK_SIZE):
                 incoming.write(chunk)
+            if check:
+                check(incoming)
             incoming.flush_to_disk()
             final.parent.mkdir(parents=True, exist_ok=True)
             incoming.move_to(final)
