@@ -33,7 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
     from . import cli
-    from .core import error_pages, security, storage, templating
+    from .core import error_pages, jobs, security, storage, templating
     from .enrolments import totals as enrolment_totals
     from .extensions import csrf, db, login_manager, migrate
 
@@ -47,6 +47,10 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     templating.init_app(app)
     error_pages.init_app(app)
     storage.init_app(app)
+    from .evidence import tasks as evidence_tasks
+    from .exports import tasks as export_tasks
+
+    jobs.init_app(app, [evidence_tasks.jobs, export_tasks.jobs])
 
     app.url_map.converters["int"] = DatabaseIdConverter
     from .admin.views import bp as admin_bp

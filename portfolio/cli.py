@@ -44,6 +44,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(evidence_cli)
     app.cli.add_command(export_command)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(worker_command)
 
 
 def main() -> None:
@@ -241,6 +242,21 @@ def enrol_command(apprentice_email, reference, provider_name, epao_name, tutor_e
     )  # fmt: skip
     session.commit()
     click.echo(f"Enrolled {apprentice.name} on {version.label} (enrolment {enrolment.id})")
+
+
+@click.command("worker")
+@click.option("--concurrency", default=1, show_default=True, help="How many jobs this worker runs at once.")
+@click.option("--until-empty", is_flag=True, help="Run the jobs waiting now, then stop.")
+@with_appcontext
+def worker_command(concurrency: int, until_empty: bool) -> None:
+    """Run queued jobs (exports, the evidence sweep) and the periodic ones; run as many workers as
+    you like, on any host. On SQLite, jobs run in the web process, and this runs the periodic ones."""
+    from .core.jobs import queue
+
+    jobs = queue()
+    if jobs.runner is not None and not until_empty:
+        click.echo("SQLite: jobs asked for on the web run in the web process; running the periodic jobs here.")
+    jobs.work(concurrency=max(1, concurrency), until_empty=until_empty)
 
 
 @evidence_cli.command("verify")

@@ -30,6 +30,10 @@ DEFAULTS: dict[str, Any] = {
     "SIGN_IN_WINDOW_MINUTES": 15,
     "PAGE_SIZE": 25,
     "SWEEP_GRACE_HOURS": 24,
+    # A finished export is kept this long for downloading again; one still pending after the
+    # second limit (its worker died) is marked failed, so that it can be asked for again.
+    "EXPORT_KEEP_HOURS": 24 * 7,
+    "EXPORT_UNFINISHED_MINUTES": 60,
     "PROXY_FIX": False,
     # Database connections per process. gthread workers share one pool; the overflow covers bursts.
     "DATABASE_POOL_SIZE": 5,

@@ -157,3 +157,27 @@ class World:
             terms=EnrolmentTerms(**defaults),
             by=None,
         )
+
+
+def run_jobs(app) -> None:
+    """Run every job waiting now, as `portfolio worker --until-empty` does: on PostgreSQL a real
+    procrastinate worker, on SQLite the wait for the in-process runner."""
+    with app.app_context():
+        app.extensions["queue"].work(until_empty=True)
+
+
+def export_through_web(client, enrolment_id: int, export_format: str):
+    """Ask for an export as the page's button does, let the worker make it, and download it.
+
+    Returns the last response: the download, or the refusal or the page that says why not."""
+    asked = client.post(f"/enrolments/{enrolment_id}/exports/{export_format}")
+    if asked.status_code != 303:
+        return asked
+    run_jobs(client.application)
+    page = client.get(asked.headers["Location"])
+    if page.status_code != 200 or "/download" in asked.headers["Location"]:
+        return page
+    link = re.search(r'href="([^"]+/download)"', page.get_data(as_text=True))
+    if link is None:
+        return page
+    return client.get(link.group(1))

@@ -15,7 +15,7 @@ from markupsafe import Markup
 from filestore import accept_attribute, accepted_summary
 from standard import Status
 
-from ..models import EnrolmentStatus, EvidenceStatus, GatewayOutcome, OtjStatus, Rag, Role, Standing
+from ..models import EnrolmentStatus, EvidenceStatus, ExportStatus, GatewayOutcome, OtjStatus, Rag, Role, Standing
 from .access import may_export
 from .wording import hours_text, long_date
 
@@ -53,7 +53,7 @@ TAG_COLOURS: dict[enum.Enum, str] = {
 }
 
 # The enums templates compare with, by their own names, so that no page spells a stored value.
-TEMPLATE_ENUMS = (EnrolmentStatus, EvidenceStatus, GatewayOutcome, OtjStatus, Rag, Role, Standing)
+TEMPLATE_ENUMS = (EnrolmentStatus, EvidenceStatus, ExportStatus, GatewayOutcome, OtjStatus, Rag, Role, Standing)
 
 
 def init_app(app: Flask) -> None:

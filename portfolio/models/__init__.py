@@ -13,6 +13,7 @@ from .accounts import (
 from .audit import AuditEvent
 from .enrolments import AgeBand, Enrolment, EnrolmentStatus, EnrolmentStatusChange, ReviewInterval
 from .evidence import CriterionLink, EvidenceFile, EvidenceItem, EvidenceKind, EvidenceStatus, EvidenceStatusChange
+from .exports import Export, ExportFormat, ExportStatus
 from .gateway import GatewayDeclaration, GatewayItemDecision, GatewayOutcome, GatewaySubmission, Standing
 from .otj import OtjActivity, OtjEntry, OtjStatus
 from .progress_reviews import ProgressReview, Rag, ReviewCriterion, ReviewSignature
@@ -37,6 +38,9 @@ __all__ = [
     "EnrolmentCoverage",
     "EnrolmentOtjHours",
     "EvidenceComment",
+    "Export",
+    "ExportFormat",
+    "ExportStatus",
     "OtjActivity",
     "OtjEntry",
     "OtjStatus",

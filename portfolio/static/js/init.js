@@ -15,7 +15,9 @@
 // their plain HTML, as GOV.UK Frontend intends.
 
 import { initAll } from './govuk-frontend.min.js'
+import { watchExportStatus } from './exports.js'
 
 document.body.classList.add('js-enabled', 'govuk-frontend-supported')
 
 initAll()
+watchExportStatus(document.getElementById('export-status'))

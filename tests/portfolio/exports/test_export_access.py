@@ -7,10 +7,12 @@ import zipfile
 
 import pypdf
 import pytest
+from sqlalchemy import func, select
 
 from portfolio.core.storage import evidence_store
 from portfolio.extensions import db
-from portfolio.models import EnrolmentStatus, Role
+from portfolio.models import EnrolmentStatus, Export, Role
+from tests.helpers import export_through_web, run_jobs
 
 from .export_world import build
 
@@ -41,15 +43,15 @@ def out(tmp_path):
     return folder
 
 
-def _url(portfolio, fmt: str) -> str:
-    return f"/enrolments/{portfolio.enrolment.id}/export/portfolio.{fmt}"
+def _ask_url(portfolio, fmt: str) -> str:
+    return f"/enrolments/{portfolio.enrolment.id}/exports/{fmt}"
 
 
 def test_the_apprentice_tutor_assessor_and_admin_may_download_the_pdf(portfolio, as_user, world):
     admin = world.user(Role.ADMIN, world.provider("Platform"))
     db.session.commit()
     for user in (portfolio.apprentice, portfolio.tutor, portfolio.assessor, admin):
-        response = as_user(user).get(_url(portfolio, "pdf"))
+        response = export_through_web(as_user(user), portfolio.enrolment.id, "pdf")
         assert response.status_code == 200, user.role
         assert response.mimetype == "application/pdf"
         assert response.headers["Content-Disposition"].startswith("attachment; filename=portfolio-zoe-obrien-lukasz")
@@ -57,12 +59,17 @@ def test_the_apprentice_tutor_assessor_and_admin_may_download_the_pdf(portfolio,
 
 
 def test_the_assessor_downloads_the_zip(portfolio, as_user):
-    response = as_user(portfolio.assessor).get(_url(portfolio, "zip"))
+    response = export_through_web(as_user(portfolio.assessor), portfolio.enrolment.id, "zip")
     assert response.status_code == 200
     assert zipfile.ZipFile(io.BytesIO(response.get_data())).testzip() is None
 
 
-def test_everyone_else_gets_404(portfolio, as_user, world):
+def test_everyone_else_gets_404_for_asking_watching_and_downloading(portfolio, as_user, world):
+    made = {}
+    for fmt in FORMATS:
+        asked = as_user(portfolio.tutor).post(_ask_url(portfolio, fmt))
+        run_jobs(as_user(portfolio.tutor).application)
+        made[fmt] = asked.headers["Location"]
     other_provider = world.provider("Elsewhere College")
     outsiders = {
         "the apprentice's employer": portfolio.mentor,  # reads the portfolio in the service, takes no copy
@@ -74,42 +81,57 @@ def test_everyone_else_gets_404(portfolio, as_user, world):
     for who, user in outsiders.items():
         client = as_user(user)
         for fmt in FORMATS:
-            assert client.get(_url(portfolio, fmt)).status_code == 404, who
+            assert client.post(_ask_url(portfolio, fmt)).status_code == 404, who
+            assert client.get(made[fmt]).status_code == 404, who
+            assert client.get(made[fmt] + "/download").status_code == 404, who
+    assert db.session.scalar(select(func.count()).select_from(Export)) == 2  # the outsiders asked for nothing
+
+
+def test_an_export_is_found_only_under_its_own_enrolment(portfolio, as_user, world):
+    other = world.enrolment(tutor=portfolio.tutor)
+    db.session.commit()
+    client = as_user(portfolio.tutor)
+    shown = client.post(_ask_url(portfolio, "pdf")).headers["Location"]
+    elsewhere = shown.replace(f"/enrolments/{portfolio.enrolment.id}/", f"/enrolments/{other.id}/")
+    assert client.get(elsewhere).status_code == 404
+    assert client.get(elsewhere + "/download").status_code == 404
+    assert client.get(shown.rsplit("/", 1)[0] + "/999999").status_code == 404
 
 
 def test_assessors_see_nothing_before_the_portfolio_is_submitted_to_their_epao(world, as_user):
     portfolio = build(world, status=EnrolmentStatus.ON_PROGRAMME)
     client = as_user(portfolio.assessor)
     for fmt in FORMATS:
-        assert client.get(_url(portfolio, fmt)).status_code == 404
-    assert as_user(portfolio.tutor).get(_url(portfolio, "pdf")).status_code == 200
+        assert client.post(_ask_url(portfolio, fmt)).status_code == 404
+    assert export_through_web(as_user(portfolio.tutor), portfolio.enrolment.id, "pdf").status_code == 200
 
 
 def test_a_withdrawn_apprenticeship_is_refused_with_a_message(world, as_user):
     portfolio = build(world, status=EnrolmentStatus.WITHDRAWN)
     client = as_user(portfolio.tutor)
     for fmt in FORMATS:
-        response = client.get(_url(portfolio, fmt))
+        response = client.post(_ask_url(portfolio, fmt))
         assert response.status_code == 409
         assert "This apprenticeship was withdrawn, so its portfolio cannot be exported." in response.get_data(
             as_text=True
         )
     page = client.get(f"/enrolments/{portfolio.enrolment.id}").get_data(as_text=True)
     assert "was withdrawn, so its portfolio cannot be exported" in page
-    assert "export/portfolio.pdf" not in page
+    assert _ask_url(portfolio, "pdf") not in page
+    assert db.session.scalar(select(func.count()).select_from(Export)) == 0
 
 
 def test_the_enrolment_page_offers_the_export_to_those_allowed(portfolio, as_user):
     page = as_user(portfolio.tutor).get(f"/enrolments/{portfolio.enrolment.id}").get_data(as_text=True)
     assert 'id="export"' in page
-    assert _url(portfolio, "pdf") in page and _url(portfolio, "zip") in page
+    assert _ask_url(portfolio, "pdf") in page and _ask_url(portfolio, "zip") in page
     page = as_user(portfolio.mentor).get(f"/enrolments/{portfolio.enrolment.id}").get_data(as_text=True)
-    assert 'id="export"' not in page and _url(portfolio, "pdf") not in page
+    assert 'id="export"' not in page and _ask_url(portfolio, "pdf") not in page
 
 
 def test_the_apprentice_home_page_offers_the_export(portfolio, as_user):
     page = as_user(portfolio.apprentice).get("/").get_data(as_text=True)
-    assert _url(portfolio, "zip") in page
+    assert _ask_url(portfolio, "zip") in page
 
 
 # The command line ----------------------------------------------------------------------------

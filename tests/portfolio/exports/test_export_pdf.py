@@ -19,6 +19,7 @@ from portfolio.exports import EvidenceFileProblem, UnprintableText, export_pdf
 from portfolio.exports.gather import gather
 from portfolio.extensions import db
 from portfolio.models import EnrolmentStatus, ProgressReview, Role
+from tests.helpers import export_through_web
 
 from ...filestore.samples import huge_png
 from ..conftest import counting_queries
@@ -149,12 +150,12 @@ def test_a_portfolio_with_nothing_in_it_yet_exports_too(world, signed_in, tmp_pa
     enrolment = world.enrolment(tutor=tutor)
     db.session.commit()
     client = signed_in(tutor)
-    pdf = client.get(f"/enrolments/{enrolment.id}/export/portfolio.pdf")
+    pdf = export_through_web(client, enrolment.id, "pdf")
     assert pdf.status_code == 200
     text = _text(pypdf.PdfReader(io.BytesIO(pdf.get_data())))
     assert "No evidence has been put forward for review yet." in text
     assert "The portfolio has not been submitted at gateway." in text
-    archive = client.get(f"/enrolments/{enrolment.id}/export/portfolio.zip").get_data()
+    archive = export_through_web(client, enrolment.id, "zip").get_data()
     names = [name.split("/", 1)[1] for name in zipfile.ZipFile(io.BytesIO(archive)).namelist()]
     assert names == ["manifest.json", "portfolio.pdf", "mapping.csv", "SHA256SUMS"]
 
@@ -273,10 +274,12 @@ def test_a_character_the_fonts_lack_refuses_the_export_naming_it(world, signed_i
         export_pdf(db.session, evidence_store(), portfolio.enrolment, actor=portfolio.tutor)
     db.session.rollback()
     client = signed_in(portfolio.tutor)
-    for download in ("portfolio.pdf", "portfolio.zip"):
-        response = client.get(f"/enrolments/{portfolio.enrolment.id}/export/{download}")
-        assert response.status_code == 409
-        assert str(escape(named)) in response.get_data(as_text=True)
+    for export_format in ("pdf", "zip"):
+        page = export_through_web(client, portfolio.enrolment.id, export_format)
+        assert page.status_code == 200
+        assert "It could not be made." in page.get_data(as_text=True)
+        assert str(escape(named)) in page.get_data(as_text=True)
+    assert list(evidence_store().export_names()) == []
 
 
 def test_invisible_and_space_characters_do_not_refuse_the_export(world):
