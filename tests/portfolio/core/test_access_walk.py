@@ -11,7 +11,17 @@ from decimal import Decimal
 import pytest
 
 from portfolio.extensions import db
-from portfolio.models import EnrolmentStatus, EvidenceComment, OtjActivity, OtjEntry, ProgressReview, Role
+from portfolio.models import (
+    EnrolmentStatus,
+    EvidenceComment,
+    Export,
+    ExportFormat,
+    ExportStatus,
+    OtjActivity,
+    OtjEntry,
+    ProgressReview,
+    Role,
+)
 
 from ...filestore import samples
 from ...helpers import PDF_BYTES, PNG_BYTES
@@ -47,9 +57,15 @@ def records(two_employers, world):
         enrolment=museum, review_date=museum.start_date, attendees="Apprentice, mentor, tutor",
         progress="On track.", created_by=two_employers["tutor"],
     )  # fmt: skip
-    db.session.add_all([comment, entry, review])
+    export = Export(
+        enrolment=museum, format=ExportFormat.PDF, status=ExportStatus.READY, fingerprint="0" * 64,
+        content_key="0" * 64, file_name="portfolio.pdf",
+    )  # fmt: skip
+    db.session.add_all([comment, entry, review, export])
     db.session.commit()
     values = {
+        "export_id": export.id,
+        "export_format": "pdf",
         "item_id": item.id,
         "file_id": item.files[1].id,
         "comment_id": comment.id,
