@@ -110,7 +110,7 @@ class _AppHandler(logging.StreamHandler):
     """The app's handler on the root logger. It writes to whatever sys.stderr is when a record
     comes (a test's capture, a command runner's), as logging's own last-resort handler does."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self):
         return sys.stderr
 
