@@ -178,8 +178,8 @@ def note_response(response: Response) -> Response:
 
 
 def end_request(error: BaseException | None) -> None:
-    """After the last byte (Flask tears a streamed response down once it has streamed): the access
-    line and the request's metrics, then the id is gone from this thread's context."""
+    """As the request's context ends (for a response streamed with `stream_with_context`, after
+    its last byte): the access line and the request's metrics, then the id leaves this thread."""
     state: _RequestLog | None = g.pop("request_log", None)
     if state is None:
         return

@@ -38,7 +38,7 @@ REQUESTS = Counter(
 )
 REQUEST_DURATION_SECONDS = Histogram(
     "portfolio_http_request_duration_seconds",
-    "Time to answer a request (to its last byte, for streamed ones), by Flask endpoint.",
+    "Time to answer a request, by Flask endpoint.",
     ["endpoint"],
     # Pages take milliseconds; uploads and ZIP downloads over slow lines take minutes.
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),

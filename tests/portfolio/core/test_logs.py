@@ -70,6 +70,13 @@ def test_a_request_without_an_id_gets_one_and_ids_end_with_their_request(client,
 
 
 @pytest.mark.parametrize(
+    "header", ["0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", "Root=1-67891233-abcdef012345678912345678", "x" * 128]
+)
+def test_a_plain_request_id_is_kept(client, header):
+    assert client.get("/healthz", headers={"X-Request-ID": header}).headers["X-Request-ID"] == header
+
+
+@pytest.mark.parametrize(
     "header",
     ["has spaces", "tab\tseparated", "semi;colon", "x" * 129, '{"json": "breaks"}', "<script>", "café", ""],
 )
