@@ -33,10 +33,13 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
     from . import cli
-    from .core import error_pages, jobs, security, storage, templating
+    from .core import error_pages, jobs, logs, metrics, security, storage, templating
     from .enrolments import totals as enrolment_totals
     from .extensions import csrf, db, login_manager, migrate
 
+    # First: every hook after it runs with the request's id on its log lines.
+    logs.init_app(app)
+    metrics.init_app(app)
     enrolment_totals.keep_totals()
 
     db.init_app(app)

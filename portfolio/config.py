@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -43,9 +44,16 @@ DEFAULTS: dict[str, Any] = {
     # rotated out, still verify the events they made.
     "AUDIT_KEY": "",
     "AUDIT_KEYS_OLD": [],
+    # Logs (core/logs.py): "json" or "text"; unset, JSON unless debugging or testing.
+    "LOG_FORMAT": None,
+    "LOG_LEVEL": "INFO",
+    # Who may read /metrics (operations/scraping.py); with neither set, /metrics is off.
+    "METRICS_TOKEN": "",
+    "METRICS_ALLOW": [],
 }
-# Keys are taken as typed: from_prefixed_env would read a key of digits as a number.
-_RAW_TEXT_SETTINGS = ("AUDIT_KEY", "AUDIT_KEYS_OLD")
+# Taken as typed: from_prefixed_env would read a key or token of digits as a number.
+_RAW_TEXT_SETTINGS = ("AUDIT_KEY", "AUDIT_KEYS_OLD", "METRICS_TOKEN", "METRICS_ALLOW")
+LOG_FORMATS = ("json", "text")
 
 
 class MissingSetting(RuntimeError):
@@ -84,6 +92,12 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     if app.config["AUDIT_KEY"] == app.config["SECRET_KEY"]:
         raise ValueError("PORTFOLIO_AUDIT_KEY must differ from PORTFOLIO_SECRET_KEY")
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
+    # A person reads the console while debugging; a log collector reads production's lines.
+    app.config["LOG_FORMAT"] = app.config["LOG_FORMAT"] or ("text" if app.debug or app.testing else "json")
+    if app.config["LOG_FORMAT"] not in LOG_FORMATS:
+        raise ValueError(f"PORTFOLIO_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
+    app.config["METRICS_TOKEN"] = str(app.config["METRICS_TOKEN"] or "")
+    app.config["METRICS_ALLOW"] = metrics_networks(app.config["METRICS_ALLOW"])
     app.config.setdefault("EVIDENCE_DIR", str(instance / "evidence-store"))
     # Each file may be MAX_UPLOAD_MB (the evidence store checks it and says so on the form); a
     # whole request may carry a few such files before the server refuses it outright (413).
@@ -134,6 +148,17 @@ def key_list(value: str | list[str]) -> list[str]:
         text = value.strip()
         value = json.loads(text) if text.startswith("[") else re.split(r"[\s,]+", text)
     return [str(key) for key in value if str(key).strip()]
+
+
+def metrics_networks(value: str | list[str]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Networks given as addresses or CIDR blocks (`10.0.0.0/8, 192.0.2.7`); a typo stops the start."""
+    found = []
+    for text in key_list(value):
+        try:
+            found.append(ipaddress.ip_network(text, strict=False))
+        except ValueError:
+            raise ValueError(f"PORTFOLIO_METRICS_ALLOW: {text!r} is not a network such as 10.0.0.0/8") from None
+    return tuple(found)
 
 
 def _instance_secret(path: Path) -> str:

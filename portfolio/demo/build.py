@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -17,7 +18,7 @@ from sqlalchemy import select
 from standard import Signer, shipped_path
 
 from ..accounts.domain import create_organisation, create_user, reset_password, set_active
-from ..core import clock
+from ..core import clock, logs
 from ..core.storage import evidence_store, max_upload_bytes
 from ..enrolments.domain import EnrolmentTerms, change_status, enrol
 from ..enrolments.standard_versions import store_standard
@@ -596,6 +597,8 @@ def demo_command(no_serve: bool, password: str, port: int) -> None:
         return
     url = f"http://127.0.0.1:{port}/"
     click.echo(f"\nServing the demo on {url} (press Ctrl+C to stop)\n")
+    if "PORTFOLIO_LOG_FORMAT" not in os.environ:
+        logs.configure_logging("text", current_app.config["LOG_LEVEL"])  # a person watches this console
     from werkzeug.serving import run_simple
 
     run_simple("127.0.0.1", port, current_app._get_current_object(), threaded=True)

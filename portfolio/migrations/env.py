@@ -5,13 +5,19 @@ from alembic import context
 from flask import current_app
 from sqlalchemy import text
 
+from portfolio.core import logs
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name, disable_existing_loggers=False)
+# The app logs through its own handler (portfolio.core.logs), in its format and with the ids of
+# requests and jobs; alembic.ini's logging would replace it, so it only serves without the app's.
+if logs.configured():
+    for name in ("alembic", "flask_migrate"):
+        logging.getLogger(name).setLevel(logging.INFO)  # the upgrade's progress, as alembic.ini shows it
+else:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 # The advisory lock that serialises `portfolio db upgrade` across hosts (any fixed 64-bit number).

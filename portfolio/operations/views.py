@@ -1,14 +1,16 @@
-"""Health probes for load balancers and orchestrators: no sign-in, and no detail an outsider
-could use (which part failed goes to the log, not to the answer)."""
+"""Health probes for load balancers and orchestrators, and metrics for Prometheus: no sign-in,
+and no detail an outsider could use (which part failed goes to the log, not to the answer)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint, abort, current_app, request
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..core.metrics import exposition
 from ..core.storage import evidence_store
 from ..extensions import db
+from .scraping import may_scrape
 
 bp = Blueprint("operations", __name__)
 
@@ -28,6 +30,18 @@ def readyz():
         current_app.logger.warning("not ready: %s unreachable", ", ".join(failing))
         return _plain("not ready", 503)
     return _plain("ready", 200)
+
+
+@bp.get("/metrics")
+def metrics():
+    """Prometheus's scrape, for the token or networks configured; otherwise it is not there."""
+    config = current_app.config
+    if not may_scrape(
+        config["METRICS_TOKEN"], config["METRICS_ALLOW"], request.headers.get("Authorization"), request.remote_addr
+    ):
+        abort(404)  # off, or not this scraper: the same answer as any unknown address
+    body, content_type = exposition()
+    return body, 200, {"Content-Type": content_type, "Cache-Control": "no-store"}
 
 
 def _database_ready() -> bool:

@@ -27,7 +27,7 @@ from ...filestore import samples
 from ...helpers import PDF_BYTES, PNG_BYTES
 from ..conftest import sign_in
 
-PUBLIC = {"static", "auth.sign_in", "home.favicon", "operations.healthz", "operations.readyz"}
+PUBLIC = {"static", "auth.sign_in", "home.favicon", "operations.healthz", "operations.readyz", "operations.metrics"}
 EVERY_SIGNED_IN_USER = {"home.index", "auth.change_password", "auth.sign_out"}
 # Lists that show each user only what their own relationships allow (their tests check the
 # filtering): an outsider gets the page, empty of others' records, or a 404 for the wrong role.
