@@ -13,6 +13,8 @@ from filestore import EvidenceStore, FileProblem, check_store
 
 from ..models import EvidenceFile, StagedUpload
 
+_EVIDENCE_USERS = select(EvidenceFile.sha256, EvidenceFile.display_name, EvidenceFile.item_id).order_by(EvidenceFile.id)
+
 
 @dataclass(frozen=True)
 class EvidenceCheck:
@@ -37,7 +39,7 @@ class EvidenceCheck:
 
 def check_evidence_files(session: Session, store: EvidenceStore) -> EvidenceCheck:
     """Rehash every stored file an evidence file refers to."""
-    rows = session.execute(select(EvidenceFile.sha256, EvidenceFile.display_name, EvidenceFile.item_id)).all()
+    rows = session.execute(_EVIDENCE_USERS).all()
     users = _evidence_users(rows)
     return EvidenceCheck(evidence_files=len(rows), users=users, problems=check_store(store, users))
 
@@ -45,16 +47,12 @@ def check_evidence_files(session: Session, store: EvidenceStore) -> EvidenceChec
 def users_of_files(session: Session, hashes: Collection[str]) -> dict[str, list[str]]:
     """What refers to each of the stored files `hashes`: evidence files and staged uploads."""
     hashes = set(hashes)
-    rows = session.execute(
-        select(EvidenceFile.sha256, EvidenceFile.display_name, EvidenceFile.item_id).where(
-            EvidenceFile.sha256.in_(hashes)
-        )
-    ).all()
+    rows = session.execute(_EVIDENCE_USERS.where(EvidenceFile.sha256.in_(hashes))).all()
     users = _evidence_users(rows)
     staged = session.execute(
-        select(StagedUpload.sha256, StagedUpload.display_name, StagedUpload.user_id).where(
-            StagedUpload.sha256.in_(hashes)
-        )
+        select(StagedUpload.sha256, StagedUpload.display_name, StagedUpload.user_id)
+        .where(StagedUpload.sha256.in_(hashes))
+        .order_by(StagedUpload.id)
     )
     for sha256, name, user_id in staged:
         users.setdefault(sha256, []).append(f"{name} (kept from a failed form of user {user_id})")

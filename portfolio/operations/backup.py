@@ -137,7 +137,6 @@ class Manifest:
         files = [
             BackedUpFile(_field(entry, "sha256", str), _field(entry, "size", int))
             for entry in _field(_field(data, "files", dict), "list", list)
-            if isinstance(entry, dict)
         ]
         tables = _field(data, "tables", dict)
         if not all(isinstance(rows, int) for rows in tables.values()) or not all(is_sha256(f.sha256) for f in files):
@@ -156,8 +155,8 @@ class Manifest:
         )
 
 
-def _field(data: dict, name: str, kind: type) -> Any:
-    value = data.get(name)
+def _field(data: Any, name: str, kind: type) -> Any:
+    value = data.get(name) if isinstance(data, dict) else None
     if not isinstance(value, kind) or isinstance(value, bool):
         raise ValueError(f"its {name!r} is missing or not a {kind.__name__}")
     return value
