@@ -29,6 +29,7 @@ from portfolio.extensions import Base, db
 from portfolio.models import EvidenceItem, User
 from portfolio.operations import backup
 from portfolio.operations.backup import make_backup, migration_head
+from tests.conftest import skip_or_fail
 
 from ...helpers import PDF_BYTES, PNG_BYTES, World
 
@@ -105,7 +106,7 @@ def is_blank(flask_app) -> bool:
 def skip_without_pg_dump(flask_app) -> None:
     with flask_app.app_context():
         if db.engine.dialect.name == "postgresql" and not shutil.which("pg_dump"):
-            pytest.skip("pg_dump is not on PATH (apt-get install postgresql-client)")
+            skip_or_fail("postgresql", "pg_dump is not on PATH (apt-get install postgresql-client)")
 
 
 def test_a_backup_restored_into_an_empty_database_and_store_is_the_same_portfolio(app, portfolio, fresh, tmp_path):
