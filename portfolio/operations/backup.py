@@ -193,8 +193,8 @@ class RestoreReport:
 def make_backup(engine: Engine, store: EvidenceStore, directory: Path, *, say: Say = _quiet) -> BackupReport:
     """Back up the database of `engine` and the files its rows refer to into `directory`, which
     must be new or empty; BackupRefused (DIR left empty) if it cannot be done faithfully."""
-    created = _new_or_empty(directory)
     copy = database_copy(engine)
+    created = _new_or_empty(directory)
     try:
         with sweep_lock(engine, wait=True, on_wait=lambda: say("Waiting for the evidence sweep to finish...")):
             database_path = directory / copy.file_name
@@ -202,7 +202,8 @@ def make_backup(engine: Engine, store: EvidenceStore, directory: Path, *, say: S
                 revision, head = _revision(snapshot.connection), migration_head()
                 if revision != head:
                     raise BackupRefused(
-                        f"The database is at revision {revision}, not {head}: run `portfolio db upgrade` first."
+                        f"The database is at revision {revision or '(none)'}, not {head}: run `portfolio db upgrade` "
+                        "first."
                     )
                 with Session(bind=snapshot.connection) as session:
                     hashes = sorted(referenced_hashes(session))
@@ -399,6 +400,9 @@ def migration_head() -> str:
 
 
 def _revision(connection: Connection) -> str:
+    """The migration the database is at; "" for a database never migrated."""
+    if "alembic_version" not in inspect(connection).get_table_names():
+        return ""
     return connection.scalar(text("SELECT version_num FROM alembic_version")) or ""
 
 

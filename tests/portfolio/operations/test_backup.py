@@ -260,6 +260,14 @@ def test_a_backup_goes_only_into_a_new_or_empty_directory(app, portfolio, tmp_pa
     assert (tmp_path / "a-file").read_text() == "keep me too"
 
 
+def test_a_database_not_migrated_to_this_version_is_not_backed_up(app, blank_url, fresh, tmp_path):
+    skip_without_pg_dump(fresh)
+    result = run(fresh, "backup", tmp_path / "backup")
+    assert result.exit_code == 1, result.output
+    assert f"The database is at revision (none), not {migration_head()}: run `portfolio db upgrade`" in result.output
+    assert not (tmp_path / "backup").exists()
+
+
 def test_the_sweep_is_held_off_while_a_backup_copies_files(app, world, portfolio, tmp_path, monkeypatch):
     """After the snapshot, the only row naming a file goes and a sweep with no grace runs (on a
     connection of its own): it must not delete the file the snapshot refers to."""
