@@ -45,6 +45,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(export_command)
     app.cli.add_command(audit_cli)
     app.cli.add_command(worker_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 def main() -> None:
@@ -262,19 +264,20 @@ def worker_command(concurrency: int, until_empty: bool) -> None:
 @evidence_cli.command("verify")
 def evidence_verify_command() -> None:
     """Rehash every stored evidence file; report missing or altered ones (exit 1 if any)."""
-    from .core.storage import evidence_store
-    from .models import EvidenceFile
-
-    rows = db_session().execute(select(EvidenceFile.sha256, EvidenceFile.display_name, EvidenceFile.item_id)).all()
-    names: dict[str, list[str]] = {}
-    for sha256, name, item_id in rows:
-        names.setdefault(sha256, []).append(f"{name} (evidence item {item_id})")
-    problems = evidence_store().check(names)
-    for problem in problems:
-        click.echo(f"{problem.kind.upper()}: {problem.sha256} used by {', '.join(names[problem.sha256])}", err=True)
-    click.echo(f"Checked {len(names)} stored files for {len(rows)} evidence files: {len(problems)} problems.")
-    if problems:
+    if not _evidence_verified():
         sys.exit(1)
+
+
+def _evidence_verified() -> bool:
+    """Print what `evidence verify` finds; whether every file is there, unaltered."""
+    from .core.storage import evidence_store
+    from .evidence.integrity import check_evidence_files
+
+    check = check_evidence_files(db_session(), evidence_store())
+    for line in check.problem_lines():
+        click.echo(line, err=True)
+    click.echo(str(check))
+    return check.ok
 
 
 @evidence_cli.command("sweep")
@@ -286,10 +289,14 @@ def evidence_sweep_command() -> None:
     from flask import current_app
 
     from .core.storage import evidence_store
-    from .evidence.file_sweep import sweep
+    from .evidence.file_sweep import StoreBusy, sweep
 
     hours = float(current_app.config["SWEEP_GRACE_HOURS"])
-    report = sweep(db_session(), evidence_store(), grace=timedelta(hours=hours))
+    try:
+        report = sweep(db_session(), evidence_store(), grace=timedelta(hours=hours))
+    except StoreBusy as busy:
+        click.echo(busy.message)  # not a failure: nothing is lost by sweeping next time
+        return
     click.echo(f"Grace period {hours:g} hours. {report}")
 
 
@@ -301,28 +308,37 @@ def evidence_sweep_command() -> None:
 def audit_verify_command(anchor_path: str | None) -> None:
     """Check every audit event against its keyed hash and the event before it, and against the
     anchors in FILE (exit 1 if any fails)."""
-    from .core.audit import parse_anchors, verify
+    from .core.audit import parse_anchors
     from .core.domain import DomainError
 
-    anchors = []
+    anchors = None
     if anchor_path:
         try:
             anchors = parse_anchors(Path(anchor_path).read_bytes().decode("utf-8", "replace"), Path(anchor_path).name)
         except DomainError as error:
             click.echo(f"Error: {error.message}", err=True)
             sys.exit(1)
-    result = verify(db_session(), anchors=anchors)
+    if not _audit_verified(anchors):
+        sys.exit(1)
+
+
+def _audit_verified(anchors: list | None = None) -> bool:
+    """Print what `audit verify` finds (against `anchors`, if given); whether the trail is intact."""
+    from .core.audit import verify
+
+    result = verify(db_session(), anchors=anchors or [])
     for problem in result.problems:
         click.echo(f"Event {problem.event_id}: {problem.message}", err=True)
     if result.problems:
         count = len(result.problems)
         click.echo(f"Checked {result.events} events: {count} problem{'' if count == 1 else 's'}. ", nl=False)
         click.echo("The audit trail has been altered.")
-        sys.exit(1)
-    against = f" and {len(anchors)} anchor{'' if len(anchors) == 1 else 's'}" if anchor_path else ""
+        return False
+    against = f" and {len(anchors)} anchor{'' if len(anchors) == 1 else 's'}" if anchors is not None else ""
     click.echo(f"Checked {result.events} events{against}: the audit trail is intact.")
     # Deleting the newest events leaves no gap: `portfolio audit anchor` keeps this elsewhere.
     click.echo(f"Newest event: {result.newest_id}, hash {result.newest_hash}")
+    return True
 
 
 @audit_cli.command("anchor")
@@ -441,6 +457,60 @@ def _write_or_fail(path: str, chunks) -> int:
     return size
 
 
+@click.command("backup")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(directory: Path) -> None:
+    """Back up the database, then every evidence file its rows refer to, into DIRECTORY (new or
+    empty), with manifest.json and SHA256SUMS."""
+    from .core.storage import evidence_store
+    from .extensions import db
+    from .operations.backup import make_backup
+
+    report = _or_fail(lambda: _writing(lambda: make_backup(db.engine, evidence_store(), directory, say=_progress)))
+    click.echo(str(report))
+
+
+@click.command("restore")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def restore_command(directory: Path) -> None:
+    """Restore the backup in DIRECTORY into an empty database and evidence store, once every
+    checksum is right; then check the evidence files and the audit trail."""
+    from flask_migrate import upgrade
+
+    from . import MIGRATIONS
+    from .core.storage import evidence_store
+    from .extensions import db
+    from .operations.backup import migration_head, restore_backup
+
+    report = _or_fail(lambda: _writing(lambda: restore_backup(db.engine, evidence_store(), directory, say=_progress)))
+    click.echo(str(report))
+    if report.manifest.alembic_revision != migration_head():
+        click.echo(f"Upgrading the database from revision {report.manifest.alembic_revision}:", err=True)
+        upgrade(directory=MIGRATIONS)
+    for problem in report.problems:
+        click.echo(problem, err=True)
+    checks = [not report.problems, _evidence_verified(), _audit_verified()]
+    if not all(checks):
+        click.echo("Error: the restore is finished, but the checks above failed.", err=True)
+        sys.exit(1)
+
+
+def _progress(line: str) -> None:
+    click.echo(line, err=True)
+
+
+def _writing(action):
+    """`action()`, with a failure of the disk or the store (full, not allowed) as a DomainError."""
+    from .core.domain import DomainError
+
+    try:
+        return action()
+    except OSError as error:
+        raise DomainError(f"{error.strerror or error}{f': {error.filename}' if error.filename else ''}") from None
+
+
 def db_session():
     from .extensions import db
 
@@ -454,6 +524,8 @@ def _or_fail(action):
         return action()
     except DomainError as error:
         db_session().rollback()
+        for problem in getattr(error, "problems", ()):  # each file or check of a failed backup or restore
+            click.echo(problem, err=True)
         click.echo(f"Error: {error.message}", err=True)
         sys.exit(1)
 

@@ -29,12 +29,14 @@ from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from ..extensions import db
+from . import logs, metrics
 
 logger = logging.getLogger(__name__)
 
 _AFTER_COMMIT = "portfolio.jobs_after_commit"  # in Session.info: jobs for the in-process runner
 _QUEUE_DEPTH = "SELECT status, count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing') GROUP BY status"
 IN_PROCESS_ATTEMPTS_WAIT = 2.0  # seconds between attempts of a job that raised, on SQLite
+REQUEST_ID_ARGUMENT = "_request_id"  # added to a job's arguments: the request that asked for it
 
 
 @dataclass(frozen=True)
@@ -84,35 +86,44 @@ class Queue:
         queue = procrastinate.App(connector=connector)
         for job in self.jobs.values():
             retry = procrastinate.RetryStrategy(max_attempts=job.attempts - 1, wait=30) if job.attempts > 1 else False
-            task = queue.task(name=job.name, retry=retry)(self._runner_of(job))
+            task = queue.task(name=job.name, retry=retry, pass_context=True)(self._runner_of(job))
             if job.cron and periodic:
                 queue.periodic(cron=job.cron, periodic_id=job.name)(task)
         return queue
 
     def _runner_of(self, job: Job) -> Callable[..., None]:
-        def run(**arguments: Any) -> None:
+        def run(context: procrastinate.JobContext, **arguments: Any) -> None:
             arguments.pop("timestamp", None)  # procrastinate gives periodic jobs their tick
-            self.run(job, arguments)
+            self.run(job, arguments, job_id=context.job.id)
 
         run.__name__ = job.name.replace(".", "_")
         return run
 
-    def run(self, job: Job, arguments: dict[str, Any]) -> None:
-        """Run `job` once, in an app context of its own; what it raises propagates."""
+    def run(self, job: Job, arguments: dict[str, Any], *, job_id: int | str | None = None) -> None:
+        """Run `job` once, in an app context of its own, its log lines carrying its id and the id of
+        the request that asked for it; what it raises propagates."""
+        arguments = dict(arguments)
+        request_id = arguments.pop(REQUEST_ID_ARGUMENT, None)
         started = time.perf_counter()
-        with self.app.app_context():
+        outcome = "failed"
+        with self.app.app_context(), logs.job_context(job_id or "in-process", job.name, request_id):
             try:
                 job.run(**arguments)
+                outcome = "succeeded"
             except BaseException:
                 db.session.rollback()
                 logger.exception("Job %s %s failed after %.1f s", job.name, arguments, time.perf_counter() - started)
                 raise
-        logger.info("Job %s %s done in %.1f s", job.name, arguments, time.perf_counter() - started)
+            finally:
+                metrics.JOB_DURATION_SECONDS.labels(job.name, outcome).observe(time.perf_counter() - started)
+            logger.info("Job %s %s done in %.1f s", job.name, arguments, time.perf_counter() - started)
 
     def defer(self, session: Session, name: str, arguments: dict[str, Any]) -> None:
         job = self.jobs.get(name)
         if job is None:
             raise LookupError(f"no job named {name!r} in this application")
+        if request_id := logs.current_request_id():
+            arguments = {**arguments, REQUEST_ID_ARGUMENT: request_id}
         if self._deferrer is not None:
             # The session's own connection: the job is written in (and only with) its transaction.
             connection = session.connection().connection.driver_connection
@@ -229,6 +240,7 @@ def due_ticks(jobs: list[Job], start: float, *, sleep: Callable[[float], None]) 
 def init_app(app: Flask, job_lists: Iterable[JobList]) -> None:
     queue = Queue(app, [job for job_list in job_lists for job in job_list.jobs])
     app.extensions["queue"] = queue
+    metrics.set_queue_depth_reader(lambda: {("default", status): count for status, count in queue.depth().items()})
     if queue.runner is not None and not app.testing:
         runner = queue.runner
         app.before_request(lambda: runner.start_timer())

@@ -12,22 +12,41 @@ The sweep (`portfolio evidence sweep`, a job to schedule) instead:
    before deleting, that nothing refers to it;
 4. removes temporary files of uploads not written to for the grace period (a killed process).
 
-Each step commits on its own, so a long sweep holds no lock for long.
+Each step commits on its own, so a long sweep holds no database lock for long. The whole sweep
+holds the sweep's lock (`sweep_lock`), which a backup or a restore holds too: while one runs, no
+stored file can vanish from under it, and a sweep that finds the lock taken does nothing.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, union_all
+from sqlalchemy import Engine, delete, select, text, union_all
 from sqlalchemy.orm import Session
 
 from filestore import EvidenceStore
 
+from ..core.domain import DomainError
 from ..models import EvidenceFile, StagedUpload, UnreferencedFile
 from ..models.types import utcnow
 from .staged_uploads import expire_staged
+
+# The sweep's lock on PostgreSQL: a session advisory lock under this key (arbitrary but fixed).
+SWEEP_LOCK = 0x65766964656E6365  # "evidence"
+
+
+class StoreBusy(DomainError):
+    """The sweep's lock is taken: a backup, a restore or another sweep is running."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The evidence store is busy: a backup, a restore or another sweep is running. "
+            "This sweep deleted nothing; the next one catches up."
+        )
 
 
 @dataclass(frozen=True)
@@ -61,8 +80,62 @@ def referenced_hashes(session: Session, hashes: set[str] | None = None) -> set[s
     return set(session.scalars(select(both.c.sha256)))
 
 
+@contextmanager
+def sweep_lock(engine: Engine, *, wait: bool, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold the sweep's lock for the with-block. If it is taken: StoreBusy, or with `wait`, call
+    `on_wait` and wait for it.
+
+    PostgreSQL: a session advisory lock on a connection of its own, in autocommit, so that no
+    transaction stays open for as long as a backup runs. SQLite lives on one host: an exclusive
+    `flock` on a file beside the database.
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            key = {"key": SWEEP_LOCK}
+            if not connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), key):
+                _wait_or_refuse(wait, on_wait)
+                connection.execute(text("SELECT pg_advisory_lock(:key)"), key)
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), key)
+        return
+    database = engine.url.database
+    if os.name != "posix" or not database or database == ":memory:":
+        # No lock file to share (an in-memory database has one process), or no flock (Windows):
+        # the grace period is then the only guard, as it is against a sweep of another host.
+        yield
+        return
+    import fcntl
+
+    # Never removed: deleting a lock file races with whoever is about to open it.
+    with open(f"{database}-sweep.lock", "ab") as lock_file:
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            _wait_or_refuse(wait, on_wait)
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def _wait_or_refuse(wait: bool, on_wait: Callable[[], None] | None) -> None:
+    if not wait:
+        raise StoreBusy()
+    if on_wait:
+        on_wait()
+
+
 def sweep(session: Session, store: EvidenceStore, *, grace: timedelta, now: datetime | None = None) -> SweepReport:
-    """Run the four steps above and say what was done; commits after each."""
+    """Run the four steps above under the sweep's lock and say what was done; commits after each.
+    StoreBusy, having done nothing, if a backup, a restore or another sweep holds the lock."""
+    with sweep_lock(session.get_bind().engine, wait=False):
+        return _sweep(session, store, grace=grace, now=now)
+
+
+def _sweep(session: Session, store: EvidenceStore, *, grace: timedelta, now: datetime | None) -> SweepReport:
     now = now or utcnow()
     cutoff = now - grace
 

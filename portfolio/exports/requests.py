@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from filestore import EvidenceStore
 
-from ..core import audit, jobs
+from ..core import audit, jobs, metrics
 from ..core.domain import DomainError, lock_and_reload
 from ..models import Enrolment, Export, ExportFormat, ExportStatus, User
 from ..models.types import utcnow
@@ -83,7 +83,10 @@ def ask_for_export(session: Session, enrolment: Enrolment, export_format: Export
     ).all()
     for export in current:
         if export.status is ExportStatus.PENDING or export.content_key == key:
+            if export.status is ExportStatus.READY:
+                metrics.EXPORT_CACHE_HITS.labels(export_format.value).inc()
             return export
+    metrics.EXPORT_CACHE_MISSES.labels(export_format.value).inc()
     export = Export(
         enrolment=enrolment,
         format=export_format,

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import os
 import re
+import uuid
 from contextlib import contextmanager
 
 import pytest
@@ -58,6 +60,39 @@ def app(request, database_url, tmp_path):
         db.engine.dispose()
     if not in_one_transaction:
         empty_database(database_url)
+
+
+@pytest.fixture
+def blank_database(database_url, tmp_path):
+    """`blank_database()`: the URL of a new, empty database of the backend under test, with no
+    migration applied; each is dropped after the test."""
+    server = os.environ.get("PORTFOLIO_TEST_DATABASE_URL", "").replace("postgresql+psycopg://", "postgresql://")
+    made: list[str] = []
+
+    def blank() -> str:
+        name = f"portfolio_blank_{uuid.uuid4().hex[:12]}"
+        if database_url.startswith("sqlite"):
+            return f"sqlite:///{tmp_path / name}.db"
+        import psycopg
+
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        made.append(name)
+        return server.rsplit("/", 1)[0] + f"/{name}"
+
+    yield blank
+    if made:
+        import psycopg
+
+        with psycopg.connect(server, autocommit=True) as conn:
+            for name in made:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def blank_url(blank_database) -> str:
+    """An empty database of the backend under test, with no migration applied."""
+    return blank_database()
 
 
 @contextmanager

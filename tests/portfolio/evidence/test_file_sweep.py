@@ -15,7 +15,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from portfolio.core.storage import evidence_store
-from portfolio.evidence.file_sweep import sweep
+from portfolio.evidence.file_sweep import StoreBusy, sweep, sweep_lock
 from portfolio.evidence.items import EvidenceDetails, Upload, create_item, delete_draft
 from portfolio.extensions import db
 from portfolio.models import Enrolment, EvidenceFile, EvidenceItem, EvidenceKind, StagedUpload, UnreferencedFile, User
@@ -254,3 +254,18 @@ def apprentice_client_for(client):
         return client
 
     return signed_in
+
+
+def test_the_sweep_does_nothing_while_a_backup_holds_its_lock(app, runner, enrolment, draft):
+    """A backup or a restore holds the lock (see tests/portfolio/operations/test_backup.py); a sweep
+    that finds it taken deletes nothing, says why, and is no failure: the next one catches up."""
+    delete_draft(db.session, draft, by=enrolment.apprentice)
+    db.session.commit()
+    app.config["SWEEP_GRACE_HOURS"] = 0
+    with sweep_lock(db.engine, wait=False):
+        with pytest.raises(StoreBusy):
+            sweep(db.session, evidence_store(), grace=timedelta(0))
+        result = runner.invoke(args=["evidence", "sweep"])
+    assert result.exit_code == 0 and "The evidence store is busy" in result.output, result.output
+    assert len(_stored(app)) == 1 and db.session.scalars(select(UnreferencedFile)).all() == []
+    assert runner.invoke(args=["evidence", "sweep"]).exit_code == 0 and _stored(app) == []

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
@@ -20,23 +18,6 @@ from portfolio.models import AuditEvent
 from ..unkeyed_chain import unkeyed_hash
 
 AUDIT_KEY = "the audit key of the upgraded server, 0123456789abcdef"
-
-
-@pytest.fixture
-def blank_url(database_url, tmp_path):
-    """An empty database of the backend under test, with no migration applied."""
-    if database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'legacy.db'}"
-        return
-    import psycopg
-
-    server = os.environ["PORTFOLIO_TEST_DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
-    name = f"portfolio_migration_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield server.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
