@@ -124,10 +124,12 @@ class Queue:
             raise LookupError(f"no job named {name!r} in this application")
         if request_id := logs.current_request_id():
             arguments = {**arguments, REQUEST_ID_ARGUMENT: request_id}
+        # The session's own transaction, begun if need be: the job comes (and goes) with it.
+        connection = session.connection()
         if self._deferrer is not None:
-            # The session's own connection: the job is written in (and only with) its transaction.
-            connection = session.connection().connection.driver_connection
-            self._deferrer.configure_task(job.name, connection=connection).defer(**arguments)
+            self._deferrer.configure_task(job.name, connection=connection.connection.driver_connection).defer(
+                **arguments
+            )
         else:
             session.info.setdefault(_AFTER_COMMIT, []).append((self, job, arguments))
 
@@ -262,6 +264,7 @@ def _submit_after_commit(session: Session) -> None:
         runner_queue.runner.submit(job, arguments)
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_after_rollback(session: Session) -> None:
-    session.info.pop(_AFTER_COMMIT, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_rollback(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is None:  # the whole transaction, not a savepoint inside it
+        session.info.pop(_AFTER_COMMIT, None)
