@@ -79,6 +79,9 @@ ACTION_LABELS = {
     "gateway.submitted": "Gateway submitted to the EPAO",
     "gateway.signed_off": "Gateway signed off by the assessor",
     "gateway.referred": "Gateway referred back by the assessor",
+    "export.requested": "Portfolio export asked for",
+    "export.made": "Portfolio export made",
+    "export.failed": "Portfolio export could not be made",
     "export.pdf": "Portfolio exported as a PDF",
     "export.zip": "Portfolio exported as a ZIP",
 }

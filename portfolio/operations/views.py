@@ -7,6 +7,7 @@ from flask import Blueprint, abort, current_app, request
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..core.jobs import queue
 from ..core.metrics import exposition
 from ..core.storage import evidence_store
 from ..extensions import db
@@ -24,8 +25,9 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    """The process can serve: send it traffic if so. The database and the evidence store answer."""
-    failing = [name for name, ready in (("database", _database_ready), ("evidence store", _store_ready)) if not ready()]
+    """The process can serve: send it traffic if so. The database, the evidence store and the job queue answer."""
+    checks = (("database", _database_ready), ("evidence store", _store_ready), ("job queue", _queue_ready))
+    failing = [name for name, ready in checks if not ready()]
     if failing:
         current_app.logger.warning("not ready: %s unreachable", ", ".join(failing))
         return _plain("not ready", 503)
@@ -52,6 +54,14 @@ def _database_ready() -> bool:
         return False
     finally:
         db.session.remove()
+
+
+def _queue_ready() -> bool:
+    try:
+        queue().depth()  # on PostgreSQL, reads procrastinate's table: its schema is there
+        return True
+    except SQLAlchemyError:
+        return False
 
 
 def _store_ready() -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from portfolio import create_app
 
 
@@ -42,3 +44,20 @@ def test_an_unreachable_database_is_not_ready_but_the_process_is_alive(tmp_path)
     assert client.get("/healthz").status_code == 200
     response = client.get("/readyz")
     assert (response.status_code, response.get_data(as_text=True)) == (503, "not ready")
+
+
+def test_a_database_without_the_queue_schema_is_not_ready(blank_url, tmp_path, caplog):
+    if not blank_url.startswith("postgresql"):
+        pytest.skip("on SQLite jobs run in-process: there is no queue to reach")
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "probe-test", "DATABASE_URL": blank_url},
+        instance_path=str(tmp_path / "instance"),
+    )
+    with caplog.at_level("WARNING"):
+        response = app.test_client().get("/readyz")
+    assert (response.status_code, response.get_data(as_text=True)) == (503, "not ready")
+    assert "not ready: job queue unreachable" in caplog.text  # the database and the store answered
+    with app.app_context():
+        from portfolio.extensions import db
+
+        db.engine.dispose()
