@@ -36,6 +36,10 @@ logger = logging.getLogger(__name__)
 _AFTER_COMMIT = "portfolio.jobs_after_commit"  # in Session.info: jobs for the in-process runner
 _QUEUE_DEPTH = "SELECT status, count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing') GROUP BY status"
 IN_PROCESS_ATTEMPTS_WAIT = 2.0  # seconds between attempts of a job that raised, on SQLite
+# Workers beat every 10 s (procrastinate's default); one silent for this long is taken for dead.
+STALLED_AFTER_SECONDS = 120
+STALLED_CRON = "*/5 * * * *"
+RETRY_STALLED = "jobs.retry_stalled"
 REQUEST_ID_ARGUMENT = "_request_id"  # added to a job's arguments: the request that asked for it
 
 
@@ -89,6 +93,10 @@ class Queue:
             task = queue.task(name=job.name, retry=retry, pass_context=True)(self._runner_of(job))
             if job.cron and periodic:
                 queue.periodic(cron=job.cron, periodic_id=job.name)(task)
+        if periodic:
+            queue.periodic(cron=STALLED_CRON, periodic_id=RETRY_STALLED)(
+                queue.task(name=RETRY_STALLED, queueing_lock=RETRY_STALLED, pass_context=True)(_retry_stalled)
+            )
         return queue
 
     def _runner_of(self, job: Job) -> Callable[..., None]:
@@ -165,6 +173,15 @@ class Queue:
                 )
             ).all()
         return {status: count for status, count in rows}
+
+
+async def _retry_stalled(context: procrastinate.JobContext, timestamp: int) -> None:
+    """Put back on the queue the jobs of workers that stopped beating (killed, or their host lost),
+    which would otherwise stay 'doing' for ever; every job is safe to run again."""
+    manager = context.app.job_manager
+    for stalled in await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_SECONDS):
+        logger.warning("Job %s %s of a stopped worker goes back on the queue", stalled.id, stalled.task_name)
+        await manager.retry_job(stalled)
 
 
 class InProcessRunner:

@@ -104,3 +104,31 @@ def test_the_worker_command_runs_what_is_waiting_and_stops(app, queue, runner):
 def test_the_app_declares_its_jobs_and_their_schedules(app):
     declared = {job.name: job.cron for job in app.extensions["queue"].jobs.values()}
     assert declared == {"exports.make": None, "exports.expire": "7 * * * *", "evidence.sweep": "23 3 * * *"}
+
+
+def test_the_job_of_a_worker_that_stopped_beating_goes_back_on_the_queue(app, queue, database_url):
+    if not queue.on_postgresql:
+        pytest.skip("procrastinate's workers: PostgreSQL")
+    import asyncio
+    from types import SimpleNamespace
+
+    from portfolio.core.jobs import _retry_stalled
+
+    jobs.defer("tests.note", colour="umber")
+    db.session.commit()
+    with psycopg.connect(database_url, autocommit=True) as other:  # a worker took it, then died
+        (worker,) = other.execute(
+            "INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now() - interval '1 hour') RETURNING id"
+        ).fetchone()
+        other.execute("UPDATE procrastinate_jobs SET status = 'doing', worker_id = %s", (worker,))
+    run_jobs(app)
+    assert ran == []  # stuck: no worker takes a job that is 'doing'
+
+    async def retry() -> None:
+        procrastinate_app = queue.procrastinate_app()
+        async with procrastinate_app.open_async():
+            await _retry_stalled(SimpleNamespace(app=procrastinate_app), timestamp=0)
+
+    asyncio.run(retry())
+    run_jobs(app)
+    assert ran == [{"colour": "umber"}]
