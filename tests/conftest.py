@@ -16,6 +16,8 @@ from datetime import date
 import pytest
 
 REQUIRED = set(os.environ.get("PORTFOLIO_TEST_REQUIRE", "").split())
+# The S3 API of moto's server (a test dependency, so never skipped): `s3_endpoint`, `s3_bucket`.
+pytest_plugins = ["tests.s3_server"]
 
 
 def pytest_configure(config) -> None:
