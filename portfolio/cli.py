@@ -48,12 +48,12 @@ def init_app(app: Flask) -> None:
 
 def main() -> None:
     from . import create_app
-    from .config import MissingSetting
+    from .config import BadSetting, MissingSetting
 
     try:
         FlaskGroup(create_app=create_app, help="The apprenticeship portfolio tracker.")(prog_name="portfolio")
-    except MissingSetting as missing:
-        click.echo(f"Error: {missing}", err=True)
+    except (MissingSetting, BadSetting) as setting:
+        click.echo(f"Error: {setting}", err=True)
         sys.exit(2)
 
 
@@ -246,6 +246,8 @@ def enrol_command(apprentice_email, reference, provider_name, epao_name, tutor_e
 @evidence_cli.command("verify")
 def evidence_verify_command() -> None:
     """Rehash every stored evidence file; report missing or altered ones (exit 1 if any)."""
+    from filestore import check_store
+
     from .core.storage import evidence_store
     from .models import EvidenceFile
 
@@ -253,7 +255,7 @@ def evidence_verify_command() -> None:
     names: dict[str, list[str]] = {}
     for sha256, name, item_id in rows:
         names.setdefault(sha256, []).append(f"{name} (evidence item {item_id})")
-    problems = evidence_store().check(names)
+    problems = check_store(evidence_store(), names)
     for problem in problems:
         click.echo(f"{problem.kind.upper()}: {problem.sha256} used by {', '.join(names[problem.sha256])}", err=True)
     click.echo(f"Checked {len(names)} stored files for {len(rows)} evidence files: {len(problems)} problems.")

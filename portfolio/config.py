@@ -30,6 +30,10 @@ DEFAULTS: dict[str, Any] = {
     "SIGN_IN_WINDOW_MINUTES": 15,
     "PAGE_SIZE": 25,
     "SWEEP_GRACE_HOURS": 24,
+    # Evidence in an S3-compatible bucket (s3://bucket/prefix) instead of EVIDENCE_DIR; the endpoint
+    # names a service other than AWS (MinIO, Ceph RGW). See core/storage.py.
+    "EVIDENCE_URL": "",
+    "S3_ENDPOINT_URL": "",
     "PROXY_FIX": False,
     # Database connections per process. gthread workers share one pool; the overflow covers bursts.
     "DATABASE_POOL_SIZE": 5,
@@ -46,6 +50,10 @@ _RAW_TEXT_SETTINGS = ("AUDIT_KEY", "AUDIT_KEYS_OLD")
 
 class MissingSetting(RuntimeError):
     """A setting production cannot run without; the message says which and how to set it."""
+
+
+class BadSetting(RuntimeError):
+    """A setting whose value cannot work; the message names it and says why."""
 
 
 def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
