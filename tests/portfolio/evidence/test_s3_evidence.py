@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -193,6 +194,18 @@ def test_evidence_sweep_deletes_an_unreferenced_object_and_its_versions(app, run
     assert bucket.keys() == []
     versions = bucket.client.list_object_versions(Bucket=bucket.name)
     assert versions.get("Versions", []) == [] and versions.get("DeleteMarkers", []) == []
+
+
+def test_the_portfolio_zip_streams_its_files_out_of_the_bucket(app, world, signed_in):
+    from ..exports.export_world import build
+
+    portfolio = build(world)
+    response = signed_in(portfolio.tutor).get(f"/enrolments/{portfolio.enrolment.id}/export/portfolio.zip")
+    assert response.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(response.get_data())) as archive:
+        assert archive.testzip() is None
+        names = archive.namelist()
+    assert any(name.endswith("/plan.pdf") for name in names) and any(name.endswith("/SHA256SUMS") for name in names)
 
 
 def test_ready_only_while_the_bucket_keeps_versions(app, client, bucket):
