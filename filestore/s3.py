@@ -95,7 +95,8 @@ class S3Store:
         cls, bucket: str, prefix: str = "", *, endpoint_url: str | None = None, temp_dir: Path | str | None = None
     ) -> S3Store:
         """A store whose clients take credentials and region from the usual AWS settings (environment
-        variables, profile); `endpoint_url` names a service other than AWS (MinIO, Ceph RGW)."""
+        variables, profile); `endpoint_url` names a service other than AWS (MinIO, Ceph RGW), and
+        ValueError says so if it is not the http(s) address of one."""
         session = boto3.session.Session()
         # Other services are addressed by path (host/bucket/key): a bucket's own host name needs DNS they rarely have.
         addressing = {"addressing_style": "path"} if endpoint_url else None
@@ -103,9 +104,14 @@ class S3Store:
         def client(**config: Any) -> S3Client:
             return session.client("s3", endpoint_url=endpoint_url, config=Config(s3=addressing, **config))
 
-        worker = client(connect_timeout=10, read_timeout=60, retries={"mode": "standard", "max_attempts": 5})
-        # A probe must answer within a balancer's few seconds, and not retry: the next probe will.
-        probe = client(connect_timeout=2, read_timeout=3, retries={"mode": "standard", "total_max_attempts": 1})
+        try:
+            if endpoint_url is not None and urlsplit(endpoint_url).scheme not in ("http", "https"):
+                raise ValueError(endpoint_url)
+            worker = client(connect_timeout=10, read_timeout=60, retries={"mode": "standard", "max_attempts": 5})
+            # A probe must answer within a balancer's few seconds, and not retry: the next probe will.
+            probe = client(connect_timeout=2, read_timeout=3, retries={"mode": "standard", "total_max_attempts": 1})
+        except ValueError:  # botocore refuses an address it cannot read, too
+            raise ValueError(f"{endpoint_url!r} is not the address of a service: write http://host:port") from None
         return cls(bucket, prefix, worker, temp_dir=temp_dir, probe_client=probe)
 
     # --- storing ------------------------------------------------------------------------

@@ -75,7 +75,10 @@ def build_store(app: Flask) -> EvidenceStore:
         bucket, prefix = parse_s3_url(url)
     except ValueError as error:
         raise BadSetting(f"PORTFOLIO_EVIDENCE_URL: {error}") from None
-    store = S3Store.connect(bucket, prefix, endpoint_url=app.config["S3_ENDPOINT_URL"] or None)
+    try:
+        store = S3Store.connect(bucket, prefix, endpoint_url=app.config["S3_ENDPOINT_URL"] or None)
+    except ValueError as error:
+        raise BadSetting(f"PORTFOLIO_S3_ENDPOINT_URL: {error}") from None
     try:
         problem = store.bucket_problem()
     except ConnectionError as error:

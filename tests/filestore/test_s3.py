@@ -91,6 +91,12 @@ def test_a_bad_url_says_what_is_wrong(url, message):
         parse_s3_url(url)
 
 
+@pytest.mark.parametrize("endpoint", ["minio.internal:9000", "ftp://minio.internal", "http://"])
+def test_an_endpoint_must_be_the_http_address_of_a_service(endpoint):
+    with pytest.raises(ValueError, match="is not the address of a service"):
+        S3Store.connect("portfolio-evidence", endpoint_url=endpoint)
+
+
 # --- keys -------------------------------------------------------------------------------------
 
 

@@ -238,6 +238,12 @@ def test_a_bad_url_stops_the_start_with_a_clear_error(tmp_path, database_url, ur
         _start(tmp_path, database_url, EVIDENCE_URL=url)
 
 
+@pytest.mark.parametrize("endpoint", ["minio.internal:9000", "ftp://minio.internal", "http://", "http://mini o"])
+def test_a_bad_endpoint_stops_the_start_with_a_clear_error(tmp_path, database_url, endpoint):
+    with pytest.raises(BadSetting, match="^PORTFOLIO_S3_ENDPOINT_URL: .* is not the address of a service"):
+        _start(tmp_path, database_url, EVIDENCE_URL="s3://portfolio-evidence", S3_ENDPOINT_URL=endpoint)
+
+
 @pytest.mark.parametrize("versioning", [None, "Suspended"])
 def test_a_bucket_without_versioning_stops_the_start(tmp_path, database_url, s3_endpoint, versioning):
     name = new_bucket(s3_endpoint, versioning=versioning)
