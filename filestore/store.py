@@ -9,6 +9,10 @@ back to them (see `display_name`) but never become paths.
 Files are never deleted on the spot, because two records may share one file: the application's
 sweep calls `delete_if_unchanged_since` for files nothing has referred to for a while, and `put`
 refreshes the modification time of a file it reuses, so a file just reused is never swept.
+
+What every store does with an upload before it keeps it (`accept_upload`: stream it to a local
+`IncomingFile`, check it) and with a file it writes whole (`write_through`) is here, shared by
+this store and the object store of `filestore.s3`; only where the checked file goes differs.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from typing import BinaryIO, Literal, Protocol
 
 from .errors import UploadRejected
 from .images import DEFAULT_MAX_PIXELS, check_pixels
-from .types import Sniffer, choose
+from .types import FileType, Sniffer, choose
 
 CHUNK_SIZE = 1 << 20
 MAX_NAME_LENGTH = 150
@@ -80,6 +84,10 @@ class EvidenceStore(Protocol):
         self, stream: BinaryIO, declared_name: str, max_bytes: int, max_pixels: int = DEFAULT_MAX_PIXELS
     ) -> StoredFile: ...
 
+    # A local temporary file a web framework may write an upload into as it arrives, hashed on the
+    # way; `put` takes it as it is, so the bytes are written once before the store keeps them.
+    def incoming(self) -> IncomingFile: ...
+
     def open(self, sha256: str) -> BinaryIO: ...
 
     def exists(self, sha256: str) -> bool: ...
@@ -111,9 +119,14 @@ class EvidenceStore(Protocol):
 
 def check_export_name(name: str) -> str:
     """`name` if it may name an export (letters, digits, ".", "_", "-"; never a path), else ValueError."""
-    if not _EXPORT_NAME.fullmatch(name) or ".." in name:
+    if not is_export_name(name):
         raise ValueError(f"not an export name: {name!r:.80}")
     return name
+
+
+def is_export_name(name: str) -> bool:
+    """Whether `name` may name an export (see `check_export_name`)."""
+    return _EXPORT_NAME.fullmatch(name) is not None and ".." not in name
 
 
 def is_sha256(text: object) -> bool:
@@ -142,69 +155,37 @@ class FileSystemStore:
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
 
+    @property
+    def temp_dir(self) -> Path:
+        """Where uploads arrive: inside the store, on its filesystem, so that keeping one is a rename."""
+        return self.root / "tmp"
+
     def put(
         self, stream: BinaryIO, declared_name: str, max_bytes: int, max_pixels: int = DEFAULT_MAX_PIXELS
     ) -> StoredFile:
-        """Keep the file `stream` yields, named `declared_name` by its sender, if it is acceptable.
-
-        Raises UploadRejected for a file too large, empty, of a kind not on the allow-list,
-        whose contents do not match its name, or an image of more than `max_pixels`; errors of
-        the stream or the disk propagate. Either way nothing is left behind. An `IncomingFile`
-        of this store is taken as it is, without copying it again.
-        """
-        if max_bytes < 1:
-            raise ValueError("max_bytes must be positive")
-        extension = split_extension(display_name(declared_name))[1]  # a bad name fails before any byte is read
-        if isinstance(stream, IncomingFile) and stream.temp_dir == self.root / "tmp":
-            return self._admit(stream, extension, max_bytes, max_pixels)
-        incoming = self.incoming()
-        try:
-            while chunk := stream.read(min(CHUNK_SIZE, max_bytes + 1 - incoming.size)):
-                incoming.write(chunk)
-                if incoming.size > max_bytes:
-                    break
-            return self._admit(incoming, extension, max_bytes, max_pixels)
-        finally:
-            incoming.close()
+        """Keep the file `stream` yields, named `declared_name` by its sender, if it is acceptable
+        (see `accept_upload`); an `IncomingFile` of this store is taken without copying it again."""
+        return accept_upload(stream, declared_name, max_bytes, max_pixels, self.temp_dir, self._keep)
 
     def is_ready(self) -> bool:
         """Whether files can be stored now: the folder is there (made, as the first upload would
         make it) and this process may write to it."""
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            return False
-        return os.access(self.root, os.W_OK | os.X_OK)
+        return writable_folder(self.root)
 
     def incoming(self) -> IncomingFile:
         """A temporary file in this store that hashes what is written to it, for `put` to take."""
-        return IncomingFile(self.root / "tmp")
+        return IncomingFile(self.temp_dir)
 
-    def _admit(self, incoming: IncomingFile, extension: str, max_bytes: int, max_pixels: int) -> StoredFile:
-        """Check a complete incoming file and rename it into place; it is removed if refused."""
-        try:
-            if incoming.size > max_bytes:
-                raise UploadRejected("too_large", f"The file is too large. The limit is {_megabytes(max_bytes)} MB.")
-            if incoming.size == 0:
-                raise UploadRejected("empty", "The file is empty. Please choose a file with something in it.")
+    def _keep(self, incoming: IncomingFile, sha256: str) -> None:
+        """Rename a checked upload into place, durably."""
+        final = self._path(sha256)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        # Same bytes, same name: keep what is there, unless its size shows it was damaged, or a
+        # sweep took it away between the look and the refresh of its time (`_refresh` is False).
+        if not (final.is_file() and final.stat().st_size == incoming.size and _refresh(final)):
             incoming.flush_to_disk()
-            kind = choose(incoming.sniffer.detect(incoming.path), extension)
-            if kind.previewable:
-                check_pixels(incoming.path, kind.key, max_pixels)
-            sha256 = incoming.digest.hexdigest()
-            final = self._path(sha256)
-            final.parent.mkdir(parents=True, exist_ok=True)
-            # Same bytes, same name: keep what is there, unless its size shows it was damaged, or a
-            # sweep took it away between the look and the refresh of its time (`_refresh` is False).
-            if not (final.is_file() and final.stat().st_size == incoming.size and _refresh(final)):
-                incoming.move_to(final)
-                _fsync_directory(final.parent)
-            extension = extension.lower() if extension.lower() in kind.extensions else kind.extension
-            return StoredFile(
-                sha256, incoming.size, kind.media_type, extension, kind.label, kind.previewable, incoming.crc32
-            )
-        finally:
-            incoming.close()
+            incoming.move_to(final)
+            _fsync_directory(final.parent)
 
     def open(self, sha256: str) -> BinaryIO:
         """The stored file for reading; KeyError if there is none."""
@@ -250,7 +231,7 @@ class FileSystemStore:
         try:
             if path.stat().st_mtime >= cutoff:
                 return False
-            aside = self.root / "tmp" / f"sweep-{sha256[:16]}-{secrets.token_hex(8)}"
+            aside = self.temp_dir / f"sweep-{sha256[:16]}-{secrets.token_hex(8)}"
             aside.parent.mkdir(parents=True, exist_ok=True)
             os.rename(path, aside)
         except FileNotFoundError:
@@ -268,50 +249,30 @@ class FileSystemStore:
     def clean_temp(self, older_than: float = 24 * 3600, now: float | None = None) -> int:
         """Remove temporary files not written to for `older_than` seconds, as a process killed
         mid-upload leaves them; returns how many."""
-        removed = 0
-        temp_dir = self.root / "tmp"
-        if temp_dir.is_dir():
-            cutoff = (time.time() if now is None else now) - older_than
-            for entry in temp_dir.iterdir():
-                try:
-                    if entry.name.startswith(("upload-", "sweep-")) and entry.stat().st_mtime < cutoff:
-                        entry.unlink()
-                        removed += 1
-                except FileNotFoundError:  # finished or removed by someone else meanwhile
-                    pass
-        return removed
+        return clean_temp_folder(self.temp_dir, older_than, now)
 
     def restore_file(self, sha256: str, source: BinaryIO) -> int:
         """Put back a file from a backup under its hash, without the checks an upload gets (they
         were made when it first came); ValueError, and nothing kept, if the bytes do not have
         that hash. Returns the size."""
-
-        def same_hash(incoming: IncomingFile) -> None:
-            if incoming.digest.hexdigest() != sha256:
-                raise ValueError(f"the bytes given for {sha256} have another hash")
-
-        return self._write(self._path(sha256), source, same_hash)
+        return write_through(self.temp_dir, source, self._mover(self._path(sha256)), has_hash(sha256))
 
     def put_export(self, name: str, source: BinaryIO) -> int:
         """Keep `source` (read to its end) as the export `name`, replacing any; returns its size.
         Readers see the old file or the new one, never a part."""
-        return self._write(self._export_path(name), source)
+        return write_through(self.temp_dir, source, self._mover(self._export_path(name)))
 
-    def _write(self, final: Path, source: BinaryIO, check: Callable[[IncomingFile], None] | None = None) -> int:
-        """Copy `source` to a temporary file, `check` it, then rename it to `final` durably."""
-        incoming = self.incoming()
-        try:
-            while chunk := source.read(CHUNK_SIZE):
-                incoming.write(chunk)
-            if check:
-                check(incoming)
+    @staticmethod
+    def _mover(final: Path) -> Callable[[IncomingFile], None]:
+        """What puts a complete temporary file at `final` durably (for `write_through`)."""
+
+        def move(incoming: IncomingFile) -> None:
             incoming.flush_to_disk()
             final.parent.mkdir(parents=True, exist_ok=True)
             incoming.move_to(final)
             _fsync_directory(final.parent)
-            return incoming.size
-        finally:
-            incoming.close()
+
+        return move
 
     def open_export(self, name: str) -> BinaryIO:
         try:
@@ -322,7 +283,7 @@ class FileSystemStore:
     def export_names(self) -> Iterator[str]:
         folder = self.root / "exports"
         if folder.is_dir():
-            yield from sorted(entry.name for entry in folder.iterdir() if _EXPORT_NAME.fullmatch(entry.name))
+            yield from sorted(entry.name for entry in folder.iterdir() if is_export_name(entry.name))
 
     def delete_export(self, name: str) -> bool:
         """Remove the export `name`; False if there was none. A download already reading it
@@ -342,8 +303,117 @@ class FileSystemStore:
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
 
+def accept_upload(
+    stream: BinaryIO,
+    declared_name: str,
+    max_bytes: int,
+    max_pixels: int,
+    temp_dir: Path,
+    keep: Callable[[IncomingFile, str], None],
+) -> StoredFile:
+    """What `put` does in every store: stream the upload to an `IncomingFile` in `temp_dir` (one
+    already there is taken as it is), check it (`check_upload`), then `keep(incoming, sha256)`,
+    the store's own part, which places it under its hash.
+
+    Raises UploadRejected for a file too large, empty, of a kind not on the allow-list, whose
+    contents do not match its name, or an image of more than `max_pixels`; errors of the stream
+    or the storage propagate. Either way nothing is left behind.
+    """
+    if max_bytes < 1:
+        raise ValueError("max_bytes must be positive")
+    extension = split_extension(display_name(declared_name))[1]  # a bad name fails before any byte is read
+    if isinstance(stream, IncomingFile) and stream.temp_dir == temp_dir:
+        incoming, taken = stream, True
+    else:
+        incoming, taken = IncomingFile(temp_dir), False
+    try:
+        if not taken:
+            copy_into(incoming, stream, limit=max_bytes + 1)  # a byte past the limit tells it is too large
+        kind = check_upload(incoming, extension, max_bytes, max_pixels)
+        sha256 = incoming.digest.hexdigest()
+        keep(incoming, sha256)
+        extension = extension.lower() if extension.lower() in kind.extensions else kind.extension
+        return StoredFile(
+            sha256, incoming.size, kind.media_type, extension, kind.label, kind.previewable, incoming.crc32
+        )
+    finally:
+        incoming.close()
+
+
+def check_upload(incoming: IncomingFile, extension: str, max_bytes: int, max_pixels: int) -> FileType:
+    """What a complete upload is, if it may be kept: within `max_bytes`, not empty, of an allowed
+    kind that its name's `extension` fits, an image of at most `max_pixels`; else UploadRejected."""
+    if incoming.size > max_bytes:
+        raise UploadRejected("too_large", f"The file is too large. The limit is {_megabytes(max_bytes)} MB.")
+    if incoming.size == 0:
+        raise UploadRejected("empty", "The file is empty. Please choose a file with something in it.")
+    incoming.flush()  # the checks below read the file by its path
+    kind = choose(incoming.sniffer.detect(incoming.path), extension)
+    if kind.previewable:
+        check_pixels(incoming.path, kind.key, max_pixels)
+    return kind
+
+
+def write_through(
+    temp_dir: Path,
+    source: BinaryIO,
+    place: Callable[[IncomingFile], None],
+    check: Callable[[IncomingFile], None] | None = None,
+) -> int:
+    """Copy `source` to a temporary file in `temp_dir`, `check` it, then `place` it where it
+    belongs; returns the size. Nothing is placed, and no temporary file is left, if a step fails."""
+    with IncomingFile(temp_dir) as incoming:
+        copy_into(incoming, source)
+        if check:
+            check(incoming)
+        place(incoming)
+        return incoming.size
+
+
+def has_hash(sha256: str) -> Callable[[IncomingFile], None]:
+    """A check for `write_through`: ValueError if the bytes written have another hash than `sha256`."""
+
+    def check(incoming: IncomingFile) -> None:
+        if incoming.digest.hexdigest() != sha256:
+            raise ValueError(f"the bytes given for {sha256} have another hash")
+
+    return check
+
+
+def copy_into(incoming: IncomingFile, source: BinaryIO, limit: int | None = None) -> None:
+    """Write what `source` yields into `incoming`, to its end or until `limit` bytes have come."""
+    while chunk := source.read(CHUNK_SIZE if limit is None else min(CHUNK_SIZE, limit - incoming.size)):
+        incoming.write(chunk)
+        if limit is not None and incoming.size >= limit:
+            break
+
+
+def clean_temp_folder(temp_dir: Path, older_than: float, now: float | None = None) -> int:
+    """Remove a store's temporary files not written to for `older_than` seconds; returns how many."""
+    removed = 0
+    if temp_dir.is_dir():
+        cutoff = (time.time() if now is None else now) - older_than
+        for entry in temp_dir.iterdir():
+            try:
+                if entry.name.startswith(("upload-", "sweep-")) and entry.stat().st_mtime < cutoff:
+                    entry.unlink()
+                    removed += 1
+            except FileNotFoundError:  # finished or removed by someone else meanwhile
+                pass
+    return removed
+
+
+def writable_folder(path: Path) -> bool:
+    """Whether `path` is a folder (made if need be) that this process may write in."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(path, os.W_OK | os.X_OK)
+
+
 class IncomingFile:
-    """A temporary file under the store's `tmp/` that hashes (SHA-256 and CRC-32), counts and sniffs what is written.
+    """A temporary file in a store's temporary folder that hashes (SHA-256 and CRC-32), counts and sniffs its bytes.
 
     A web framework can write an upload straight into one (so the bytes are written and
     hashed once), then hand it to `put`. Closing it removes the file unless `put` took it.

@@ -51,12 +51,12 @@ def init_app(app: Flask) -> None:
 
 def main() -> None:
     from . import create_app
-    from .config import MissingSetting
+    from .config import BadSetting, MissingSetting
 
     try:
         FlaskGroup(create_app=create_app, help="The apprenticeship portfolio tracker.")(prog_name="portfolio")
-    except MissingSetting as missing:
-        click.echo(f"Error: {missing}", err=True)
+    except (MissingSetting, BadSetting) as setting:
+        click.echo(f"Error: {setting}", err=True)
         sys.exit(2)
 
 

@@ -35,6 +35,10 @@ DEFAULTS: dict[str, Any] = {
     # second limit (its worker died) is marked failed, so that it can be asked for again.
     "EXPORT_KEEP_HOURS": 24 * 7,
     "EXPORT_UNFINISHED_MINUTES": 60,
+    # Evidence in an S3-compatible bucket (s3://bucket/prefix) instead of EVIDENCE_DIR; the endpoint
+    # names a service other than AWS (MinIO, Ceph RGW). See core/storage.py.
+    "EVIDENCE_URL": "",
+    "S3_ENDPOINT_URL": "",
     "PROXY_FIX": False,
     # Database connections per process. gthread workers share one pool; the overflow covers bursts.
     "DATABASE_POOL_SIZE": 5,
@@ -58,6 +62,10 @@ LOG_FORMATS = ("json", "text")
 
 class MissingSetting(RuntimeError):
     """A setting production cannot run without; the message says which and how to set it."""
+
+
+class BadSetting(RuntimeError):
+    """A setting whose value cannot work; the message names it and says why."""
 
 
 def configure(app: Flask, test_config: dict[str, Any] | None) -> None:

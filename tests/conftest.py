@@ -3,7 +3,8 @@
 The suite runs on SQLite. When PORTFOLIO_TEST_DATABASE_URL points at a PostgreSQL server,
 every database test runs on PostgreSQL as well, in a database of its own that is created
 for the run and dropped after it. PORTFOLIO_TEST_REQUIRE ("postgresql browser") turns the
-skips of those tests into failures, as CI wants.
+skips of those tests into failures, as CI wants. Object storage is moto's S3 server, started
+by each test process (tests/s3_server.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from datetime import date
 import pytest
 
 REQUIRED = set(os.environ.get("PORTFOLIO_TEST_REQUIRE", "").split())
+# The S3 API of moto's server (a test dependency, so never skipped): `s3_endpoint`, `s3_bucket`.
+pytest_plugins = ["tests.s3_server"]
 
 
 def pytest_configure(config) -> None:

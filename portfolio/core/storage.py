@@ -1,10 +1,14 @@
 """The evidence store the application uses, built once per app from its settings.
 
+A folder (`PORTFOLIO_EVIDENCE_DIR`) by default; a bucket of S3-compatible object storage when
+`PORTFOLIO_EVIDENCE_URL` is `s3://bucket/prefix` (`PORTFOLIO_S3_ENDPOINT_URL` for a service other
+than AWS), which must keep versions: the app refuses to start on a bad URL or such a bucket.
+
 Uploaded files are written by the form parser straight into the store's temporary area,
-hashed as they arrive, so that storing them later is a rename rather than a second copy.
-Every temporary file a request makes is removed when the request ends, however it ends
-(a truncated body, a client that went away, an error in the view); only a signed-in user's
-request may carry files at all.
+hashed as they arrive, so that storing them later is a rename (or, for a bucket, one send)
+rather than a second copy. Every temporary file a request makes is removed when the request
+ends, however it ends (a truncated body, a client that went away, an error in the view); only
+a signed-in user's request may carry files at all.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from flask_login import current_user
 from werkzeug.exceptions import BadRequest
 
 from filestore import EvidenceStore, FileSystemStore, file_type, image_size
+
+from ..config import BadSetting
 
 
 class SignInBeforeUploading(BadRequest):
@@ -31,8 +37,8 @@ class UploadRequest(Request):
     ) -> IO[bytes]:  # fmt: skip
         if not current_user.is_authenticated:
             raise SignInBeforeUploading()
-        store = current_app.extensions.get("evidence_store")
-        if filename and isinstance(store, FileSystemStore):
+        store: EvidenceStore | None = current_app.extensions.get("evidence_store")
+        if filename and store is not None:
             incoming = store.incoming()
             # The parser forgets a part cut short, so the request keeps every one to close it.
             self.__dict__.setdefault("_incoming_files", []).append(incoming)
@@ -49,9 +55,38 @@ class UploadRequest(Request):
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["evidence_store"] = FileSystemStore(app.config["EVIDENCE_DIR"])
+    app.extensions["evidence_store"] = build_store(app)
     app.request_class = UploadRequest
     app.register_error_handler(SignInBeforeUploading, _sign_in_before_uploading)
+
+
+def build_store(app: Flask) -> EvidenceStore:
+    """The store the settings name; BadSetting, saying why, if it cannot work.
+
+    A bucket that does not answer yet is no reason to refuse to start: `/readyz` says not ready
+    until it answers, as for the database.
+    """
+    url = app.config["EVIDENCE_URL"]
+    if not url:
+        return FileSystemStore(app.config["EVIDENCE_DIR"])
+    from filestore.s3 import S3Store, parse_s3_url  # boto3 is imported only by apps that use it
+
+    try:
+        bucket, prefix = parse_s3_url(url)
+    except ValueError as error:
+        raise BadSetting(f"PORTFOLIO_EVIDENCE_URL: {error}") from None
+    try:
+        store = S3Store.connect(bucket, prefix, endpoint_url=app.config["S3_ENDPOINT_URL"] or None)
+    except ValueError as error:
+        raise BadSetting(f"PORTFOLIO_S3_ENDPOINT_URL: {error}") from None
+    try:
+        problem = store.bucket_problem()
+    except ConnectionError as error:
+        app.logger.warning("evidence store not ready: %s", error)
+        return store
+    if problem:
+        raise BadSetting(f"PORTFOLIO_EVIDENCE_URL: {problem}. See the README, Object storage.")
+    return store
 
 
 def _sign_in_before_uploading(error: SignInBeforeUploading):

@@ -12,7 +12,6 @@ import pytest
 from filestore import UploadRejected, detect
 
 from . import samples
-from .samples import files_under
 
 MB = 1 << 20
 DOCUMENT = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
@@ -61,22 +60,22 @@ def test_plain_office_files_are_told_apart(tmp_path):
     assert kind(tmp_path, samples.plain_zip()) is None
 
 
-def test_a_macro_declaration_past_the_first_megabyte_is_found(tmp_path, store, root):
+def test_a_macro_declaration_past_the_first_megabyte_is_found(tmp_path, store, raw):
     # An XML comment is as good as any padding: the declaration sits 2 MB into the part.
     data = docx(content_types(MACRO_DOCUMENT, before="<!--" + " " * (2 * MB) + "-->"))
     assert kind(tmp_path, data) is None
     with pytest.raises(UploadRejected, match="not a Word document"):
         store.put(io.BytesIO(data), "report.docx", 10 * MB)
-    assert files_under(root) == []
+    assert raw.contents() == []
 
 
-def test_a_vba_project_past_the_first_megabyte_is_found(tmp_path, store, root):
+def test_a_vba_project_past_the_first_megabyte_is_found(tmp_path, store, raw):
     data = docx(content_types(extra=VBA_PROJECT), parts={**padding(), "word/vbaProject.bin": b"\xcc" * 512})
     assert data.index(b"word/vbaProject.bin") > MB
     assert kind(tmp_path, data) is None
     with pytest.raises(UploadRejected, match="not a Word document"):
         store.put(io.BytesIO(data), "report.docx", 10 * MB)
-    assert files_under(root) == []
+    assert raw.contents() == []
 
 
 @pytest.mark.parametrize(

@@ -35,7 +35,13 @@ class RequestIsolatingClient(FlaskClient):
 
 
 @pytest.fixture
-def app(request, database_url, tmp_path):
+def app_config() -> dict:
+    """Settings a test module adds to the app's (it overrides this fixture), e.g. another evidence store."""
+    return {}
+
+
+@pytest.fixture
+def app(request, database_url, tmp_path, app_config):
     """The app on the run's database; emptied after the test, or rolled back for `one_transaction` tests."""
     app = create_app(
         {
@@ -44,6 +50,7 @@ def app(request, database_url, tmp_path):
             "SECRET_KEY": "test",
             "WTF_CSRF_ENABLED": False,
             "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",  # cheap hashes: tests make many users
+            **app_config,
         },
         instance_path=str(tmp_path / "instance"),
     )
