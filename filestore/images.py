@@ -23,8 +23,9 @@ _JPEG_STANDALONE = {0x01, *range(0xD0, 0xD8)}
 _JPEG_SCAN, _JPEG_END = 0xDA, 0xD9
 
 
-def check_pixels(path: Path, key: str, max_pixels: int) -> None:
-    """Refuse (UploadRejected) an image of kind `key` whose size cannot be read or is over `max_pixels`."""
+def check_pixels(path: Path, key: str, max_pixels: int) -> int:
+    """The pixels of an image of kind `key` (width times height); UploadRejected if its size cannot
+    be read or is over `max_pixels`."""
     with path.open("rb") as stream:
         size = image_size(stream, key)
     if size is None:
@@ -36,6 +37,7 @@ def check_pixels(path: Path, key: str, max_pixels: int) -> None:
             f"The image is {width:,} by {height:,} pixels ({megapixels(width * height)} megapixels). "
             f"The limit is {megapixels(max_pixels)} megapixels: please save it at a smaller size.",
         )
+    return width * height
 
 
 def megapixels(pixels: int) -> str:

@@ -54,6 +54,7 @@ class StoredFile:
     label: str
     previewable: bool  # an image that may be shown inline; anything else is served as an attachment
     crc32: int  # the CRC-32 of the bytes, which a ZIP's headers carry before them
+    pixels: int | None = None  # an image's width times height, read from its header; None for other kinds
 
     @property
     def content_type(self) -> str:
@@ -329,29 +330,31 @@ def accept_upload(
     try:
         if not taken:
             copy_into(incoming, stream, limit=max_bytes + 1)  # a byte past the limit tells it is too large
-        kind = check_upload(incoming, extension, max_bytes, max_pixels)
+        kind, pixels = check_upload(incoming, extension, max_bytes, max_pixels)
         sha256 = incoming.digest.hexdigest()
         keep(incoming, sha256)
         extension = extension.lower() if extension.lower() in kind.extensions else kind.extension
         return StoredFile(
-            sha256, incoming.size, kind.media_type, extension, kind.label, kind.previewable, incoming.crc32
+            sha256, incoming.size, kind.media_type, extension, kind.label, kind.previewable, incoming.crc32, pixels
         )
     finally:
         incoming.close()
 
 
-def check_upload(incoming: IncomingFile, extension: str, max_bytes: int, max_pixels: int) -> FileType:
-    """What a complete upload is, if it may be kept: within `max_bytes`, not empty, of an allowed
-    kind that its name's `extension` fits, an image of at most `max_pixels`; else UploadRejected."""
+def check_upload(
+    incoming: IncomingFile, extension: str, max_bytes: int, max_pixels: int
+) -> tuple[FileType, int | None]:
+    """What a complete upload is, if it may be kept, and an image's pixels: within `max_bytes`, not
+    empty, of an allowed kind that its name's `extension` fits, an image of at most `max_pixels`;
+    else UploadRejected."""
     if incoming.size > max_bytes:
         raise UploadRejected("too_large", f"The file is too large. The limit is {_megabytes(max_bytes)} MB.")
     if incoming.size == 0:
         raise UploadRejected("empty", "The file is empty. Please choose a file with something in it.")
     incoming.flush()  # the checks below read the file by its path
     kind = choose(incoming.sniffer.detect(incoming.path), extension)
-    if kind.previewable:
-        check_pixels(incoming.path, kind.key, max_pixels)
-    return kind
+    pixels = check_pixels(incoming.path, kind.key, max_pixels) if kind.previewable else None
+    return kind, pixels
 
 
 def write_through(

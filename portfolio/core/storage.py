@@ -107,8 +107,9 @@ def max_image_pixels() -> int:
     return int(float(current_app.config["MAX_IMAGE_MEGAPIXELS"]) * 1_000_000)
 
 
-def shows_inline(sha256: str, media_type: str) -> bool:
-    """Whether a stored file is an image small enough to show in a page: only its header is read.
+def shows_inline(sha256: str, media_type: str, pixels: int | None = None) -> bool:
+    """Whether a stored file is an image small enough to show in a page, by the `pixels` recorded
+    at upload; for a file stored before they were, only its header is read from the store.
 
     An image stored before the pixel limit (or under a higher one) is offered as a download only,
     so no browser is asked to decode it.
@@ -117,6 +118,8 @@ def shows_inline(sha256: str, media_type: str) -> bool:
         kind = file_type(media_type)
         if not kind.previewable:
             return False
+        if pixels is not None:
+            return pixels <= max_image_pixels()
         with evidence_store().open(sha256) as stream:
             size = image_size(stream, kind.key)
     except KeyError:  # not a type we know, or the file is missing

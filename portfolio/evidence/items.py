@@ -19,7 +19,7 @@ from standard import Status
 
 from ..core import audit, clock
 from ..core.access import SUBMITTED_TO_EPAO
-from ..core.domain import DomainError, Gone, lock_enrolment_for, lock_enrolment_for_change
+from ..core.domain import DomainError, Gone, attributes, lock_enrolment_for, lock_enrolment_for_change
 from ..core.permissions import may_change_evidence
 from ..core.text import clean_line, clean_text
 from ..enrolments.domain import check_day_on_programme
@@ -222,12 +222,7 @@ def _attach(item: EvidenceItem, stored: StoredFile | StagedUpload, name: str, by
     if len(item.files) >= MAX_FILES_PER_ITEM:
         raise DomainError(f"An item can have at most {MAX_FILES_PER_ITEM} files", "files")
     record = EvidenceFile(
-        sha256=stored.sha256,
-        size=stored.size,
-        crc32=stored.crc32,
-        media_type=stored.media_type,
-        display_name=name,
-        uploaded_by=by,
+        **attributes(stored, "sha256", "size", "crc32", "media_type", "pixels"), display_name=name, uploaded_by=by
     )
     item.files.append(record)
     return record

@@ -73,7 +73,7 @@ def attach_for_form(
             attached.problems.append(error.message)
             continue
         staged = StagedUpload(
-            **attributes(stored, "sha256", "size", "crc32", "media_type"),
+            **attributes(stored, "sha256", "size", "crc32", "media_type", "pixels"),
             user_id=user.id,
             browser_key=browser_key,
             display_name=display_name(upload.filename),

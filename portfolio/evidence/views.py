@@ -160,7 +160,7 @@ def item_page(
         editable=item.status in EDITABLE,
         submittable=item.status in SUBMITTABLE,
         withdrawable=item.status in WITHDRAWABLE,
-        shown_inline={f.id for f in item.files if shows_inline(f.sha256, f.media_type)},
+        shown_inline={f.id for f in item.files if shows_inline(f.sha256, f.media_type, f.pixels)},
         files_withheld=files_withheld(item),
         files_visible=may_see_files(current_user, item),
         form=decision_form or comment_form or ConfirmForm(),
@@ -366,7 +366,7 @@ def _send(evidence_file, *, as_attachment: bool):
         problem = "missing"
     if problem:
         return _stored_file_problem(evidence_file, problem)
-    if not as_attachment and not shows_inline(evidence_file.sha256, evidence_file.media_type):
+    if not as_attachment and not shows_inline(evidence_file.sha256, evidence_file.media_type, evidence_file.pixels):
         stream.close()
         abort(404)
     response = send_file(

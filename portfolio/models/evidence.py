@@ -116,6 +116,9 @@ class EvidenceFile(db.Model):
     # (files stored before migration 0009 whose bytes were not there to read).
     crc32: Mapped[int | None] = mapped_column(BigInteger)
     media_type: Mapped[str] = mapped_column(String(100))
+    # An image's width times height, read at upload so that no page reads the store to decide
+    # whether to show it; None for other kinds, and for images stored before migration 0011 could.
+    pixels: Mapped[int | None] = mapped_column(BigInteger)
     display_name: Mapped[str] = mapped_column(String(200))
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

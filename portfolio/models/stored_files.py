@@ -27,6 +27,7 @@ class StagedUpload(db.Model):
     size: Mapped[int] = mapped_column(BigInteger)
     crc32: Mapped[int] = mapped_column(BigInteger)
     media_type: Mapped[str] = mapped_column(String(100))
+    pixels: Mapped[int | None] = mapped_column(BigInteger)  # as EvidenceFile.pixels
     display_name: Mapped[str] = mapped_column(String(200))
     staged_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 

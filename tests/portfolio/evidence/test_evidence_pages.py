@@ -404,3 +404,20 @@ def test_a_missing_or_damaged_stored_file_gives_a_clear_page(app, apprentice_cli
         assert "The file cannot be downloaded" in html
         assert f"The file {name} of this evidence is {problem} in the evidence store" in html
         assert f"Evidence item {item.id}: file {file.id} ({name}, SHA-256 {file.sha256}" in caplog.text
+
+
+def test_an_items_page_decides_on_previews_from_the_pixels_recorded_at_upload(app, apprentice_client, enrolment, world):
+    item = world.evidence(enrolment, files={"photo.png": PNG_BYTES, "plan.pdf": PDF_BYTES})
+    db.session.commit()
+    assert [f.pixels for f in item.files] == [1, None]  # a 1x1 PNG; a PDF has none
+    store = evidence_store()
+    opened = []
+    real_open = store.open
+    store.open = lambda sha256: opened.append(sha256) or real_open(sha256)  # type: ignore[method-assign]
+    try:
+        base = f"/enrolments/{enrolment.id}/evidence/{item.id}"
+        page = apprentice_client.get(base).get_data(as_text=True)
+    finally:
+        del store.open
+    assert f"{base}/files/{item.files[0].id}/preview" in page
+    assert opened == []  # with an object store, each read would be a request to it
