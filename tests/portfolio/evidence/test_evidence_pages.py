@@ -21,13 +21,6 @@ from ..conftest import counting_queries, sign_in
 
 
 @pytest.fixture
-def enrolment(world):
-    enrolment = world.enrolment()
-    db.session.commit()
-    return enrolment
-
-
-@pytest.fixture
 def apprentice_client(client, enrolment):
     sign_in(client, enrolment.apprentice)
     return client

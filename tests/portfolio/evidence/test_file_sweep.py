@@ -28,13 +28,6 @@ GRACE = timedelta(hours=24)
 
 
 @pytest.fixture
-def enrolment(world):
-    enrolment = world.enrolment()
-    db.session.commit()
-    return enrolment
-
-
-@pytest.fixture
 def draft(world, enrolment):
     item = world.evidence(enrolment, title="Draft plan", files={"plan.pdf": PDF_BYTES}, submitted=False)
     db.session.commit()

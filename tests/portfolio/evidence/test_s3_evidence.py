@@ -40,13 +40,6 @@ def app_config(s3_endpoint, s3_bucket, tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def enrolment(world):
-    enrolment = world.enrolment()
-    db.session.commit()
-    return enrolment
-
-
-@pytest.fixture
 def bucket(app, s3_endpoint):
     """What the bucket holds: `bucket.keys()`, and its client for changing it behind the app's back."""
 
@@ -138,14 +131,14 @@ def test_a_download_streams_from_the_bucket_and_closes_the_object(app, client, w
     assert download.headers["Content-Disposition"].startswith("attachment")
     assert "sandbox" in download.headers["Content-Security-Policy"]
     assert "no-store" in download.headers["Cache-Control"]
-    preview = client.get(f"{base}/{item.files[1].id}/preview")  # the image's header is read from the stream
+    preview = client.get(f"{base}/{item.files[1].id}/preview")  # its pixels were recorded at upload
     assert preview.status_code == 200 and preview.data == PNG_BYTES
     assert preview.headers["Content-Disposition"].startswith("inline")
     unchanged = client.get(f"{base}/{item.files[0].id}", headers={"If-None-Match": f'"{item.files[0].sha256}"'})
     assert unchanged.status_code == 304 and unchanged.data == b""
     for response in (download, preview, unchanged):
         response.close()
-    assert len(opened) == 4 and all(stream.closed for stream in opened)
+    assert len(opened) == 3 and all(stream.closed for stream in opened)  # one object read per response
 
 
 def test_others_may_not_download_and_a_missing_object_is_a_page_not_an_error(app, client, world, enrolment, bucket):
