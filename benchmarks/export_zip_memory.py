@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import re
 import subprocess
 import sys
 import tempfile
@@ -26,7 +25,7 @@ import zipfile
 from pathlib import Path
 
 # The sign-in and memory helpers of the upload benchmark, which signs in the same apprentice.
-from upload_through_app import peak_rss_mb, sign_in
+from upload_through_app import peak_rss_mb, reset_peak, rss_mb, sign_in
 
 SERVER = r"""
 import io, os, sys
@@ -95,20 +94,6 @@ server = make_server("127.0.0.1", 0, app, threaded=True)
 print(server.server_port, flush=True)
 server.serve_forever()
 """
-
-
-def rss_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024
-
-
-def reset_peak(pid: int) -> bool:
-    """Set the process's peak RSS (VmHWM) back to its current RSS (Linux 4.0 and later)."""
-    try:
-        Path(f"/proc/{pid}/clear_refs").write_text("5")
-        return True
-    except OSError:
-        return False
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from portfolio.core.storage import BODY_READ_SIZE
 from portfolio.extensions import db
 
 from ...helpers import PASSWORD, PDF_BYTES
@@ -179,8 +180,10 @@ def _session_cookie(address: str, email: str) -> str:
 
 
 def _send_half_and_hang_up(address: str, path: str, cookie: str | None, started=None) -> None:
-    """Send half a 2 MB upload, wait until `started()` says the server is writing it, hang up."""
-    body = _multipart(PDF_BYTES + b"%" * 2_000_000)
+    """Send half a 4 MiB upload, wait until `started()` says the server is writing it, hang up.
+
+    The half is more than the server reads at a time, so it starts on the file part before the hang-up."""
+    body = _multipart(PDF_BYTES + b"%" * 4 * BODY_READ_SIZE)
     host, port = address.split(":")
     with socket.create_connection((host, int(port)), timeout=10) as conn:
         headers = [
