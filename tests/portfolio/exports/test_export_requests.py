@@ -12,7 +12,7 @@ from portfolio.core.storage import evidence_store
 from portfolio.exports import requests
 from portfolio.exports.requests import PROBLEM_UNFINISHED, ask_for_export, expire_exports
 from portfolio.extensions import db
-from portfolio.models import AuditEvent, Export, ExportFormat, ExportStatus, Role
+from portfolio.models import AuditEvent, Enrolment, Export, ExportFormat, ExportStatus, Role
 from portfolio.models.types import utcnow
 from tests.helpers import PDF_BYTES, export_through_web, run_jobs
 
@@ -188,21 +188,28 @@ def test_an_unknown_format_is_a_404(enrolment, signed_in):
 def test_two_people_asking_at_once_make_one_export_and_one_job(app, database_url, enrolment):
     if not database_url.startswith("postgresql"):
         pytest.skip("row locks: PostgreSQL (SQLite serialises writers anyway)")
-    barrier = threading.Barrier(2)
+    barrier = threading.Barrier(2, timeout=30)
+    enrolment_id = enrolment.id
     made: list[int] = []
+    failed: list[BaseException] = []
 
     def ask() -> None:
-        with app.app_context():
-            mine = db.session.get(type(enrolment), enrolment.id)
-            barrier.wait()
-            made.append(ask_for_export(db.session, mine, ExportFormat.PDF, actor=mine.tutor).id)
-            db.session.commit()
+        try:
+            with app.app_context():
+                mine = db.session.get(Enrolment, enrolment_id)
+                barrier.wait()
+                made.append(ask_for_export(db.session, mine, ExportFormat.PDF, actor=mine.tutor).id)
+                db.session.commit()
+        except BaseException as error:  # seen by the test, not lost in the thread
+            failed.append(error)
+            barrier.abort()
 
     threads = [threading.Thread(target=ask) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=60)
+    assert not failed, failed
     assert len(made) == 2 and made[0] == made[1]
     assert _waiting_jobs(app) == 1
     assert _actions().count("export.requested") == 1
