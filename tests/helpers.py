@@ -36,6 +36,9 @@ def migrate_database(url: str) -> None:
         db.engine.dispose()
 
 
+QUEUE_TABLES = ["procrastinate_events", "procrastinate_periodic_defers", "procrastinate_jobs", "procrastinate_workers"]
+
+
 def empty_database(url: str) -> None:
     """Delete every row, keeping the schema: each test starts from nothing."""
     from portfolio.extensions import Base
@@ -44,6 +47,7 @@ def empty_database(url: str) -> None:
     with engine.begin() as conn:
         tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
         if engine.dialect.name == "postgresql":
+            tables += QUEUE_TABLES  # jobs a test left must not reach the next
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
             for table in tables:
@@ -162,8 +166,33 @@ class World:
 def run_jobs(app) -> None:
     """Run every job waiting now, as `portfolio worker --until-empty` does: on PostgreSQL a real
     procrastinate worker, on SQLite the wait for the in-process runner."""
-    with app.app_context():
-        app.extensions["queue"].work(until_empty=True)
+
+    def work() -> None:
+        with app.app_context():
+            app.extensions["queue"].work(until_empty=True)
+
+    in_a_thread(work)
+
+
+def in_a_thread(action):
+    """`action()` on a thread of its own, its result returned and its error raised here: the
+    worker runs an asyncio loop, and a browser test's Playwright keeps one running on this thread."""
+    import threading
+
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = action()
+        except BaseException as error:
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run, name="test-worker")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("result")
 
 
 def export_through_web(client, enrolment_id: int, export_format: str):

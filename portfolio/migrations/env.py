@@ -24,6 +24,11 @@ logger = logging.getLogger("alembic.env")
 MIGRATION_LOCK = 0x706F7274666F6C69  # "portfoli"
 
 
+def not_the_queues(name, type_, parent_names) -> bool:
+    """Leave procrastinate's tables out of autogenerate: migration 0010 made them from its own SQL."""
+    return not (type_ == "table" and name is not None and name.startswith("procrastinate_"))
+
+
 def get_engine():
     return current_app.extensions["migrate"].db.engine
 
@@ -98,7 +103,9 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        context.configure(
+            connection=connection, target_metadata=get_metadata(), include_name=not_the_queues, **conf_args
+        )
 
         with context.begin_transaction():
             if connection.dialect.name == "postgresql":

@@ -169,6 +169,10 @@ def test_the_migrations_match_the_models(app):
 
     from portfolio.extensions import Base
 
+    def not_the_queues(name, type_, parent_names) -> bool:  # as migrations/env.py: procrastinate's own schema
+        return not (type_ == "table" and name.startswith("procrastinate_"))
+
     with db.engine.connect() as conn:
-        differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        context = MigrationContext.configure(conn, opts={"include_name": not_the_queues})
+        differences = compare_metadata(context, Base.metadata)
     assert differences == []

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from portfolio.core import jobs
 from portfolio.core.jobs import Job, JobList, Queue, due_ticks
 from portfolio.extensions import db
-from tests.helpers import run_jobs
+from tests.helpers import in_a_thread, run_jobs
 
 ran: list[dict] = []
 probe = JobList()
@@ -96,7 +96,7 @@ def test_the_periodic_jobs_come_in_the_order_of_their_ticks():
 def test_the_worker_command_runs_what_is_waiting_and_stops(app, queue, runner):
     jobs.defer("tests.note", colour="ochre")
     db.session.commit()
-    result = runner.invoke(args=["worker", "--until-empty"])
+    result = in_a_thread(lambda: runner.invoke(args=["worker", "--until-empty"]))
     assert result.exit_code == 0, result.output
     assert ran == [{"colour": "ochre"}]
 
@@ -129,6 +129,6 @@ def test_the_job_of_a_worker_that_stopped_beating_goes_back_on_the_queue(app, qu
         async with procrastinate_app.open_async():
             await _retry_stalled(SimpleNamespace(app=procrastinate_app), timestamp=0)
 
-    asyncio.run(retry())
+    in_a_thread(lambda: asyncio.run(retry()))
     run_jobs(app)
     assert ran == [{"colour": "umber"}]
