@@ -4,7 +4,7 @@
 xhtml2pdf's <pdf:pagecount> and <pdf:toc> find them by laying the whole document out two or
 three times over, which was most of the time a portfolio took. Instead xhtml2pdf lays the
 document out once, without them; then reportlab draws each page's footer, and the page number
-of each contents entry, on a sheet of their own, and pypdf lays that sheet over the pages.
+of each contents entry, on pages of their own, and pypdf adds their drawing to the pages'.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 import pypdf
-from pypdf.generic import ArrayObject
+from pypdf.generic import ArrayObject, ContentStream, DecodedStreamObject, DictionaryObject, NameObject
 from reportlab.lib.colors import HexColor
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.styles import ParagraphStyle
@@ -69,11 +69,32 @@ def number_pages(pdf: bytes, footer: str, contents: int) -> bytes:
     overlay = pypdf.PdfReader(io.BytesIO(_furniture(reader, footer, _contents_entries(reader, contents))))
     writer = pypdf.PdfWriter(clone_from=reader)
     for page, furniture in zip(writer.pages, overlay.pages, strict=True):
-        page.merge_page(furniture)
-        page.compress_content_streams()
+        _draw_over(writer, page, furniture)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def _draw_over(writer: pypdf.PdfWriter, page: pypdf.PageObject, furniture: pypdf.PageObject) -> None:
+    """Draw the furniture's page after the page's own drawing, which is left as it is (pypdf's
+    merge_page reads it all and writes it again, taking longer than everything else here). The
+    furniture's fonts join the page's under names of their own."""
+    drawing = ContentStream(furniture.raw_get("/Contents"), furniture.pdf)
+    their_fonts = furniture["/Resources"]["/Font"]
+    fonts = page["/Resources"].setdefault(NameObject("/Font"), DictionaryObject()).get_object()
+    for operands, operator in drawing.operations:
+        if operator == b"Tf":
+            name = NameObject(f"/PageNumbers{operands[0][1:]}")
+            fonts[name] = their_fonts.raw_get(operands[0]).clone(writer)
+            operands[0] = name
+    before, after = DecodedStreamObject(), DecodedStreamObject()
+    before.set_data(b"q\n")  # whatever state the page's drawing leaves, the furniture starts afresh
+    after.set_data(b"\nQ\n" + drawing.get_data())
+    contents = page.raw_get("/Contents")
+    own = list(contents.get_object()) if isinstance(contents.get_object(), ArrayObject) else [contents]
+    # Streams are objects of their own in a PDF, which pypdf adds with its _add_object.
+    streams = [writer._add_object(before), *own, writer._add_object(after.flate_encode())]
+    page[NameObject("/Contents")] = ArrayObject(streams)
 
 
 def _sheet(page: pypdf.PageObject) -> Sheet:
@@ -93,8 +114,7 @@ def _contents_entries(reader: pypdf.PdfReader, count: int) -> list[_Entry]:
             if link.get("/Subtype") != "/Link" or not isinstance(destination, ArrayObject):
                 continue
             key = (destination[0].idnum, *map(float, destination[2:4]))
-            # xhtml2pdf draws a link's box from a fifth of a line below the baseline (a font
-            # size over 8) to a line above it.
+            # xhtml2pdf draws a link's box from an eighth of the font size below the baseline.
             baseline = float(link["/Rect"][1]) + CONTENTS_FONT_SIZE / 8
             right = float(page.mediabox.width) - _sheet(page).right
             entry = _Entry(index, right, baseline, numbers[destination[0].idnum])
