@@ -1,7 +1,7 @@
 """The portfolio as one PDF for an assessor, rendered from Jinja templates by xhtml2pdf.
 
 The document may read nothing but the fonts: images go in as `data:` URIs of previews made
-here, so no text anyone typed can make the renderer fetch a file or a URL.
+here, handed over by name, so no text anyone typed can make the renderer fetch a file or a URL.
 
 Every text is set in DejaVu Sans (and hashes in DejaVu Sans Mono), shipped in `fonts/` and
 embedded, which cover the Latin alphabets, Greek and Cyrillic. A character those fonts do not
@@ -13,7 +13,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import groupby
 
 from flask import render_template
 from PIL import Image, ImageOps
@@ -24,14 +26,18 @@ from xhtml2pdf.config.resources import ResourceAccessPolicy
 from filestore import CHUNK_SIZE, EvidenceStore, file_type, image_size, megapixels
 
 from ..core.storage import max_image_pixels
+from ..core.wording import long_date
 from ..otj.domain import pace_text
 from .errors import EvidenceFileProblem, UnprintableText
 from .gather import ExportFile, ExportItem, Portfolio
+from .pages import LANDSCAPE, PORTRAIT, number_pages
 from .typefaces import FONT_DIR, embed_fonts_everywhere, unprintable_characters
 
 # Longest side of a preview: about 160 dpi at the largest size shown, and small enough that a
-# phone photo's JPEG decodes straight at a quarter of its size (see Image.draft).
+# phone photo's JPEG decodes straight at a quarter of its size (see Image.draft): 1008 pixels,
+# kept as they are, since resampling them to 1000 takes a fifth as long as decoding them did.
 PREVIEW_PIXELS = 1000
+PREVIEW_SLACK = 1.1  # an image decoded at up to a tenth over PREVIEW_PIXELS is not resampled
 PREVIEW_BOX = (453.0, 340.0)  # largest size shown, in points (16 cm by 12 cm)
 MATRIX_COLUMNS = 25  # evidence items per table of the mapping matrix (a landscape page wide)
 # Only the decoder of the file's own type may read it: a file stored as a PNG is never parsed as anything else.
@@ -61,26 +67,78 @@ class NoPreview:
 UNREADABLE = NoPreview("the image could not be read")
 
 
+@dataclass(frozen=True)
+class MatrixCell:
+    """A cell of a criterion's row in the mapping matrix: an item mapped to it, or a run of items that are not."""
+
+    number: int | None  # the item's, if it is mapped
+    span: int = 1
+
+
+@dataclass(frozen=True)
+class MatrixTable:
+    """One table of the mapping matrix: its items' columns, and each criterion's row."""
+
+    items: tuple[ExportItem, ...]
+    rows: dict[str, tuple[MatrixCell, ...]]
+
+
 def render_pdf(portfolio: Portfolio, store: EvidenceStore) -> bytes:
     """The PDF's bytes; EvidenceFileProblem if an image shown in it is missing or altered,
     UnprintableText if some text has a character the fonts cannot show."""
+    return render_document(portfolio, previews(portfolio, store, max_image_pixels()))
+
+
+def render_document(portfolio: Portfolio, shown: Mapping[str, Preview | NoPreview]) -> bytes:
+    """The PDF's bytes, with the image previews already made (by `previews`)."""
+    contents: list[tuple[int, str, str]] = []  # the template notes each heading it lists here
     html = render_template(
         "exports/portfolio.html",
         portfolio=portfolio,
-        previews=previews(portfolio, store, max_image_pixels()),
-        matrix_pages=[portfolio.items[n : n + MATRIX_COLUMNS] for n in range(0, len(portfolio.items), MATRIX_COLUMNS)],
+        previews=shown,
+        matrix=matrix_tables(portfolio),
         otj_pace=pace_text(portfolio.otj),
         font_dir=FONT_DIR,
+        portrait=PORTRAIT,
+        landscape=LANDSCAPE,
+        contents=contents,
     )
     if missing := unprintable_characters(html):
         raise unprintable_text(portfolio, missing)
     embed_fonts_everywhere()
+    # The template names each image "preview:<SHA-256>" and xhtml2pdf asks for it by that name:
+    # three megabytes of base64 in the markup would be read by its HTML parser character by character.
+    images = {f"preview:{sha256}": preview.uri for sha256, preview in shown.items() if isinstance(preview, Preview)}
     out = io.BytesIO()
     policy = ResourceAccessPolicy(allow_remote=False, base_dir=FONT_DIR)
-    result = pisa.CreatePDF(html, dest=out, encoding="utf-8", resource_policy=policy)
+    result = pisa.CreatePDF(
+        html, dest=out, encoding="utf-8", resource_policy=policy, link_callback=lambda uri, _: images.get(uri)
+    )
     if result.err:
         raise RuntimeError(f"the portfolio PDF could not be rendered ({result.err} errors)")
-    return out.getvalue()
+    exported = long_date(portfolio.exported_at)
+    footer = f"{portfolio.apprentice} · {portfolio.standard.reference} portfolio exported {exported}"
+    return number_pages(out.getvalue(), footer, len(contents))
+
+
+def matrix_tables(portfolio: Portfolio) -> list[MatrixTable]:
+    """The mapping matrix, MATRIX_COLUMNS items to a table."""
+    tables = []
+    for start in range(0, len(portfolio.items), MATRIX_COLUMNS):
+        items = portfolio.items[start : start + MATRIX_COLUMNS]
+        rows = {code: _matrix_row(code, items) for code in portfolio.standard.codes}
+        tables.append(MatrixTable(items, rows))
+    return tables
+
+
+def _matrix_row(code: str, items: tuple[ExportItem, ...]) -> tuple[MatrixCell, ...]:
+    cells: list[MatrixCell] = []
+    for mapped, run in groupby(items, key=lambda item: code in item.codes):
+        if mapped:
+            cells += [MatrixCell(item.number) for item in run]
+        else:
+            cells.append(MatrixCell(None, len(list(run))))
+    return tuple(cells)
 
 
 def unprintable_text(portfolio: Portfolio, characters: list[str]) -> UnprintableText:
@@ -154,9 +212,12 @@ def _preview(data: bytes, key: str, max_pixels: int) -> Preview | NoPreview:
         with Image.open(io.BytesIO(data), formats=[PILLOW_FORMATS[key]]) as image:
             if image.width * image.height > max_pixels:  # Pillow read a larger size than the header did
                 return _too_many_pixels(image.size, max_pixels)
-            image.draft("RGB", (PREVIEW_PIXELS, PREVIEW_PIXELS))  # JPEGs decode straight at a reduced size
+            # A JPEG decodes straight at a reduced size, no smaller than asked for: asked for a square,
+            # a 4:3 photo would decode at half its size rather than a quarter.
+            image.draft("RGB", _fitted(image.size, PREVIEW_PIXELS))
             picture = ImageOps.exif_transpose(image)  # phone photos are stored on their side
-            picture.thumbnail((PREVIEW_PIXELS, PREVIEW_PIXELS))
+            if max(picture.size) > PREVIEW_PIXELS * PREVIEW_SLACK:
+                picture.thumbnail((PREVIEW_PIXELS, PREVIEW_PIXELS))
             if picture.mode != "RGB":
                 # Transparent parts on white, as a browser would show them on this page.
                 background = Image.new("RGB", picture.size, "white")
@@ -170,6 +231,12 @@ def _preview(data: bytes, key: str, max_pixels: int) -> Preview | NoPreview:
     scale = min(PREVIEW_BOX[0] / picture.width, PREVIEW_BOX[1] / picture.height, 1.0)
     uri = "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode("ascii")
     return Preview(uri, round(picture.width * scale, 1), round(picture.height * scale, 1))
+
+
+def _fitted(size: tuple[int, int], longest: int) -> tuple[int, int]:
+    """The size of a preview of an image of `size`: its longest side at most `longest` pixels."""
+    scale = min(longest / max(size), 1.0)
+    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
 
 
 def _too_many_pixels(size: tuple[int, int], max_pixels: int) -> NoPreview:

@@ -37,7 +37,7 @@ from .pdf import render_pdf
 logger = logging.getLogger(__name__)
 
 # Bump when what an export looks like changes, so that exports made before are made again.
-EXPORT_DESIGN = 1
+EXPORT_DESIGN = 2  # 2: the PDF laid out once, with its own contents and page numbers
 # Fields of a Portfolio that are not part of what it shows: when it was gathered (an export made
 # earlier of the same content is the same document), and what is derived from the rest.
 _NOT_SHOWN = frozenset({"exported_at", "standard", "coverage", "items_by_code"})

@@ -13,10 +13,11 @@ from markupsafe import escape
 from PIL import ImageFile
 from sqlalchemy import select
 
-from portfolio.core.storage import evidence_store
+from portfolio.core.storage import evidence_store, max_image_pixels
 from portfolio.evidence.items import Upload, attach_files
 from portfolio.exports import EvidenceFileProblem, UnprintableText, export_pdf
 from portfolio.exports.gather import gather
+from portfolio.exports.pdf import PREVIEW_BOX, Preview, previews
 from portfolio.extensions import db
 from portfolio.models import EnrolmentStatus, ProgressReview, Role
 from tests.helpers import export_through_web
@@ -74,7 +75,7 @@ def test_each_evidence_item_starts_a_page_of_its_own_with_a_bookmark(portfolio):
     pages = [reader.get_destination_page_number(entry) for _, entry in items]
     assert len(set(pages)) == 3
     for number, page in enumerate(pages, start=1):
-        assert f"Evidence {number} of 3" in reader.pages[page].extract_text().splitlines()[:2]  # after the footer
+        assert f"Evidence {number} of 3" in reader.pages[page].extract_text().splitlines()[:2]
     assert "Private draft" not in "".join(page.extract_text() for page in reader.pages)
 
 
@@ -83,6 +84,121 @@ def test_every_page_is_numbered_page_n_of_m(portfolio):
     total = len(reader.pages)
     for number, page in enumerate(reader.pages, start=1):
         assert f"Page {number} of {total}" in page.extract_text()
+
+
+def _contents(data: bytes) -> list[tuple[str, list[str], int]]:
+    """(title, what is printed at the end of each of its lines, page its link goes to) for each
+    entry the PDF links from, in order; an entry over two lines is a link per line."""
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    document = pypdfium2.PdfDocument(data)
+    numbers = {page.indirect_reference.idnum: n for n, page in enumerate(reader.pages, start=1)}
+    entries: list[tuple[str, list[str], int]] = []
+    last = None
+    for page, drawn in zip(reader.pages, document, strict=True):
+        text = drawn.get_textpage()
+        for annotation in page.get("/Annots") or ():
+            link = annotation.get_object()
+            left, bottom, right, top = (float(n) for n in link["/Rect"])
+            title = " ".join(text.get_text_bounded(left, bottom, right, top).split())
+            printed = text.get_text_bounded(right, bottom, float(page.mediabox.width), top).strip()
+            destination = (link["/Dest"][0].idnum, *(float(n) for n in link["/Dest"][2:4]))
+            target = numbers[destination[0]]
+            if destination == last:
+                entries[-1] = (f"{entries[-1][0]} {title}", [*entries[-1][1], printed], target)
+            else:
+                entries.append((title, [printed], target))
+            last = destination
+    return entries
+
+
+def test_the_contents_lists_every_section_and_item_with_the_page_it_starts_on(portfolio):
+    _, data = export_pdf(db.session, evidence_store(), portfolio.enrolment, actor=portfolio.tutor)
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    bookmarks = [
+        (title, reader.get_destination_page_number(entry) + 1) for title, _, entry in _bookmarks(reader.outline)
+    ]
+    assert len(bookmarks) == 16  # the cover, 5 parts, 3 kinds of criteria, 3 items, 2 + 2 sections of the last parts
+    entries = _contents(data)
+    assert [(title, target) for title, _, target in entries] == bookmarks  # in order, each to its page
+    for title, printed, target in entries:
+        assert printed == [str(target)], title
+    contents_page = reader.pages[1].extract_text()
+    assert contents_page.startswith("Contents")
+    for title, _ in bookmarks:
+        assert title in contents_page
+
+
+def test_a_contents_entry_over_two_lines_has_its_page_number_on_the_last(portfolio):
+    portfolio.plan.title = "Community workshop plan for the half-term lantern parade, with the risk assessment, " * 2
+    db.session.commit()
+    _, data = export_pdf(db.session, evidence_store(), portfolio.enrolment, actor=portfolio.tutor)
+    entries = _contents(data)
+    long_entry = next(entry for entry in entries if entry[0].startswith("1. Community workshop plan"))
+    first_lines, last_line = long_entry[1][:-1], long_entry[1][-1]
+    assert first_lines and all(printed == "" for printed in first_lines)
+    assert last_line == str(long_entry[2])
+    assert all(printed[-1] == str(target) for _, printed, target in entries)
+
+
+def _matrix_row(pages, code: str):
+    """The landscape page with the matrix's row for a criterion, the row's text, and the box of
+    each of its characters (left, bottom, right, top)."""
+    for page in pages:
+        text = page.get_textpage()
+        found = text.search(code, match_case=True, match_whole_word=True).get_next()
+        if found:
+            _, bottom, _, top = text.get_charbox(found[0])
+            middle = (bottom + top) / 2
+            boxes = [text.get_charbox(n) for n in range(text.count_chars())]
+            on_row = sorted(box for box in boxes if box[1] <= middle <= box[3])
+            return page, " ".join(text.get_text_bounded(0, middle - 1, page.get_width(), middle + 1).split()), on_row
+    raise AssertionError(f"no row for {code}")
+
+
+def test_the_mapping_matrix_shades_the_cell_of_each_item_in_the_rows_of_its_criteria(portfolio):
+    _, data = export_pdf(db.session, evidence_store(), portfolio.enrolment, actor=portfolio.tutor)
+    landscape = [page for page in pypdfium2.PdfDocument(data) if page.get_width() > page.get_height()]
+    assert landscape[0].get_textpage().get_text_range().startswith("Mapping matrix")
+    assert "Items 1 to 3" in landscape[0].get_textpage().get_text_range()
+    # Item 1 shows K1 and S4, item 2 S5, item 3 S11 and K1: each row holds its items' numbers, then how many.
+    rows = {code: _matrix_row(landscape, code)[1] for code in ("K1", "K2", "S4", "S5", "S11", "B1")}
+    assert rows == {"K1": "K1 1 3 2", "K2": "K2 0", "S4": "S4 1 1", "S5": "S5 2 1", "S11": "S11 3 1", "B1": "B1 0"}
+    page, _, k1 = _matrix_row(landscape, "K1")
+    _, _, k2 = _matrix_row(landscape, "K2")
+    picture, height = page.render(scale=2).to_pil().convert("RGB"), page.get_height()
+    one = k1[2]  # K, 1, then item 1's number in its cell
+    beside = ((one[0] - 3) * 2, (height - (one[1] + one[3]) / 2) * 2)  # in that cell, left of the number
+    below = (beside[0], (height - (k2[0][1] + k2[0][3]) / 2) * 2)  # the same column in K2's row
+    assert picture.getpixel(beside) == (0x85, 0xC7, 0xAB)
+    assert picture.getpixel(below) == (255, 255, 255)
+
+
+def test_a_photo_prints_at_its_size_in_points(portfolio):
+    # xhtml2pdf reads an <img> width as pixels, three quarters of a point: stall.png once printed at 340 points.
+    _, data = export_pdf(db.session, evidence_store(), portfolio.enrolment, actor=portfolio.tutor)
+    shown = previews(gather(db.session, portfolio.enrolment), evidence_store(), max_image_pixels())
+    preview = next(p for p in shown.values() if isinstance(p, Preview))
+    assert (preview.width, preview.height) == (PREVIEW_BOX[0], 339.8)  # 640 by 480 pixels, 16 cm wide
+    document = pypdfium2.PdfDocument(data)
+    drawn = [image.get_bounds() for page in document for image in page.get_objects([pypdfium2.raw.FPDF_PAGEOBJ_IMAGE])]
+    assert len(drawn) == 1
+    left, bottom, right, top = drawn[0]
+    assert right - left == pytest.approx(preview.width, abs=0.05)
+    assert top - bottom == pytest.approx(preview.height, abs=0.05)
+
+
+def test_a_phone_photo_is_decoded_at_a_quarter_of_its_size(portfolio, monkeypatch):
+    attach_files(
+        db.session, evidence_store(), portfolio.budget, [Upload(io.BytesIO(photo(4032, 3024, "JPEG")), "stage.jpg")],
+        by=portfolio.apprentice, max_bytes=20 << 20, max_pixels=50_000_000,
+    )  # fmt: skip
+    db.session.commit()
+    decoded = []
+    real_load = ImageFile.ImageFile.load
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda image: decoded.append(image.size) or real_load(image))
+    reader = _pdf(portfolio)
+    assert set(decoded) == {(640, 480), (1008, 756)}  # stall.png, and the photo at a quarter
+    assert sum(len(page.images) for page in reader.pages) == 2
 
 
 def test_the_cover_shows_who_what_and_the_fingerprint(portfolio):
