@@ -375,7 +375,7 @@ class Cluster:
                 "GUNICORN_BIND": f"127.0.0.1:{port}",
                 "GUNICORN_WORKERS": str(self.processes_per_host),
                 "GUNICORN_THREADS": str(self.threads),
-                "GUNICORN_LOGLEVEL": "warning",
+                "GUNICORN_LOGLEVEL": "info",  # workers booting and restarting, in its log
                 "TMPDIR": str(folder / "tmp"),
             }
             self.hosts.append(self._spawn(f"host-{n}", command, env, port=port, folder=folder))

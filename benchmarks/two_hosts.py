@@ -2,7 +2,7 @@
 workers, asking again costs no render, and large exports leave other users' pages as fast.
 
     python benchmarks/two_hosts.py [--users 6] [--clients 6] [--seconds 30] [--large 3] [--workers 3]
-                                   [--worker-nice 0] [--server postgresql://postgres@127.0.0.1:5432/test]
+                                   [--worker-nice 0] [--max-requests N] [--server postgresql://postgres@127.0.0.1:5432/test]
 
 Starts a cluster (benchmarks/cluster.py): two gunicorn hosts with instance folders of their own, on
 a scratch PostgreSQL database and a versioned bucket of moto's S3 server, and WORKERS `portfolio
@@ -16,14 +16,17 @@ against a reference of the same run (the machine is shared and noisy):
    hosts in turn, for SECONDS without exports, then for SECONDS (or until they are done) while the
    LARGE apprentices' ZIP exports are asked at once and made by the workers: p50 and p95 of both
    phases, and the ratio of the p95s (goal: 1.5 or less); the hosts' and workers' CPU time in each
-   phase shows who rendered; each export must end ready and download through host 2, whole;
+   phase shows who rendered, and the count of gunicorn workers restarted after their max_requests
+   (a host whose workers all restart at once answers nothing until one has booted); each export
+   must end ready and download through host 2, whole;
 3. asking again for each large portfolio, unchanged, answers with the export already made
    (goal: under 50 ms, median of the asks), with no new export row and no new job, against the
    enrolment page of the same portfolio.
 
 Prints each figure with its goal and PASS or FAIL; exits 1 if a correctness check fails (bytes
 differ, an export not made, or made by a host), not for a missed time. `--worker-nice 19` runs the
-workers at the lowest CPU priority, a stand-in for workers on hosts of their own on this machine.
+workers at the lowest CPU priority, a stand-in for workers on hosts of their own on this machine;
+`--max-requests 0` keeps gunicorn from restarting its workers during the run.
 """
 
 from __future__ import annotations
@@ -53,13 +56,15 @@ class Phase:
     seconds: float
     web_cpu: float
     worker_cpu: float
+    restarts: int  # gunicorn workers replaced after their requests (max_requests) meanwhile
 
     def line(self, label: str) -> str:
         p50, p95 = percentile(self.latencies, 0.5) * 1000, percentile(self.latencies, 0.95) * 1000
         return (
             f"   {label}: {len(self.latencies)} pages in {self.seconds:.0f} s, p50 {p50:.0f} ms, p95 {p95:.0f} ms, "
             f"slowest {max(self.latencies) * 1000:.0f} ms, errors {sum(self.errors.values())}; "
-            f"CPU: hosts {self.web_cpu:.1f} s, workers {self.worker_cpu:.1f} s"
+            f"CPU: hosts {self.web_cpu:.1f} s, workers {self.worker_cpu:.1f} s; gunicorn workers restarted: "
+            f"{self.restarts}"
         )
 
 
@@ -116,7 +121,7 @@ def load(
                 errors[status] += 1
             n += 1
 
-    cpu_before = _cpu(cluster)
+    cpu_before, restarts_before = _cpu(cluster), restarts(cluster)
     began = time.monotonic()
     threads = [threading.Thread(target=person, args=(b, e, n), daemon=True) for n, (b, e) in enumerate(people)]
     for thread in threads:
@@ -128,7 +133,17 @@ def load(
     for thread in threads:
         thread.join()
     cpu_after = _cpu(cluster)
-    return Phase(latencies, errors, window, cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1])
+    return Phase(
+        latencies, errors, window, cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1],
+        restarts(cluster) - restarts_before,
+    )  # fmt: skip
+
+
+def restarts(cluster: Cluster) -> int:
+    """How many times a host's gunicorn has replaced a worker that served its max_requests."""
+    return sum(
+        "Autorestarting worker" in str(entry.get("message")) for host in cluster.hosts for entry in host.log_lines()
+    )
 
 
 def _cpu(cluster: Cluster) -> tuple[float, float]:
@@ -291,11 +306,15 @@ def main() -> None:
     parser.add_argument("--large-images", type=int, default=40, help="of which with a photo (default 40)")
     parser.add_argument("--repeats", type=int, default=10, help="asks again of each large portfolio (default 10)")
     parser.add_argument("--worker-nice", type=int, default=0, help="run the workers at this nice level (default 0)")
+    parser.add_argument(
+        "--max-requests", type=int, help="gunicorn's max_requests (default: gunicorn.conf.py's; 0: never restart)"
+    )
     args = parser.parse_args()
     if args.hosts < 2:
         parser.error("--hosts must be 2 or more")
     started = time.monotonic()
-    with Cluster(args.server, args.hosts, args.workers, s3=True, keep=args.keep) as cluster:
+    settings = {} if args.max_requests is None else {"GUNICORN_MAX_REQUESTS": str(args.max_requests)}
+    with Cluster(args.server, args.hosts, args.workers, s3=True, settings=settings, keep=args.keep) as cluster:
         people = cluster.setup(
             *("--apprentices", str(args.users), "--items", "10", "--large", str(args.large)),
             *("--large-items", str(args.large_items), "--large-images", str(args.large_images)),
@@ -309,6 +328,7 @@ def main() -> None:
             f"   built in {time.monotonic() - started:.0f} s; this machine: {os.cpu_count()} cores shared with "
             f"other work, load average {load_average:.1f}"
             + (f"; workers at nice {args.worker_nice}" if args.worker_nice else "")
+            + ("" if args.max_requests is None else f"; gunicorn's max_requests {args.max_requests}")
         )
         right = across_hosts(cluster, small)
         exports_right, asked = under_exports(cluster, small, large, args.clients, args.seconds)
