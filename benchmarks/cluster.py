@@ -282,7 +282,7 @@ class Cluster:
     s3: bool = False
     processes_per_host: int = 2  # gunicorn's workers
     threads: int = 4
-    settings: dict[str, str] = field(default_factory=dict)  # more PORTFOLIO_* settings for every process
+    settings: dict[str, str] = field(default_factory=dict)  # more environment (PORTFOLIO_*, GUNICORN_*) for all
     keep: bool = False  # keep the scratch folder (logs) afterwards
     hosts: list[Process] = field(default_factory=list)
     workers: list[Process] = field(default_factory=list)

@@ -322,6 +322,7 @@ def main() -> None:
         threads.append(threading.Thread(target=sweep_loop, args=(cluster, stop, sweeps)))
         started = time.monotonic()
         for thread in threads:
+            thread.daemon = True  # after Ctrl-C the cluster is torn down and the script ends, whatever they do
             thread.start()
         for thread in threads:
             thread.join()
@@ -336,10 +337,8 @@ def main() -> None:
         audit_verify = cluster.run("audit", "verify")
         server_errors = sum(n for key, n in totals.items() if key.startswith("HTTP 5"))
 
-        print(
-            f"soak: {args.users} apprentices and a tutor for {args.seconds:.0f} s (the last exports checked after "
-            f"{elapsed:.0f} s) against {cluster.where()}"
-        )
+        finishing = f" (the last exports checked after {elapsed:.0f} s)" if hosts.exports else ""
+        print(f"soak: {args.users} apprentices and a tutor for {args.seconds:.0f} s{finishing}, {cluster.where()}")
         for key in sorted(k for k in totals if not k.startswith("HTTP")):
             print(f"  {key}: {totals[key]}")
         answers = {k.removeprefix("HTTP "): v for k, v in sorted(totals.items()) if k.startswith("HTTP")}
