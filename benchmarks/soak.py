@@ -1,86 +1,50 @@
-"""Soak test: many people uploading, editing and deleting at once, with the sweep running; nothing lost.
+"""Soak test: many people uploading, editing, deleting and exporting at once, with the sweep running; nothing lost.
 
-    python benchmarks/soak.py [--users 12] [--seconds 120] [--server postgresql://postgres@127.0.0.1:5432/test]
+    python benchmarks/soak.py [--users 12] [--seconds 120] [--hosts 1] [--workers 0] [--s3] [--processes 2]
+                              [--server postgresql://postgres@127.0.0.1:5432/test]
 
-Makes a scratch PostgreSQL database beside the one `--server` names, migrates it, and serves the
-app with gunicorn as the README deploys it (3 gthread workers of 4 threads). Then, for SECONDS:
+Makes a cluster (benchmarks/cluster.py): a scratch PostgreSQL database beside the one `--server`
+names, migrated, and HOSTS gunicorn hosts as the README deploys them (PROCESSES gthread workers of
+4 threads each, an instance folder each), with WORKERS `portfolio worker` processes, the evidence
+in a folder they all share or, with --s3, in a versioned bucket of moto's S3 server. Then, for
+SECONDS:
 
 - each of USERS apprentices, signed in through the real form, adds evidence items with one or two
   files drawn from a small pool of bytes that every apprentice shares (so that items of different
   people point at the same stored file), adds and removes files, deletes drafts, submits and
-  withdraws, each through its page;
+  withdraws, each through its page; every action goes to any host, as a balancer would send it;
 - a tutor starts reviews and accepts or refers back what is submitted;
+- with workers, the apprentices and the tutor now and then ask for a PDF or a ZIP export; each
+  must end ready and download through a host other than the one it was asked on (with one host,
+  that one), whole: a PDF starts with %PDF, every CRC of a ZIP is right;
 - `portfolio evidence sweep` runs every few seconds with a grace period of GRACE seconds (a
   stand-in for the production default of a day, far longer than any request here), deleting stored
   files that no row has referred to for longer than that.
 
-Each apprentice keeps a ledger of what the server acknowledged. At the end the script compares
-the database with the ledgers (every acknowledged item is there with exactly its files, every
-deleted one is gone), checks that every referenced file is in the store, and runs
-`portfolio evidence verify` and `portfolio audit verify`. It prints the actions and answers, and
-exits 1 if anything was lost, changed or answered with a 5xx.
+Each apprentice keeps a ledger of what the server acknowledged. At the end the script waits for the
+exports still being made, compares the database with the ledgers (every acknowledged item is there
+with exactly its files, every deleted one is gone, every export asked for is ready), checks that
+every referenced file is in the store, and runs `portfolio evidence verify` and `portfolio audit
+verify`. It prints the actions and answers, and exits 1 if anything was lost, changed, failed or
+answered with a 5xx.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
-import http.client
-import os
 import random
 import re
-import socket
-import subprocess
-import sys
-import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from urllib.parse import urlencode
 
-import psycopg
+from cluster import Browser, Cluster, database_options, export_problem
 
-ROOT = Path(__file__).resolve().parent.parent
-PASSWORD = "amber kestrel lantern parade"
 CRITERIA = ("K1", "K2", "S4", "S5", "B4")
-
-SETUP = r"""
-import sys
-from datetime import date
-from flask_migrate import upgrade
-from portfolio import create_app
-from portfolio.accounts.domain import create_organisation, create_user
-from portfolio.enrolments.domain import EnrolmentTerms, enrol
-from portfolio.extensions import db
-from portfolio.models import AgeBand, OrganisationKind, Role
-from portfolio.enrolments.standard_versions import store_standard
-from standard import shipped_path
-
-users, password = int(sys.argv[1]), sys.argv[2]
-app = create_app()
-with app.app_context():
-    upgrade(directory=app.extensions["migrate"].directory)
-    s = db.session
-    version, _ = store_standard(s, shipped_path("ST0396").read_text())
-    provider = create_organisation(s, "Saltmarsh Arts Training", OrganisationKind.PROVIDER)
-    employer = create_organisation(s, "Quayside Heritage Trust", OrganisationKind.EMPLOYER)
-    tutor = create_user(s, email="tutor@saltmarsh.example", name="Imogen Varga", role=Role.TUTOR,
-                        organisation=provider, password=password)
-    for n in range(users):
-        apprentice = create_user(s, email=f"apprentice{n}@quayside.example", name=f"Soak Apprentice {n}",
-                                 role=Role.APPRENTICE, organisation=employer, password=password)
-        enrolment = enrol(s, apprentice=apprentice, standard_version=version, employer=employer, by=None,
-                          terms=EnrolmentTerms(provider=provider, epao=None, mentor=None, tutor=tutor,
-                                               start_date=date(2025, 9, 1), planned_end_date=date(2027, 3, 1),
-                                               planned_otj_hours=400, age_band=AgeBand.AGED_24_PLUS,
-                                               english_maths_route="achieved"))
-        s.flush()
-        print(apprentice.email, enrolment.id, flush=True)
-    s.commit()
-"""
+EXPORT_TIMEOUT = 600  # seconds an export may take at the end, under the whole soak's load
 
 
 def pool_of_files(owner: str) -> dict[str, bytes]:
@@ -93,60 +57,6 @@ def pool_of_files(owner: str) -> dict[str, bytes]:
     return files
 
 
-class Browser:
-    """One person's cookie jar and CSRF token against the server, over plain http.client."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.cookies: dict[str, str] = {}
-        self.token = ""
-        self.answers: Counter[int] = Counter()
-
-    def request(self, method: str, path: str, body: bytes | None = None, content_type: str | None = None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
-        if content_type:
-            headers["Content-Type"] = content_type
-        conn.request(method, path, body=body, headers=headers)
-        response = conn.getresponse()
-        data = response.read()
-        conn.close()
-        for header in response.headers.get_all("Set-Cookie") or []:
-            name, _, value = header.split(";")[0].partition("=")
-            self.cookies[name] = value
-        self.answers[response.status] += 1
-        if match := re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', data):
-            self.token = match.group(1).decode()
-        return response.status, response.getheader("Location") or "", data
-
-    def post(self, path: str, fields: list[tuple[str, str]]):
-        body = urlencode([("csrf_token", self.token), *fields]).encode()
-        return self.request("POST", path, body, "application/x-www-form-urlencoded")
-
-    def post_multipart(self, path: str, fields: list[tuple[str, str]], files: list[tuple[str, bytes]]):
-        boundary = uuid.uuid4().hex
-        parts = [
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
-            for name, value in [("csrf_token", self.token), *fields]
-        ]
-        for filename, data in files:
-            parts.append(
-                f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{filename}"\r\n'
-                f"Content-Type: application/pdf\r\n\r\n".encode()
-                + data
-                + b"\r\n"
-            )
-        body = b"".join(parts) + f"--{boundary}--\r\n".encode()
-        return self.request("POST", path, body, f"multipart/form-data; boundary={boundary}")
-
-    def sign_in(self, email: str) -> None:
-        self.request("GET", "/sign-in")
-        status, _, _ = self.post("/sign-in", [("email", email), ("password", PASSWORD)])
-        if status != 302:
-            raise SystemExit(f"signing in {email} failed: HTTP {status}")
-        self.request("GET", "/")  # a fresh token: it changes at sign-in
-
-
 @dataclass
 class Ledger:
     """What the server acknowledged to one apprentice: item id -> status and the hashes of its files."""
@@ -155,6 +65,60 @@ class Ledger:
     deleted: set[int] = field(default_factory=set)
     actions: Counter[str] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
+    # Exports asked for and not yet checked: export id -> (enrolment id, format, the host asked).
+    exports: dict[int, tuple[int, str, int]] = field(default_factory=dict)
+    checked_exports: set[int] = field(default_factory=set)
+
+
+@dataclass
+class Hosts:
+    """The hosts' ports, and whether exports are asked for (only with workers to make them)."""
+
+    ports: list[int]
+    exports: bool
+
+    def any(self) -> int:
+        return random.choice(self.ports)
+
+    def other_than(self, port: int) -> int:
+        return next((p for p in self.ports if p != port), port)
+
+
+def ask_export(browser: Browser, ledger: Ledger, enrolment_id: int, hosts: Hosts) -> None:
+    """Press "Export as a PDF" or "as a ZIP" on the enrolment page of any host, and remember it."""
+    export_format = random.choice(("pdf", "zip"))
+    port = hosts.any()
+    status, export_id, ready = browser.ask_export(enrolment_id, export_format, port=port)
+    if not export_id:
+        ledger.problems.append(f"asking for a {export_format} export of enrolment {enrolment_id} answered {status}")
+        return
+    ledger.actions[f"export {export_format}" + (" (already made)" if ready else "")] += 1
+    if export_id not in ledger.checked_exports:
+        ledger.exports[export_id] = (enrolment_id, export_format, port)
+
+
+def check_exports(browser: Browser, ledger: Ledger, hosts: Hosts, *, wait: float = 0) -> None:
+    """Download each export that is ready through another host than the one asked, and check it;
+    with `wait`, wait that long for each still being made."""
+    for export_id, (enrolment_id, export_format, asked) in list(ledger.exports.items()):
+        port = hosts.other_than(asked)
+        if wait:
+            status = browser.wait_for_export(enrolment_id, export_id, timeout=wait, port=port)
+        else:
+            status = browser.export_status(enrolment_id, export_id, port=port)
+        if status == "pending" and not wait:
+            continue
+        del ledger.exports[export_id]
+        ledger.checked_exports.add(export_id)
+        if status != "ready":
+            ledger.problems.append(f"export {export_id} ({export_format}, enrolment {enrolment_id}) is {status}")
+            continue
+        code, _, data = browser.request("GET", f"/enrolments/{enrolment_id}/exports/{export_id}/download", port=port)
+        problem = export_problem(export_format, data) if code == 200 else f"its download answered {code}"
+        if problem:
+            ledger.problems.append(f"export {export_id} ({export_format}): {problem}")
+        else:
+            ledger.actions[f"exports downloaded and whole ({export_format})"] += 1
 
 
 def item_fields(title: str) -> list[tuple[str, str]]:
@@ -172,18 +136,20 @@ def item_fields(title: str) -> list[tuple[str, str]]:
     ]
 
 
-def apprentice_loop(port: int, email: str, enrolment_id: int, stop: float, ledger: Ledger):
+def apprentice_loop(hosts: Hosts, email: str, enrolment_id: int, stop: float, ledger: Ledger) -> None:
     pool = pool_of_files(email)
-    browser = Browser(port)
+    browser = Browser(hosts.any())
     browser.sign_in(email)
     base = f"/enrolments/{enrolment_id}/evidence"
     names = list(pool)
     counter = 0
     while time.monotonic() < stop:
+        browser.port = hosts.any()
         drafts = [i for i, v in ledger.items.items() if v["status"] == "draft"]
         submitted = [i for i, v in ledger.items.items() if v["status"] == "submitted"]
         action = random.choices(
-            ["create", "add_file", "remove_file", "delete", "submit", "withdraw"], weights=[5, 2, 2, 2, 3, 1]
+            ["create", "add_file", "remove_file", "delete", "submit", "withdraw", "export"],
+            weights=[5, 2, 2, 2, 3, 1, 1 if hosts.exports else 0],
         )[0]
         if action == "create" or not drafts and action in {"add_file", "remove_file", "delete", "submit"}:
             counter += 1
@@ -249,13 +215,21 @@ def apprentice_loop(port: int, email: str, enrolment_id: int, stop: float, ledge
             if status == 302 and location.endswith(f"/evidence/{item_id}"):
                 ledger.items[item_id]["status"] = "withdrawn"
                 ledger.actions["withdraw"] += 1
+        elif action == "export":
+            ask_export(browser, ledger, enrolment_id, hosts)
+        check_exports(browser, ledger, hosts)
+    check_exports(browser, ledger, hosts, wait=EXPORT_TIMEOUT)
     ledger.actions.update({f"HTTP {status}": n for status, n in browser.answers.items()})
 
 
-def tutor_loop(port: int, email: str, enrolment_ids: list[int], stop: float, ledger: Ledger) -> None:
-    browser = Browser(port)
+def tutor_loop(hosts: Hosts, email: str, enrolment_ids: list[int], stop: float, ledger: Ledger) -> None:
+    browser = Browser(hosts.any())
     browser.sign_in(email)
     while time.monotonic() < stop:
+        browser.port = hosts.any()
+        if hosts.exports and random.random() < 0.1:
+            ask_export(browser, ledger, random.choice(enrolment_ids), hosts)
+        check_exports(browser, ledger, hosts)
         _, _, page = browser.request("GET", "/review")
         found = re.findall(rb"/enrolments/(\d+)/evidence/(\d+)", page)
         if not found:
@@ -277,9 +251,9 @@ def tutor_loop(port: int, email: str, enrolment_ids: list[int], stop: float, led
 SWEEP_FIGURES = {"files marked": r"Marked (\d+)", "files deleted": r"Deleted (\d+)", "temporary files": r"(\d+) stale"}
 
 
-def sweep_loop(env: dict[str, str], stop: float, results: Counter) -> None:
+def sweep_loop(cluster: Cluster, stop: float, results: Counter) -> None:
     while time.monotonic() < stop:
-        done = run_portfolio(env, "evidence", "sweep")
+        done = cluster.run("evidence", "sweep")
         results["sweeps"] += 1
         results["sweep failures"] += done.returncode != 0
         for label, pattern in SWEEP_FIGURES.items():
@@ -287,22 +261,11 @@ def sweep_loop(env: dict[str, str], stop: float, results: Counter) -> None:
         time.sleep(3)
 
 
-def run_portfolio(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-c", "from portfolio.cli import main; main()", *args],
-        env=env, cwd=ROOT, capture_output=True, text=True,
-    )  # fmt: skip
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def check_against_ledgers(database_url: str, ledgers: list[Ledger], store: Path) -> list[str]:
+def check_against_ledgers(cluster: Cluster, ledgers: list[Ledger], stored: Callable[[str], bool]) -> list[str]:
+    """Every acknowledged item with its files, every deleted one gone, every referenced file stored,
+    every export ready and checked by someone who asked for it."""
     problems = []
-    with psycopg.connect(database_url) as conn:
+    with cluster.connect() as conn:
         files: dict[int, Counter] = {}
         for item_id, sha256 in conn.execute("SELECT item_id, sha256 FROM evidence_files"):
             files.setdefault(item_id, Counter())[sha256] += 1
@@ -316,8 +279,14 @@ def check_against_ledgers(database_url: str, ledgers: list[Ledger], store: Path)
                     problems.append(f"item {item_id} has files {files.get(item_id)}, expected {+expected['files']}")
             problems += [f"deleted item {i} is still there" for i in ledger.deleted if i in statuses]
         for (sha256,) in conn.execute("SELECT DISTINCT sha256 FROM evidence_files"):
-            if not (store / sha256[:2] / sha256[2:4] / sha256).is_file():
+            if not stored(sha256):
                 problems.append(f"stored file {sha256} is referenced but missing")
+        checked = set().union(*(ledger.checked_exports for ledger in ledgers))
+        for export_id, status, problem in conn.execute("SELECT id, status, problem FROM exports"):
+            if status != "ready":
+                problems.append(f"export {export_id} is {status} {problem}".rstrip())
+            if export_id not in checked:
+                problems.append(f"export {export_id} was never checked")
     return problems
 
 
@@ -326,75 +295,50 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=12)
     parser.add_argument("--seconds", type=float, default=120)
     parser.add_argument("--grace", type=float, default=20, help="the sweep's grace period, in seconds")
-    parser.add_argument(
-        "--server", default=os.environ.get("PORTFOLIO_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-    )
+    parser.add_argument("--processes", type=int, default=2, help="gunicorn's workers on each host (default 2)")
+    database_options(parser)
     args = parser.parse_args()
 
-    name = f"portfolio_soak_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(args.server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    database_url = args.server.rsplit("/", 1)[0] + f"/{name}"
-    scratch = Path(tempfile.mkdtemp(prefix="portfolio-soak-"))
-    store = scratch / "evidence-store"
-    env = os.environ | {
-        "PORTFOLIO_DATABASE_URL": database_url,
-        "PORTFOLIO_SECRET_KEY": uuid.uuid4().hex,
-        "PORTFOLIO_AUDIT_KEY": uuid.uuid4().hex,
-        "PORTFOLIO_EVIDENCE_DIR": str(store),
-        "PORTFOLIO_SWEEP_GRACE_HOURS": str(args.grace / 3600),
-        "PYTHONPATH": str(ROOT),
-    }
-    server = None
-    try:
-        setup = subprocess.run(
-            [sys.executable, "-c", SETUP, str(args.users), PASSWORD],
-            env=env, cwd=scratch, capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        people = [(line.split()[0], int(line.split()[1])) for line in setup.stdout.splitlines()]
-        port = free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "3", "--threads", "4", "--timeout", "120",
-             "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "portfolio:create_app()"],
-            env=env, cwd=scratch,
-        )  # fmt: skip
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+    settings = {"PORTFOLIO_SWEEP_GRACE_HOURS": str(args.grace / 3600)}
+    with Cluster(
+        args.server, args.hosts, args.workers, args.s3, processes_per_host=args.processes, settings=settings,
+        keep=args.keep,
+    ) as cluster:  # fmt: skip
+        people = [p for p in cluster.setup("--apprentices", str(args.users)) if p["role"] == "apprentice"]
+        cluster.serve()
+        hosts = Hosts([host.port for host in cluster.hosts], exports=bool(cluster.workers))
 
         stop = time.monotonic() + args.seconds
         ledgers = [Ledger() for _ in people]
         tutor_ledger, sweeps = Ledger(), Counter()
         threads = [
-            threading.Thread(target=apprentice_loop, args=(port, email, eid, stop, ledger))
-            for (email, eid), ledger in zip(people, ledgers, strict=True)
+            threading.Thread(target=apprentice_loop, args=(hosts, person["email"], person["enrolment"], stop, ledger))
+            for person, ledger in zip(people, ledgers, strict=True)
         ]
+        enrolments = [person["enrolment"] for person in people]
         threads.append(
-            threading.Thread(
-                target=tutor_loop, args=(port, "tutor@saltmarsh.example", [e for _, e in people], stop, tutor_ledger)
-            )
+            threading.Thread(target=tutor_loop, args=(hosts, "tutor@saltmarsh.example", enrolments, stop, tutor_ledger))
         )
-        threads.append(threading.Thread(target=sweep_loop, args=(env, stop, sweeps)))
+        threads.append(threading.Thread(target=sweep_loop, args=(cluster, stop, sweeps)))
         started = time.monotonic()
         for thread in threads:
+            thread.daemon = True  # after Ctrl-C the cluster is torn down and the script ends, whatever they do
             thread.start()
         for thread in threads:
             thread.join()
         elapsed = time.monotonic() - started
         time.sleep(args.grace + 1)  # one last sweep after the grace: only unreferenced files may go
-        final_sweep = run_portfolio(env, "evidence", "sweep")
+        final_sweep = cluster.run("evidence", "sweep")
 
         totals = sum((ledger.actions for ledger in [*ledgers, tutor_ledger]), Counter())
-        problems = [p for ledger in ledgers for p in ledger.problems]
-        problems += check_against_ledgers(database_url, ledgers, store)
-        evidence_verify = run_portfolio(env, "evidence", "verify")
-        audit_verify = run_portfolio(env, "audit", "verify")
+        problems = [p for ledger in [*ledgers, tutor_ledger] for p in ledger.problems]
+        problems += check_against_ledgers(cluster, [*ledgers, tutor_ledger], cluster.stored)
+        evidence_verify = cluster.run("evidence", "verify")
+        audit_verify = cluster.run("audit", "verify")
         server_errors = sum(n for key, n in totals.items() if key.startswith("HTTP 5"))
 
-        print(f"soak: {args.users} apprentices and a tutor for {elapsed:.0f} s against gunicorn on PostgreSQL")
+        finishing = f" (the last exports checked after {elapsed:.0f} s)" if hosts.exports else ""
+        print(f"soak: {args.users} apprentices and a tutor for {args.seconds:.0f} s{finishing}, {cluster.where()}")
         for key in sorted(k for k in totals if not k.startswith("HTTP")):
             print(f"  {key}: {totals[key]}")
         answers = {k.removeprefix("HTTP "): v for k, v in sorted(totals.items()) if k.startswith("HTTP")}
@@ -403,6 +347,9 @@ def main() -> None:
         print(f"  final sweep: {final_sweep.stdout.strip() or final_sweep.stderr.strip()}")
         kept = sum(len(ledger.items) for ledger in ledgers)
         print(f"  items acknowledged and kept: {kept}; deleted: {sum(len(ledger.deleted) for ledger in ledgers)}")
+        checked = sum(len(ledger.checked_exports) for ledger in [*ledgers, tutor_ledger])
+        if hosts.exports:
+            print(f"  exports checked (ready, downloaded through another host, whole): {checked}")
         for command, done in (("evidence verify", evidence_verify), ("audit verify", audit_verify)):
             print(f"  portfolio {command}: exit {done.returncode}: {(done.stdout or done.stderr).strip()[-300:]}")
         print(f"  server errors (5xx): {server_errors}")
@@ -411,13 +358,7 @@ def main() -> None:
             print(f"    {problem}")
         failed = problems or server_errors or evidence_verify.returncode or audit_verify.returncode
         print("RESULT: " + ("FAILED" if failed else "nothing lost, nothing changed, no server error"))
-        sys.exit(1 if failed else 0)
-    finally:
-        if server:
-            server.terminate()
-            server.wait()
-        with psycopg.connect(args.server, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    raise SystemExit(1 if failed else 0)
 
 
 if __name__ == "__main__":
