@@ -44,10 +44,11 @@ threads = _number("GUNICORN_THREADS", 4)
 timeout = _number("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _number("GUNICORN_GRACEFUL_TIMEOUT", 30)  # for requests under way at a restart
 keepalive = _number("GUNICORN_KEEPALIVE", 5)  # behind a balancer that reuses its connections
-# A worker is replaced after this many requests (the jitter staggers them), so that a slow leak
-# never grows for long.
+# A worker is replaced after this many requests, so that a slow leak never grows for long. The
+# jitter is half of it: evenly loaded workers would otherwise reach the limit seconds apart, and
+# while the new ones boot (10 s and more on a loaded host) the host answers nobody.
 max_requests = _number("GUNICORN_MAX_REQUESTS", 1000)
-max_requests_jitter = _number("GUNICORN_MAX_REQUESTS_JITTER", 100)
+max_requests_jitter = _number("GUNICORN_MAX_REQUESTS_JITTER", 500)
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 # The heartbeat file of each worker: in memory, where a slow or overlay disk cannot stall it.
 worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR") or ("/dev/shm" if os.path.isdir("/dev/shm") else None)

@@ -52,7 +52,7 @@ def test_the_settings(load):
     assert cfg.wsgi_app == "portfolio:create_app()"
     assert (cfg.worker_class_str, cfg.workers, cfg.threads) == ("gthread", min(2 * cores + 1, 8), 4)
     assert (cfg.timeout, cfg.graceful_timeout, cfg.keepalive) == (30, 30, 5)
-    assert cfg.max_requests == 1000 and cfg.max_requests_jitter == 100
+    assert cfg.max_requests == 1000 and cfg.max_requests_jitter == 500
     assert cfg.bind == ["127.0.0.1:8000"] and cfg.forwarded_allow_ips == ["127.0.0.1", "::1"]
     assert cfg.accesslog is None  # the app writes the access lines
     assert cfg.logconfig_dict["loggers"]["gunicorn.error"]["handlers"] == ["json"]
