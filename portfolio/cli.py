@@ -249,12 +249,21 @@ def enrol_command(apprentice_email, reference, provider_name, epao_name, tutor_e
 @click.command("worker")
 @click.option("--concurrency", default=1, show_default=True, help="How many jobs this worker runs at once.")
 @click.option("--until-empty", is_flag=True, help="Run the jobs waiting now, then stop.")
+@click.option(
+    "--niceness", default=19, show_default=True, type=click.IntRange(0, 19),
+    help="How much to lower this process's CPU priority: on a host it shares with web servers, "
+    "pages come before exports.",
+)  # fmt: skip
 @with_appcontext
-def worker_command(concurrency: int, until_empty: bool) -> None:
+def worker_command(concurrency: int, until_empty: bool, niceness: int) -> None:
     """Run queued jobs (exports, the evidence sweep) and the periodic ones; run as many workers as
     you like, on any host. On SQLite, jobs run in the web process, and this runs the periodic ones."""
+    import os
+
     from .core.jobs import queue
 
+    if niceness:
+        os.nice(niceness)
     jobs = queue()
     if jobs.runner is not None and not until_empty:
         click.echo("SQLite: jobs asked for on the web run in the web process; running the periodic jobs here.")

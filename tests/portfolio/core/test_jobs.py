@@ -96,7 +96,8 @@ def test_the_periodic_jobs_come_in_the_order_of_their_ticks():
 def test_the_worker_command_runs_what_is_waiting_and_stops(app, queue, runner):
     jobs.defer("tests.note", colour="ochre")
     db.session.commit()
-    result = in_a_thread(lambda: runner.invoke(args=["worker", "--until-empty"]))
+    # --niceness 0: lowering the priority would slow the rest of this test run.
+    result = in_a_thread(lambda: runner.invoke(args=["worker", "--until-empty", "--niceness", "0"]))
     assert result.exit_code == 0, result.output
     assert ran == [{"colour": "ochre"}]
 
@@ -132,3 +133,10 @@ def test_the_job_of_a_worker_that_stopped_beating_goes_back_on_the_queue(app, qu
     in_a_thread(lambda: asyncio.run(retry()))
     run_jobs(app)
     assert ran == [{"colour": "umber"}]
+
+
+def test_a_worker_gives_way_to_web_servers_on_the_same_host_unless_told_otherwise():
+    from portfolio.cli import worker_command
+
+    (niceness,) = [option for option in worker_command.params if option.name == "niceness"]
+    assert niceness.default == 19
