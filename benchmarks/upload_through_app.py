@@ -39,6 +39,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from cluster import peak_rss_mb, reset_peak  # the memory readers every benchmark shares
+
 SERVER = r"""
 import os, sys
 from datetime import date
@@ -126,34 +128,10 @@ class Server:
     cookie: str
 
 
-def rss_mb(pid: int) -> float:
-    return _status_mb(pid, "VmRSS")
-
-
-def peak_rss_mb(pid: int) -> float:
-    return _status_mb(pid, "VmHWM")
-
-
-def _status_mb(pid: int, field: str) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    match = re.search(rf"{field}:\s+(\d+) kB", status)
-    assert match, f"no {field} in /proc/{pid}/status"
-    return int(match.group(1)) / 1024
-
-
 def cpu_seconds(pid: int) -> float:
     """User and system CPU time the process (all its threads) has used so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def reset_peak(pid: int) -> bool:
-    """Set the process's peak RSS (VmHWM) back to its current RSS (Linux 4.0 and later)."""
-    try:
-        Path(f"/proc/{pid}/clear_refs").write_text("5")
-        return True
-    except OSError:
-        return False
 
 
 def main() -> None:
