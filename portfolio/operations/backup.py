@@ -168,11 +168,10 @@ class BackupReport:
     manifest: Manifest
 
     def __str__(self) -> str:
-        files = self.manifest.files
         return (
             f"Backed up the {self.manifest.database_kind} database at revision {self.manifest.alembic_revision} "
-            f"({self.manifest.database_size:,} bytes, {sum(self.manifest.tables.values()):,} rows) and "
-            f"{len(files):,} files ({sum(f.size for f in files):,} bytes) to {self.directory}."
+            f"({self.manifest.database_size:,} bytes, {_rows(self.manifest)}) and {_files(self.manifest)} "
+            f"to {self.directory}."
         )
 
 
@@ -182,12 +181,18 @@ class RestoreReport:
     problems: list[str] = field(default_factory=list)  # tables whose rows differ from the manifest's count
 
     def __str__(self) -> str:
-        files = self.manifest.files
         return (
-            f"Restored {len(files):,} files ({sum(f.size for f in files):,} bytes) and the "
-            f"{self.manifest.database_kind} database of {self.manifest.created_at} at revision "
-            f"{self.manifest.alembic_revision} ({sum(self.manifest.tables.values()):,} rows)."
+            f"Restored {_files(self.manifest)} and the {self.manifest.database_kind} database of "
+            f"{self.manifest.created_at} at revision {self.manifest.alembic_revision} ({_rows(self.manifest)})."
         )
+
+
+def _files(manifest: Manifest) -> str:
+    return f"{len(manifest.files):,} files ({sum(f.size for f in manifest.files):,} bytes)"
+
+
+def _rows(manifest: Manifest) -> str:
+    return f"{sum(manifest.tables.values()):,} rows"
 
 
 def make_backup(engine: Engine, store: EvidenceStore, directory: Path, *, say: Say = _quiet) -> BackupReport:

@@ -187,15 +187,21 @@ def test_a_photo_prints_at_its_size_in_points(portfolio):
     assert top - bottom == pytest.approx(preview.height, abs=0.05)
 
 
+def decoded_sizes(monkeypatch) -> list[tuple[int, int]]:
+    """The size of every image decoded from here on, as it is decoded."""
+    decoded: list[tuple[int, int]] = []
+    real_load = ImageFile.ImageFile.load
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda image: decoded.append(image.size) or real_load(image))
+    return decoded
+
+
 def test_a_phone_photo_is_decoded_at_a_quarter_of_its_size(portfolio, monkeypatch):
     attach_files(
         db.session, evidence_store(), portfolio.budget, [Upload(io.BytesIO(photo(4032, 3024, "JPEG")), "stage.jpg")],
         by=portfolio.apprentice, max_bytes=20 << 20, max_pixels=50_000_000,
     )  # fmt: skip
     db.session.commit()
-    decoded = []
-    real_load = ImageFile.ImageFile.load
-    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda image: decoded.append(image.size) or real_load(image))
+    decoded = decoded_sizes(monkeypatch)
     reader = _pdf(portfolio)
     assert set(decoded) == {(640, 480), (1008, 756)}  # stall.png, and the photo at a quarter
     assert sum(len(page.images) for page in reader.pages) == 2
@@ -412,9 +418,7 @@ def test_an_image_over_the_pixel_limit_is_listed_without_a_preview_and_never_dec
         by=portfolio.apprentice, max_bytes=1 << 20, max_pixels=200_000_000,
     )  # fmt: skip
     db.session.commit()
-    decoded = []
-    real_load = ImageFile.ImageFile.load
-    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda image: decoded.append(image.size) or real_load(image))
+    decoded = decoded_sizes(monkeypatch)
     reader = _pdf(portfolio)
     assert set(decoded) == {(640, 480)}  # stall.png only: the poster's pixels were never decoded
     assert (
