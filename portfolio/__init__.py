@@ -34,6 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
 
     from . import cli
     from .core import error_pages, jobs, logs, metrics, security, storage, templating
+    from .enrolments import revision as portfolio_revision
     from .enrolments import totals as enrolment_totals
     from .extensions import csrf, db, login_manager, migrate
 
@@ -41,6 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     logs.init_app(app)
     metrics.init_app(app)
     enrolment_totals.keep_totals()
+    portfolio_revision.keep_revisions()
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)

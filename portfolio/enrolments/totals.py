@@ -12,11 +12,9 @@ the cohort tests do).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from itertools import chain
 
 from sqlalchemy import Connection, case, delete, distinct, event, func, insert, literal_column, select, union_all
 from sqlalchemy.orm import Session, UOWTransaction
-from sqlalchemy.orm.attributes import instance_state
 
 from standard import Status
 
@@ -31,6 +29,7 @@ from ..models import (
     OtjEntry,
     OtjStatus,
 )
+from .flushes import enrolments_touched
 
 
 def coverage_counts(ids):
@@ -127,33 +126,6 @@ def keep_totals() -> None:
 
 
 def _recount_what_the_flush_touched(session: Session, flush_context: UOWTransaction) -> None:
-    touched: dict[type, set[int]] = {}  # stored table -> enrolment ids
-    # Rows whose enrolment id is not at hand, to look up: (stored table, model) -> ids of that model.
-    to_look_up: dict[tuple[type, type], set[int]] = {}
-    # After a flush the session still lists what it flushed, with keys assigned. Values are read
-    # from each object's loaded state, never loaded afresh (a deleted row cannot be).
-    for obj in chain(session.new, session.dirty, session.deleted):
-        for table, (_, sources) in TOTALS.items():
-            if not isinstance(obj, sources):
-                continue
-            if isinstance(obj, CriterionLink):
-                to_look_up.setdefault((table, EvidenceItem), set()).add(_loaded(obj, "item_id"))
-            elif (enrolment_id := _loaded(obj, "enrolment_id")) is not None:
-                touched.setdefault(table, set()).add(enrolment_id)
-            else:  # expired by a commit and not reloaded since
-                to_look_up.setdefault((table, type(obj)), set()).add(instance_state(obj).identity[0])
-    if not (touched or to_look_up):
-        return
-    connection = session.connection()
-    for (table, model), ids in to_look_up.items():
-        found = connection.scalars(select(model.enrolment_id).where(model.id.in_(ids - {None})))
-        touched.setdefault(table, set()).update(found)
-    for table, enrolment_ids in touched.items():
-        recount(connection, table, enrolment_ids)
-
-
-def _loaded(obj: object, attribute: str):
-    state = instance_state(obj)
-    if attribute in state.dict:
-        return state.dict[attribute]
-    return state.committed_state.get(attribute)
+    for table, (_, sources) in TOTALS.items():
+        if enrolment_ids := enrolments_touched(session, sources):
+            recount(session.connection(), table, enrolment_ids)

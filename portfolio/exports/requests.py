@@ -1,9 +1,11 @@
 """Exports asked for on the web: made once per portfolio state, by a job, and kept for a while.
 
-Asking (`ask_for_export`) reads the portfolio and the key of everything an export shows
-(`content_key`). A ready export with the same key is the answer at once; one being prepared is
-joined; otherwise a pending export is recorded, audited, and a job deferred in the same
-transaction. The job (`make_export`) reads the portfolio, ends its transaction, renders into the
+Asking (`ask_for_export`) first compares the portfolio's state (its revision, the day, the export
+design: `portfolio_state`) with the exports made: a ready export made in the same state is the
+answer at once, without reading the portfolio; one being prepared is joined. Otherwise it reads
+the portfolio and the key of everything an export shows (`content_key`): a ready export with the
+same key is the answer; if there is none, a pending export is recorded, audited, and a job
+deferred in the same transaction. The job (`make_export`) reads the portfolio, ends its transaction, renders into the
 store's export area, then marks the export ready. `expire_exports`, a periodic job, removes
 exports past their time from the store, and fails those whose job never finished.
 """
@@ -26,12 +28,12 @@ from sqlalchemy.orm import Session
 
 from filestore import EvidenceStore
 
-from ..core import audit, jobs, metrics
+from ..core import audit, clock, jobs, metrics
 from ..core.domain import DomainError, lock_and_reload
 from ..models import Enrolment, Export, ExportFormat, ExportStatus, User
 from ..models.types import utcnow
 from .archive import check_files, zip_chunks
-from .gather import Portfolio, gather
+from .gather import Portfolio, check_exportable, gather
 from .pdf import render_pdf
 
 logger = logging.getLogger(__name__)
@@ -66,12 +68,20 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"no plain form for {type(value).__name__} in a portfolio")
 
 
+def portfolio_state(enrolment: Enrolment, now: datetime) -> str:
+    """The export design, the portfolio's revision and the day (what is due by today is shown):
+    while all three stay the same, so does everything an export of the portfolio shows."""
+    return f"{EXPORT_DESIGN}/{enrolment.portfolio_revision}/{clock.day_of(now).isoformat()}"
+
+
 def ask_for_export(session: Session, enrolment: Enrolment, export_format: ExportFormat, *, actor: User) -> Export:
     """The export of the portfolio as it is now: a ready one of the same content, the one being
     prepared, or a new one whose job is deferred. ExportRefused for a withdrawn enrolment."""
-    lock_and_reload(session, enrolment)  # one asker at a time per enrolment: one pending export
-    portfolio = gather(session, enrolment)
-    key = content_key(portfolio)
+    # One asker at a time per enrolment, so one pending export. Holding the lock also holds the
+    # revision: a change to the portfolio raises it before its commit, which waits for ours.
+    lock_and_reload(session, enrolment)
+    check_exportable(enrolment)
+    state = portfolio_state(enrolment, utcnow())
     current = session.scalars(
         select(Export)
         .where(
@@ -82,10 +92,14 @@ def ask_for_export(session: Session, enrolment: Enrolment, export_format: Export
         .order_by(Export.id.desc())
     ).all()
     for export in current:
-        if export.status is ExportStatus.PENDING or export.content_key == key:
-            if export.status is ExportStatus.READY:
-                metrics.EXPORT_CACHE_HITS.labels(export_format.value).inc()
-            return export
+        if export.status is ExportStatus.PENDING or export.portfolio_state == state:
+            return _answer(export)
+    portfolio = gather(session, enrolment)  # changed since, or a state not seen before
+    key = content_key(portfolio)
+    for export in current:
+        if export.content_key == key:  # the same content all the same (a new day, an undone change)
+            export.portfolio_state = state
+            return _answer(export)
     metrics.EXPORT_CACHE_MISSES.labels(export_format.value).inc()
     export = Export(
         enrolment=enrolment,
@@ -107,6 +121,12 @@ def ask_for_export(session: Session, enrolment: Enrolment, export_format: Export
     return export
 
 
+def _answer(export: Export) -> Export:
+    if export.status is ExportStatus.READY:
+        metrics.EXPORT_CACHE_HITS.labels(export.format.value).inc()
+    return export
+
+
 def make_export(session: Session, store: EvidenceStore, export_id: int) -> None:
     """Make a pending export and mark it ready, or failed with the reason; commits. Run again
     after it finished (a retried job), it does nothing."""
@@ -114,6 +134,10 @@ def make_export(session: Session, store: EvidenceStore, export_id: int) -> None:
     if export is None or export.status is not ExportStatus.PENDING:
         return
     try:
+        # The state before the portfolio: a change committed in between leaves the export stamped
+        # with the older revision (asked again, it is matched by content), never the other way.
+        session.refresh(export.enrolment)
+        state = portfolio_state(export.enrolment, utcnow())
         portfolio = gather(session, export.enrolment)
         crc32s = check_files(portfolio, store) if export.format is ExportFormat.ZIP else {}
         key = content_key(portfolio)
@@ -121,7 +145,7 @@ def make_export(session: Session, store: EvidenceStore, export_id: int) -> None:
     except DomainError as refusal:
         _finish(session, export, problem=refusal.message)
         return
-    export.content_key = key
+    export.content_key, export.portfolio_state = key, state
     export.fingerprint = portfolio.fingerprint
     export.file_name = f"{portfolio.file_stem}.{export.format.value}"
     store_name = export.store_name

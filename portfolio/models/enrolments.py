@@ -83,6 +83,9 @@ class Enrolment(db.Model):
         enum_column(EnrolmentStatus), default=EnrolmentStatus.ON_PROGRAMME, index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Raised by a session hook with every change to what the portfolio's exports show
+    # (enrolments/revision.py), never set by hand.
+    portfolio_revision: Mapped[int] = mapped_column(default=0, server_default="0")
 
     apprentice: Mapped[User] = relationship(foreign_keys=[apprentice_id])
     standard_version: Mapped[StandardVersion] = relationship()

@@ -38,7 +38,8 @@ class Export(db.Model):
     """One export of an enrolment's portfolio in one format, from the request to the file.
 
     `content_key` is a hash of everything the export shows (see exports/requests.py): an export
-    asked for while a ready one has the same key is that one, made once."""
+    asked for while a ready one has the same key, or was made in the same `portfolio_state`, is
+    that one, made once."""
 
     __tablename__ = "exports"
     __table_args__ = (
@@ -62,6 +63,9 @@ class Export(db.Model):
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     fingerprint: Mapped[str] = mapped_column(String(64))  # the portfolio's, as printed in the export
     content_key: Mapped[str] = mapped_column(String(64))
+    # The export design, the portfolio's revision and the day it was read for: an ask in the same
+    # state is answered by this export without reading the portfolio again.
+    portfolio_state: Mapped[str | None] = mapped_column(String(64))
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     file_name: Mapped[str] = mapped_column(String(200), default="")  # offered to the browser
     size: Mapped[int | None] = mapped_column(BigInteger)

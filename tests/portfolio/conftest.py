@@ -163,8 +163,8 @@ def signed_in(client):
 
 
 @contextmanager
-def counting_queries():
-    """Count the SQL statements run inside the block: `with counting_queries() as count: ...; count()`."""
+def recording_queries():
+    """The SQL statements run inside the block, as a list filled in as they run."""
     statements: list[str] = []
 
     def before(conn, cursor, statement, parameters, context, executemany):
@@ -174,9 +174,16 @@ def counting_queries():
 
     event.listen(db.engine, "before_cursor_execute", before)
     try:
-        yield lambda: len(statements)
+        yield statements
     finally:
         event.remove(db.engine, "before_cursor_execute", before)
+
+
+@contextmanager
+def counting_queries():
+    """Count the SQL statements run inside the block: `with counting_queries() as count: ...; count()`."""
+    with recording_queries() as statements:
+        yield lambda: len(statements)
 
 
 def csrf_token(html: str) -> str:

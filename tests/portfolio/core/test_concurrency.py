@@ -414,7 +414,9 @@ def test_an_apprenticeship_withdrawn_many_times_at_once_is_withdrawn_once(app, w
 def test_taking_the_enrolment_lock_does_not_wait_for_a_transaction_that_only_refers_to_it(app, world):
     """An insert referring to an enrolment holds FOR KEY SHARE on it until commit. Were the lock
     FOR UPDATE, two requests that had each inserted such a row and then locked the enrolment
-    would wait for each other: the deadlock the soak (benchmarks/soak.py) met in create_item."""
+    would wait for each other: the deadlock the soak (benchmarks/soak.py) met in create_item. (A
+    row the portfolio's exports show raises its revision in the flush, and so takes the same lock
+    as the change: an enrolment's status change is not one of them.)"""
     enrolment = world.enrolment()
     db.session.commit()
     with Session(db.engine) as referring, Session(db.engine) as locking:

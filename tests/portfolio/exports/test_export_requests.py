@@ -8,13 +8,16 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from portfolio.accounts.domain import rename_organisation
 from portfolio.core.storage import evidence_store
 from portfolio.exports import requests
 from portfolio.exports.requests import PROBLEM_UNFINISHED, ask_for_export, expire_exports
 from portfolio.extensions import db
-from portfolio.models import AuditEvent, Enrolment, Export, ExportFormat, ExportStatus, Role
+from portfolio.models import AuditEvent, Enrolment, EvidenceItem, Export, ExportFormat, ExportStatus, Role
 from portfolio.models.types import utcnow
 from tests.helpers import PDF_BYTES, export_through_web, run_jobs
+
+from ..conftest import recording_queries
 
 
 @pytest.fixture
@@ -77,6 +80,41 @@ def test_asking_again_for_an_unchanged_portfolio_returns_the_made_export_with_no
     assert again.id == first.id and again.status is ExportStatus.READY
     assert _waiting_jobs(app) == 0 and len(renders) == 1
     assert db.session.scalar(select(func.count()).select_from(Export)) == 1
+
+
+def test_asking_again_in_the_same_state_reads_none_of_the_portfolio(app, enrolment, renders):
+    first = _ask(enrolment)
+    run_jobs(app)
+    with recording_queries() as statements:
+        again = _ask(enrolment)
+    assert again.id == first.id
+    assert not [s for s in statements if "evidence_items" in s], "the portfolio was read again"
+    assert len(statements) <= 5, statements  # the enrolment, its lock, the enrolment afresh, its exports
+
+
+def test_an_undone_change_is_answered_by_the_export_of_the_same_content(app, enrolment, renders):
+    first = _ask(enrolment)
+    run_jobs(app)
+    item = db.session.scalars(select(EvidenceItem).where(EvidenceItem.enrolment_id == enrolment.id)).one()
+    title = item.title
+    item.title = "Gallery tour for a secondary school"
+    db.session.commit()
+    item.title = title
+    db.session.commit()
+    again = _ask(enrolment)
+    assert again.id == first.id and len(renders) == 1
+    assert again.portfolio_state == requests.portfolio_state(enrolment, utcnow())  # the next ask reads nothing
+
+
+def test_renaming_the_employer_makes_the_export_again(app, enrolment, renders):
+    first = _ask(enrolment)
+    run_jobs(app)
+    rename_organisation(db.session, enrolment.employer, "Harbour Lights Gallery")
+    db.session.commit()
+    second = _ask(enrolment)
+    assert second.id != first.id and second.status is ExportStatus.PENDING
+    run_jobs(app)
+    assert len(renders) == 2
 
 
 def test_asking_while_it_is_being_prepared_joins_the_pending_export(app, enrolment, renders):
