@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from sqlalchemy import event, select, true, update
 from sqlalchemy.orm import Session, UOWTransaction
-from sqlalchemy.orm.attributes import get_history
+from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE, get_history
 
 from ..models import (
     CriterionJudgement,
@@ -65,14 +65,15 @@ def keep_revisions() -> None:
 
 
 def _raise_what_the_flush_touched(session: Session, flush_context: UOWTransaction) -> None:
-    if any(_renamed(obj) for obj in session.dirty | session.deleted if isinstance(obj, NAMED)):
+    if any(_renamed(obj) for obj in session.dirty if isinstance(obj, NAMED)):
         _raise(session, None)
     elif enrolment_ids := enrolments_touched(session, SHOWN):
         _raise(session, enrolment_ids)
 
 
 def _renamed(obj: User | Organisation) -> bool:
-    return bool(get_history(obj, "name").deleted)
+    # The name as the flush found it, never loaded for the question (a rename has it loaded).
+    return bool(get_history(obj, "name", passive=PASSIVE_NO_INITIALIZE).deleted)
 
 
 def _raise(session: Session, enrolment_ids: set[int] | None) -> None:
