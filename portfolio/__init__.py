@@ -54,8 +54,9 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     storage.init_app(app)
     from .evidence import tasks as evidence_tasks
     from .exports import tasks as export_tasks
+    from .notifications import tasks as notification_tasks
 
-    jobs.init_app(app, [evidence_tasks.jobs, export_tasks.jobs])
+    jobs.init_app(app, [evidence_tasks.jobs, export_tasks.jobs, notification_tasks.jobs])
 
     app.url_map.converters["int"] = DatabaseIdConverter
     from .admin.views import bp as admin_bp
@@ -66,6 +67,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     from .exports.views import bp as exports_bp
     from .gateway.views import bp as gateway_bp
     from .home.views import bp as home_bp
+    from .notifications.views import bp as notifications_bp
     from .operations.views import bp as operations_bp
     from .otj.views import bp as otj_bp
     from .progress_reviews.views import bp as progress_reviews_bp
@@ -83,6 +85,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(audit_trail_bp)
     app.register_blueprint(operations_bp)
+    app.register_blueprint(notifications_bp)
 
     cli.init_app(app)
     return app

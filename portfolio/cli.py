@@ -31,6 +31,7 @@ org_cli = AppGroup("org", help="Manage organisations.")
 user_cli = AppGroup("user", help="Manage user accounts.")
 evidence_cli = AppGroup("evidence", help="Check and sweep the evidence store.")
 audit_cli = AppGroup("audit", help="Check and read the audit trail.")
+mail_cli = AppGroup("mail", help="Send the email waiting in the outbox.")
 
 
 def init_app(app: Flask) -> None:
@@ -44,6 +45,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(evidence_cli)
     app.cli.add_command(export_command)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(mail_cli)
     app.cli.add_command(worker_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
@@ -268,6 +270,19 @@ def worker_command(concurrency: int, until_empty: bool, niceness: int) -> None:
     if jobs.runner is not None and not until_empty:
         click.echo("SQLite: jobs asked for on the web run in the web process; running the periodic jobs here.")
     jobs.work(concurrency=max(1, concurrency), until_empty=until_empty)
+
+
+@mail_cli.command("send")
+def mail_send_command() -> None:
+    """Send every message due now (the queue does this every minute); exit 1 if the server failed."""
+    from flask import current_app
+
+    from .notifications.mail import MailSettings, send_waiting
+
+    sent = send_waiting(db_session(), MailSettings.from_config(current_app.config))
+    click.echo(f"Sent {sent.sent}, logged {sent.logged} (no mail server set), {sent.failed} waiting to be tried again")
+    if sent.failed:
+        sys.exit(1)
 
 
 @evidence_cli.command("verify")

@@ -51,12 +51,21 @@ DEFAULTS: dict[str, Any] = {
     # Logs (core/logs.py): "json" or "text"; unset, JSON unless debugging or testing.
     "LOG_FORMAT": None,
     "LOG_LEVEL": "INFO",
+    # Email (notifications/mail.py). Without a server, mail is written to the log and kept on the
+    # administrators' Mail page, so that the demo needs none. BASE_URL starts the links in emails.
+    "MAIL_SERVER": "",
+    "MAIL_PORT": 0,  # 0: 587 with TLS, else 25
+    "MAIL_USERNAME": "",
+    "MAIL_PASSWORD": "",
+    "MAIL_USE_TLS": False,
+    "MAIL_SENDER": "Apprenticeship portfolio <portfolio@localhost>",
+    "BASE_URL": "http://127.0.0.1:5000",
     # Who may read /metrics (operations/scraping.py); with neither set, /metrics is off.
     "METRICS_TOKEN": "",
     "METRICS_ALLOW": [],
 }
 # Taken as typed: from_prefixed_env would read a key or token of digits as a number.
-_RAW_TEXT_SETTINGS = ("AUDIT_KEY", "AUDIT_KEYS_OLD", "METRICS_TOKEN", "METRICS_ALLOW")
+_RAW_TEXT_SETTINGS = ("AUDIT_KEY", "AUDIT_KEYS_OLD", "METRICS_TOKEN", "METRICS_ALLOW", "MAIL_USERNAME", "MAIL_PASSWORD")
 LOG_FORMATS = ("json", "text")
 
 

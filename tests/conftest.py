@@ -18,7 +18,7 @@ import pytest
 
 REQUIRED = set(os.environ.get("PORTFOLIO_TEST_REQUIRE", "").split())
 # The S3 API of moto's server (a test dependency, so never skipped): `s3_endpoint`, `s3_bucket`.
-pytest_plugins = ["tests.s3_server"]
+pytest_plugins = ["tests.s3_server", "tests.smtp_server"]
 
 
 def pytest_configure(config) -> None:

@@ -15,6 +15,7 @@ from .enrolments import AgeBand, Enrolment, EnrolmentStatus, EnrolmentStatusChan
 from .evidence import CriterionLink, EvidenceFile, EvidenceItem, EvidenceKind, EvidenceStatus, EvidenceStatusChange
 from .exports import Export, ExportFormat, ExportStatus
 from .gateway import GatewayDeclaration, GatewayItemDecision, GatewayOutcome, GatewaySubmission, Standing
+from .notifications import Delivery, MailStatus, Notification, NotificationPreference, OutboxMessage
 from .otj import OtjActivity, OtjEntry, OtjStatus
 from .progress_reviews import ProgressReview, Rag, ReviewCriterion, ReviewSignature
 from .review import CriterionJudgement, EvidenceComment, WitnessSignature
@@ -41,6 +42,11 @@ __all__ = [
     "Export",
     "ExportFormat",
     "ExportStatus",
+    "Delivery",
+    "MailStatus",
+    "Notification",
+    "NotificationPreference",
+    "OutboxMessage",
     "OtjActivity",
     "OtjEntry",
     "OtjStatus",
