@@ -10,10 +10,10 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from ..models import SignInSession, User
+from ..models import Notification, SignInSession, User
 from ..models.types import as_utc, utcnow
 
 # Bulk updates leave loaded rows alone: SQLite gives back times without their zone, which
@@ -42,16 +42,23 @@ def load(
 ) -> SignInSession | None:
     """The valid session with this token, or None. Its user must be active."""
     now = now or utcnow()
-    row = session.scalar(
-        select(SignInSession).where(
+    # The header's count of unread notifications comes with the session, not in a query of its own.
+    unread = (
+        select(func.count(Notification.id))
+        .where(Notification.user_id == SignInSession.user_id, Notification.read_at.is_(None))
+        .scalar_subquery()
+    )
+    found = session.execute(
+        select(SignInSession, unread).where(
             SignInSession.token_hash == _token_hash(token),
             SignInSession.ended_at.is_(None),
             SignInSession.last_seen_at > now - idle,
             SignInSession.created_at > now - lifetime,
         )
-    )
-    if row is None or not row.user.active:
+    ).first()
+    if found is None or not found[0].user.active:
         return None
+    row, row.user.unread_notifications = found
     row.user.sign_in_token = token
     return row
 

@@ -7,19 +7,16 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask, current_app, url_for
-from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from markupsafe import Markup
-from sqlalchemy import func, select
 
 from filestore import accept_attribute, accepted_summary
 from standard import Status
 
-from ..extensions import db
 from ..models import EnrolmentStatus, EvidenceStatus, ExportStatus, GatewayOutcome, OtjStatus, Rag, Role, Standing
-from ..models.notifications import MailStatus, Notification
+from ..models.notifications import MailStatus
 from .access import may_export
 from .wording import hours_text, long_date
 
@@ -95,7 +92,6 @@ def init_app(app: Flask) -> None:
     app.add_template_global(may_export)  # the export buttons on the enrolment's pages
     app.add_template_global(select_items)
     app.add_template_global(pagination_items)
-    app.add_template_global(unread_notifications)
     app.add_template_filter(tag_colour)
     app.add_template_filter(long_date)
     app.add_template_filter(five_percent)
@@ -108,16 +104,6 @@ def csrf_field() -> Markup:
     if not current_app.config.get("WTF_CSRF_ENABLED", True):
         return Markup("")
     return Markup('<input name="csrf_token" type="hidden" value="{}">').format(generate_csrf())
-
-
-def unread_notifications() -> int:
-    """How many notifications the signed-in person has not read, for the header (one query)."""
-    if not current_user.is_authenticated:
-        return 0
-    count = select(func.count(Notification.id)).where(
-        Notification.user_id == current_user.id, Notification.read_at.is_(None)
-    )
-    return db.session.scalar(count) or 0
 
 
 def five_percent(value: float) -> int:

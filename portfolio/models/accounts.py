@@ -99,6 +99,8 @@ class User(UserMixin, db.Model):
     # The token of the sign-in session this request runs in, set by portfolio.sign_in_sessions:
     # Flask-Login keeps get_id() in the cookie, so the cookie names the session, never the user.
     sign_in_token = None
+    # How many notifications they have not read, loaded with their session for the header.
+    unread_notifications = 0
 
     def get_id(self) -> str | None:
         return self.sign_in_token

@@ -22,13 +22,23 @@ from portfolio.models import (
     ProgressReview,
     Role,
 )
+from portfolio.notifications.domain import notify
+from portfolio.notifications.kinds import Kind
 
 from ...filestore import samples
 from ...helpers import PDF_BYTES, PNG_BYTES
 from ..conftest import sign_in
 
 PUBLIC = {"static", "auth.sign_in", "home.favicon", "operations.healthz", "operations.readyz", "operations.metrics"}
-EVERY_SIGNED_IN_USER = {"home.index", "auth.change_password", "auth.sign_out"}
+EVERY_SIGNED_IN_USER = {
+    "home.index",
+    "auth.change_password",
+    "auth.sign_out",
+    # Each person's own notifications (their tests check that nobody reads another's).
+    "notifications.index",
+    "notifications.mark_read",
+    "notifications.settings",
+}
 # Lists that show each user only what their own relationships allow (their tests check the
 # filtering): an outsider gets the page, empty of others' records, or a 404 for the wrong role.
 OWN_LISTS = {"review.queue", "cohort.index", "cohort.csv"}
@@ -62,8 +72,12 @@ def records(two_employers, world):
         content_key="0" * 64, file_name="portfolio.pdf",
     )  # fmt: skip
     db.session.add_all([comment, entry, review, export])
+    [notification] = notify(
+        db.session, [museum.apprentice], Kind.EVIDENCE_DECIDED, title="Your plan was accepted", link="/"
+    )
     db.session.commit()
     values = {
+        "notification_id": notification.id,
         "export_id": export.id,
         "export_format": "pdf",
         "item_id": item.id,

@@ -22,6 +22,8 @@ from portfolio.extensions import Base, db
 from portfolio.gateway.domain import submit_to_epao
 from portfolio.models import OtjActivity, OtjEntry, ProgressReview, Role
 from portfolio.models.types import StorableString
+from portfolio.notifications.domain import notify
+from portfolio.notifications.kinds import Kind
 from portfolio.review.domain import WitnessTestimony, create_testimony, start_review
 
 from ...helpers import PASSWORD, PDF_BYTES, PNG_BYTES, run_jobs
@@ -114,6 +116,8 @@ ROUTES = {
         "signed_tutor", {"enrolment_id": "signed"}, ("gateway.gateway", {"enrolment_id": "signed"})
     ),
     "gateway.decision": Route("assessor", {"enrolment_id": "at_gateway"}),
+    "notifications.mark_read": Route("apprentice", {}, ("notifications.index", {})),
+    "notifications.settings": Route("apprentice", {}),
     "exports.ask": Route(
         "tutor",
         {"enrolment_id": "enrolment", "export_format": "pdf"},
@@ -283,6 +287,7 @@ def hostile_world(world):
         progress="On track.", created_by=tutor,
     )  # fmt: skip
     db.session.add_all([*entries.values(), review])
+    notify(db.session, [apprentice], Kind.EVIDENCE_DECIDED, title="Your plan was accepted", link="/")
     ready, signed, at_gateway = (ready_enrolment(world) for _ in range(3))
     sign_all(signed)
     sign_all(at_gateway)
