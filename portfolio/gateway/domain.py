@@ -7,7 +7,9 @@ standard's statement for their role; a declaration records the portfolio's finge
 later change to the portfolio makes it stale. Once every check passes and every declaration
 is current, a tutor submits to the EPAO (attempt n); an assessor of that EPAO accepts or refers
 each gateway item. A referral sends the enrolment back on programme and starts attempt n + 1,
-for which everyone declares again.
+for which everyone declares again. Each decision keeps a fingerprint of what its item looked at:
+a referred item stays referred, and attempt n + 1 cannot be submitted, until that changes. The
+referral itself stays on the gateway page until attempt n + 1 is decided.
 """
 
 from __future__ import annotations
