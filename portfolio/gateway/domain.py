@@ -7,17 +7,20 @@ standard's statement for their role; a declaration records the portfolio's finge
 later change to the portfolio makes it stale. Once every check passes and every declaration
 is current, a tutor submits to the EPAO (attempt n); an assessor of that EPAO accepts or refers
 each gateway item. A referral sends the enrolment back on programme and starts attempt n + 1,
-for which everyone declares again.
+for which everyone declares again. Each decision keeps a fingerprint of what its item looked at:
+a referred item stays referred, and attempt n + 1 cannot be submitted, until that changes. The
+referral itself stays on the gateway page until attempt n + 1 is decided.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import ColumnElement, case, false, func, select
+from sqlalchemy import ColumnElement, false, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from standard import Signer, Status
@@ -25,7 +28,8 @@ from standard import Signer, Status
 from ..core import audit, clock
 from ..core.access import SIGNER_LABELS, SIGNER_ROLES, is_tutor_of, signing_party, visible_enrolments_clause
 from ..core.domain import DomainError, lock_enrolment_for_change
-from ..core.fingerprint import portfolio_fingerprint
+from ..core.fingerprint import fingerprint as fingerprint_of
+from ..core.fingerprint import portfolio_fingerprint, portfolio_snapshot
 from ..core.text import clean_text
 from ..core.wording import hours_text, long_date
 from ..enrolments.domain import change_status
@@ -34,7 +38,6 @@ from ..models import (
     AgeBand,
     Enrolment,
     EnrolmentStatus,
-    EvidenceItem,
     EvidenceKind,
     EvidenceStatus,
     GatewayDeclaration,
@@ -72,11 +75,14 @@ GATEWAY_ITEMS = tuple(ITEM_TITLES)
 
 @dataclass(frozen=True)
 class Check:
-    """One task of the readiness list; `detail` says, in plain English, what is done or missing."""
+    """One task of the readiness list; `detail` says, in plain English, what is done or missing;
+    `fingerprint` is a SHA-256 of what the check looked at, so that a referral of it can tell
+    whether anything has changed since."""
 
     code: str
     passed: bool
     detail: str
+    fingerprint: str = ""
 
     @property
     def title(self) -> str:
@@ -86,6 +92,7 @@ class Check:
 @dataclass(frozen=True)
 class Readiness:
     checks: tuple[Check, ...]
+    portfolio_fingerprint: str  # the portfolio the checks read, as declarations and submissions record it
 
     def __iter__(self) -> Iterator[Check]:
         return iter(self.checks)
@@ -100,33 +107,57 @@ class Readiness:
 
 
 def readiness(session: Session, enrolment: Enrolment, today: date | None = None) -> Readiness:
-    """The gateway checks for the enrolment as it stands (a fixed number of queries, at most seven)."""
+    """The gateway checks for the enrolment as it stands (a fixed number of queries, at most nine).
+
+    Each check's fingerprint covers what it reads: the evidence checks the whole portfolio (its
+    fingerprint: the evidence, its links, statuses and the judgements); English and maths the
+    enrolment's route, age band and decision date and the accepted certificates; time on programme
+    the start and the minimum; off-the-job training the hours needed, logged and approved; the
+    progress review the latest review and its signatures."""
     today = today or clock.today()
-    submitted, certificates = session.execute(
-        select(
-            func.count(case((EvidenceItem.status == EvidenceStatus.SUBMITTED, 1))),
-            func.count(
-                case(
-                    (
-                        (EvidenceItem.status == EvidenceStatus.ACCEPTED)
-                        & (EvidenceItem.kind == EvidenceKind.CERTIFICATE),
-                        1,
-                    )
-                )
-            ),
-        ).where(EvidenceItem.enrolment_id == enrolment.id)
-    ).one()
+    snapshot = portfolio_snapshot(session, enrolment)
+    portfolio = fingerprint_of(snapshot)
+    items = snapshot["items"]
+    submitted = sum(item["status"] is EvidenceStatus.SUBMITTED for item in items)
+    certificates = [
+        item for item in items if item["kind"] is EvidenceKind.CERTIFICATE and item["status"] is EvidenceStatus.ACCEPTED
+    ]
     logged, approved = otj_hours_by_enrolment(session, [enrolment.id]).get(enrolment.id, (Decimal(0), Decimal(0)))
-    return Readiness(
+    review = _latest_review(session, enrolment)
+    version = enrolment.standard_version_id  # another version may ask for other hours or months
+    checks = (
+        (_criteria_check(enrolment, criterion_statuses(session, enrolment)), portfolio),
+        (_awaiting_review_check(submitted), portfolio),
         (
-            _criteria_check(enrolment, criterion_statuses(session, enrolment)),
-            _awaiting_review_check(submitted),
-            _english_maths_check(enrolment, certificates),
+            _english_maths_check(enrolment, len(certificates)),
+            _digest(
+                version,
+                enrolment.english_maths_route,
+                enrolment.age_band,
+                enrolment.english_maths_decided_on,
+                certificates,
+            ),
+        ),
+        (
             _time_on_programme_check(enrolment, today),
-            _otj_check(enrolment, logged, approved),
-            _progress_review_check(_latest_review(session, enrolment)),
-        )
+            _digest(version, enrolment.start_date, enrolment.minimum_months_on_programme),
+        ),
+        (_otj_check(enrolment, logged, approved), _digest(version, enrolment.planned_otj_hours, logged, approved)),
+        (_progress_review_check(review), _digest(_review_as_signed(review))),
     )
+    return Readiness(tuple(replace(check, fingerprint=basis) for check, basis in checks), portfolio)
+
+
+def _digest(*values: Any) -> str:
+    """A SHA-256 of plain values (dates, enums, decimals, lists and mappings of them)."""
+    return fingerprint_of({"values": list(values)})
+
+
+def _review_as_signed(review: ProgressReview | None) -> dict[str, Any] | None:
+    if review is None:
+        return None
+    signatures = sorted((s.signer.value, s.user_id) for s in review.signatures)
+    return {"id": review.id, "date": review.review_date, "completed_at": review.completed_at, "signed": signatures}
 
 
 def _criteria_check(enrolment: Enrolment, statuses: Mapping[str, Status]) -> Check:
@@ -325,11 +356,14 @@ def sign_declaration(
     required = standard.gateway.declaration_for(own)
     if required is None:
         raise DomainError(f"{standard.reference} asks for no declaration from {SIGNER_LABELS[own]}")
-    _check_ready(readiness(session, enrolment, today), "before anyone signs a declaration")
-    fingerprint = portfolio_fingerprint(session, enrolment)
+    checks = readiness(session, enrolment, today)
+    _check_ready(checks, "before anyone signs a declaration")
+    fingerprint = checks.portfolio_fingerprint
     attempt = current_attempt(session, enrolment)
     previous = _newest_declarations(session, enrolment, attempt).get(own)
-    if previous is not None and previous.fingerprint == fingerprint:
+    # Another person of the party may sign a current declaration afresh (the assessor may have
+    # referred back who signed it); the same person signing the same portfolio again changes nothing.
+    if previous is not None and previous.fingerprint == fingerprint and previous.user_id == by.id:
         raise DomainError(
             f"The declaration for {SIGNER_LABELS[own]} is already signed and current "
             f"({previous.user.name}, {long_date(previous.signed_at)})"
@@ -383,10 +417,19 @@ def submit_to_epao(session: Session, enrolment: Enrolment, *, by: User, today: d
             "No end-point assessment organisation is chosen for this apprenticeship: an administrator sets it on the "
             "enrolment"
         )
-    _check_ready(readiness(session, enrolment, today), "before you submit")
-    fingerprint = portfolio_fingerprint(session, enrolment)
-    attempt = current_attempt(session, enrolment)
+    checks = readiness(session, enrolment, today)
+    _check_ready(checks, "before you submit")
+    fingerprint = checks.portfolio_fingerprint
+    latest = _latest_submission(session, enrolment)
+    attempt = _attempt_after(latest)
     states = declaration_status(session, enrolment, fingerprint=fingerprint, attempt=attempt)
+    referral = _referral(latest, checks, states)
+    if referral and (unchanged := referral.outstanding):
+        what = "; ".join(f"{item.title} (“{item.reason}”)" for item in unchanged)
+        raise DomainError(
+            f"Change what was referred before submitting again: {what}. Nothing these look at has changed since "
+            f"attempt {referral.submission.number} was referred back"
+        )
     if not_current := [s for s in states if s.standing is not Standing.CURRENT]:
         problems = "; ".join(
             f"{s.signer_label}'s is stale (the portfolio changed after it was signed)"
@@ -433,6 +476,12 @@ def decide_gateway(
         raise DomainError(f"Unknown gateway items: {', '.join(unknown)}")
     if missing := [ITEM_TITLES[code] for code in GATEWAY_ITEMS if code not in decisions]:
         raise DomainError(f"Decide every gateway item: {'; '.join(missing)}")
+    # What each item looks at now, as submitted (the portfolio is read-only at gateway), kept with the
+    # decision so that a referred item shows as referred until something of it changes.
+    looked_at = _fingerprints(
+        readiness(session, enrolment),
+        declaration_status(session, enrolment, fingerprint=submission.fingerprint, attempt=submission.number),
+    )
     rows = []
     for code in GATEWAY_ITEMS:
         accepted, reason = decisions[code]
@@ -441,7 +490,9 @@ def decide_gateway(
             raise DomainError(f"Give the reason for referring back “{ITEM_TITLES[code]}”", f"reason_{code}")
         if len(reason) > MAX_REASON:
             raise DomainError(f"The reason must be {MAX_REASON:,} characters or fewer", f"reason_{code}")
-        rows.append(GatewayItemDecision(item=code, accepted=bool(accepted), reason=reason))
+        rows.append(
+            GatewayItemDecision(item=code, accepted=bool(accepted), reason=reason, fingerprint=looked_at.get(code))
+        )
     note = clean_text(note)
     if len(note) > MAX_NOTE:
         raise DomainError(f"The note must be {MAX_NOTE:,} characters or fewer", "note")
@@ -468,6 +519,94 @@ def decide_gateway(
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# Referrals: what the assessor referred back stays in view, and blocks the next submission,
+# until something that the referred item looks at changes.
+
+
+@dataclass(frozen=True)
+class ReferredItem:
+    code: str
+    reason: str
+    outstanding: bool  # nothing the item looks at has changed since it was referred
+
+    @property
+    def title(self) -> str:
+        return ITEM_TITLES.get(self.code, self.code)
+
+
+@dataclass(frozen=True)
+class Referral:
+    """The latest attempt, referred back, and each item the assessor referred."""
+
+    submission: GatewaySubmission
+    items: tuple[ReferredItem, ...]
+
+    @property
+    def outstanding(self) -> tuple[ReferredItem, ...]:
+        return tuple(item for item in self.items if item.outstanding)
+
+    @property
+    def by_code(self) -> dict[str, ReferredItem]:
+        return {item.code: item for item in self.items}
+
+
+def referral_outstanding(session: Session, enrolment: Enrolment, today: date | None = None) -> Referral | None:
+    """The referral of the enrolment's latest attempt while any item it referred is unchanged, and
+    so the next attempt cannot be submitted; else None (two queries, a dozen with a referral)."""
+    latest = _latest_submission(session, enrolment)
+    if latest is None or latest.outcome is not GatewayOutcome.REFERRED:
+        return None
+    checks = readiness(session, enrolment, today)
+    states = declaration_status(session, enrolment, fingerprint=checks.portfolio_fingerprint, attempt=latest.number + 1)
+    referral = _referral(latest, checks, states)
+    return referral if referral and referral.outstanding else None
+
+
+def _latest_submission(session: Session, enrolment: Enrolment) -> GatewaySubmission | None:
+    """The enrolment's newest attempt, with its item decisions (two queries)."""
+    return session.scalar(
+        select(GatewaySubmission)
+        .where(GatewaySubmission.enrolment_id == enrolment.id)
+        .options(joinedload(GatewaySubmission.epao), selectinload(GatewaySubmission.item_decisions))
+        .order_by(GatewaySubmission.number.desc())
+        .limit(1)
+    )
+
+
+def _fingerprints(checks: Readiness, declarations: list[DeclarationState]) -> dict[str, str | None]:
+    """Gateway item code -> a SHA-256 of what it looks at now. For the declarations: who signed for
+    each party and the portfolio they signed; None until every party has signed for the attempt."""
+    looked_at: dict[str, str | None] = {check.code: check.fingerprint for check in checks}
+    signed = [state.declaration for state in declarations]
+    looked_at["declarations"] = (
+        _digest(sorted((d.signer.value, d.user_id, d.fingerprint) for d in signed if d is not None))
+        if all(signed)
+        else None
+    )
+    return looked_at
+
+
+def _referral(
+    submission: GatewaySubmission | None, checks: Readiness, declarations: list[DeclarationState]
+) -> Referral | None:
+    """The referral of `submission`, if it was referred, with each referred item's standing against
+    the checks and declarations as they are now."""
+    if submission is None or submission.outcome is not GatewayOutcome.REFERRED:
+        return None
+    now = _fingerprints(checks, declarations)
+
+    def unchanged(decision: GatewayItemDecision) -> bool:
+        if decision.fingerprint is None or decision.item not in now:
+            # Decided before items kept fingerprints: the portfolio's is all there is to compare.
+            return checks.portfolio_fingerprint == submission.fingerprint
+        current = now[decision.item]
+        return current is None or current == decision.fingerprint  # None: nothing new to compare yet
+
+    items = tuple(ReferredItem(d.item, d.reason, unchanged(d)) for d in submission.item_decisions if not d.accepted)
+    return Referral(submission, items)
+
+
 def _as_words(status: EnrolmentStatus) -> str:
     """A status inside a sentence: "at gateway", "in EPA"."""
     return status.label[0].lower() + status.label[1:]
@@ -491,6 +630,8 @@ class GatewayOverview:
     declarations: list[DeclarationState]
     submissions: list[GatewaySubmission]  # newest first, with their item decisions
     accepted_earlier: dict[str, int]  # item code -> the first attempt that accepted it
+    # The latest referral: of the latest attempt, or of the one before the attempt now pending.
+    referral: Referral | None
 
     @property
     def pending(self) -> GatewaySubmission | None:
@@ -529,12 +670,18 @@ def gateway_overview(session: Session, enrolment: Enrolment, today: date | None 
         for decision in submission.item_decisions:
             if decision.accepted:
                 accepted_earlier.setdefault(decision.item, submission.number)
+    checks = readiness(session, enrolment, today)
+    declarations = declaration_status(session, enrolment, fingerprint=checks.portfolio_fingerprint, attempt=attempt)
+    # While the next attempt is pending, the assessor sees what was referred the time before.
+    pending = bool(submissions) and submissions[0].outcome is GatewayOutcome.PENDING
+    referred = submissions[1] if pending and len(submissions) > 1 else (submissions[0] if submissions else None)
     return GatewayOverview(
-        readiness=readiness(session, enrolment, today),
+        readiness=checks,
         attempt=attempt,
-        declarations=declaration_status(session, enrolment, attempt=attempt),
+        declarations=declarations,
         submissions=submissions,
         accepted_earlier=accepted_earlier,
+        referral=_referral(referred, checks, declarations),
     )
 
 

@@ -78,7 +78,12 @@ class GatewaySubmission(db.Model):
 
 
 class GatewayItemDecision(db.Model):
-    """The assessor's decision on one gateway item (a readiness check or a declaration)."""
+    """The assessor's decision on one gateway item (a readiness check or the declarations).
+
+    `fingerprint` is a SHA-256 of what the item looked at when it was decided (see
+    `gateway.domain.readiness`): a referred item stays referred until that changes. None for
+    decisions made before it was kept.
+    """
 
     __tablename__ = "gateway_item_decisions"
     __table_args__ = (UniqueConstraint("submission_id", "item", name="uq_gateway_item_decisions_submission_item"),)
@@ -88,6 +93,7 @@ class GatewayItemDecision(db.Model):
     item: Mapped[str] = mapped_column(String(40))  # the code of the check, e.g. "otj_hours"
     accepted: Mapped[bool]
     reason: Mapped[str] = mapped_column(Text, default="")  # required when not accepted
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
 
     submission: Mapped[GatewaySubmission] = relationship(back_populates="item_decisions")
 

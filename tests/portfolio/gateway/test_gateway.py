@@ -23,6 +23,7 @@ from portfolio.gateway.domain import (
     declaration_status,
     gateway_overview,
     readiness,
+    referral_outstanding,
     sign_declaration,
     submit_to_epao,
 )
@@ -36,6 +37,7 @@ from portfolio.models import (
     EvidenceKind,
     EvidenceStatus,
     GatewayDeclaration,
+    GatewayItemDecision,
     GatewayOutcome,
     GatewaySubmission,
     OtjStatus,
@@ -205,7 +207,7 @@ def test_readiness_takes_the_same_few_queries_whatever_the_amount_of_data(world,
     db.session.expire_all()
     with counting_queries() as large:
         readiness(db.session, enrolment, TODAY)
-    assert small() == large() <= 8
+    assert small() == large() <= 11  # the portfolio snapshot (four) for the checks' fingerprints
     db.session.expire_all()
     with counting_queries() as page:
         gateway_overview(db.session, enrolment, TODAY)
@@ -263,10 +265,16 @@ def test_nobody_signs_during_a_break_in_learning(ready):
         sign_declaration(db.session, ready.enrolment, by=ready.apprentice, today=TODAY)
 
 
-def test_a_current_declaration_is_not_signed_twice(ready):
+def test_a_current_declaration_is_not_signed_twice(world, ready):
     sign_declaration(db.session, ready.enrolment, by=ready.apprentice, today=TODAY)
     with pytest.raises(DomainError, match="already signed and current"):
         sign_declaration(db.session, ready.enrolment, by=ready.apprentice, today=TODAY)
+    # Another person of the party may sign instead: the newest signature is the one that counts.
+    sign_declaration(db.session, ready.enrolment, by=ready.mentor, today=TODAY)
+    manager = world.user(Role.EMPLOYER, ready.enrolment.employer, name="Line Manager")
+    sign_declaration(db.session, ready.enrolment, by=manager, today=TODAY)
+    employer = {s.signer: s for s in declaration_status(db.session, ready.enrolment)}[Signer.EMPLOYER]
+    assert employer.standing is Standing.CURRENT and employer.declaration.user is manager
 
 
 def test_a_change_to_the_portfolio_makes_every_declaration_stale_until_signed_again(world, ready):
@@ -429,6 +437,9 @@ def test_a_referral_unlocks_the_portfolio_and_the_next_attempt_needs_fresh_decla
     # The portfolio is open again; the old declarations no longer count.
     assert _new_item(enrolment).status.value == "draft"
     assert {s.standing for s in declaration_status(db.session, enrolment)} == {Standing.MISSING}
+    with pytest.raises(DomainError, match="Change what was referred before submitting again: Off-the-job"):
+        submit_to_epao(db.session, enrolment, by=ready.tutor, today=TODAY)
+    approved_hours(enrolment, "6")  # the training the log was missing
     with pytest.raises(DomainError, match="the apprentice's is not signed"):
         submit_to_epao(db.session, enrolment, by=ready.tutor, today=TODAY)
 
@@ -458,6 +469,181 @@ def test_administrators_do_not_move_apprenticeships_through_the_gateway_by_hand(
     with pytest.raises(DomainError, match="Only the gateway moves an apprenticeship into or out of the gateway"):
         change_status_by_hand(db.session, ready.enrolment, S.AT_GATEWAY, None)
     assert ready.enrolment.status is S.ON_PROGRAMME
+
+
+# Referrals -------------------------------------------------------------------------------------
+
+
+def _referred(ready, code: str, reason: str = "Not what the standard asks for."):
+    """Attempt 1 submitted and `code` referred back with `reason`; back on programme."""
+    submission = _submitted(ready)
+    decide_gateway(db.session, submission, by=ready.assessor, decisions=ALL_ACCEPTED | {code: (False, reason)})
+    return submission
+
+
+def _new_evidence(world, ready) -> None:
+    accept(world.evidence(ready.enrolment, title="A second evaluation", links={"K5": "Feedback cards."}), ready.tutor)
+
+
+def _more_hours(world, ready) -> None:
+    approved_hours(ready.enrolment, "3")
+
+
+def _new_review(world, ready) -> None:
+    review(ready.enrolment, ready.tutor, TODAY, dict(zip(Signer, ready.signers, strict=True)))
+
+
+def _later_start(world, ready) -> None:
+    ready.enrolment.start_date = add_calendar_months(START, -1)
+
+
+def _certificate(world, ready) -> None:
+    enrolment = ready.enrolment
+    enrolment.english_maths_route = "achieved"
+    item = create_item(
+        db.session, evidence_store(), enrolment=enrolment, author=enrolment.apprentice,
+        details=EvidenceDetails(title="Level 2 certificates", kind=EvidenceKind.CERTIFICATE, activity_date=START,
+                                description="English and maths.", reflection="", links={"K20": "IT skills."}),
+        uploads=[Upload(io.BytesIO(PDF_BYTES), "certificates.pdf")], max_bytes=max_upload_bytes(), today=TODAY,
+    )  # fmt: skip
+    submit(item, by=enrolment.apprentice)
+    accept(item, ready.tutor)
+
+
+def _same_three_sign(world, ready) -> None:
+    sign_all(ready)
+
+
+def _another_employer_signs(world, ready) -> None:
+    """After the same three have signed: someone else of the employer signs for it."""
+    manager = world.user(Role.EMPLOYER, ready.enrolment.employer, name="Line Manager")
+    sign_declaration(db.session, ready.enrolment, by=manager, today=TODAY)
+
+
+# Each gateway item, a change to what it looks at, and a change to something else.
+CHANGES = [
+    ("criteria", _new_evidence, _more_hours),
+    ("awaiting_review", _new_evidence, _new_review),
+    ("english_maths", _certificate, _more_hours),
+    ("time_on_programme", _later_start, _new_evidence),
+    ("otj_hours", _more_hours, _new_evidence),
+    ("progress_review", _new_review, _more_hours),
+    ("declarations", _another_employer_signs, _same_three_sign),
+]
+
+
+@pytest.mark.parametrize(("code", "change", "unrelated"), CHANGES, ids=[c[0] for c in CHANGES])
+def test_a_referred_item_is_outstanding_until_something_it_looks_at_changes(world, ready, code, change, unrelated):
+    _referred(ready, code, "Look again at this.")
+    enrolment = ready.enrolment
+    unrelated(world, ready)
+    referral = referral_outstanding(db.session, enrolment, TODAY)
+    assert referral is not None and referral.submission.number == 1
+    [item] = referral.items
+    assert (item.code, item.reason, item.outstanding) == (code, "Look again at this.", True)
+    change(world, ready)
+    assert referral_outstanding(db.session, enrolment, TODAY) is None
+    shown = gateway_overview(db.session, enrolment, TODAY).referral  # still shown, as answered
+    assert shown is not None and shown.items[0].code == code and shown.outstanding == ()
+
+
+def test_each_decision_keeps_what_its_item_looked_at(ready):
+    submission = _submitted(ready)
+    checks = {check.code: check.fingerprint for check in readiness(db.session, ready.enrolment, TODAY)}
+    decide_gateway(db.session, submission, by=ready.assessor, decisions=ALL_ACCEPTED | {"otj_hours": (False, "Why?")})
+    kept = {d.item: d.fingerprint for d in submission.item_decisions}
+    assert kept.keys() == set(GATEWAY_ITEMS) and {kept[code] for code in checks} == set(checks.values())
+    assert kept["criteria"] == kept["awaiting_review"] == submission.fingerprint  # the portfolio itself
+    assert len(kept["declarations"]) == 64 and len(set(kept.values())) == len(GATEWAY_ITEMS) - 1
+
+
+def test_resubmitting_what_was_referred_unchanged_is_refused_and_writes_nothing(world, ready):
+    _referred(ready, "criteria", "K5 is shown only by the plan, not by the workshop itself.")
+    enrolment = ready.enrolment
+    sign_all(ready)  # attempt 2's declarations, of the same portfolio
+    db.session.commit()
+    actions = _audit_actions(enrolment)
+    with pytest.raises(DomainError) as refused:
+        submit_to_epao(db.session, enrolment, by=ready.tutor, today=TODAY)
+    assert str(refused.value) == (
+        "Change what was referred before submitting again: Every criterion has accepted evidence or is judged met "
+        "(“K5 is shown only by the plan, not by the workshop itself.”). Nothing these look at has changed since "
+        "attempt 1 was referred back"
+    )
+    db.session.rollback()
+    assert db.session.scalars(select(GatewaySubmission.number)).all() == [1]
+    assert _audit_actions(enrolment) == actions and enrolment.status is EnrolmentStatus.ON_PROGRAMME
+    _new_evidence(world, ready)
+    sign_all(ready)  # the portfolio changed: signed again
+    second = submit_to_epao(db.session, enrolment, by=ready.tutor, today=TODAY)
+    assert second.number == 2 and enrolment.status is EnrolmentStatus.AT_GATEWAY
+    assert referral_outstanding(db.session, enrolment, TODAY) is None
+    # The assessor, deciding attempt 2, sees what they referred at attempt 1, now changed.
+    referral = gateway_overview(db.session, enrolment, TODAY).referral
+    assert referral is not None and referral.submission.number == 1 and referral.outstanding == ()
+
+
+def test_every_referred_item_must_change_and_the_refusal_names_those_that_have_not(world, ready):
+    submission = _submitted(ready)
+    referred = {"otj_hours": (False, "Two months without training."), "progress_review": (False, "Too long ago.")}
+    decide_gateway(db.session, submission, by=ready.assessor, decisions=ALL_ACCEPTED | referred)
+    _more_hours(world, ready)
+    sign_all(ready)
+    with pytest.raises(DomainError) as refused:
+        submit_to_epao(db.session, ready.enrolment, by=ready.tutor, today=TODAY)
+    message = str(refused.value)
+    assert "Latest progress review signed by all three (“Too long ago.”)" in message and "Off-the-job" not in message
+    _new_review(world, ready)
+    assert submit_to_epao(db.session, ready.enrolment, by=ready.tutor, today=TODAY).number == 2
+
+
+def test_referred_declarations_need_another_signer_or_another_portfolio(world, ready):
+    _referred(ready, "declarations", "The employer's was signed by someone outside the team.")
+    enrolment = ready.enrolment
+    with pytest.raises(DomainError, match="Declarations of apprentice, employer and provider"):  # none signed yet
+        submit_to_epao(db.session, enrolment, by=ready.tutor, today=TODAY)
+    sign_all(ready)  # the same three, the same portfolio
+    with pytest.raises(DomainError, match="signed by someone outside the team"):
+        submit_to_epao(db.session, enrolment, by=ready.tutor, today=TODAY)
+    _another_employer_signs(world, ready)
+    assert submit_to_epao(db.session, enrolment, by=ready.tutor, today=TODAY).number == 2
+
+
+def test_a_referral_decided_before_items_kept_fingerprints_is_compared_by_the_portfolio(world, ready):
+    submission = _referred(ready, "otj_hours")
+    for decision in submission.item_decisions:
+        decision.fingerprint = None
+    _more_hours(world, ready)  # not in the portfolio's fingerprint: nothing to tell by
+    assert referral_outstanding(db.session, ready.enrolment, TODAY) is not None
+    _new_evidence(world, ready)
+    assert referral_outstanding(db.session, ready.enrolment, TODAY) is None
+
+
+def test_no_referral_is_outstanding_before_a_referral_or_after_a_sign_off(ready):
+    assert referral_outstanding(db.session, ready.enrolment, TODAY) is None
+    submission = _submitted(ready)
+    assert referral_outstanding(db.session, ready.enrolment, TODAY) is None  # pending
+    decide_gateway(db.session, submission, by=ready.assessor, decisions=ALL_ACCEPTED)
+    assert referral_outstanding(db.session, ready.enrolment, TODAY) is None
+    assert gateway_overview(db.session, ready.enrolment, TODAY).referral is None
+
+
+def test_an_outstanding_referral_takes_a_fixed_number_of_queries(world, ready):
+    _referred(ready, "criteria")
+    db.session.commit()
+    db.session.expire_all()
+    with counting_queries() as small:
+        assert referral_outstanding(db.session, ready.enrolment, TODAY) is not None
+    for n in range(10):
+        accept(world.evidence(ready.enrolment, title=f"Workshop {n}"), ready.tutor)
+        approved_hours(ready.enrolment, "1")
+    referred = db.session.scalars(select(GatewayItemDecision).filter_by(item="criteria")).one()
+    referred.fingerprint = portfolio_fingerprint(db.session, ready.enrolment)  # as if referred with all that
+    db.session.commit()
+    db.session.expire_all()
+    with counting_queries() as large:
+        assert referral_outstanding(db.session, ready.enrolment, TODAY) is not None
+    assert small() == large() <= 14
 
 
 # The to-do list --------------------------------------------------------------------------------

@@ -8,10 +8,12 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from portfolio.core.wording import long_date
 from portfolio.enrolments.domain import change_status
 from portfolio.extensions import db
 from portfolio.gateway.domain import GATEWAY_ITEMS, sign_declaration, submit_to_epao
 from portfolio.models import (
+    AuditEvent,
     EnrolmentStatus,
     GatewayDeclaration,
     GatewayItemDecision,
@@ -19,9 +21,10 @@ from portfolio.models import (
     GatewaySubmission,
     Role,
 )
+from standard import Signer
 
 from ..conftest import counting_queries, sign_in
-from ..gateway_world import TODAY, accept, ready, sign_all
+from ..gateway_world import TODAY, accept, ready, review, sign_all
 
 __all__ = ["ready"]  # a fixture: imported so that the tests here can use it
 
@@ -228,6 +231,7 @@ def test_a_referral_goes_back_with_reasons_and_earlier_acceptances_are_offered_a
     assert "Referred back" in page and "The review is unsigned." in page
     assert "Declarations for attempt 2" in page and page.count("Not signed") == 3 and "Sign the declaration" in page
 
+    review(ready.enrolment, ready.tutor, TODAY, dict(zip(Signer, ready.signers, strict=True)))  # a new one
     for user in ready.signers:
         sign_declaration(db.session, ready.enrolment, by=user, today=TODAY)
     submit_to_epao(db.session, ready.enrolment, by=ready.tutor, today=TODAY)
@@ -240,6 +244,110 @@ def test_a_referral_goes_back_with_reasons_and_earlier_acceptances_are_offered_a
     assert "Attempt 2" in page and "Attempt 1" in page
     outcomes = db.session.scalars(select(GatewaySubmission.outcome).order_by(GatewaySubmission.number)).all()
     assert outcomes == [GatewayOutcome.REFERRED, GatewayOutcome.SIGNED_OFF]
+
+
+REFER_CRITERIA = ACCEPT_ALL | {
+    "decision_criteria": "refer",
+    "reason_criteria": "K5 is shown only by a plan, with no feedback.",
+}
+
+
+def _referral_banner(html: str) -> str:
+    """The text of the referral banner, which must come before the page's heading."""
+    start, heading = html.find('id="referral"'), html.find("<h1")
+    assert 0 <= start < heading, "the page does not lead with the referral"
+    end = html.find("</ul>", start)
+    return " ".join(re.sub(r"<[^>]+>", " ", html[start:end]).split())
+
+
+def test_a_referral_leads_the_gateway_page_and_the_referred_check_says_so(client, world, ready):
+    _submitted(ready)
+    _as(client, ready.assessor)
+    _follow(client, client.post(_url(ready, "/decision"), data=REFER_CRITERIA))
+    epao = ready.enrolment.epao.name
+    for user in (ready.apprentice, ready.mentor, ready.tutor):
+        html = _html(_as(client, user).get(_url(ready)))
+        banner = _referral_banner(html)
+        assert f"Attempt 1 was referred back by {epao} on {long_date(TODAY)}" in banner
+        assert "Change what was referred back before submitting attempt 2" in banner
+        assert (
+            "Every criterion has accepted evidence or is judged met : K5 is shown only by a plan, with no feedback."
+            in (banner)
+        )
+        assert 'href="#check-criteria"' in html and 'id="check-criteria"' in html  # the link leads to the check
+        page = _text(client.get(_url(ready)))
+        assert "Every check passes" not in page and "Referred back at attempt 1: change what was referred" in page
+        checks = page[page.index("Readiness checks") : page.index("Declarations for attempt 2")]
+        assert checks.count("Referred") == 2 and checks.count("Passed") == 5  # the tag and the reason's line
+        assert "Referred back at attempt 1: K5 is shown only by a plan, with no feedback." in checks
+    assert "You can submit attempt 2 to" in page and "once what was referred back has changed" in page
+
+    # Signed again for attempt 2, the same portfolio cannot be submitted: nothing is written.
+    sign_all(ready)
+    db.session.commit()
+    assert f"Submit to {epao}" not in _text(client.get(_url(ready)))
+    page = _follow(client, client.post(_url(ready, "/submit")))
+    assert (
+        "Change what was referred before submitting again: Every criterion has accepted evidence or is judged met "
+        "(“K5 is shown only by a plan, with no feedback.”)"
+    ) in page
+    assert db.session.scalar(select(func.count(GatewaySubmission.id))) == 1
+    assert db.session.scalar(select(func.count(AuditEvent.id)).filter_by(action="gateway.submitted")) == 1
+    assert ready.enrolment.status is EnrolmentStatus.ON_PROGRAMME
+
+    # New evidence for K5: the check no longer says Referred; the banner stays until attempt 2.
+    accept(world.evidence(ready.enrolment, title="Feedback cards", links={"K5": "Audience feedback."}), ready.tutor)
+    db.session.commit()
+    html = _html(client.get(_url(ready)))
+    assert "Each item referred back has changed since" in _referral_banner(html) and "(changed since)" in html
+    page = _text(client.get(_url(ready)))
+    checks = page[page.index("Readiness checks") : page.index("Declarations for attempt 2")]
+    assert checks.count("Passed") == 6 and "Referred back at attempt 1 (changed since): K5" in checks
+    assert "Every check passes" in page
+    sign_all(ready)
+    db.session.commit()
+    page = _follow(client, client.post(_url(ready, "/submit")))
+    assert f"Submitted to {epao}" in page and "Attempt 2" in page
+
+    # The assessor, deciding attempt 2, is shown what they referred at attempt 1.
+    _as(client, ready.assessor)
+    banner = _referral_banner(_html(client.get(_url(ready))))
+    assert "Attempt 1 was referred back" in banner and "Attempt 2 was submitted after a change" in banner
+    form = _text(client.get(_url(ready, "/decision")))
+    assert "Referred back at attempt 1: “K5 is shown only by a plan, with no feedback.”." in form
+
+
+def test_referred_declarations_can_be_signed_instead_by_another_person_of_the_party(client, world, ready):
+    _submitted(ready)
+    reason = "The employer's declaration was signed by someone outside the apprentice's team."
+    data = ACCEPT_ALL | {"decision_declarations": "refer", "reason_declarations": reason}
+    _follow(client, _as(client, ready.assessor).post(_url(ready, "/decision"), data=data))
+    sign_all(ready)  # the same three again
+    manager = world.user(Role.EMPLOYER, ready.enrolment.employer, name="Line Manager")
+    db.session.commit()
+    html = _html(_as(client, manager).get(_url(ready)))
+    assert "Declarations of apprentice, employer and provider" in _referral_banner(html)
+    assert 'href="#declarations"' in html and "declarations-referral" in html
+    assert "Who signs, or the portfolio they sign, must change" in _text(client.get(_url(ready)))
+    page = _follow(client, client.post(_url(ready, "/declaration"), data={"signer": "employer", "confirm": "y"}))
+    assert "Declaration signed for the employer" in page and "Signed by Line Manager" in page
+    assert "Who signs, or the portfolio they sign, must change" not in page
+    page = _follow(client, _as(client, ready.tutor).post(_url(ready, "/submit")))
+    assert f"Submitted to {ready.enrolment.epao.name}" in page
+
+
+def test_the_referred_gateway_page_takes_a_fixed_number_of_queries(client, world, ready):
+    _submitted(ready)
+    _as(client, ready.assessor).post(_url(ready, "/decision"), data=REFER_CRITERIA)
+    _as(client, ready.tutor)
+    with counting_queries() as few:
+        assert "Referred" in _text(client.get(_url(ready)))
+    for n in range(10):
+        accept(world.evidence(ready.enrolment, title=f"Workshop {n}"), ready.tutor)
+    db.session.commit()
+    with counting_queries() as more:
+        assert "Referred back" in _text(client.get(_url(ready)))
+    assert few() == more()
 
 
 def test_administrators_see_the_page_but_neither_sign_nor_submit(client, world, ready):
