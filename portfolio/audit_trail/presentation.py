@@ -49,6 +49,9 @@ ACTION_LABELS = {
     "user.password_reset": "Password reset",
     "user.deactivated": "Account deactivated",
     "user.reactivated": "Account reactivated",
+    "calendar.link_created": "Calendar link created",
+    "calendar.link_replaced": "Calendar link replaced",
+    "calendar.link_turned_off": "Calendar link turned off",
     "organisation.created": "Organisation created",
     "organisation.renamed": "Organisation renamed",
     "standard.loaded": "Standard loaded",
@@ -124,6 +127,8 @@ FIELD_LABELS = {
     "english_maths_route": "English and maths",
     "english_maths_decided_on": "English and maths decided on",
     "minimum_months_override": "Minimum months on programme (for this enrolment)",
+    "calendar_link": "Calendar link (number)",
+    "replaces": "Replaces calendar link (number)",
     **TEXT_FIELDS,
 }
 
