@@ -62,6 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     from .admin.views import bp as admin_bp
     from .audit_trail.views import bp as audit_trail_bp
     from .auth.views import bp as auth_bp
+    from .calendar.views import bp as calendar_bp
     from .cohort.views import bp as cohort_bp
     from .evidence.views import bp as evidence_bp
     from .exports.views import bp as exports_bp
@@ -84,6 +85,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     app.register_blueprint(gateway_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(audit_trail_bp)
+    app.register_blueprint(calendar_bp)
     app.register_blueprint(operations_bp)
     app.register_blueprint(notifications_bp)
 

@@ -10,6 +10,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
 
@@ -63,6 +64,9 @@ DEFAULTS: dict[str, Any] = {
     # Who may read /metrics (operations/scraping.py); with neither set, /metrics is off.
     "METRICS_TOKEN": "",
     "METRICS_ALLOW": [],
+    # The zone that pages, PDFs and downloads show times in (an IANA name). Times are stored in
+    # UTC; the apprenticeship rules' "today" stays England's whatever this says (core/clock.py).
+    "TIMEZONE": "Europe/London",
 }
 # Taken as typed: from_prefixed_env would read a key or token of digits as a number.
 _RAW_TEXT_SETTINGS = ("AUDIT_KEY", "AUDIT_KEYS_OLD", "METRICS_TOKEN", "METRICS_ALLOW", "MAIL_USERNAME", "MAIL_PASSWORD")
@@ -115,6 +119,7 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
         raise ValueError(f"PORTFOLIO_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
     app.config["METRICS_TOKEN"] = str(app.config["METRICS_TOKEN"] or "")
     app.config["METRICS_ALLOW"] = metrics_networks(app.config["METRICS_ALLOW"])
+    app.config["TIMEZONE"] = time_zone_name(app.config["TIMEZONE"])
     app.config.setdefault("EVIDENCE_DIR", str(instance / "evidence-store"))
     # Each file may be MAX_UPLOAD_MB (the evidence store checks it and says so on the form); a
     # whole request may carry a few such files before the server refuses it outright (413).
@@ -176,6 +181,18 @@ def metrics_networks(value: str | list[str]) -> tuple[ipaddress.IPv4Network | ip
         except ValueError:
             raise ValueError(f"PORTFOLIO_METRICS_ALLOW: {text!r} is not a network such as 10.0.0.0/8") from None
     return tuple(found)
+
+
+def time_zone_name(value: object) -> str:
+    """An IANA time zone's name, checked against the zone database; a typo stops the start."""
+    name = str(value).strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # a path, an empty or overlong name: no key
+        raise ValueError(
+            f"PORTFOLIO_TIMEZONE: {name!r} is not a time zone of the IANA database, such as Europe/London"
+        ) from None
+    return name
 
 
 def _instance_secret(path: Path) -> str:

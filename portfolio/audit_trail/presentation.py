@@ -1,6 +1,7 @@
 """How audit events read on the trail pages and in `portfolio audit show`: labels and changes.
 
-Events hold plain values (enum values, ISO dates); this module turns them into words. An
+Events hold plain values (enum values, ISO dates, UTC moments); this module turns them into
+words, and moments into the service's time zone, named (BST, GMT), as a record should. An
 action, field or subject without a label here still reads sensibly ("gateway.item_accepted"
 becomes "Gateway: item accepted"), so a new kind of event needs no change here to be shown.
 """
@@ -12,7 +13,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date
+from datetime import date, datetime
 from typing import Any
 
 from flask import url_for
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 from standard import Signer
 
 from ..core.access import visible_evidence_clause
+from ..core.clock import local
 from ..core.wording import long_date
 from ..models import (
     AgeBand,
@@ -47,6 +49,9 @@ ACTION_LABELS = {
     "user.password_reset": "Password reset",
     "user.deactivated": "Account deactivated",
     "user.reactivated": "Account reactivated",
+    "calendar.link_created": "Calendar link created",
+    "calendar.link_replaced": "Calendar link replaced",
+    "calendar.link_turned_off": "Calendar link turned off",
     "organisation.created": "Organisation created",
     "organisation.renamed": "Organisation renamed",
     "standard.loaded": "Standard loaded",
@@ -122,6 +127,8 @@ FIELD_LABELS = {
     "english_maths_route": "English and maths",
     "english_maths_decided_on": "English and maths decided on",
     "minimum_months_override": "Minimum months on programme (for this enrolment)",
+    "calendar_link": "Calendar link (number)",
+    "replaces": "Replaces calendar link (number)",
     **TEXT_FIELDS,
 }
 
@@ -139,6 +146,7 @@ VALUE_ENUMS: dict[tuple[str, str], type[enum.Enum]] = {
 }
 NOT_SET = "Not set"
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")  # how a date is recorded
+_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")  # and a moment
 HIDDEN_DRAFT = "Not shown: the evidence is a draft, which only its author sees, or a draft since deleted."
 
 
@@ -170,8 +178,13 @@ class ShownEvent:
 
     @property
     def when(self) -> str:
-        moment = self.event.occurred_at.astimezone(UTC)
-        return f"{moment.day} {moment:%B %Y} at {moment:%H:%M:%S} UTC"
+        return moment_text(self.event.occurred_at)
+
+
+def moment_text(moment: datetime) -> str:
+    """1 July 2026 at 12:30:00 BST: in the service's zone, named, to the second."""
+    shown = local(moment)
+    return f"{long_date(shown)} at {shown:%H:%M:%S} {shown:%Z}"
 
 
 def action_label(action: str) -> str:
@@ -234,10 +247,10 @@ def shown_events(session: Session, events: Sequence[AuditEvent], reader: User) -
 
 def event_text(event: AuditEvent) -> str:
     """An event in a few lines of plain text, for the command line (which sees every value)."""
-    moment = event.occurred_at.astimezone(UTC)
+    moment = local(event.occurred_at)
     event_changes = changes(event)
     lines = [
-        f"#{event.id} {moment:%Y-%m-%d %H:%M:%S} UTC  {actor_text(event)}  {action_label(event.action)}"
+        f"#{event.id} {moment:%Y-%m-%d %H:%M:%S %Z}  {actor_text(event)}  {action_label(event.action)}"
         f"  ({subject_text(event, event_changes)})"
     ]
     for change in event_changes:
@@ -304,8 +317,10 @@ def _text(value: Any, kind: type[enum.Enum] | None = None) -> str:
         return " — ".join(_text(item) for item in value)
     if isinstance(value, Mapping):
         return "; ".join(f"{key}: {_text(item)}" for key, item in value.items())
-    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+    if isinstance(value, str) and (_ISO_MOMENT.fullmatch(value) or _ISO_DATE.fullmatch(value)):
         try:
+            if len(value) > len("2026-07-01"):
+                return moment_text(datetime.fromisoformat(value))
             return long_date(date.fromisoformat(value))
         except ValueError:  # shaped like a date, but text someone wrote
             return value

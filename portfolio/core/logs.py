@@ -32,6 +32,8 @@ REQUEST_ID_HEADER = "X-Request-ID"
 # that can break neither a log line nor a header. Anything else is replaced.
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:+=/-]{1,128}")
 # The attributes every LogRecord has; the others were given by `extra=` (or by the filter below).
+# An argument of a route's pattern, `<string(maxlength=128):token>`, to be logged as `<token>`.
+_ROUTE_ARGUMENT = re.compile(r"<(?:[^<>:]*:)?(\w+)>")
 _RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
@@ -177,6 +179,13 @@ def note_response(response: Response) -> Response:
     return response
 
 
+def keep_path_out_of_logs() -> None:
+    """For a view whose address holds a secret (a calendar link): its access line gives the
+    route's pattern, such as `/calendar/<token>.ics`, instead of the path."""
+    if request.url_rule is not None:
+        g.logged_path = _ROUTE_ARGUMENT.sub(r"<\1>", request.url_rule.rule)
+
+
 def end_request(error: BaseException | None) -> None:
     """As the request's context ends (for a response streamed with `stream_with_context`, after
     its last byte): the access line and the request's metrics, then the id leaves this thread."""
@@ -185,16 +194,17 @@ def end_request(error: BaseException | None) -> None:
         return
     try:
         seconds = time.perf_counter() - state.started
+        path = g.get("logged_path", request.path)
         fields = {
             "method": request.method,
-            "path": request.path,  # never the query string, which may carry a token
+            "path": path,  # never the query string, which may carry a token
             "endpoint": request.endpoint,
             "status": state.status,
             "duration_ms": round(seconds * 1000, 1),
             "user_id": state.user_id,
         }
         logging.getLogger(ACCESS_LOGGER).info(
-            "%s %s %s %.1f ms", request.method, _one_line(request.path), state.status, seconds * 1000, extra=fields
+            "%s %s %s %.1f ms", request.method, _one_line(path), state.status, seconds * 1000, extra=fields
         )
         metrics.observe_request(request.endpoint, state.status, seconds)
     finally:

@@ -83,11 +83,13 @@ def set_security_headers(response: Response) -> Response:
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     headers["X-Content-Type-Options"] = "nosniff"
     headers["X-Frame-Options"] = "DENY"
-    headers["Referrer-Policy"] = "same-origin"
+    headers.setdefault("Referrer-Policy", "same-origin")  # a view may send less (a calendar feed: nothing)
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    if current_user and current_user.is_authenticated and not request.path.startswith("/static/"):
-        headers["Cache-Control"] = "no-store"  # personal pages stay out of shared caches
+    personal = current_user and current_user.is_authenticated and not request.path.startswith("/static/")
+    # Personal pages stay out of shared caches (a view's own no-store, "private, no-store", stands).
+    if personal and "no-store" not in headers.get("Cache-Control", ""):
+        headers["Cache-Control"] = "no-store"
     return response

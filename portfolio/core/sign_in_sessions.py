@@ -24,7 +24,8 @@ LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 _PRUNE_BATCH = 100
 
 
-def _token_hash(token: str) -> str:
+def token_hash(token: str) -> str:
+    """What is stored of a secret token (here and for calendar links): its SHA-256, in hex."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -32,7 +33,7 @@ def start(session: Session, user: User, *, now: datetime | None = None) -> str:
     """Open a session for `user`; returns the token for the cookie (set on `user` for Flask-Login)."""
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
-    session.add(SignInSession(token_hash=_token_hash(token), user=user, created_at=now, last_seen_at=now))
+    session.add(SignInSession(token_hash=token_hash(token), user=user, created_at=now, last_seen_at=now))
     user.sign_in_token = token
     return token
 
@@ -50,7 +51,7 @@ def load(
     )
     found = session.execute(
         select(SignInSession, unread).where(
-            SignInSession.token_hash == _token_hash(token),
+            SignInSession.token_hash == token_hash(token),
             SignInSession.ended_at.is_(None),
             SignInSession.last_seen_at > now - idle,
             SignInSession.created_at > now - lifetime,
@@ -79,7 +80,7 @@ def end(session: Session, token: str, *, now: datetime | None = None) -> None:
     """End the session with this token (signing out)."""
     session.execute(
         update(SignInSession)
-        .where(SignInSession.token_hash == _token_hash(token), SignInSession.ended_at.is_(None))
+        .where(SignInSession.token_hash == token_hash(token), SignInSession.ended_at.is_(None))
         .values(ended_at=now or utcnow()),
         execution_options=_BULK,
     )

@@ -18,7 +18,8 @@ from standard import Status
 from ..models import EnrolmentStatus, EvidenceStatus, ExportStatus, GatewayOutcome, OtjStatus, Rag, Role, Standing
 from ..models.notifications import MailStatus
 from .access import may_export
-from .wording import hours_text, long_date
+from .clock import zone_description
+from .wording import hours_text, long_date, time_of_day
 
 SERVICE_NAME = "Apprenticeship portfolio"
 
@@ -94,6 +95,8 @@ def init_app(app: Flask) -> None:
     app.add_template_global(pagination_items)
     app.add_template_filter(tag_colour)
     app.add_template_filter(long_date)
+    app.add_template_filter(time_of_day)
+    app.add_template_filter(zone_description)
     app.add_template_filter(five_percent)
     app.add_template_filter(hours_text, "hours")
 

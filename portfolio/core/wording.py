@@ -1,18 +1,32 @@
-"""How the service writes dates and hours, in pages, PDFs and messages alike."""
+"""How the service writes dates, times and hours, in pages, PDFs and messages alike.
+
+A stored moment (a datetime, in UTC) is written as the service's zone shows it (see `clock.local`);
+`zone` names another, as the PDF does with the zone it was made in.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from . import clock
 
 CENT = Decimal("0.01")
 
 
-def long_date(value: date | datetime | None) -> str:
-    """14 February 2019, the GOV.UK way of writing dates."""
+def long_date(value: date | datetime | None, zone: ZoneInfo | str | None = None) -> str:
+    """14 February 2019, the GOV.UK way of writing dates; a moment's date where it is shown."""
     if value is None:
         return ""
+    if isinstance(value, datetime):
+        value = clock.local(value, zone)
     return f"{value.day} {value:%B %Y}"
+
+
+def time_of_day(moment: datetime, zone: ZoneInfo | str | None = None) -> str:
+    """12:30, on the 24-hour clock, in the zone the moment is shown in."""
+    return f"{clock.local(moment, zone):%H:%M}"
 
 
 def hours_text(hours: Decimal) -> str:

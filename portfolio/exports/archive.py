@@ -24,9 +24,11 @@ import hashlib
 import io
 import zlib
 from collections.abc import Iterator
+from datetime import datetime
 
 from filestore import CHUNK_SIZE, EvidenceStore
 
+from ..core.clock import local
 from ..core.spreadsheets import neutralise
 from .errors import EvidenceFileProblem
 from .gather import ExportFile, ExportItem, Portfolio
@@ -77,16 +79,20 @@ def _zip_parts(portfolio: Portfolio, pdf: bytes, store: EvidenceStore, crc32s: d
     generated = [(MANIFEST_PATH, manifest_bytes(portfolio, documents)), (PDF_PATH, pdf), (MAPPING_PATH, mapping)]
     writer = ZipWriter()
     sums = []
+    # A ZIP's times have no zone, and unzipping tools read them as local: the zone the PDF shows.
+    zone = portfolio.time_zone
+    exported = local(portfolio.exported_at, zone)
     for path, data in generated:
-        yield writer.header(ZipEntry(f"{root}/{path}", len(data), zlib.crc32(data), portfolio.exported_at))
+        yield writer.header(ZipEntry(f"{root}/{path}", len(data), zlib.crc32(data), exported))
         yield data
         sums.append((hashlib.sha256(data).hexdigest(), path))
     for item, evidence_file in portfolio.files:
         if evidence_file.path is not None:
-            yield from _stream_file(writer, store, root, item, evidence_file, crc32s[evidence_file.sha256])
+            uploaded = local(evidence_file.uploaded_at, zone)
+            yield from _stream_file(writer, store, root, item, evidence_file, crc32s[evidence_file.sha256], uploaded)
             sums.append((evidence_file.sha256, evidence_file.path))
     listing = "".join(f"{sha256}  {path}\n" for sha256, path in sums).encode("utf-8")
-    yield writer.header(ZipEntry(f"{root}/{SUMS_PATH}", len(listing), zlib.crc32(listing), portfolio.exported_at))
+    yield writer.header(ZipEntry(f"{root}/{SUMS_PATH}", len(listing), zlib.crc32(listing), exported))
     yield listing
     # The central directory: only once every file has arrived whole and matched its hashes.
     yield writer.end()
@@ -113,14 +119,20 @@ def _justification(item: ExportItem, code: str) -> str:
 
 
 def _stream_file(
-    writer: ZipWriter, store: EvidenceStore, root: str, item: ExportItem, evidence_file: ExportFile, crc32: int
+    writer: ZipWriter,
+    store: EvidenceStore,
+    root: str,
+    item: ExportItem,
+    evidence_file: ExportFile,
+    crc32: int,
+    modified: datetime,
 ) -> Iterator[bytes]:
     digest, crc, size = hashlib.sha256(), 0, 0
     try:
         stream = store.open(evidence_file.sha256)
     except KeyError:
         raise EvidenceFileProblem(item, evidence_file, "missing") from None
-    held = writer.header(ZipEntry(f"{root}/{evidence_file.path}", evidence_file.size, crc32, evidence_file.uploaded_at))
+    held = writer.header(ZipEntry(f"{root}/{evidence_file.path}", evidence_file.size, crc32, modified))
     with stream:
         while chunk := stream.read(CHUNK_SIZE):
             yield held  # the chunk before this one: the newest waits until the hashes are checked

@@ -210,6 +210,7 @@ class Portfolio:
     standard_hash: str
     fingerprint: str
     exported_at: datetime
+    time_zone: str  # the zone the PDF shows times in (an IANA name); part of what it shows
     items: tuple[ExportItem, ...]
     judgements: Mapping[str, Judgement]
     coverage: Coverage
@@ -267,6 +268,7 @@ def gather(session: Session, enrolment: Enrolment, *, exported_at: datetime | No
         standard_hash=enrolment.standard_version.content_hash,
         fingerprint=fingerprint,
         exported_at=exported_at,
+        time_zone=clock.shown_zone().key,
         items=_items(session, enrolment, standard),
         judgements=_judgements(session, enrolment, standard),
         coverage=roll_up(standard, criterion_statuses(session, enrolment)),

@@ -15,7 +15,7 @@ from typing import Any
 
 from .gather import ExportFile, ExportItem, Portfolio
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: time_zone
 SCHEMA_PATH = Path(__file__).with_name("manifest.schema.json")
 WITHHELD = "third_party_data_without_consent"  # the reason a file is left out
 
@@ -35,6 +35,7 @@ def manifest(portfolio: Portfolio, documents: dict[str, Document]) -> dict[str, 
     return {
         "schema_version": SCHEMA_VERSION,
         "exported_at": _moment(p.exported_at),
+        "time_zone": p.time_zone,
         "enrolment": {
             "id": p.enrolment_id,
             "status": p.status.value,
@@ -156,4 +157,5 @@ def _file(evidence_file: ExportFile) -> dict[str, Any]:
 
 
 def _moment(moment: datetime) -> str:
+    """UTC, whatever zone the PDF shows times in: programs compare these, people read the PDF."""
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

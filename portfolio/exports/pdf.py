@@ -116,7 +116,7 @@ def render_document(portfolio: Portfolio, shown: Mapping[str, Preview | NoPrevie
     )
     if result.err:
         raise RuntimeError(f"the portfolio PDF could not be rendered ({result.err} errors)")
-    exported = long_date(portfolio.exported_at)
+    exported = long_date(portfolio.exported_at, portfolio.time_zone)
     footer = f"{portfolio.apprentice} · {portfolio.standard.reference} portfolio exported {exported}"
     return number_pages(out.getvalue(), footer, len(contents))
 

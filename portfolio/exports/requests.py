@@ -1,13 +1,14 @@
 """Exports asked for on the web: made once per portfolio state, by a job, and kept for a while.
 
 Asking (`ask_for_export`) first compares the portfolio's state (its revision, the day, the export
-design: `portfolio_state`) with the exports made: a ready export made in the same state is the
-answer at once, without reading the portfolio; one being prepared is joined. Otherwise it reads
-the portfolio and the key of everything an export shows (`content_key`): a ready export with the
-same key is the answer; if there is none, a pending export is recorded, audited, and a job
-deferred in the same transaction. The job (`make_export`) reads the portfolio, ends its transaction, renders into the
-store's export area, then marks the export ready. `expire_exports`, a periodic job, removes
-exports past their time from the store, and fails those whose job never finished.
+design and the zone its times are shown in: `portfolio_state`) with the exports made: a ready
+export made in the same state is the answer at once, without reading the portfolio; one being
+prepared is joined. Otherwise it reads the portfolio and the key of everything an export shows
+(`content_key`, which holds the zone too): a ready export with the same key is the answer; if
+there is none, a pending export is recorded, audited, and a job deferred in the same transaction.
+The job (`make_export`) reads the portfolio, ends its transaction, renders into the store's
+export area, then marks the export ready. `expire_exports`, a periodic job, removes exports past
+their time from the store, and fails those whose job never finished.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ from .pdf import render_pdf
 logger = logging.getLogger(__name__)
 
 # Bump when what an export looks like changes, so that exports made before are made again.
-EXPORT_DESIGN = 2  # 2: the PDF laid out once, with its own contents and page numbers
+# 2: the PDF laid out once, with its own contents and page numbers; 3: times in the service's zone
+EXPORT_DESIGN = 3
 # Fields of a Portfolio that are not part of what it shows: when it was gathered (an export made
 # earlier of the same content is the same document), and what is derived from the rest.
 _NOT_SHOWN = frozenset({"exported_at", "standard", "coverage", "items_by_code"})
@@ -69,9 +71,10 @@ def _plain(value: Any) -> Any:
 
 
 def portfolio_state(enrolment: Enrolment, now: datetime) -> str:
-    """The export design, the portfolio's revision and the day (what is due by today is shown):
-    while all three stay the same, so does everything an export of the portfolio shows."""
-    return f"{EXPORT_DESIGN}/{enrolment.portfolio_revision}/{clock.day_of(now).isoformat()}"
+    """The export design, the zone times are shown in, the portfolio's revision and the day (what
+    is due by today is shown): while all four stay the same, so does everything an export shows."""
+    zone = clock.shown_zone().key
+    return f"{EXPORT_DESIGN}/{zone}/{enrolment.portfolio_revision}/{clock.day_of(now).isoformat()}"
 
 
 def ask_for_export(session: Session, enrolment: Enrolment, export_format: ExportFormat, *, actor: User) -> Export:

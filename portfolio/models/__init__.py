@@ -11,6 +11,7 @@ from .accounts import (
     User,
 )
 from .audit import AuditEvent
+from .calendar_feeds import CalendarFeed
 from .enrolments import AgeBand, Enrolment, EnrolmentStatus, EnrolmentStatusChange, ReviewInterval
 from .evidence import CriterionLink, EvidenceFile, EvidenceItem, EvidenceKind, EvidenceStatus, EvidenceStatusChange
 from .exports import Export, ExportFormat, ExportStatus
@@ -30,6 +31,7 @@ for _table in Base.metadata.tables.values():
 
 __all__ = [
     "AuditEvent",
+    "CalendarFeed",
     "GatewayDeclaration",
     "GatewayItemDecision",
     "GatewayOutcome",

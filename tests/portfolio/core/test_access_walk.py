@@ -29,16 +29,17 @@ from ...filestore import samples
 from ...helpers import PDF_BYTES, PNG_BYTES
 from ..conftest import sign_in
 
-PUBLIC = {"static", "auth.sign_in", "home.favicon", "operations.healthz", "operations.readyz", "operations.metrics"}
+# The calendar feed opens by its secret link, with no sign-in (tests/portfolio/calendar checks whose it is).
+PUBLIC = {
+    "static", "auth.sign_in", "home.favicon", "operations.healthz", "operations.readyz", "operations.metrics",
+    "calendar.feed",
+}  # fmt: skip
+# Pages about the signed-in user's own things (their password, their calendar link, their notifications:
+# the notifications' tests check that nobody reads another's).
 EVERY_SIGNED_IN_USER = {
-    "home.index",
-    "auth.change_password",
-    "auth.sign_out",
-    # Each person's own notifications (their tests check that nobody reads another's).
-    "notifications.index",
-    "notifications.mark_read",
-    "notifications.settings",
-}
+    "home.index", "auth.change_password", "auth.sign_out", "calendar.index", "calendar.link", "calendar.turn_off_link",
+    "notifications.index", "notifications.mark_read", "notifications.settings",
+}  # fmt: skip
 # Lists that show each user only what their own relationships allow (their tests check the
 # filtering): an outsider gets the page, empty of others' records, or a 404 for the wrong role.
 OWN_LISTS = {"review.queue", "cohort.index", "cohort.csv"}
@@ -91,6 +92,7 @@ def records(two_employers, world):
         "organisation_id": two_employers["museum"].id,
         "version_id": museum.standard_version_id,
         "filename": "css/application.css",
+        "token": "not-a-link",
     }
     return outsiders, values
 

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
+from portfolio.calendar.domain import make_link
 from portfolio.extensions import Base, db
 from portfolio.gateway.domain import submit_to_epao
 from portfolio.models import OtjActivity, OtjEntry, ProgressReview, Role
@@ -118,6 +119,8 @@ ROUTES = {
     "gateway.decision": Route("assessor", {"enrolment_id": "at_gateway"}),
     "notifications.mark_read": Route("apprentice", {}, ("notifications.index", {})),
     "notifications.settings": Route("apprentice", {}),
+    "calendar.link": Route("apprentice", {}, ("calendar.index", {})),
+    "calendar.turn_off_link": Route("apprentice", {}, ("calendar.index", {})),
     "exports.ask": Route(
         "tutor",
         {"enrolment_id": "enrolment", "export_format": "pdf"},
@@ -292,6 +295,7 @@ def hostile_world(world):
     sign_all(signed)
     sign_all(at_gateway)
     submit_to_epao(db.session, at_gateway.enrolment, by=at_gateway.tutor, today=TODAY)
+    make_link(db.session, apprentice)  # so that the calendar page offers to turn it off
     db.session.flush()
     ids = {
         "employer": employer.id,
