@@ -55,8 +55,9 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     from .evidence import tasks as evidence_tasks
     from .exports import tasks as export_tasks
     from .notifications import tasks as notification_tasks
+    from .reminders import tasks as reminder_tasks
 
-    jobs.init_app(app, [evidence_tasks.jobs, export_tasks.jobs, notification_tasks.jobs])
+    jobs.init_app(app, [evidence_tasks.jobs, export_tasks.jobs, notification_tasks.jobs, reminder_tasks.jobs])
 
     app.url_map.converters["int"] = DatabaseIdConverter
     from .admin.views import bp as admin_bp

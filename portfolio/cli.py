@@ -32,6 +32,7 @@ user_cli = AppGroup("user", help="Manage user accounts.")
 evidence_cli = AppGroup("evidence", help="Check and sweep the evidence store.")
 audit_cli = AppGroup("audit", help="Check and read the audit trail.")
 mail_cli = AppGroup("mail", help="Send the email waiting in the outbox.")
+reminders_cli = AppGroup("reminders", help="Send the reminders due now.")
 
 
 def init_app(app: Flask) -> None:
@@ -46,6 +47,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(export_command)
     app.cli.add_command(audit_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(reminders_cli)
     app.cli.add_command(worker_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
@@ -283,6 +285,23 @@ def mail_send_command() -> None:
     click.echo(f"Sent {sent.sent}, logged {sent.logged} (no mail server set), {sent.failed} waiting to be tried again")
     if sent.failed:
         sys.exit(1)
+
+
+@reminders_cli.command("send")
+def reminders_send_command() -> None:
+    """Send the reminders due now that have not been sent (the queue does this every hour); print
+    how many of each kind."""
+    from flask import current_app
+
+    from .core import clock
+    from .models.types import utcnow
+    from .reminders.domain import ReminderSettings, send_reminders
+
+    settings = ReminderSettings.from_config(current_app.config)
+    sent = send_reminders(db_session(), settings, today=clock.today(), now=utcnow())
+    for kind, count in sent.items():
+        click.echo(f"{kind.label}: {count}")
+    click.echo(f"{sum(sent.values())} reminders sent")
 
 
 @evidence_cli.command("verify")

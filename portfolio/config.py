@@ -61,6 +61,11 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_USE_TLS": False,
     "MAIL_SENDER": "Apprenticeship portfolio <portfolio@localhost>",
     "BASE_URL": "http://127.0.0.1:5000",
+    # Reminders (reminders/domain.py): a signature awaited this many days, evidence waiting for review
+    # this many working days, off-the-job hours behind the expected pace by more than this percentage.
+    "REMINDER_SIGNATURE_DAYS": 7,
+    "REMINDER_REVIEW_WORKING_DAYS": 5,
+    "REMINDER_OTJ_MARGIN_PERCENT": 10,
     # Who may read /metrics (operations/scraping.py); with neither set, /metrics is off.
     "METRICS_TOKEN": "",
     "METRICS_ALLOW": [],
@@ -71,6 +76,11 @@ DEFAULTS: dict[str, Any] = {
 # Taken as typed: from_prefixed_env would read a key or token of digits as a number.
 _RAW_TEXT_SETTINGS = ("AUDIT_KEY", "AUDIT_KEYS_OLD", "METRICS_TOKEN", "METRICS_ALLOW", "MAIL_USERNAME", "MAIL_PASSWORD")
 LOG_FORMATS = ("json", "text")
+REMINDER_LIMITS = (
+    ("REMINDER_SIGNATURE_DAYS", 1, 365),
+    ("REMINDER_REVIEW_WORKING_DAYS", 1, 260),
+    ("REMINDER_OTJ_MARGIN_PERCENT", 0, 99),
+)
 
 
 class MissingSetting(RuntimeError):
@@ -117,6 +127,8 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     app.config["LOG_FORMAT"] = app.config["LOG_FORMAT"] or ("text" if app.debug or app.testing else "json")
     if app.config["LOG_FORMAT"] not in LOG_FORMATS:
         raise ValueError(f"PORTFOLIO_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
+    for name, lowest, highest in REMINDER_LIMITS:
+        app.config[name] = whole_number(name, app.config[name], lowest, highest)
     app.config["METRICS_TOKEN"] = str(app.config["METRICS_TOKEN"] or "")
     app.config["METRICS_ALLOW"] = metrics_networks(app.config["METRICS_ALLOW"])
     app.config["TIMEZONE"] = time_zone_name(app.config["TIMEZONE"])
@@ -162,6 +174,17 @@ def engine_options(config) -> dict[str, Any]:
 def is_server_database(uri: str) -> bool:
     """PostgreSQL, shared by every worker and host, rather than the embedded SQLite file."""
     return uri.startswith("postgresql")
+
+
+def whole_number(name: str, value: Any, lowest: int, highest: int) -> int:
+    """A setting that must be a whole number from `lowest` to `highest`; BadSetting, saying so, if not."""
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = None
+    if number is None or not lowest <= number <= highest:
+        raise BadSetting(f"PORTFOLIO_{name} must be a whole number from {lowest} to {highest}, not {value!r}")
+    return number
 
 
 def key_list(value: str | list[str]) -> list[str]:

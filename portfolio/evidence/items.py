@@ -6,7 +6,7 @@ the view can show the message and the caller's transaction is rolled back untouc
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import BinaryIO, Required, TypedDict, Unpack
@@ -286,29 +286,41 @@ def delete_draft(session: Session, item: EvidenceItem, *, by: User) -> None:
 def criterion_statuses(session: Session, enrolment: Enrolment) -> dict[str, Status]:
     """How far each criterion has got: from the evidence linked to it, or MET when its current
     judgement is a met level (two queries)."""
+    return criterion_statuses_of(session, [enrolment])[enrolment.id]
+
+
+def criterion_statuses_of(session: Session, enrolments: Sequence[Enrolment]) -> dict[int, dict[str, Status]]:
+    """`criterion_statuses` of many enrolments, by enrolment id, in the same two queries."""
+    standards = {enrolment.id: enrolment.standard_version.standard for enrolment in enrolments}
+    statuses: dict[int, dict[str, Status]] = {enrolment_id: {} for enrolment_id in standards}
+    if not standards:
+        return statuses
+    ids = sorted(standards)
     rows = session.execute(
-        select(CriterionLink.criterion_code, EvidenceItem.status)
+        select(EvidenceItem.enrolment_id, CriterionLink.criterion_code, EvidenceItem.status)
         .distinct()
+        .select_from(CriterionLink)
         .join(CriterionLink.item)
-        .where(EvidenceItem.enrolment_id == enrolment.id, EvidenceItem.status.in_(COVERAGE_FROM))
+        .where(EvidenceItem.enrolment_id.in_(ids), EvidenceItem.status.in_(COVERAGE_FROM))
     )
-    standard = enrolment.standard_version.standard
-    statuses: dict[str, Status] = {}
-    for code, status in rows:
-        if code in standard:
-            statuses[code] = max(statuses.get(code, Status.NONE), COVERAGE_FROM[status])
+    for enrolment_id, code, status in rows:
+        if code in standards[enrolment_id]:
+            found = statuses[enrolment_id]
+            found[code] = max(found.get(code, Status.NONE), COVERAGE_FROM[status])
     # Judgements are append-only: the newest per criterion (the highest id) is the current one.
     current = (
         select(func.max(CriterionJudgement.id))
-        .where(CriterionJudgement.enrolment_id == enrolment.id)
-        .group_by(CriterionJudgement.criterion_code)
+        .where(CriterionJudgement.enrolment_id.in_(ids))
+        .group_by(CriterionJudgement.enrolment_id, CriterionJudgement.criterion_code)
     )
-    met = session.scalars(
-        select(CriterionJudgement.criterion_code).where(CriterionJudgement.id.in_(current), CriterionJudgement.met)
+    met = session.execute(
+        select(CriterionJudgement.enrolment_id, CriterionJudgement.criterion_code).where(
+            CriterionJudgement.id.in_(current), CriterionJudgement.met
+        )
     )
-    for code in met:
-        if code in standard:
-            statuses[code] = Status.MET
+    for enrolment_id, code in met:
+        if code in standards[enrolment_id]:
+            statuses[enrolment_id][code] = Status.MET
     return statuses
 
 

@@ -14,30 +14,33 @@ referral itself stays on the gateway page until attempt n + 1 is decided.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, select
+from sqlalchemy import ColumnElement, case, false, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from standard import Signer, Status
 
 from ..core import audit, clock
-from ..core.access import SIGNER_LABELS, SIGNER_ROLES, is_tutor_of, signing_party, visible_enrolments_clause
+from ..core.access import SIGNER_LABELS, is_tutor_of, signing_party, visible_enrolments_clause
 from ..core.domain import DomainError, lock_enrolment_for_change
 from ..core.fingerprint import fingerprint as fingerprint_of
-from ..core.fingerprint import portfolio_fingerprint, portfolio_snapshot
+from ..core.fingerprint import portfolio_fingerprint, portfolio_fingerprints, portfolio_snapshots
 from ..core.text import clean_text
 from ..core.wording import hours_text, long_date
 from ..enrolments.domain import change_status
-from ..evidence.items import criterion_statuses
+from ..evidence.items import criterion_statuses_of
 from ..models import (
     AgeBand,
     Enrolment,
+    EnrolmentCoverage,
+    EnrolmentOtjHours,
     EnrolmentStatus,
+    EvidenceItem,
     EvidenceKind,
     EvidenceStatus,
     GatewayDeclaration,
@@ -46,6 +49,7 @@ from ..models import (
     GatewaySubmission,
     ProgressReview,
     Role,
+    StandardVersion,
     Standing,
     User,
 )
@@ -107,45 +111,64 @@ class Readiness:
 
 
 def readiness(session: Session, enrolment: Enrolment, today: date | None = None) -> Readiness:
-    """The gateway checks for the enrolment as it stands (a fixed number of queries, at most nine).
+    """The gateway checks for the enrolment as it stands (a fixed number of queries, at most nine)."""
+    return readiness_of_each(session, [enrolment], today)[enrolment.id]
+
+
+def readiness_of_each(
+    session: Session, enrolments: Sequence[Enrolment], today: date | None = None
+) -> dict[int, Readiness]:
+    """The gateway checks of many enrolments, by enrolment id, in the same queries as one's.
 
     Each check's fingerprint covers what it reads: the evidence checks the whole portfolio (its
     fingerprint: the evidence, its links, statuses and the judgements); English and maths the
     enrolment's route, age band and decision date and the accepted certificates; time on programme
     the start and the minimum; off-the-job training the hours needed, logged and approved; the
     progress review the latest review and its signatures."""
+    if not enrolments:
+        return {}
     today = today or clock.today()
-    snapshot = portfolio_snapshot(session, enrolment)
-    portfolio = fingerprint_of(snapshot)
-    items = snapshot["items"]
-    submitted = sum(item["status"] is EvidenceStatus.SUBMITTED for item in items)
-    certificates = [
-        item for item in items if item["kind"] is EvidenceKind.CERTIFICATE and item["status"] is EvidenceStatus.ACCEPTED
-    ]
-    logged, approved = otj_hours_by_enrolment(session, [enrolment.id]).get(enrolment.id, (Decimal(0), Decimal(0)))
-    review = _latest_review(session, enrolment)
-    version = enrolment.standard_version_id  # another version may ask for other hours or months
-    checks = (
-        (_criteria_check(enrolment, criterion_statuses(session, enrolment)), portfolio),
-        (_awaiting_review_check(submitted), portfolio),
-        (
-            _english_maths_check(enrolment, len(certificates)),
-            _digest(
-                version,
-                enrolment.english_maths_route,
-                enrolment.age_band,
-                enrolment.english_maths_decided_on,
-                certificates,
+    ids = sorted({enrolment.id for enrolment in enrolments})
+    snapshots = portfolio_snapshots(session, enrolments)
+    hours = otj_hours_by_enrolment(session, ids)
+    statuses = criterion_statuses_of(session, enrolments)
+    reviews = _latest_reviews(session, ids)
+    found = {}
+    for enrolment in enrolments:
+        snapshot = snapshots[enrolment.id]
+        portfolio = fingerprint_of(snapshot)
+        items = snapshot["items"]
+        submitted = sum(item["status"] is EvidenceStatus.SUBMITTED for item in items)
+        certificates = [
+            item
+            for item in items
+            if item["kind"] is EvidenceKind.CERTIFICATE and item["status"] is EvidenceStatus.ACCEPTED
+        ]
+        logged, approved = hours.get(enrolment.id, (Decimal(0), Decimal(0)))
+        review = reviews.get(enrolment.id)
+        version = enrolment.standard_version_id  # another version may ask for other hours or months
+        checks = (
+            (_criteria_check(enrolment, statuses[enrolment.id]), portfolio),
+            (_awaiting_review_check(submitted), portfolio),
+            (
+                _english_maths_check(enrolment, len(certificates)),
+                _digest(
+                    version,
+                    enrolment.english_maths_route,
+                    enrolment.age_band,
+                    enrolment.english_maths_decided_on,
+                    certificates,
+                ),
             ),
-        ),
-        (
-            _time_on_programme_check(enrolment, today),
-            _digest(version, enrolment.start_date, enrolment.minimum_months_on_programme),
-        ),
-        (_otj_check(enrolment, logged, approved), _digest(version, enrolment.planned_otj_hours, logged, approved)),
-        (_progress_review_check(review), _digest(_review_as_signed(review))),
-    )
-    return Readiness(tuple(replace(check, fingerprint=basis) for check, basis in checks), portfolio)
+            (
+                _time_on_programme_check(enrolment, today),
+                _digest(version, enrolment.start_date, enrolment.minimum_months_on_programme),
+            ),
+            (_otj_check(enrolment, logged, approved), _digest(version, enrolment.planned_otj_hours, logged, approved)),
+            (_progress_review_check(review), _digest(_review_as_signed(review))),
+        )
+        found[enrolment.id] = Readiness(tuple(replace(check, fingerprint=basis) for check, basis in checks), portfolio)
+    return found
 
 
 def _digest(*values: Any) -> str:
@@ -252,14 +275,24 @@ def _otj_check(enrolment: Enrolment, logged: Decimal, approved: Decimal) -> Chec
     return Check("otj_hours", False, detail)
 
 
-def _latest_review(session: Session, enrolment: Enrolment) -> ProgressReview | None:
-    return session.scalar(
-        select(ProgressReview)
-        .where(ProgressReview.enrolment_id == enrolment.id)
-        .options(selectinload(ProgressReview.signatures))
-        .order_by(ProgressReview.review_date.desc(), ProgressReview.id.desc())
-        .limit(1)
+def _latest_reviews(session: Session, enrolment_ids: Sequence[int]) -> dict[int, ProgressReview]:
+    """The latest progress review of each enrolment, with its signatures (one query)."""
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=ProgressReview.enrolment_id,
+            order_by=(ProgressReview.review_date.desc(), ProgressReview.id.desc()),
+        )
+        .label("rank")
     )
+    ranked = select(ProgressReview.id, rank).where(ProgressReview.enrolment_id.in_(enrolment_ids)).subquery()
+    latest = session.scalars(
+        select(ProgressReview)
+        .join(ranked, ranked.c.id == ProgressReview.id)
+        .where(ranked.c.rank == 1)
+        .options(joinedload(ProgressReview.signatures))
+    ).unique()
+    return {review.enrolment_id: review for review in latest}
 
 
 def _progress_review_check(review: ProgressReview | None) -> Check:
@@ -313,7 +346,14 @@ def declaration_status(
     changed since it was signed). Pass `fingerprint` and `attempt` when already known."""
     fingerprint = fingerprint or portfolio_fingerprint(session, enrolment)
     attempt = attempt or current_attempt(session, enrolment)
-    newest = _newest_declarations(session, enrolment, attempt)
+    return _declaration_states(enrolment, _newest_declarations(session, enrolment, attempt), fingerprint)
+
+
+def _declaration_states(
+    enrolment: Enrolment, newest: Mapping[Signer, GatewayDeclaration], fingerprint: str | None
+) -> list[DeclarationState]:
+    """Each declaration the standard asks for, given the newest of each party and the portfolio's
+    fingerprint now (None only when nobody has signed: it is not needed then)."""
     states = []
     for required in enrolment.standard_version.standard.gateway.declarations:
         signed = newest.get(required.signer)
@@ -333,7 +373,12 @@ def _newest_declarations(session: Session, enrolment: Enrolment, attempt: int) -
         .options(joinedload(GatewayDeclaration.user))
         .order_by(GatewayDeclaration.id)
     )
-    return {row.signer: row for row in rows}  # later rows replace earlier ones
+    return _newest_of_each_party(rows)
+
+
+def _newest_of_each_party(declarations: Iterable[GatewayDeclaration]) -> dict[Signer, GatewayDeclaration]:
+    """The newest of each party's declarations, given in the order they were signed."""
+    return {row.signer: row for row in declarations}  # later rows replace earlier ones
 
 
 def sign_declaration(
@@ -686,37 +731,125 @@ def gateway_overview(session: Session, enrolment: Enrolment, today: date | None 
 
 
 # ---------------------------------------------------------------------------------------------
-# The to-do list
+# Many apprenticeships at once: the to-do lists and the reminders
 
 
-def declaration_awaited_clause(user: User) -> ColumnElement[bool]:
-    """Enrolments on programme whose declaration for `user`'s party is awaited: someone has signed
-    for the current attempt (so the checks passed), and this party has not, or signed a different
-    portfolio than the newest signature did (theirs is stale). Plain SQL, for counting many at once."""
-    signer = SIGNER_ROLES.get(user.role)
-    if signer is None:
-        return false()
-    # On programme, every earlier attempt was referred: the current one is the next number.
-    # Correlated to the outermost query explicitly: auto-correlation reaches only the next one out.
-    submissions = select(func.count(GatewaySubmission.id)).where(GatewaySubmission.enrolment_id == Enrolment.id)
-    attempt = submissions.correlate(Enrolment).scalar_subquery() + 1
+@dataclass(frozen=True)
+class GatewayStanding:
+    """Where one apprenticeship on programme stands at the gateway: whether every check passes,
+    and each declaration the standard asks for, for the current attempt."""
 
-    def newest_fingerprint(*conditions):
-        return (
-            select(GatewayDeclaration.fingerprint)
-            .where(GatewayDeclaration.enrolment_id == Enrolment.id, GatewayDeclaration.attempt == attempt, *conditions)
-            .order_by(GatewayDeclaration.id.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
+    enrolment: Enrolment
+    attempt: int
+    ready: bool
+    declarations: tuple[DeclarationState, ...]
+    fingerprint: str | None  # the portfolio's now; worked out only when someone has signed
 
-    anyone, mine = newest_fingerprint(), newest_fingerprint(GatewayDeclaration.signer == signer)
-    return (
-        visible_enrolments_clause(user)
-        & (Enrolment.status == EnrolmentStatus.ON_PROGRAMME)
-        & anyone.is_not(None)
-        & (mine.is_(None) | (mine != anyone))
+    def standing_of(self, signer: Signer) -> Standing | None:
+        """None when the standard asks no declaration of that party."""
+        return next((state.standing for state in self.declarations if state.signer is signer), None)
+
+    def to_sign(self, signer: Signer) -> bool:
+        """Every check passes and the party has not signed for this attempt."""
+        return self.ready and self.standing_of(signer) is Standing.MISSING
+
+    def out_of_date(self, signer: Signer) -> bool:
+        """The party signed, and the portfolio has changed since."""
+        return self.standing_of(signer) is Standing.STALE
+
+    @property
+    def ready_to_submit(self) -> bool:
+        return self.ready and all(state.standing is Standing.CURRENT for state in self.declarations)
+
+    @property
+    def current_since(self) -> GatewayDeclaration | None:
+        """The earliest declaration signed for the portfolio as it is now: the others have been
+        awaited since it was signed."""
+        current = [s.declaration for s in self.declarations if s.standing is Standing.CURRENT and s.declaration]
+        return min(current, key=lambda declaration: declaration.id, default=None)
+
+    @property
+    def awaited(self) -> list[Signer]:
+        """The parties whose declaration is not current while another's is, every check passing."""
+        if not self.ready or self.current_since is None:
+            return []
+        return [state.signer for state in self.declarations if state.standing is not Standing.CURRENT]
+
+
+def gateway_standings(
+    session: Session, scope: ColumnElement[bool], today: date | None = None, *, options: Sequence = ()
+) -> list[GatewayStanding]:
+    """The standing of every apprenticeship on programme in `scope` (a WHERE clause on Enrolment)
+    that is ready for the gateway or has a declaration for its current attempt; the others have
+    nothing to sign or submit. A fixed number of queries whatever the number (twelve at most);
+    `options` load more with the enrolments.
+
+    The stored totals (enrolments/totals.py) rule out, in the query, most apprenticeships that
+    cannot be ready; readiness, the declarations and the fingerprints are then worked out for the
+    few left, all at once."""
+    today = today or clock.today()
+    on_programme = scope & (Enrolment.status == EnrolmentStatus.ON_PROGRAMME)
+    versions = session.scalars(
+        select(StandardVersion).where(StandardVersion.id.in_(select(Enrolment.standard_version_id).where(on_programme)))
+    ).all()
+    if not versions:
+        return []
+    criteria = case({version.id: len(version.standard) for version in versions}, value=Enrolment.standard_version_id)
+    awaiting_review = select(EvidenceItem.id).where(
+        EvidenceItem.enrolment_id == Enrolment.id, EvidenceItem.status == EvidenceStatus.SUBMITTED
     )
+    # Necessary for readiness: the criteria accepted, the planned hours approved, nothing awaiting review.
+    may_be_ready = (
+        (func.coalesce(EnrolmentCoverage.accepted, 0) >= criteria)
+        & (func.coalesce(EnrolmentOtjHours.approved, 0) >= Enrolment.planned_otj_hours)
+        & ~awaiting_review.exists()
+    )
+    # On programme, every earlier attempt was referred: the current one is the next number.
+    attempt = (
+        select(func.count(GatewaySubmission.id))
+        .where(GatewaySubmission.enrolment_id == Enrolment.id)
+        .correlate(Enrolment)
+        .scalar_subquery()
+        + 1
+    )
+    declared = select(GatewayDeclaration.id).where(
+        GatewayDeclaration.enrolment_id == Enrolment.id, GatewayDeclaration.attempt == attempt
+    )
+    rows = session.execute(
+        select(Enrolment, attempt.label("attempt"), case((may_be_ready, 1), else_=0).label("may_be_ready"))
+        .outerjoin(EnrolmentCoverage, EnrolmentCoverage.enrolment_id == Enrolment.id)
+        .outerjoin(EnrolmentOtjHours, EnrolmentOtjHours.enrolment_id == Enrolment.id)
+        .where(on_programme, may_be_ready | declared.exists())
+        .options(*options)
+        .order_by(Enrolment.id)
+    ).all()
+    if not rows:
+        return []
+    checks = readiness_of_each(session, [row.Enrolment for row in rows if row.may_be_ready], today)
+    attempts = {row.Enrolment.id: row.attempt for row in rows}
+    declarations: dict[int, list[GatewayDeclaration]] = {}
+    for declaration in session.scalars(
+        select(GatewayDeclaration)
+        .where(GatewayDeclaration.enrolment_id.in_(list(attempts)))
+        .order_by(GatewayDeclaration.id)
+    ):
+        if declaration.attempt == attempts[declaration.enrolment_id]:
+            declarations.setdefault(declaration.enrolment_id, []).append(declaration)
+    fingerprints = portfolio_fingerprints(session, [row.Enrolment for row in rows if row.Enrolment.id in declarations])
+    standings = []
+    for row in rows:
+        enrolment = row.Enrolment
+        newest = _newest_of_each_party(declarations.get(enrolment.id, []))
+        standings.append(
+            GatewayStanding(
+                enrolment=enrolment,
+                attempt=row.attempt,
+                ready=enrolment.id in checks and checks[enrolment.id].ready,
+                declarations=tuple(_declaration_states(enrolment, newest, fingerprints.get(enrolment.id))),
+                fingerprint=fingerprints.get(enrolment.id),
+            )
+        )
+    return standings
 
 
 def decision_awaited_clause(user: User) -> ColumnElement[bool]:

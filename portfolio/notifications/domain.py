@@ -9,6 +9,7 @@ and its email with it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, func, or_, select, update
@@ -23,6 +24,18 @@ from . import mail
 from .kinds import Kind, kinds_for
 
 MAX_TITLE = 300
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One thing to tell some people: what (`title`, `body`, in the app only) and where to act."""
+
+    people: Sequence[User]
+    title: str
+    link: str
+    body: str = ""
+    enrolment: Enrolment | None = None
+    occasion: str | None = None
 
 
 def notify(
@@ -42,33 +55,57 @@ def notify(
 
     With an `occasion`, a person already told of that occasion is not told again: the reminders'
     jobs may find the same occasion every time they run, on any number of hosts."""
+    notice = Notice(list(people), title, link, body, enrolment, occasion)
+    return notify_all(session, kind, [notice], actor=actor, now=now)
+
+
+def notify_all(
+    session: Session, kind: Kind, notices: Iterable[Notice], *, actor: User | None = None, now: datetime | None = None
+) -> list[Notification]:
+    """`notify` for many notices of one kind at once, in a fixed number of queries however many
+    there are (the reminders' jobs tell hundreds of people at a time)."""
     now = now or utcnow()
     actor_id = actor.id if actor is not None else None
-    recipients = {person.id: person for person in people if person.is_active and person.id != actor_id}
-    if not recipients:
+    recipients: dict[int, User] = {}
+    rows: dict[tuple[int, str, int], dict] = {}
+    for number, notice in enumerate(notices):
+        for person in notice.people:
+            if not person.is_active or person.id == actor_id:
+                continue
+            recipients[person.id] = person
+            # Each person once per notice; with an occasion, once however many notices carry it.
+            key = (person.id, notice.occasion or "", number if notice.occasion is None else -1)
+            rows.setdefault(key, _row(person.id, kind, notice, now))
+    if not rows:
         return []
     deliveries = delivery_choices(session, list(recipients), kind)
-    rows = [
-        {
-            "user_id": user_id,
-            "kind": kind.value,
-            "enrolment_id": enrolment.id if enrolment is not None else None,
-            "title": title[:MAX_TITLE],
-            "body": body,
-            "link": link,
-            "occasion": occasion,
-            "delivery": deliveries[user_id],
-            "created_at": now,
-            "emailed_at": now if deliveries[user_id] is Delivery.EMAIL_NOW else None,
-        }
-        for user_id in sorted(recipients)
-    ]
-    inserted = _insert_new(session, rows)
-    notifications = list(session.scalars(select(Notification).where(Notification.id.in_(inserted))))
-    for notification in notifications:
-        if notification.delivery is Delivery.EMAIL_NOW:
-            mail.queue_notification_email(session, recipients[notification.user_id], kind, notification.link)
+    for row in rows.values():
+        row["delivery"] = deliveries[row["user_id"]]
+        row["emailed_at"] = now if row["delivery"] is Delivery.EMAIL_NOW else None
+    # In one order on every host, so that two runs at once wait for each other rather than deadlock.
+    inserted = _insert_new(session, [rows[key] for key in sorted(rows)])
+    notifications = list(
+        session.scalars(select(Notification).where(Notification.id.in_(inserted)).order_by(Notification.id))
+    )
+    mail.queue_notification_emails(
+        session,
+        kind,
+        [(recipients[n.user_id], n.link) for n in notifications if n.delivery is Delivery.EMAIL_NOW],
+    )
     return notifications
+
+
+def _row(user_id: int, kind: Kind, notice: Notice, now: datetime) -> dict:
+    return {
+        "user_id": user_id,
+        "kind": kind.value,
+        "enrolment_id": notice.enrolment.id if notice.enrolment is not None else None,
+        "title": notice.title[:MAX_TITLE],
+        "body": notice.body,
+        "link": notice.link,
+        "occasion": notice.occasion,
+        "created_at": now,
+    }
 
 
 def _insert_new(session: Session, rows: list[dict]) -> list[int]:
@@ -132,13 +169,14 @@ def notifications_of(user: User, *, unread_only: bool = False) -> Select[tuple[N
     return statement.order_by(Notification.created_at.desc(), Notification.id.desc())
 
 
-def unread_count(session: Session, user: User) -> int:
-    return (
-        session.scalar(
-            select(func.count(Notification.id)).where(Notification.user_id == user.id, Notification.read_at.is_(None))
-        )
-        or 0
+def unread_count(session: Session, user: User, kind: Kind | None = None) -> int:
+    """How many of `user`'s notifications (of `kind`, if given) are unread (one query)."""
+    statement = select(func.count(Notification.id)).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)
     )
+    if kind is not None:
+        statement = statement.where(Notification.kind == kind.value)
+    return session.scalar(statement) or 0
 
 
 def mark_read(session: Session, user: User, notification_ids: Iterable[int] | None = None) -> int:
@@ -172,27 +210,56 @@ def people_of(session: Session, enrolment: Enrolment, *roles: Role) -> list[User
     """The enrolment's people of `roles`: its apprentice; its mentor, else its employer's people;
     its tutor, else its provider's tutors; its assessment organisation's assessors; its provider's
     administrators. One query at most."""
-    people: list[User] = []
-    wanted = []
-    if Role.APPRENTICE in roles:
-        people.append(enrolment.apprentice)
-    if Role.EMPLOYER in roles:
-        if enrolment.mentor is not None and enrolment.mentor.is_active:
-            people.append(enrolment.mentor)
-        else:
-            wanted.append((User.role == Role.EMPLOYER) & (User.organisation_id == enrolment.employer_id))
-    if Role.TUTOR in roles:
-        if enrolment.tutor is not None and enrolment.tutor.is_active:
-            people.append(enrolment.tutor)
-        else:
-            wanted.append((User.role == Role.TUTOR) & (User.organisation_id == enrolment.provider_id))
-    if Role.ASSESSOR in roles and enrolment.epao_id is not None:
-        wanted.append((User.role == Role.ASSESSOR) & (User.organisation_id == enrolment.epao_id))
-    if Role.ADMIN in roles:
-        wanted.append((User.role == Role.ADMIN) & (User.organisation_id == enrolment.provider_id))
-    if wanted:
-        people.extend(session.scalars(select(User).where(User.active.is_(True), or_(*wanted)).order_by(User.id)))
-    return [person for person in people if person.is_active]
+    return people_of_each(session, [enrolment], *roles)[enrolment.id]
+
+
+def people_of_each(session: Session, enrolments: Sequence[Enrolment], *roles: Role) -> dict[int, list[User]]:
+    """`people_of` for many enrolments, by enrolment id, in one query at most (load their
+    apprentice, mentor and tutor with them, or each is a query of its own)."""
+    direct: dict[int, list[User]] = {}
+    # The people told through an organisation, as (role, organisation id), per enrolment.
+    through: dict[int, list[tuple[Role, int]]] = {}
+    for enrolment in enrolments:
+        people, wanted = direct.setdefault(enrolment.id, []), through.setdefault(enrolment.id, [])
+        if Role.APPRENTICE in roles:
+            people.append(enrolment.apprentice)
+        if Role.EMPLOYER in roles:
+            if enrolment.mentor is not None and enrolment.mentor.is_active:
+                people.append(enrolment.mentor)
+            else:
+                wanted.append((Role.EMPLOYER, enrolment.employer_id))
+        if Role.TUTOR in roles:
+            if enrolment.tutor is not None and enrolment.tutor.is_active:
+                people.append(enrolment.tutor)
+            else:
+                wanted.append((Role.TUTOR, enrolment.provider_id))
+        if Role.ASSESSOR in roles and enrolment.epao_id is not None:
+            wanted.append((Role.ASSESSOR, enrolment.epao_id))
+        if Role.ADMIN in roles:
+            wanted.append((Role.ADMIN, enrolment.provider_id))
+    found: dict[tuple[Role, int], list[User]] = {}
+    if pairs := {pair for wanted in through.values() for pair in wanted}:
+        by_role: dict[Role, set[int]] = {}
+        for role, organisation_id in pairs:
+            by_role.setdefault(role, set()).add(organisation_id)
+        members = session.scalars(
+            select(User)
+            .where(
+                User.active.is_(True),
+                or_(*((User.role == role) & User.organisation_id.in_(sorted(ids)) for role, ids in by_role.items())),
+            )
+            .order_by(User.id)
+        )
+        for member in members:
+            found.setdefault((member.role, member.organisation_id), []).append(member)
+    return {
+        enrolment_id: [
+            person
+            for person in [*people, *(member for pair in through[enrolment_id] for member in found.get(pair, []))]
+            if person.is_active
+        ]
+        for enrolment_id, people in direct.items()
+    }
 
 
 # The daily digest

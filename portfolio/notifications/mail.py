@@ -11,14 +11,14 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 
 from flask import current_app, render_template
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from ..core import jobs
@@ -82,27 +82,49 @@ def queue_email(
 ) -> OutboxMessage:
     """Write one message (bodies from `template`.txt and .html) and ask for it to be sent once the
     transaction commits."""
-    context = {"subject": subject, "recipient": user, "settings_link": link_to("/notifications/settings"), **context}
     message = OutboxMessage(
-        to_address=to_address,
-        user_id=user.id if user is not None else None,
-        subject=subject,
-        text_body=render_template(f"mail/{template}.txt", **context),
-        html_body=render_template(f"mail/{template}.html", **context),
-        headers="".join(f"{name}: {value}\n" for name, value in (headers or {}).items()),
-        holds_secret=holds_secret,
+        **_message(to_address, subject, template, user=user, holds_secret=holds_secret, headers=headers, **context)
     )
     session.add(message)
     jobs.queue().defer(session, SEND_JOB, {})
     return message
 
 
-def queue_notification_email(session: Session, user: User, kind: Kind, link: str) -> OutboxMessage:
-    """The email of one notification: what kind of thing happened and where to see it, no more."""
+def queue_notification_emails(session: Session, kind: Kind, recipients: Sequence[tuple[User, str]]) -> None:
+    """The email of each notification, to (person, link): what kind of thing happened and where
+    to see it, no more. Written in one statement, with one send job asked for, however many."""
+    if not recipients:
+        return
     about = kind.about
-    return queue_email(
-        session, user.email, about.email_subject, "notification", user=user, line=about.email_line, link=link_to(link)
-    )
+    rows = [
+        _message(user.email, about.email_subject, "notification", user=user, line=about.email_line, link=link_to(link))
+        for user, link in recipients
+    ]
+    session.execute(insert(OutboxMessage), rows)
+    jobs.queue().defer(session, SEND_JOB, {})
+
+
+def _message(
+    to_address: str,
+    subject: str,
+    template: str,
+    *,
+    user: User | None = None,
+    holds_secret: bool = False,
+    headers: Mapping[str, str] | None = None,
+    **context,
+) -> dict:
+    """The values of a message's row, its bodies rendered."""
+    context = {"subject": subject, "recipient": user, "settings_link": link_to("/notifications/settings"), **context}
+    return {
+        "to_address": to_address,
+        "user_id": user.id if user is not None else None,
+        "subject": subject,
+        "text_body": render_template(f"mail/{template}.txt", **context),
+        "html_body": render_template(f"mail/{template}.html", **context),
+        "headers": "".join(f"{name}: {value}\n" for name, value in (headers or {}).items()),
+        "holds_secret": holds_secret,
+    }
 
 
 # Sending

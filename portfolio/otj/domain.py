@@ -329,6 +329,12 @@ def expected_hours(planned_hours: int | Decimal, start: date, planned_end: date,
     return min(max(planned * elapsed / total, Decimal(0)), planned).quantize(CENT, ROUND_HALF_UP)
 
 
+def behind_pace(logged: Decimal, expected: Decimal, margin_percent: int | Decimal) -> bool:
+    """Whether the hours logged fall short of those expected by now by more than `margin_percent`
+    of the expected (so 10 means: less than 90% of the expected logged)."""
+    return logged < expected * (100 - Decimal(margin_percent)) / 100
+
+
 def otj_summary(
     planned_hours: int | Decimal, start: date, planned_end: date, entries: Iterable[OtjHours], today: date
 ) -> OtjSummary:

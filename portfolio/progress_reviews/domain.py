@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from standard import Signer
@@ -93,6 +93,17 @@ def next_review_due(start: date, last_complete: date | None, interval: ReviewInt
 
 def is_overdue(due: date, today: date) -> bool:
     return today > due
+
+
+def latest_start_due_by(interval: ReviewInterval, by: date) -> date:
+    """The latest date from which the next review, one `interval` on, is due on or before `by`.
+
+    `add_interval` never goes back as its start moves on, so stepping back from `by` finds it;
+    with it, "due by" is a plain comparison of dates in SQL (`review_due_by_clause`)."""
+    start = by
+    while add_interval(start, interval) > by:
+        start -= timedelta(days=1)
+    return start
 
 
 @dataclass(frozen=True)
@@ -264,6 +275,29 @@ def reviews_to_sign_count(session: Session, user: User, *, assigned_only: bool =
     elif assigned_only and user.role is Role.EMPLOYER:
         statement = statement.where(Enrolment.mentor_id == user.id)
     return session.scalar(statement) or 0
+
+
+def last_complete_review_date() -> ScalarSelect:
+    """The date of the latest complete review of each Enrolment in the query, as a subquery
+    correlated to it (for the enrolments of one person's lists, read by index)."""
+    return (
+        select(func.max(ProgressReview.review_date))
+        .where(ProgressReview.enrolment_id == Enrolment.id, ProgressReview.completed_at.is_not(None))
+        .correlate(Enrolment)
+        .scalar_subquery()
+    )
+
+
+def review_due_by_clause(by: date) -> ColumnElement[bool]:
+    """Enrolments whose next review is due on or before `by`, as `review_due` decides (a WHERE
+    clause on Enrolment): `by` is yesterday for the overdue ones."""
+    start = func.coalesce(last_complete_review_date(), Enrolment.start_date)
+    return Enrolment.status.in_(DUE_WHEN) & or_(
+        *(
+            (Enrolment.review_interval == interval) & (start <= latest_start_due_by(interval, by))
+            for interval in ReviewInterval
+        )
+    )
 
 
 def last_complete_review_dates(session: Session, enrolment_ids: Iterable[int] | Select) -> dict[int, date]:

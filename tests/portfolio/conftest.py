@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import uuid
 from contextlib import contextmanager
 
@@ -164,12 +165,14 @@ def signed_in(client):
 
 @contextmanager
 def recording_queries():
-    """The SQL statements run inside the block, as a list filled in as they run."""
+    """The SQL statements run inside the block, on this thread, as a list filled in as they run
+    (a job the block asked for runs on a thread of its own, after it, as long as it likes)."""
     statements: list[str] = []
+    here = threading.get_ident()
 
     def before(conn, cursor, statement, parameters, context, executemany):
         # The savepoints are the one_transaction rig's, not statements of the code under test.
-        if "SAVEPOINT" not in statement:
+        if "SAVEPOINT" not in statement and threading.get_ident() == here:
             statements.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", before)

@@ -73,11 +73,15 @@ def review(enrolment, tutor, day: date, signed_by: dict[Signer, User]) -> Progre
     return review
 
 
-def ready_enrolment(world, start: date = START, **terms) -> Gateway:
-    """A ready apprenticeship of its own provider, employer and EPAO (with an assessor)."""
-    provider, employer, epao = world.provider(), world.employer(), world.epao()
-    tutor = world.user(Role.TUTOR, provider)
-    mentor = world.user(Role.EMPLOYER, employer)
+def ready_enrolment(world, start: date = START, *, tutor: User | None = None, mentor: User | None = None,
+                    **terms) -> Gateway:  # fmt: skip
+    """A ready apprenticeship of its own provider, employer and EPAO (with an assessor); or of the
+    provider of `tutor` and the employer of `mentor`, if given."""
+    provider = tutor.organisation if tutor else world.provider()
+    employer = mentor.organisation if mentor else world.employer()
+    epao = world.epao()
+    tutor = tutor or world.user(Role.TUTOR, provider)
+    mentor = mentor or world.user(Role.EMPLOYER, employer)
     assessor = world.user(Role.ASSESSOR, epao)
     defaults = dict(
         english_maths_route="not_required",

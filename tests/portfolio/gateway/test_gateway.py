@@ -649,52 +649,84 @@ def test_an_outstanding_referral_takes_a_fixed_number_of_queries(world, ready):
 # The to-do list --------------------------------------------------------------------------------
 
 
-def test_the_to_do_list_asks_the_others_to_sign_and_the_assessor_to_decide(world, ready):
+def _to_sign(users) -> list[tuple[int, int]]:
+    """(declarations to sign, declarations to sign again) on each user's to-do list."""
+    return [(t.declarations_to_sign, t.declarations_out_of_date) for t in (todo_list(db.session, u) for u in users)]
+
+
+def test_the_to_do_list_asks_each_party_to_sign_then_to_sign_again_and_the_assessor_to_decide(world, ready):
     _submitted(ready_enrolment(world))  # another apprenticeship's attempts do not count here
     enrolment = ready.enrolment
-    assert [todo_list(db.session, u).declarations_to_sign for u in ready.signers] == [0, 0, 0]
+    # Ready before anyone has signed: all three are asked.
+    assert _to_sign(ready.signers) == [(1, 0), (1, 0), (1, 0)]
+    assert todo_list(db.session, ready.tutor).ready_to_submit == 0
     sign_declaration(db.session, enrolment, by=ready.apprentice, today=TODAY)
     db.session.commit()
-    assert [todo_list(db.session, u).declarations_to_sign for u in ready.signers] == [0, 1, 1]
+    assert _to_sign(ready.signers) == [(0, 0), (1, 0), (1, 0)]
     [pending] = todo_list(db.session, ready.mentor).declarations_by_enrolment
     assert (pending.enrolment_id, pending.apprentice_name) == (enrolment.id, ready.apprentice.name)
     sign_declaration(db.session, enrolment, by=ready.mentor, today=TODAY)
     accept(world.evidence(enrolment, title="Late evaluation"), ready.tutor)
-    sign_declaration(db.session, enrolment, by=ready.tutor, today=TODAY)  # the newest signature
+    sign_declaration(db.session, enrolment, by=ready.tutor, today=TODAY)
     db.session.commit()
     # The apprentice's and the employer's declarations are for an older portfolio.
-    assert [todo_list(db.session, u).declarations_to_sign for u in ready.signers] == [1, 1, 0]
+    assert _to_sign(ready.signers) == [(0, 1), (0, 1), (0, 0)]
+    [stale] = todo_list(db.session, ready.apprentice).out_of_date_by_enrolment
+    assert stale.enrolment_id == enrolment.id
     sign_declaration(db.session, enrolment, by=ready.apprentice, today=TODAY)
     sign_declaration(db.session, enrolment, by=ready.mentor, today=TODAY)
+    db.session.commit()
+    tutor_todo = todo_list(db.session, ready.tutor)
+    assert tutor_todo.ready_to_submit == 1 and tutor_todo.submit_by_enrolment[0].enrolment_id == enrolment.id
+    assert [todo_list(db.session, u).ready_to_submit for u in (ready.apprentice, ready.mentor)] == [0, 0]
     assert todo_list(db.session, ready.assessor).gateways_to_decide == 0
     submission = submit_to_epao(db.session, enrolment, by=ready.tutor, today=TODAY)
     db.session.commit()
     assessor_todo = todo_list(db.session, ready.assessor)
     assert assessor_todo.gateways_to_decide == 1 and assessor_todo.gateways_by_enrolment[0].enrolment_id == enrolment.id
     assert todo_list(db.session, world.user(Role.ASSESSOR, world.epao())).gateways_to_decide == 0
-    assert [todo_list(db.session, u).declarations_to_sign for u in ready.signers] == [0, 0, 0]
+    assert _to_sign(ready.signers) == [(0, 0), (0, 0), (0, 0)]
+    assert todo_list(db.session, ready.tutor).ready_to_submit == 0
     decide_gateway(db.session, submission, by=ready.assessor, decisions=ALL_ACCEPTED)
     assert todo_list(db.session, ready.assessor).gateways_to_decide == 0
 
 
+def test_a_portfolio_that_is_not_ready_has_no_declaration_to_sign_but_says_when_one_is_out_of_date(world, ready):
+    review(ready.enrolment, ready.tutor, TODAY, {})  # a newer review, unsigned: not ready
+    db.session.commit()
+    assert _to_sign(ready.signers) == [(0, 0), (0, 0), (0, 0)]
+
+    other = ready_enrolment(world)
+    sign_declaration(db.session, other.enrolment, by=other.apprentice, today=TODAY)
+    world.evidence(other.enrolment, title="Late evaluation")  # awaiting review: changed, and not ready
+    db.session.commit()
+    assert _to_sign(other.signers) == [(0, 1), (0, 0), (0, 0)]
+
+
 def test_the_to_do_list_takes_a_fixed_number_of_queries(world, ready):
-    sign_declaration(db.session, ready.enrolment, by=ready.apprentice, today=TODAY)
-    db.session.commit()
-    with counting_queries() as one:
-        assert todo_list(db.session, ready.tutor).declarations_to_sign == 1
-    for _ in range(6):
-        other = world.enrolment(provider=ready.enrolment.provider, tutor=ready.tutor, start=START)
-        db.session.add(
-            GatewayDeclaration(
-                enrolment=other, attempt=1, signer=Signer.APPRENTICE, user=other.apprentice, statement="Ready.",
-                fingerprint="0" * 64,
-            )
-        )  # fmt: skip
-    db.session.commit()
-    with counting_queries() as many:
-        todo = todo_list(db.session, ready.tutor)
-    assert todo.declarations_to_sign == 7 and len(todo.declarations_by_enrolment) == 5
-    assert one() == many()
+    def queries() -> tuple[int, tuple[int, int, int]]:
+        with counting_queries() as count:
+            todo = todo_list(db.session, ready.tutor)
+        return count(), (todo.declarations_to_sign, todo.declarations_out_of_date, todo.ready_to_submit)
+
+    def more(n: int) -> None:
+        for _ in range(n):
+            other = ready_enrolment(world, tutor=ready.tutor)
+            sign_declaration(db.session, other.enrolment, by=other.apprentice, today=TODAY)  # the tutor to sign
+            stale = ready_enrolment(world, tutor=ready.tutor)
+            sign_declaration(db.session, stale.enrolment, by=stale.tutor, today=TODAY)
+            accept(world.evidence(stale.enrolment, title="Late evaluation"), ready.tutor)  # to sign again
+            done = ready_enrolment(world, tutor=ready.tutor)
+            sign_all(done)  # ready to submit
+        db.session.commit()
+
+    more(1)
+    few, few_todo = queries()
+    more(2)
+    many, many_todo = queries()
+    # The `ready` fixture's own apprenticeship waits for everyone's signature, the tutor's too.
+    assert few_todo == (2, 1, 1) and many_todo == (4, 3, 3)
+    assert few == many
 
 
 @pytest.mark.one_transaction(enabled=False)  # a second session plays the other request

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
+from portfolio.core import clock
 from portfolio.extensions import db
+from portfolio.gateway.domain import GATEWAY_ITEMS, decide_gateway, submit_to_epao
 from portfolio.home.todo import BREAKDOWN_LIMIT, todo_list
 from portfolio.models import (
     EvidenceStatus,
@@ -17,9 +20,13 @@ from portfolio.models import (
     ReviewSignature,
     Role,
 )
+from portfolio.models.types import utcnow
+from portfolio.notifications.domain import mark_read, notify
+from portfolio.notifications.kinds import Kind
 from standard import Signer
 
 from ..conftest import sign_in
+from ..gateway_world import TODAY, accept, ready_enrolment, sign_all
 
 
 def _otj(enrolment, status=OtjStatus.LOGGED):
@@ -156,3 +163,132 @@ def test_withdrawn_apprenticeships_leave_the_list(client, work):
     todo = todo_list(db.session, work["tutor"])
     assert todo.otj_to_approve == 2 and [p.count for p in todo.otj_by_enrolment] == [2]
     assert todo.reviews_to_sign == 0 and todo.reviews_by_enrolment == ()
+
+
+# Reviews overdue, queried training, new comments ------------------------------------------------
+
+
+def test_overdue_progress_reviews_are_on_each_partys_list(client, work, world):
+    museum, theatre = work["museum_enrolment"], work["theatre_enrolment"]
+    # Started a month ago: its first review is not due yet.
+    world.enrolment(employer=work["museum"], provider=work["provider"], tutor=work["tutor"],
+                    start=clock.today() - timedelta(days=30))  # fmt: skip
+    db.session.commit()
+    html = _home(client, work["tutor"])
+    assert "2 progress reviews overdue:" in html
+    for enrolment in (museum, theatre):
+        assert (
+            f'{enrolment.apprentice.name}: <a class="govuk-link" href="/enrolments/{enrolment.id}/reviews">'
+            "1 review overdue</a>" in html
+        )
+    html = _home(client, work["museum_mentor"])
+    assert "1 progress review overdue:" in html and theatre.apprentice.name not in html
+    html = _home(client, museum.apprentice)
+    assert f'href="/enrolments/{museum.id}/reviews">Your progress review is overdue</a>' in html
+
+    # Signed by all three today: the next is due in three months.
+    review = ProgressReview(enrolment=theatre, review_date=clock.today(), attendees="All three", progress="Good.",
+                            created_by=work["tutor"], completed_at=utcnow())  # fmt: skip
+    db.session.add(review)
+    db.session.commit()
+    assert "1 progress review overdue:" in _home(client, work["tutor"])
+    assert "overdue" not in _home(client, work["theatre_mentor"])
+
+
+def test_an_entry_the_tutor_queried_is_on_the_apprentices_list(client, work):
+    theatre = work["theatre_enrolment"]
+    html = _home(client, theatre.apprentice)
+    assert (
+        f'href="/enrolments/{theatre.id}/otj?status=queried">1 off-the-job training entry queried by your tutor, '
+        "to change</a>" in html
+    )
+    assert "queried" not in _home(client, work["museum_enrolment"].apprentice)
+
+
+def test_new_comments_are_the_unread_comment_notifications(client, work):
+    museum = work["museum_enrolment"]
+    people = [museum.apprentice, work["museum_mentor"], work["tutor"]]
+    for _ in range(2):
+        notify(db.session, people, Kind.COMMENT, title="A comment on the workshop plan", link="/", enrolment=museum)
+    notify(db.session, people, Kind.JUDGEMENT, title="K1 judged", link="/", enrolment=museum)  # not a comment
+    db.session.commit()
+    for person in people:
+        assert '<a class="govuk-link" href="/notifications?show=unread">2 new comments on evidence</a>' in _home(
+            client, person
+        )
+    mark_read(db.session, museum.apprentice)
+    db.session.commit()
+    assert "new comment" not in _home(client, museum.apprentice)
+    assert "new comment" not in _home(client, work["theatre_mentor"])
+
+
+# The gateway -----------------------------------------------------------------------------------
+
+
+def test_a_gateway_ready_before_anyone_has_signed_asks_all_three_to_sign(client, world):
+    gateway = ready_enrolment(world)
+    db.session.commit()
+    enrolment = gateway.enrolment
+    assert f'href="/enrolments/{enrolment.id}/gateway">Your gateway declaration to sign</a>' in _home(
+        client, gateway.apprentice
+    )
+    for person in (gateway.mentor, gateway.tutor):
+        html = _home(client, person)
+        assert "1 gateway declaration to sign:" in html
+        assert f'href="/enrolments/{enrolment.id}/gateway">1 declaration to sign</a>' in html
+        assert "ready to submit" not in html
+
+
+def test_declarations_out_of_date_ask_those_who_signed_to_sign_again(client, world):
+    gateway = ready_enrolment(world)
+    sign_all(gateway)
+    accept(world.evidence(gateway.enrolment, title="Late evaluation"), gateway.tutor)
+    db.session.commit()
+    enrolment = gateway.enrolment
+    html = _home(client, gateway.apprentice)
+    assert (
+        f'href="/enrolments/{enrolment.id}/gateway">Your gateway declaration is out of date: the portfolio changed '
+        "after you signed it</a>" in html
+    )
+    for person in (gateway.mentor, gateway.tutor):
+        html = _home(client, person)
+        assert "1 gateway declaration out of date, to sign again:" in html
+        assert f'href="/enrolments/{enrolment.id}/gateway">1 declaration to sign again</a>' in html
+        assert "declaration to sign</a>" not in html and "ready to submit" not in html
+
+
+def test_a_gateway_ready_to_submit_is_on_the_tutors_list(client, world):
+    gateway = ready_enrolment(world)
+    sign_all(gateway)
+    db.session.commit()
+    html = _home(client, gateway.tutor)
+    assert "1 apprenticeship ready to submit to the assessment organisation:" in html
+    assert f'href="/enrolments/{gateway.enrolment.id}/gateway">1 gateway ready to submit</a>' in html
+    assert "ready to submit" not in _home(client, gateway.mentor)
+    assert "ready to submit" not in _home(client, gateway.apprentice)
+    submit_to_epao(db.session, gateway.enrolment, by=gateway.tutor, today=TODAY)
+    db.session.commit()
+    assert "ready to submit" not in _home(client, gateway.tutor)
+
+
+def test_a_referral_by_the_assessment_organisation_is_on_each_partys_list_until_submitted_again(client, world):
+    gateway = ready_enrolment(world)
+    sign_all(gateway)
+    submission = submit_to_epao(db.session, gateway.enrolment, by=gateway.tutor, today=TODAY)
+    decisions = {code: (True, "") for code in GATEWAY_ITEMS} | {"otj_hours": (False, "Hours not evidenced")}
+    decide_gateway(db.session, submission, by=gateway.assessor, decisions=decisions)
+    db.session.commit()
+    enrolment = gateway.enrolment
+    assert (
+        f'href="/enrolments/{enrolment.id}/gateway">Your gateway was referred back by the assessment organisation</a>'
+        in _home(client, gateway.apprentice)
+    )
+    for person in (gateway.mentor, gateway.tutor):
+        html = _home(client, person)
+        assert "1 gateway referred back by the assessment organisation:" in html
+        assert f'href="/enrolments/{enrolment.id}/gateway">1 gateway referred back</a>' in html
+    sign_all(gateway)  # for the second attempt
+    submit_to_epao(db.session, enrolment, by=gateway.tutor, today=TODAY)
+    db.session.commit()
+    for person in gateway.signers:
+        assert "referred back by the assessment organisation" not in _home(client, person)

@@ -181,3 +181,60 @@ def test_people_of_an_enrolment_follow_its_relationships(app, world):
     enrolment = world.enrolment(employer=employer, provider=provider, epao=epao, mentor=mentor)
     people = domain.people_of(db.session, enrolment, Role.APPRENTICE, Role.EMPLOYER, Role.TUTOR, Role.ASSESSOR)
     assert {p.id for p in people} == {enrolment.apprentice_id, mentor.id, assessor.id, *(t.id for t in tutors)}
+
+
+def test_people_of_many_enrolments_come_in_one_query(app, world):
+    from sqlalchemy.orm import joinedload
+
+    from portfolio.models import Enrolment
+
+    from ..conftest import counting_queries
+
+    employer, provider = world.employer(), world.provider()
+    mentor, colleague = world.user(Role.EMPLOYER, employer), world.user(Role.EMPLOYER, employer)
+    tutor, other_tutor = world.user(Role.TUTOR, provider), world.user(Role.TUTOR, provider)
+    admin = world.user(Role.ADMIN, provider)
+    world.user(Role.ADMIN, world.provider())  # another provider's
+    mentored = world.enrolment(employer=employer, provider=provider, mentor=mentor)  # no tutor: every tutor
+    tutored = world.enrolment(employer=employer, provider=provider, tutor=tutor)  # no mentor: every employer
+    db.session.commit()
+    enrolments = db.session.scalars(
+        select(Enrolment)
+        .options(*(joinedload(p) for p in (Enrolment.apprentice, Enrolment.mentor, Enrolment.tutor)))
+        .order_by(Enrolment.id)
+    ).all()
+    with counting_queries() as count:
+        people = domain.people_of_each(db.session, enrolments, Role.APPRENTICE, Role.EMPLOYER, Role.TUTOR, Role.ADMIN)
+    assert count() == 1
+    assert {p.id for p in people[mentored.id]} == {
+        mentored.apprentice_id,
+        mentor.id,
+        tutor.id,
+        other_tutor.id,
+        admin.id,
+    }
+    assert {p.id for p in people[tutored.id]} == {tutored.apprentice_id, mentor.id, colleague.id, tutor.id, admin.id}
+    assert domain.people_of(db.session, tutored, Role.TUTOR) == [tutor]
+
+
+def test_many_notices_are_written_together_each_person_once_per_occasion(app, world):
+    provider = world.provider()
+    tutor, other = world.user(Role.TUTOR, provider), world.user(Role.TUTOR, provider)
+    notices = [
+        domain.Notice([tutor, other], "Evidence waiting", "/review", occasion="waiting:1"),
+        domain.Notice([tutor, tutor], "Evidence waiting", "/review", occasion="waiting:1"),  # the same occasion
+        domain.Notice([tutor], "Another item", "/review"),
+        domain.Notice([tutor], "Another item", "/review"),  # no occasion: told each time
+    ]
+    told = domain.notify_all(db.session, Kind.EVIDENCE_WAITING, notices, actor=other)
+    db.session.commit()
+    assert sorted((n.user_id, n.occasion or "") for n in told) == [
+        (tutor.id, ""),
+        (tutor.id, ""),
+        (tutor.id, "waiting:1"),
+    ]
+    assert db.session.scalar(select(func.count(OutboxMessage.id))) == 3
+    # Found again with no actor: only the one not told of the occasion yet is told.
+    [again] = domain.notify_all(db.session, Kind.EVIDENCE_WAITING, notices[:2])
+    assert (again.user_id, again.occasion) == (other.id, "waiting:1")
+    assert domain.notify_all(db.session, Kind.EVIDENCE_WAITING, []) == []

@@ -1,0 +1,1 @@
+"""Reminders: what is due, overdue or waiting too long, told to whoever must act, once per occasion."""
