@@ -90,7 +90,9 @@ def test_the_to_do_lists_near_the_gateway_take_the_same_queries_for_two_apprenti
     if role is Role.TUTOR:
         assert [t.ready_to_submit for t in todos] == [0, 1] and [t.referred_by_assessor for t in todos] == [0, 1]
     assert counts[0] == counts[1], counts
-    assert counts[0] <= 24, counts  # the gateway: twelve queries for all of them (gateway_standings)
+    # The gateway: fifteen queries for all of them (gateway_standings, reading the portfolios whose
+    # fingerprints each check keeps for a referral).
+    assert counts[0] <= 27, counts
 
 
 def test_enrolment_page_queries_are_fixed(client, world):
