@@ -185,16 +185,17 @@ def end_request(error: BaseException | None) -> None:
         return
     try:
         seconds = time.perf_counter() - state.started
+        path = logged_path()
         fields = {
             "method": request.method,
-            "path": request.path,  # never the query string, which may carry a token
+            "path": path,  # never the query string, which may carry a token
             "endpoint": request.endpoint,
             "status": state.status,
             "duration_ms": round(seconds * 1000, 1),
             "user_id": state.user_id,
         }
         logging.getLogger(ACCESS_LOGGER).info(
-            "%s %s %s %.1f ms", request.method, _one_line(request.path), state.status, seconds * 1000, extra=fields
+            "%s %s %s %.1f ms", request.method, _one_line(path), state.status, seconds * 1000, extra=fields
         )
         metrics.observe_request(request.endpoint, state.status, seconds)
     finally:
@@ -213,6 +214,17 @@ def _signed_in_user_id() -> int | None:
         return None
     identity: tuple | None = inspect(user).identity
     return identity[0] if identity else None
+
+
+def logged_path() -> str:
+    """The request's path as the access line shows it: a URL argument named `token` (an emailed
+    link's secret) is a secret, and is left out."""
+    path = request.path
+    token = (request.view_args or {}).get("token")
+    if not isinstance(token, str) or not token or token not in path:
+        return path
+    before, _, after = path.rpartition(token)
+    return f"{before}[token]{after}"
 
 
 def _one_line(text: str) -> str:

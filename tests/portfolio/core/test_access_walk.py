@@ -30,9 +30,13 @@ from ...helpers import PDF_BYTES, PNG_BYTES
 from ..conftest import sign_in
 
 PUBLIC = {"static", "auth.sign_in", "home.favicon", "operations.healthz", "operations.readyz", "operations.metrics"}
+# The pages of emailed links and of asking for one: the link, not a sign-in, is what lets them act.
+PUBLIC |= {"auth.forgotten_password", "auth.reset_link_sent", "auth.reset_password", "auth.accept_invitation"}
+PUBLIC |= {"auth.confirm_email"}
 EVERY_SIGNED_IN_USER = {
     "home.index",
     "auth.change_password",
+    "auth.change_email",
     "auth.sign_out",
     # Each person's own notifications (their tests check that nobody reads another's).
     "notifications.index",
@@ -91,6 +95,7 @@ def records(two_employers, world):
         "organisation_id": two_employers["museum"].id,
         "version_id": museum.standard_version_id,
         "filename": "css/application.css",
+        "token": "not-a-link-we-sent",
     }
     return outsiders, values
 

@@ -104,7 +104,14 @@ def test_the_worker_command_runs_what_is_waiting_and_stops(app, queue, runner):
 
 def test_the_app_declares_its_jobs_and_their_schedules(app):
     declared = {job.name: job.cron for job in app.extensions["queue"].jobs.values()}
-    assert declared == {"exports.make": None, "exports.expire": "7 * * * *", "evidence.sweep": "23 3 * * *"}
+    assert declared == {
+        "exports.make": None,
+        "exports.expire": "7 * * * *",
+        "evidence.sweep": "23 3 * * *",
+        "mail.send": "* * * * *",
+        "notifications.digest": "0 7 * * *",
+        "auth.send_password_reset": None,
+    }
 
 
 def test_the_job_of_a_worker_that_stopped_beating_goes_back_on_the_queue(app, queue, database_url):
