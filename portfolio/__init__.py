@@ -52,12 +52,15 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     templating.init_app(app)
     error_pages.init_app(app)
     storage.init_app(app)
+    from .auth import tasks as auth_tasks
     from .evidence import tasks as evidence_tasks
     from .exports import tasks as export_tasks
     from .notifications import tasks as notification_tasks
     from .reminders import tasks as reminder_tasks
 
-    jobs.init_app(app, [evidence_tasks.jobs, export_tasks.jobs, notification_tasks.jobs, reminder_tasks.jobs])
+    jobs.init_app(
+        app, [auth_tasks.jobs, evidence_tasks.jobs, export_tasks.jobs, notification_tasks.jobs, reminder_tasks.jobs]
+    )
 
     app.url_map.converters["int"] = DatabaseIdConverter
     from .admin.views import bp as admin_bp

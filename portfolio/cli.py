@@ -179,22 +179,31 @@ def org_create_command(name: str, kind: str) -> None:
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--organisation", "organisation_name", required=True, help="The organisation's name.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def user_create_command(email: str, name: str, role: str, organisation_name: str, password_stdin: bool) -> None:
-    """Create a user; the password is asked for (or read from standard input)."""
+@click.option("--invite", is_flag=True, help="Set no password: email the person an invitation to choose their own.")
+def user_create_command(
+    email: str, name: str, role: str, organisation_name: str, password_stdin: bool, invite: bool
+) -> None:
+    """Create a user; the password is asked for (or read from standard input), or with --invite
+    the person is emailed a link to choose it."""
     from .accounts.domain import create_user
+    from .auth.invitations import invite_new_user
 
+    if invite and password_stdin:
+        raise click.UsageError("Give --invite or --password-stdin, not both")
     organisation = _organisation_or_fail(organisation_name)
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
+    details = dict(email=email, name=name, role=Role(role), organisation=organisation, by=None)
+    if invite:
+        user = _or_fail(lambda: invite_new_user(db_session(), **details))
     else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    user = _or_fail(
-        lambda: create_user(
-            db_session(), email=email, name=name, role=Role(role), organisation=organisation, password=password
-        )
-    )
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\n")
+        else:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        user = _or_fail(lambda: create_user(db_session(), password=password, **details))
     db_session().commit()
     click.echo(f"Created {user.role.value} {user.email} at {organisation.name}")
+    if invite:
+        click.echo(f"An invitation to choose a password is on its way to {user.email}")
 
 
 @click.command("enrol")

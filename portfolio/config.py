@@ -30,6 +30,14 @@ DEFAULTS: dict[str, Any] = {
     "SIGN_IN_MAX_DELAY_MINUTES": 15,
     "SIGN_IN_ACCOUNTS_PER_ADDRESS": 20,
     "SIGN_IN_WINDOW_MINUTES": 15,
+    # Emailed single-use links (auth/links.py): how long each works, and how many may be asked for
+    # per account and per network address in EMAILED_LINKS_WINDOW_MINUTES by people not signed in.
+    "PASSWORD_RESET_MINUTES": 60,
+    "INVITATION_DAYS": 7,
+    "EMAIL_CHANGE_HOURS": 24,
+    "EMAILED_LINKS_PER_ACCOUNT": 3,
+    "EMAILED_LINKS_PER_ADDRESS": 20,
+    "EMAILED_LINKS_WINDOW_MINUTES": 60,
     "PAGE_SIZE": 25,
     "SWEEP_GRACE_HOURS": 24,
     # A finished export is kept this long for downloading again; one still pending after the

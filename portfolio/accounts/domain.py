@@ -8,11 +8,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 from zxcvbn import zxcvbn
 
-from ..auth import throttle
+from ..auth import links, throttle
 from ..core import audit, sign_in_sessions
 from ..core.domain import DomainError
 from ..core.text import clean_line
-from ..models import Organisation, OrganisationKind, Role, User
+from ..models import Organisation, OrganisationKind, Role, TokenPurpose, User
 
 MINIMUM_PASSWORD_LENGTH = 10
 MAXIMUM_PASSWORD_LENGTH = 200
@@ -58,11 +58,13 @@ def create_user(
     name: str,
     role: Role,
     organisation: Organisation,
-    password: str,
+    password: str | None,
     by: User | None = None,
 ) -> User:
+    """A new account. With no `password` nobody can sign in to it until one is set: see
+    auth.invitations.invite_new_user, which emails the person a link to set their own."""
     email = normalise_email(email)
-    if session.scalar(select(User.id).where(User.email == email)):
+    if email_in_use(session, email):
         raise DomainError(f"There is already an account for {email}", "email")
     if organisation.kind is not role.organisation_kind:
         raise DomainError(
@@ -73,13 +75,21 @@ def create_user(
     name = clean_line(name)
     if not name:
         raise DomainError("Enter the person's full name", "name")
-    check_password_strength(password, email=email, name=name)
     user = User(email=email, name=name, role=role, organisation=organisation)
-    user.set_password(password)
+    if password is None:
+        user.set_unusable_password()
+    else:
+        check_password_strength(password, email=email, name=name)
+        user.set_password(password)
     session.add(user)
     after = audit.values(user, "email", "name", "role") | {"organisation": organisation.name}
     audit.record_change("user.created", user, actor=by, after=after)
     return user
+
+
+def email_in_use(session: Session, email: str) -> bool:
+    """Whether an account has this (normalised) email address."""
+    return session.scalar(select(User.id).where(User.email == email)) is not None
 
 
 def normalise_email(email: str) -> str:
@@ -128,8 +138,10 @@ def _context_words(email: str, name: str) -> list[str]:
     return [word.lower() for word in words if len(word) >= 3]
 
 
-def change_password(user: User, current: str, new: str, *, address: str) -> None:
-    """Change one's own password; the check of `current` is throttled as sign-ins are, from `address`."""
+def check_current_password(user: User, current: str, *, address: str) -> None:
+    """Check one's own password before a change to the account, throttled as sign-ins are, from `address`.
+
+    The attempt counts before the check: the caller commits even when this refuses."""
     session = object_session(user)
     wait = throttle.claim(session, user.email, address)
     if wait is not None:
@@ -137,22 +149,31 @@ def change_password(user: User, current: str, new: str, *, address: str) -> None
     if not user.check_password(current):
         raise DomainError("Your current password is not correct", "current_password")
     throttle.succeeded(session, user.email, address)
+
+
+def change_password(user: User, current: str, new: str, *, address: str) -> None:
+    """Change one's own password; the check of `current` is throttled as sign-ins are, from `address`."""
+    check_current_password(user, current, address=address)
     check_password_strength(new, email=user.email, name=user.name)
-    _set_password(user, new)
+    replace_password(user, new)
     audit.record_change("user.password_changed", user, actor=user)  # that it changed; never the hash
 
 
 def reset_password(user: User, new: str, *, by: User | None = None) -> None:
     """Set a new password without the current one: an administrator's reset, or the demo's."""
     check_password_strength(new, email=user.email, name=user.name)
-    _set_password(user, new)
+    replace_password(user, new)
     audit.record_change("user.password_reset", user, actor=by)
 
 
-def _set_password(user: User, password: str) -> None:
-    """A new password ends every session of the account; the caller may start one for this browser."""
+def replace_password(user: User, password: str) -> None:
+    """Set a password the caller has checked. It ends every session of the account (the caller may
+    start one for this browser) and every unused link emailed to set a password: a link sent to an
+    inbox someone else reads stops working once the owner has chosen a password."""
+    session = object_session(user)
     user.set_password(password)
-    sign_in_sessions.end_all(object_session(user), user)
+    sign_in_sessions.end_all(session, user)
+    links.cancel(session, user, TokenPurpose.RESET_PASSWORD, TokenPurpose.INVITATION)
 
 
 def set_active(user: User, active: bool, *, by: User | None = None) -> None:

@@ -108,6 +108,8 @@ class OrganisationForm(RenameOrganisationForm):
 
 
 class UserForm(AdminForm):
+    INVITE, SET_PASSWORD = "invite", "password"
+
     name = text_field("Full name", required="Enter the person's full name", maximum=200, called="The name")
     email = text_field("Email address", required="Enter the email address", maximum=254, called="The email address")
     role = RadioChoiceField(
@@ -123,12 +125,32 @@ class UserForm(AdminForm):
         description="Apprentices and employers belong to an employer; tutors and administrators to a training "
         "provider; end-point assessors to an end-point assessment organisation.",
     )
-    password = password_field(
-        "Initial password",
-        required="Enter an initial password",
+    first_password = RadioChoiceField(
+        "Their first password",
+        message="Choose how they get their first password",
+        choices=[
+            (INVITE, "Send an invitation by email: they choose their own password"),
+            (SET_PASSWORD, "Set a password now, and give it to them yourself"),
+        ],
+        default=INVITE,
+    )
+    password = PasswordField(
+        "Initial password (only if you set one now)",
+        widget=GovPasswordInput(),
+        validators=[length_limit("The initial password", 200)],
         description="At least 10 characters. Give it to the person securely; they can change it after signing in.",
     )
     submit = submit_button("Create user")
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.first_password.data == self.SET_PASSWORD and not self.password.data:
+            self.password.errors.append("Enter an initial password")
+            return False
+        if self.first_password.data == self.INVITE and self.password.data:
+            self.password.errors.append("Leave the password blank to send an invitation, or choose to set one now")
+            return False
+        return valid
 
 
 class ResetPasswordForm(AdminForm):

@@ -12,6 +12,7 @@ from flask_login import current_user
 from standard import StandardError
 
 from ..accounts.domain import create_organisation, create_user, rename_organisation, reset_password, set_active
+from ..auth.invitations import invite_new_user, latest_invitation, send_invitation
 from ..core import security
 from ..core.access import admin_required
 from ..core.listing import choice_arg, id_arg, paginate, search_text
@@ -38,6 +39,7 @@ from ..models import (
     StandardVersion,
     User,
 )
+from ..models.types import utcnow
 from .forms import (
     MAXIMUM_STANDARD_CHARACTERS,
     ActionForm,
@@ -167,17 +169,23 @@ def new_user():
         (o.id, f"{o.name} ({o.kind.label.lower()})") for o in organisations.values()
     ]
     if form.validate_on_submit():
+        details = dict(
+            email=form.email.data,
+            name=form.name.data,
+            role=form.role.data,
+            organisation=organisations[form.organisation.data],
+            by=current_user,
+        )
+        inviting = form.first_password.data == UserForm.INVITE
         user = _attempt(
-            lambda: create_user(
-                db.session,
-                email=form.email.data,
-                name=form.name.data,
-                role=form.role.data,
-                organisation=organisations[form.organisation.data],
-                password=form.password.data,
-                by=current_user,
+            lambda: (
+                invite_new_user(db.session, **details)
+                if inviting
+                else create_user(db.session, password=form.password.data, **details)
             ),
-            lambda user: f"User created: {user.name}",
+            lambda user: (
+                f"User created: {user.name}" + (f". We have emailed an invitation to {user.email}" if inviting else "")
+            ),
             form,
         )
         if user:
@@ -186,8 +194,14 @@ def new_user():
 
 
 def _render_user(user: User, action_form: ActionForm | None = None):
-    enrolments = enrolments_of_apprentice(db.session, user.id)
-    return render_template("admin/user.html", user=user, form=action_form or ActionForm(), enrolments=enrolments)
+    return render_template(
+        "admin/user.html",
+        user=user,
+        form=action_form or ActionForm(),
+        enrolments=enrolments_of_apprentice(db.session, user.id),
+        invitation=latest_invitation(db.session, user),
+        now=utcnow(),
+    )
 
 
 @bp.route("/users/<int:user_id>")
@@ -213,6 +227,20 @@ def _set_active(user: User, active: bool):
     if form.validate_on_submit() and _attempt(
         lambda: set_active(user, active, by=current_user),
         lambda _: f"Account {'reactivated' if active else 'deactivated'}: {user.name}",
+        form,
+    ):
+        return redirect(url_for("admin.user", user_id=user.id))
+    return _render_user(user, form)
+
+
+@bp.post("/users/<int:user_id>/invitation")
+@admin_required
+def resend_invitation(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = ActionForm()
+    if form.validate_on_submit() and _attempt(
+        lambda: send_invitation(user, by=current_user),
+        lambda _: f"We have emailed a new invitation to {user.email}. The earlier one no longer works.",
         form,
     ):
         return redirect(url_for("admin.user", user_id=user.id))

@@ -1,20 +1,29 @@
-"""Signing in and out, and changing one's own password."""
+"""Signing in and out, one's own password and email address, and the pages of emailed links
+(a password reset, an invitation, an email change)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..accounts.domain import change_password
 from ..core import audit, security, sign_in_sessions
+from ..core.domain import DomainError
+from ..core.forms import ConfirmForm
 from ..core.text import clean_line
-from ..core.web import attempt
+from ..core.web import Refused, attempt, show_error
 from ..extensions import db
-from . import throttle
-from .forms import ChangePasswordForm, SignInForm
+from ..models import TokenPurpose, User
+from . import links, throttle
+from .email_change import ask_to_change_email, confirm_email_change, pending_email_change
+from .forms import ChangeEmailForm, ChangePasswordForm, ForgottenPasswordForm, NewPasswordForm, SignInForm
+from .invitations import accept_invitation
+from .links import LinkRefused
+from .password_reset import ask_for_password_reset, reset_password_with_link
 from .queries import user_with_email
 
 bp = Blueprint("auth", __name__, template_folder="templates")
@@ -40,9 +49,9 @@ def sign_in():
             status = 429
         else:
             user = user_with_email(db.session, email)
-            if user is not None:
+            if user is not None and user.has_usable_password:
                 correct = user.check_password(form.password.data) and user.active
-            else:
+            else:  # an invited account without a password yet takes as long as one that does not exist
                 check_password_hash(_DUMMY_HASH, form.password.data)
                 correct = False
             if correct:
@@ -99,7 +108,136 @@ def change_password_view():
             keep_on_error=True,
         ):
             return redirect(url_for("home.index"))
-    return render_template("auth/change_password.html", form=form)
+    return render_template(
+        "auth/change_password.html", form=form, pending_change=pending_email_change(db.session, current_user)
+    )
+
+
+@bp.route("/account/email", endpoint="change_email", methods=["GET", "POST"])
+@login_required
+def change_email_view():
+    form = ChangeEmailForm()
+    lasts = links.lifetime_text(TokenPurpose.EMAIL_CHANGE)
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        # Kept even on an error: a wrong current password counts in the throttle, and nothing else changed.
+        if attempt(
+            lambda: ask_to_change_email(
+                user, form.email.data, form.current_password.data, address=request.remote_addr or "unknown"
+            ),
+            lambda email: f"We have sent a link to {email}. Follow it within {lasts} to start using that address.",
+            form=form,
+            keep_on_error=True,
+        ):
+            return redirect(url_for("auth.change_password"))
+    return render_template("auth/change_email.html", form=form, lasts=lasts)
+
+
+# Emailed links. The token is in the path: the access log leaves it out (core/logs.py), and these
+# pages are neither cached nor named in a Referer.
+
+
+@bp.route("/forgotten-password", methods=["GET", "POST"])
+def forgotten_password():
+    form = ForgottenPasswordForm()
+    if form.validate_on_submit():
+        address = request.remote_addr or "unknown"
+        if attempt(lambda: ask_for_password_reset(db.session, form.email.data, address), form=form):
+            return redirect(url_for("auth.reset_link_sent"), 303)
+    return render_template("auth/forgotten_password.html", form=form)
+
+
+@bp.get("/forgotten-password/sent")
+def reset_link_sent():
+    # The same page whatever was asked: whether the address has an account is never said.
+    return render_template("auth/reset_link_sent.html", lasts=links.lifetime_text(TokenPurpose.RESET_PASSWORD))
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    return _choose_password(
+        token,
+        TokenPurpose.RESET_PASSWORD,
+        lambda password: reset_password_with_link(db.session, token, password),
+        "Your password has been reset. Sign in with your new password.",
+        "auth.sign_in",
+    )
+
+
+@bp.route("/accept-invitation/<token>", endpoint="accept_invitation", methods=["GET", "POST"])
+def accept_invitation_view(token: str):
+    def accept(password: str) -> User:
+        user = accept_invitation(db.session, token, password)
+        security.start_session(user)  # they chose their password just now: they are in
+        return user
+
+    return _choose_password(
+        token,
+        TokenPurpose.INVITATION,
+        accept,
+        "Your password is set and you are signed in. Welcome to the apprenticeship portfolio.",
+        "home.index",
+    )
+
+
+def _choose_password(token: str, purpose: TokenPurpose, act: Callable[[str], User], success: str, then: str):
+    """The page of a link that sets the account's password (a reset or an invitation): `act` sets
+    it, then the browser goes to the page `then`."""
+    opened = _open(token, purpose)
+    if isinstance(opened, Response):
+        return opened
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        # Kept on an error: a link refused while it was being used is recorded; nothing else changed.
+        outcome = attempt(lambda: act(form.new_password.data), success, keep_on_error=True, quiet=True)
+        if isinstance(outcome, Refused):
+            if isinstance(outcome.error, LinkRefused):
+                return _refused(outcome.error)
+            show_error(form, outcome.error, aliases={"password": "new_password"}, default="new_password")
+        else:
+            return redirect(url_for(then))
+    template = "auth/reset_password.html" if purpose is TokenPurpose.RESET_PASSWORD else "auth/accept_invitation.html"
+    return _private(render_template(template, form=form, user=opened.user))
+
+
+@bp.route("/confirm-email/<token>", methods=["GET", "POST"])
+def confirm_email(token: str):
+    opened = _open(token, TokenPurpose.EMAIL_CHANGE)
+    if isinstance(opened, Response):
+        return opened
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        outcome = attempt(lambda: confirm_email_change(db.session, token), keep_on_error=True, quiet=True)
+        if isinstance(outcome, Refused):
+            return _refused(outcome.error)
+        flash(f"Your email address is now {outcome.email}", "success")
+        return redirect(url_for("home.index" if current_user.is_authenticated else "auth.sign_in"))
+    return _private(render_template("auth/confirm_email.html", form=form, link=opened))
+
+
+def _open(token: str, purpose: TokenPurpose):
+    """The link, or the page saying why it cannot be used."""
+    try:
+        return links.open_link(db.session, token, purpose)
+    except LinkRefused as error:
+        return _refused(error)
+
+
+def _refused(error: DomainError):
+    """A plain page saying why the link did not work, with the way to ask again. The refusal was
+    recorded on the audit trail (if the link is ours): kept."""
+    db.session.commit()
+    status = 409  # the link works, but what it asks for cannot be done now
+    if isinstance(error, LinkRefused):
+        status = 404 if error.reason in ("unknown", "wrong_purpose") else 410
+    return _private(make_response(render_template("auth/link_refused.html", error=error), status))
+
+
+def _private(page) -> Response:
+    response = make_response(page)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 def _safe_next(target: str | None) -> str:

@@ -194,7 +194,7 @@ def end_request(error: BaseException | None) -> None:
         return
     try:
         seconds = time.perf_counter() - state.started
-        path = g.get("logged_path", request.path)
+        path = g.get("logged_path") or logged_path()
         fields = {
             "method": request.method,
             "path": path,  # never the query string, which may carry a token
@@ -223,6 +223,17 @@ def _signed_in_user_id() -> int | None:
         return None
     identity: tuple | None = inspect(user).identity
     return identity[0] if identity else None
+
+
+def logged_path() -> str:
+    """The request's path as the access line shows it: a URL argument named `token` (an emailed
+    link's secret) is a secret, and is left out."""
+    path = request.path
+    token = (request.view_args or {}).get("token")
+    if not isinstance(token, str) or not token or token not in path:
+        return path
+    before, _, after = path.rpartition(token)
+    return f"{before}[token]{after}"
 
 
 def _one_line(text: str) -> str:

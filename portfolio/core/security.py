@@ -83,7 +83,8 @@ def set_security_headers(response: Response) -> Response:
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     headers["X-Content-Type-Options"] = "nosniff"
     headers["X-Frame-Options"] = "DENY"
-    headers.setdefault("Referrer-Policy", "same-origin")  # a view may send less (a calendar feed: nothing)
+    # A view may send less: a calendar feed, a page with a secret in its address, send none.
+    headers.setdefault("Referrer-Policy", "same-origin")
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
     if request.is_secure:

@@ -6,7 +6,7 @@ A stored moment (a datetime, in UTC) is written as the service's zone shows it (
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -34,3 +34,13 @@ def hours_text(hours: Decimal) -> str:
     value = hours.quantize(CENT)
     shown = f"{value:,.2f}".rstrip("0").rstrip(".")
     return f"{shown} hour" if value == 1 else f"{shown} hours"
+
+
+def duration_text(duration: timedelta) -> str:
+    """7 days, 24 hours, 1 hour, 90 minutes: the largest whole unit that says it exactly (days from two)."""
+    minutes = int(duration.total_seconds() // 60)
+    for unit, size, least in (("day", 24 * 60, 2), ("hour", 60, 1)):
+        if minutes >= size * least and minutes % size == 0:
+            count = minutes // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"

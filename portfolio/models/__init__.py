@@ -1,6 +1,7 @@
 """The database models, grouped by aggregate."""
 
 from ..extensions import Base
+from .account_tokens import AccountToken, LinkRequest, TokenPurpose
 from .accounts import (
     Organisation,
     OrganisationKind,
@@ -30,6 +31,9 @@ for _table in Base.metadata.tables.values():
     make_text_columns_storable(_table)
 
 __all__ = [
+    "AccountToken",
+    "LinkRequest",
+    "TokenPurpose",
     "AuditEvent",
     "CalendarFeed",
     "GatewayDeclaration",

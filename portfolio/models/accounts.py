@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 
 from flask import current_app, has_app_context
@@ -13,6 +14,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from .types import UTCDateTime, enum_column, utcnow
+
+# Starts the hash of an account with no password yet (invited, not yet accepted): no password
+# matches it, as werkzeug reads no method from it.
+UNUSABLE_PASSWORD_PREFIX = "!"
 
 
 class OrganisationKind(enum.Enum):
@@ -89,8 +94,16 @@ class User(UserMixin, db.Model):
         method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
         self.password_hash = generate_password_hash(password, method=method)
 
+    def set_unusable_password(self) -> None:
+        """No password signs in to the account until one is set (by an invitation's link)."""
+        self.password_hash = UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(16)
+
+    @property
+    def has_usable_password(self) -> bool:
+        return not self.password_hash.startswith(UNUSABLE_PASSWORD_PREFIX)
+
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        return self.has_usable_password and check_password_hash(self.password_hash, password)
 
     @property
     def is_active(self) -> bool:

@@ -6,7 +6,9 @@ Chromium (PORTFOLIO_TEST_CHROMIUM, default /usr/bin/chromium) and never download
 browser. Without Chromium or Playwright the tests skip, unless PORTFOLIO_TEST_REQUIRE
 contains "browser", as in CI, where they fail.
 
-Each page reached is checked by `support.Monitor` (axe-core, console, CSP, origins).
+The server's mail goes to an SMTP server of the tests (`live_server.mail`), so that a test can
+follow the links the service emails. Each page reached is checked by `support.Monitor` (axe-core,
+console, CSP, origins).
 To look at the pages, set PORTFOLIO_TEST_SCREENSHOTS to a folder: every page checked is
 saved there as a full-page PNG.
 """
@@ -22,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import skip_or_fail
+from tests.smtp_server import HOST, SmtpServer
 
 from .support import Monitor
 
@@ -48,6 +51,7 @@ class Login:
 class LiveServer:
     url: str
     logins: dict[str, list[Login]]  # by role value, in the order the demo creates them
+    mail: SmtpServer  # every email the server sends, with links to the server
 
     def login(self, role: str, index: int = 0) -> Login:
         return self.logins[role][index]
@@ -75,8 +79,10 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     root = tmp_path_factory.mktemp("browser")
     database_url = f"sqlite:///{root / 'portfolio.db'}"
     migrate_database(database_url)
+    mail = SmtpServer()
+    mail.start()
     app = create_app(
-        {"SECRET_KEY": "browser-tests", "DATABASE_URL": database_url},
+        {"SECRET_KEY": "browser-tests", "DATABASE_URL": database_url, "MAIL_SERVER": HOST, "MAIL_PORT": mail.port},
         instance_path=str(root / "instance"),
     )
     logins: dict[str, list[Login]] = {}
@@ -86,14 +92,17 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         db.session.remove()
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.config["BASE_URL"] = url  # the links in its emails lead here
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
-        yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", logins=logins)
+        yield LiveServer(url=url, logins=logins, mail=mail)
     finally:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+        mail.stop()
         with app.app_context():
             db.engine.dispose()
 

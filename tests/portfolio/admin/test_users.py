@@ -45,6 +45,7 @@ NEW_USER = {
     "name": "Idris Fairweather",
     "email": "Idris.Fairweather@Harbourside-Museum.example",
     "role": "employer",
+    "first_password": "password",
     "password": "a long enough password",
 }
 

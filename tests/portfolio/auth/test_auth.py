@@ -548,6 +548,7 @@ def test_every_place_that_sets_a_password_refuses_a_guessable_one(client, world,
     db.session.commit()
     sign_in(client, admin)
     new_user = {"name": "Idris Fairweather", "email": "idris@example.org", "role": "tutor", "organisation": provider.id}
+    new_user["first_password"] = "password"
     response = client.post("/admin/users/new", data=new_user | {"password": "password12"})
     assert response.status_code == 200 and "too easy to guess" in response.get_data(as_text=True)
     response = client.post(f"/admin/users/{tutor.id}/password", data={"password": "Priya.Natarajan!"})

@@ -34,11 +34,14 @@ PUBLIC = {
     "static", "auth.sign_in", "home.favicon", "operations.healthz", "operations.readyz", "operations.metrics",
     "calendar.feed",
 }  # fmt: skip
-# Pages about the signed-in user's own things (their password, their calendar link, their notifications:
+# The pages of emailed links and of asking for one: the link, not a sign-in, is what lets them act.
+PUBLIC |= {"auth.forgotten_password", "auth.reset_link_sent", "auth.reset_password", "auth.accept_invitation"}
+PUBLIC |= {"auth.confirm_email"}
+# Pages about the signed-in user's own things (their password, email, calendar link, their notifications:
 # the notifications' tests check that nobody reads another's).
 EVERY_SIGNED_IN_USER = {
-    "home.index", "auth.change_password", "auth.sign_out", "calendar.index", "calendar.link", "calendar.turn_off_link",
-    "notifications.index", "notifications.mark_read", "notifications.settings",
+    "home.index", "auth.change_password", "auth.change_email", "auth.sign_out", "calendar.index", "calendar.link",
+    "calendar.turn_off_link", "notifications.index", "notifications.mark_read", "notifications.settings",
 }  # fmt: skip
 # Lists that show each user only what their own relationships allow (their tests check the
 # filtering): an outsider gets the page, empty of others' records, or a 404 for the wrong role.
@@ -92,7 +95,7 @@ def records(two_employers, world):
         "organisation_id": two_employers["museum"].id,
         "version_id": museum.standard_version_id,
         "filename": "css/application.css",
-        "token": "not-a-link",
+        "token": "not-a-link-we-sent",
     }
     return outsiders, values
 

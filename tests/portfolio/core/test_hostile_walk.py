@@ -18,10 +18,12 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
+from portfolio.auth import links
+from portfolio.auth.invitations import invite_new_user
 from portfolio.calendar.domain import make_link
 from portfolio.extensions import Base, db
 from portfolio.gateway.domain import submit_to_epao
-from portfolio.models import OtjActivity, OtjEntry, ProgressReview, Role
+from portfolio.models import OtjActivity, OtjEntry, ProgressReview, Role, TokenPurpose
 from portfolio.models.types import StorableString
 from portfolio.notifications.domain import notify
 from portfolio.notifications.kinds import Kind
@@ -44,12 +46,18 @@ ROUTES = {
     "auth.sign_in": Route("", {}),
     "auth.sign_out": Route("apprentice", {}, ("home.index", {})),
     "auth.change_password": Route("apprentice", {}),
+    "auth.change_email": Route("apprentice", {}),
+    "auth.forgotten_password": Route("", {}),
+    "auth.reset_password": Route("", {"token": "reset_token"}),
+    "auth.accept_invitation": Route("", {"token": "invitation_token"}),
+    "auth.confirm_email": Route("", {"token": "email_change_token"}),
     "admin.new_organisation": Route("admin", {}),
     "admin.organisation": Route("admin", {"organisation_id": "employer"}),
     "admin.new_user": Route("admin", {}),
     "admin.reset_user_password": Route("admin", {"user_id": "spare_user"}),
     "admin.deactivate_user": Route("admin", {"user_id": "spare_user"}, ("admin.user", {"user_id": "spare_user"})),
     "admin.reactivate_user": Route("admin", {"user_id": "inactive_user"}, ("admin.user", {"user_id": "inactive_user"})),
+    "admin.resend_invitation": Route("admin", {"user_id": "invited_user"}, ("admin.user", {"user_id": "invited_user"})),
     "admin.new_enrolment": Route("admin", {}),
     "admin.edit_enrolment": Route("admin", {"enrolment_id": "spare_enrolment"}),
     "admin.change_enrolment_status": Route(
@@ -129,9 +137,14 @@ ROUTES = {
 }
 
 # A refused sign-in or current password is recorded on purpose: it counts towards the pause (and
-# the audit trail keeps a refused sign-in).
+# the audit trail keeps a refused sign-in, and a refused emailed link).
 THROTTLE = {"sign_in_throttles", "sign_in_address_accounts"}
-RECORDS_REFUSALS = {"auth.sign_in": THROTTLE | {"audit_events"}, "auth.change_password": THROTTLE}
+RECORDS_REFUSALS = {
+    "auth.sign_in": THROTTLE | {"audit_events"},
+    "auth.change_password": THROTTLE,
+    "auth.change_email": THROTTLE,
+    **dict.fromkeys(["auth.reset_password", "auth.accept_invitation", "auth.confirm_email"], {"audit_events"}),
+}
 SIGNS_OUT = {"auth.sign_out", "auth.change_password"}  # a changed password ends the other sessions
 TEXT = "Hostile\x00 text\x07 with\x1b controls\x7f\u202e and a bidi override"
 HOSTILE = {
@@ -150,11 +163,14 @@ MARKUP = "<script>alert(1)</script>"
 DATE_PARTS = ("-day", "-month", "-year")
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Routes whose form, filled in with control characters in every text, is accepted (and cleaned):
-# all but a standard's YAML (the loader refuses a control character), a sign-in or a new user
-# (the email address is not one) and enrolments (a start and planned end on the same day).
+# all but a standard's YAML (the loader refuses a control character), a sign-in, a new user or
+# anything else given an email address (it is not one) and enrolments (a start and planned end on
+# the same day).
 ACCEPT_CONTROL_CHARACTERS = set(ROUTES) - {
     "admin.new_standard",
     "auth.sign_in",
+    "auth.forgotten_password",
+    "auth.change_email",
     "admin.new_user",
     "admin.new_enrolment",
     "admin.edit_enrolment",
@@ -272,6 +288,15 @@ def hostile_world(world):
     admin = world.user(Role.ADMIN, provider)
     inactive_user = world.user(Role.APPRENTICE, employer)
     inactive_user.active = False
+    invitees = [
+        invite_new_user(db.session, email=f"invitee.{n}@example.org", name=f"Invitee {n}", role=Role.APPRENTICE,
+                        organisation=employer, by=admin)
+        for n in range(2)
+    ]  # fmt: skip
+    invitation_token = links.issue(db.session, invitees[1], TokenPurpose.INVITATION, by=admin)
+    reset_token = links.issue(db.session, world.user(Role.APPRENTICE, employer), TokenPurpose.RESET_PASSWORD)
+    mover = world.user(Role.APPRENTICE, employer)
+    email_change_token = links.issue(db.session, mover, TokenPurpose.EMAIL_CHANGE, new_email="moved@example.org")
     files = {"plan.pdf": PDF_BYTES, "photo.png": PNG_BYTES}
     draft = world.evidence(enrolment, files=files, submitted=False)
     in_review = world.evidence(enrolment, title="Gallery tour feedback")
@@ -303,6 +328,10 @@ def hostile_world(world):
         "spare_enrolment": spare_enrolment.id,
         "spare_user": world.user(Role.APPRENTICE, employer).id,
         "inactive_user": inactive_user.id,
+        "invited_user": invitees[0].id,
+        "invitation_token": invitation_token,
+        "reset_token": reset_token,
+        "email_change_token": email_change_token,
         "draft": draft.id,
         "draft_file": draft.files[0].id,
         "draft_to_submit": world.evidence(enrolment, submitted=False).id,
