@@ -287,7 +287,14 @@ def test_a_referral_by_the_assessment_organisation_is_on_each_partys_list_until_
         html = _home(client, person)
         assert "1 gateway referred back by the assessment organisation:" in html
         assert f'href="/enrolments/{enrolment.id}/gateway">1 gateway referred back</a>' in html
-    sign_all(gateway)  # for the second attempt
+    # What was referred changes (an unchanged resubmission is refused), then the second attempt.
+    db.session.add(
+        OtjEntry(
+            enrolment=enrolment, activity_date=enrolment.start_date, hours=Decimal("2"), activity=OtjActivity.WORKSHOP,
+            learning="Evaluation training.", created_by=enrolment.apprentice, status=OtjStatus.APPROVED,
+        )
+    )  # fmt: skip
+    sign_all(gateway)
     submit_to_epao(db.session, enrolment, by=gateway.tutor, today=TODAY)
     db.session.commit()
     for person in gateway.signers:
