@@ -43,7 +43,7 @@ def test_log_approve_review_and_sign(monitor, live_server):
 
     # The apprentice logs training, with a mistake first.
     sign_in(monitor, APPRENTICE, password)
-    follow(page, page.get_by_role("link", name="Off-the-job training"))
+    follow(page, page.get_by_role("link", name="Off-the-job training", exact=True))
     assert heading(page) == "Off-the-job training"
     otj_url = urlsplit(page.url).path
     logged_before = _figure(page, "Logged")
