@@ -238,6 +238,8 @@ SIGNER_LABELS = {
 # Which role signs for which party, for queries over many enrolments that check the relationship
 # to each enrolment in SQL themselves.
 SIGNER_ROLES = {Role.APPRENTICE: Signer.APPRENTICE, Role.EMPLOYER: Signer.EMPLOYER, Role.TUTOR: Signer.PROVIDER}
+# And the role that signs for each party, for telling a party its signature is awaited.
+SIGNING_ROLES = {signer: role for role, signer in SIGNER_ROLES.items()}
 
 
 def signing_party(user: User, enrolment: Enrolment) -> Signer | None:

@@ -33,6 +33,8 @@ from ..models.evidence import (
     EvidenceStatusChange,
 )
 from ..models.types import utcnow
+from ..notifications.domain import notify, people_of
+from ..notifications.kinds import Kind
 
 MAX_TITLE = 200
 MAX_TEXT = 10_000
@@ -253,8 +255,24 @@ def submit(item: EvidenceItem, *, by: User) -> None:
         raise DomainError("Link the evidence to at least one criterion before you submit it", "links")
     if missing := [link.criterion_code for link in item.links if not link.justification.strip()]:
         raise DomainError(f"Explain how the evidence shows {', '.join(missing)} before you submit it", "links")
+    resubmitted = item.status is EvidenceStatus.REFERRED
     change_evidence_status(item, EvidenceStatus.SUBMITTED, by)
     item.submitted_at = utcnow()
+    session, enrolment = _session_of(item), item.enrolment
+    notify(
+        session,
+        people_of(session, enrolment, Role.TUTOR),
+        Kind.EVIDENCE_SUBMITTED,
+        title=f"Evidence {'resubmitted' if resubmitted else 'submitted'} by {enrolment.apprentice.name}: {item.title}",
+        link=item_path(item),
+        enrolment=enrolment,
+        actor=by,
+    )
+
+
+def item_path(item: EvidenceItem) -> str:
+    """The item's page, where it is reviewed and discussed: for a notification's link."""
+    return f"/enrolments/{item.enrolment_id}/evidence/{item.id}"
 
 
 def withdraw(item: EvidenceItem, *, by: User, reason: str) -> None:

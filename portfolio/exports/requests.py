@@ -33,6 +33,8 @@ from ..core import audit, clock, jobs, metrics
 from ..core.domain import DomainError, lock_and_reload
 from ..models import Enrolment, Export, ExportFormat, ExportStatus, User
 from ..models.types import utcnow
+from ..notifications.domain import notify
+from ..notifications.kinds import Kind
 from .archive import check_files, zip_chunks
 from .gather import Portfolio, check_exportable, gather
 from .pdf import render_pdf
@@ -196,6 +198,16 @@ def _finish(session: Session, export: Export, *, size: int | None = None, proble
     if problem:
         after["problem"] = problem
     audit.record_change("export.failed" if problem else "export.made", export.enrolment, actor=None, after=after)
+    if not problem and export.requested_by is not None:
+        enrolment = export.enrolment
+        notify(
+            session,
+            [export.requested_by],
+            Kind.EXPORT_READY,
+            title=f"The {export.format.label} of {enrolment.apprentice.name}'s portfolio is ready to download",
+            link=f"/enrolments/{enrolment.id}/exports/{export.id}",
+            enrolment=enrolment,
+        )
     session.commit()
 
 

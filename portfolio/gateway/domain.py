@@ -26,7 +26,13 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from standard import Signer, Status
 
 from ..core import audit, clock
-from ..core.access import SIGNER_LABELS, is_tutor_of, signing_party, visible_enrolments_clause
+from ..core.access import (
+    SIGNER_LABELS,
+    SIGNING_ROLES,
+    is_tutor_of,
+    signing_party,
+    visible_enrolments_clause,
+)
 from ..core.domain import DomainError, lock_enrolment_for_change
 from ..core.fingerprint import fingerprint as fingerprint_of
 from ..core.fingerprint import portfolio_fingerprint, portfolio_fingerprints, portfolio_snapshots
@@ -54,6 +60,8 @@ from ..models import (
     User,
 )
 from ..models.types import MAX_NOTE, utcnow
+from ..notifications.domain import notify, people_of
+from ..notifications.kinds import Kind
 from ..otj.domain import otj_hours_by_enrolment
 from ..progress_reviews.domain import add_calendar_months, awaiting_signers
 
@@ -405,7 +413,8 @@ def sign_declaration(
     _check_ready(checks, "before anyone signs a declaration")
     fingerprint = checks.portfolio_fingerprint
     attempt = current_attempt(session, enrolment)
-    previous = _newest_declarations(session, enrolment, attempt).get(own)
+    newest = _newest_declarations(session, enrolment, attempt)
+    previous = newest.get(own)
     # Another person of the party may sign a current declaration afresh (the assessor may have
     # referred back who signed it); the same person signing the same portfolio again changes nothing.
     if previous is not None and previous.fingerprint == fingerprint and previous.user_id == by.id:
@@ -424,7 +433,51 @@ def sign_declaration(
         before={"fingerprint": previous.fingerprint if previous else None},
         after={"signer": own, "attempt": attempt, "fingerprint": fingerprint},
     )
+    newest[own] = declaration
+    awaited = [
+        d.signer
+        for d in standard.gateway.declarations
+        if d.signer not in newest or newest[d.signer].fingerprint != fingerprint
+    ]
+    _tell_declaration_signed(session, enrolment, awaited, by=by, attempt=attempt, fingerprint=fingerprint)
     return declaration
+
+
+def _tell_declaration_signed(
+    session: Session, enrolment: Enrolment, awaited: list[Signer], *, by: User, attempt: int, fingerprint: str
+) -> None:
+    """Ask the parties still to sign for this portfolio, once each; or, when none is, tell the
+    tutors it can be submitted (the checks passed: nobody signs before they do)."""
+    apprentice = enrolment.apprentice.name
+    if awaited:
+        notify(
+            session,
+            people_of(session, enrolment, *(SIGNING_ROLES[signer] for signer in awaited)),
+            Kind.SIGNATURE_AWAITED,
+            title=f"Sign the gateway declaration for {apprentice}'s apprenticeship",
+            link=gateway_path(enrolment),
+            enrolment=enrolment,
+            actor=by,
+            # A person signs for one party only, so once per person is once per party.
+            occasion=f"declaration-sign:{enrolment.id}:{attempt}:{fingerprint}",
+        )
+        return
+    epao = enrolment.epao.name if enrolment.epao is not None else "the assessment organisation"
+    notify(
+        session,
+        people_of(session, enrolment, Role.TUTOR),
+        Kind.READY_TO_SUBMIT,
+        title=f"{apprentice}'s portfolio is ready to submit to {epao}",
+        link=gateway_path(enrolment),
+        enrolment=enrolment,
+        actor=by,
+        occasion=f"ready:{enrolment.id}:{attempt}",
+    )
+
+
+def gateway_path(enrolment: Enrolment, page: str = "") -> str:
+    """The gateway page (or its `page`, "decision"): for a notification's link."""
+    return f"/enrolments/{enrolment.id}/gateway" + (f"/{page}" if page else "")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -495,6 +548,21 @@ def submit_to_epao(session: Session, enrolment: Enrolment, *, by: User, today: d
         before={"status": EnrolmentStatus.ON_PROGRAMME},
         after={"status": enrolment.status, "attempt": attempt, "epao_id": epao.id, "fingerprint": fingerprint},
     )
+    people = people_of(session, enrolment, Role.APPRENTICE, Role.EMPLOYER, Role.TUTOR, Role.ASSESSOR)
+    title = f"{enrolment.apprentice.name}'s portfolio submitted to {epao.name} (attempt {attempt})"
+    parties = [person for person in people if person.role is not Role.ASSESSOR]
+    assessors = [person for person in people if person.role is Role.ASSESSOR]
+    # The parties are told where it stands; the assessors are asked to decide.
+    for told, page in ((parties, ""), (assessors, "decision")):
+        notify(
+            session,
+            told,
+            Kind.SUBMITTED,
+            title=title,
+            link=gateway_path(enrolment, page),
+            enrolment=enrolment,
+            actor=by,
+        )
     return submission
 
 
@@ -561,6 +629,22 @@ def decide_gateway(
             "status": to_status,
             "referred": [row.item for row in rows if not row.accepted],
         },
+    )
+    apprentice, epao = enrolment.apprentice.name, submission.epao.name
+    if signed_off:
+        title = f"Gateway signed off by {epao}: {apprentice} is now in end-point assessment"
+    else:
+        title = f"Gateway attempt {submission.number} referred back by {epao} for {apprentice}"
+    reasons = [f"{ITEM_TITLES[row.item]}: {row.reason}" for row in rows if not row.accepted]
+    notify(
+        session,
+        people_of(session, enrolment, Role.APPRENTICE, Role.EMPLOYER, Role.TUTOR),
+        Kind.GATEWAY_DECISION,
+        title=title,
+        body="\n".join(reasons + ([f"Note from the assessor: {note}"] if note else [])),
+        link=gateway_path(enrolment),
+        enrolment=enrolment,
+        actor=by,
     )
 
 

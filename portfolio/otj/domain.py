@@ -21,11 +21,13 @@ from ..core import audit, clock
 from ..core.access import is_apprentice_of, is_tutor_of, visible_enrolments_clause
 from ..core.domain import DomainError, lock_enrolment_for, lock_enrolment_for_change
 from ..core.text import clean_text
-from ..core.wording import CENT, hours_text
+from ..core.wording import CENT, hours_text, long_date
 from ..enrolments.domain import check_day_on_programme
 from ..evidence.items import check_not_with_epao
 from ..models import Enrolment, EnrolmentStatus, OtjActivity, OtjEntry, OtjStatus, Role, User
 from ..models.types import MAX_NOTE, utcnow
+from ..notifications.domain import notify, people_of
+from ..notifications.kinds import Kind
 
 MAX_HOURS = Decimal(24)
 MAX_LEARNING = 2_000
@@ -167,6 +169,7 @@ def approve_entry(session: Session, entry: OtjEntry, *, by: User) -> None:
     if not may_approve(by, entry.enrolment):
         raise DomainError("Only a tutor of the training provider can approve training")
     _approve(entry, by, utcnow())
+    _tell_approved(session, entry.enrolment, [entry], by)
     session.flush()
 
 
@@ -186,6 +189,7 @@ def approve_entries(session: Session, enrolment: Enrolment, entry_ids: Iterable[
     now = utcnow()
     for entry in entries:
         _approve(entry, by, now)
+    _tell_approved(session, enrolment, entries, by)  # one notification for the lot
     session.flush()
     return len(entries)
 
@@ -207,6 +211,47 @@ def query_entry(session: Session, entry: OtjEntry, *, by: User, note: str) -> No
     entry.reviewed_at = utcnow()
     audit.record_change(
         "otj.queried", entry, actor=by, before=before, after={"status": entry.status, "query_note": note}
+    )
+    enrolment = entry.enrolment
+    notify(
+        session,
+        people_of(session, enrolment, Role.APPRENTICE),
+        Kind.OTJ_QUERIED,
+        title=f"{by.name} queried your off-the-job training: {_entry_text(entry)}",
+        body=note,
+        link=otj_path(enrolment, entry),
+        enrolment=enrolment,
+        actor=by,
+    )
+
+
+def otj_path(enrolment: Enrolment, entry: OtjEntry | None = None) -> str:
+    """The log, or one entry of it (where a queried entry is changed): for a notification's link."""
+    return f"/enrolments/{enrolment.id}/otj" + (f"/{entry.id}" if entry is not None else "")
+
+
+def _entry_text(entry: OtjEntry) -> str:
+    return f"{hours_text(entry.hours)} on {long_date(entry.activity_date)}"
+
+
+def _tell_approved(session: Session, enrolment: Enrolment, entries: Sequence[OtjEntry], by: User) -> None:
+    if not entries:
+        return
+    if len(entries) == 1:
+        [entry] = entries
+        title, link = f"Off-the-job training approved: {_entry_text(entry)}", otj_path(enrolment, entry)
+    else:
+        total = sum((entry.hours for entry in entries), Decimal(0))
+        title = f"{len(entries)} off-the-job training entries approved: {hours_text(total)} in all"
+        link = otj_path(enrolment)
+    notify(
+        session,
+        people_of(session, enrolment, Role.APPRENTICE),
+        Kind.OTJ_APPROVED,
+        title=title,
+        link=link,
+        enrolment=enrolment,
+        actor=by,
     )
 
 

@@ -17,9 +17,17 @@ from sqlalchemy.orm import Session
 from standard import Signer
 
 from ..core import audit, clock
-from ..core.access import SIGNER_LABELS, SIGNER_ROLES, is_tutor_of, signing_party, visible_enrolments_clause
+from ..core.access import (
+    SIGNER_LABELS,
+    SIGNER_ROLES,
+    SIGNING_ROLES,
+    is_tutor_of,
+    signing_party,
+    visible_enrolments_clause,
+)
 from ..core.domain import DomainError, lock_enrolment_for, lock_enrolment_for_change
 from ..core.text import clean_text
+from ..core.wording import long_date
 from ..enrolments.domain import check_day_on_programme
 from ..models import (
     Enrolment,
@@ -33,6 +41,8 @@ from ..models import (
     User,
 )
 from ..models.types import MAX_NOTE, utcnow
+from ..notifications.domain import notify, people_of
+from ..notifications.kinds import Kind
 
 MAX_TEXT = 10_000
 SIGNERS = (Signer.APPRENTICE, Signer.EMPLOYER, Signer.PROVIDER)
@@ -157,7 +167,9 @@ def create_review(
     )
     review = ProgressReview(enrolment=enrolment, created_by=author)
     _apply(review, details, today or clock.today())
-    return audit.record_added(session, "progress_review.created", review, actor=author, after=_audited_values(review))
+    audit.record_added(session, "progress_review.created", review, actor=author, after=_audited_values(review))
+    _ask_for_signatures(session, review, by=author)
+    return review
 
 
 def update_review(
@@ -188,7 +200,28 @@ def sign_review(
         review.completed_at = now
     after = {"signer": signer, "complete": review.completed_at is not None}
     audit.record_change("progress_review.signed", review, actor=by, after=after)
+    _ask_for_signatures(session, review, by=by)
     return signature
+
+
+def _ask_for_signatures(session: Session, review: ProgressReview, *, by: User) -> None:
+    """Tell the parties whose signature the review awaits, each person once per review: whoever
+    was told at an earlier signature is not told again, and the one who acted is told at the next."""
+    awaited = awaiting_signers(review)
+    if not awaited:
+        return
+    enrolment = review.enrolment
+    notify(
+        session,
+        people_of(session, enrolment, *(SIGNING_ROLES[signer] for signer in awaited)),
+        Kind.SIGNATURE_AWAITED,
+        title=f"Sign the progress review of {long_date(review.review_date)} for {enrolment.apprentice.name}",
+        link=f"/enrolments/{enrolment.id}/reviews/{review.id}",
+        enrolment=enrolment,
+        actor=by,
+        # A person signs for one party only, so once per person is once per party.
+        occasion=f"review-sign:{review.id}",
+    )
 
 
 def check_review_date(day: date, enrolment: Enrolment, today: date) -> date:

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from standard import Signer
 
+from ..core.access import SIGNING_ROLES
 from ..core.clock import ENGLAND, day_of
 from ..core.wording import hours_text, long_date
 from ..core.working_days import latest_day_waiting_longer_than
@@ -59,7 +60,6 @@ from ..progress_reviews.domain import (
 
 DUE_SOON = timedelta(days=7)
 PARTIES = (Role.APPRENTICE, Role.EMPLOYER, Role.TUTOR)
-ROLE_OF_SIGNER = {Signer.APPRENTICE: Role.APPRENTICE, Signer.EMPLOYER: Role.EMPLOYER, Signer.PROVIDER: Role.TUTOR}
 # Loaded with the enrolments, for `people_of_each` (else a query per enrolment).
 WITH_PEOPLE = (Enrolment.apprentice, Enrolment.mentor, Enrolment.tutor)
 PEOPLE_LOADED = tuple(joinedload(person) for person in WITH_PEOPLE)
@@ -335,4 +335,4 @@ def _of_role(people: Iterable[User], role: Role) -> list[User]:
 
 def _of_party(people: Iterable[User], signer: Signer) -> list[User]:
     """Of the enrolment's people, those who sign for `signer` (people_of's relationships)."""
-    return _of_role(people, ROLE_OF_SIGNER[signer])
+    return _of_role(people, SIGNING_ROLES[signer])

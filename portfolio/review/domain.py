@@ -42,6 +42,7 @@ from ..evidence.items import (
     change_evidence_status,
     check_not_with_epao,
     is_witness_testimony,
+    item_path,
     lock_item_for_change,
 )
 from ..models import (
@@ -59,6 +60,8 @@ from ..models import (
     WitnessSignature,
 )
 from ..models.types import MAX_NOTE, utcnow
+from ..notifications.domain import notify, people_of
+from ..notifications.kinds import Kind
 
 MAX_FEEDBACK = 2_000
 MAX_COMMENT = 2_000
@@ -218,6 +221,17 @@ def decide(session: Session, item: EvidenceItem, *, by: User, decision: Decision
         raise DomainError(_taken_message(item))
     session.expire(item, ["reviewer_id", "review_started_at", "reviewer"])
     change_evidence_status(item, decision.status, by, feedback)
+    outcome = "accepted" if decision is Decision.ACCEPT else "referred back"
+    notify(
+        session,
+        people_of(session, item.enrolment, Role.APPRENTICE),
+        Kind.EVIDENCE_DECIDED,
+        title=f"Evidence {outcome} by {by.name}: {item.title}",
+        body=feedback,
+        link=item_path(item),
+        enrolment=item.enrolment,
+        actor=by,
+    )
     session.flush()
 
 
@@ -259,6 +273,18 @@ def add_comment(session: Session, item: EvidenceItem, *, by: User, body: str) ->
     comment = EvidenceComment(item=item, author=by, body=body)
     session.add(comment)
     audit.record_change("evidence.commented", item, actor=by, after={"comment": body})
+    if item.status is not EvidenceStatus.DRAFT:  # a draft is its author's alone, its thread too
+        enrolment = item.enrolment
+        notify(
+            session,
+            people_of(session, enrolment, Role.APPRENTICE, Role.EMPLOYER, Role.TUTOR),
+            Kind.COMMENT,
+            title=f"{by.name} commented on {item.title}",
+            body=body,
+            link=f"{item_path(item)}#comments",
+            enrolment=enrolment,
+            actor=by,
+        )
     return comment
 
 
@@ -298,6 +324,16 @@ def record_judgement(
     session.add(judgement)
     after = audit.values(judgement, "criterion_code", "level_code", "met", "note")
     audit.record_change("judgement.recorded", judgement, actor=by, after=after)
+    notify(
+        session,
+        people_of(session, enrolment, Role.APPRENTICE),
+        Kind.JUDGEMENT,
+        title=f"{code} judged by {by.name}: {level.label}",
+        body=note,
+        link=f"/enrolments/{enrolment.id}/judgements/{code}",
+        enrolment=enrolment,
+        actor=by,
+    )
     return judgement
 
 

@@ -66,7 +66,7 @@ from portfolio.review.domain import (
 from standard import Signer, shipped_path
 
 from ...helpers import PASSWORD, PNG_BYTES
-from ..conftest import counting_queries, sign_in
+from ..conftest import counting_queries, finish_jobs, sign_in
 from ..unkeyed_chain import rechain_unkeyed, unkeyed_hash
 
 OLD_KEY = "an old audit key, rotated out last spring, 0123456789"
@@ -96,12 +96,13 @@ def museum(two_employers):
 
 
 @pytest.fixture
-def logged(world, two_employers):
+def logged(app, world, two_employers):
     """A few events of every kind of subject, committed."""
     admin = world.user(Role.ADMIN, two_employers["provider"])
     create_organisation(db.session, "Seaview Gallery", OrganisationKind.EMPLOYER, by=admin)
     world.evidence(two_employers["museum_enrolment"])
     db.session.commit()
+    finish_jobs(app)  # the tutor's mail is sent now, not into the output of a command under test
     return _events()
 
 

@@ -51,7 +51,10 @@ def send(today: date = TODAY, now: datetime | None = None) -> Counter[Kind]:
 
 
 def told(kind: Kind, enrolment=None) -> list[Notification]:
+    """The reminders of `kind`; of a signature, not the asks its record sent as it was made or signed."""
     statement = select(Notification).where(Notification.kind == kind.value).order_by(Notification.id)
+    if kind is Kind.SIGNATURE_AWAITED:
+        statement = statement.where(Notification.occasion.startswith("signature-awaited:"))
     if enrolment is not None:
         statement = statement.where(Notification.enrolment_id == enrolment.id)
     return list(db.session.scalars(statement))
