@@ -57,9 +57,18 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     from .exports import tasks as export_tasks
     from .notifications import tasks as notification_tasks
     from .reminders import tasks as reminder_tasks
+    from .signing import tasks as signing_tasks
 
     jobs.init_app(
-        app, [auth_tasks.jobs, evidence_tasks.jobs, export_tasks.jobs, notification_tasks.jobs, reminder_tasks.jobs]
+        app,
+        [
+            auth_tasks.jobs,
+            evidence_tasks.jobs,
+            export_tasks.jobs,
+            notification_tasks.jobs,
+            reminder_tasks.jobs,
+            signing_tasks.jobs,
+        ],
     )
 
     app.url_map.converters["int"] = DatabaseIdConverter
@@ -77,6 +86,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     from .otj.views import bp as otj_bp
     from .progress_reviews.views import bp as progress_reviews_bp
     from .review.views import bp as review_bp
+    from .signing.views import bp as signing_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)
@@ -92,6 +102,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     app.register_blueprint(calendar_bp)
     app.register_blueprint(operations_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(signing_bp)
 
     cli.init_app(app)
     return app

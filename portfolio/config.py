@@ -74,6 +74,8 @@ DEFAULTS: dict[str, Any] = {
     "REMINDER_SIGNATURE_DAYS": 7,
     "REMINDER_REVIEW_WORKING_DAYS": 5,
     "REMINDER_OTJ_MARGIN_PERCENT": 10,
+    # How long an emailed link to sign a witness testimony or a progress review works (signing/).
+    "SIGNING_REQUEST_DAYS": 14,
     # Who may read /metrics (operations/scraping.py); with neither set, /metrics is off.
     "METRICS_TOKEN": "",
     "METRICS_ALLOW": [],

@@ -36,6 +36,8 @@ from ..models import (
     OtjActivity,
     OtjStatus,
     Role,
+    SigningPurpose,
+    SigningStatus,
     User,
 )
 from ..progress_reviews.domain import TEXT_FIELDS
@@ -81,6 +83,13 @@ ACTION_LABELS = {
     "testimony.created": "Witness testimony written",
     "testimony.updated": "Witness testimony changed",
     "testimony.signed": "Witness testimony signed",
+    "signing_request.sent": "Asked by email to sign",
+    "signing_request.code_sent": "Code emailed to the witness",
+    "signing_request.code_refused": "Wrong code entered",
+    "signing_request.email_verified": "Witness's email address verified",
+    "signing_request.withdrawn": "Request to sign withdrawn",
+    "signing_request.refused": "Request to sign declined by the witness",
+    "signing_request.expired": "Request to sign expired",
     "otj.logged": "Off-the-job training logged",
     "otj.updated": "Off-the-job training changed",
     "otj.deleted": "Off-the-job training deleted",
@@ -111,6 +120,7 @@ SUBJECT_LABELS = {
     "standard_version": "Standard version",
     "gateway_declaration": "Gateway declaration",
     "gateway_submission": "Gateway submission",
+    "signing_request": "Request to sign by email",
 }
 
 FIELD_LABELS = {
@@ -132,6 +142,10 @@ FIELD_LABELS = {
     "new_email": "New email address",
     "reason": "Why it was refused",
     "used_for": "Used as a link to",
+    "witness": "Witness (no account)",
+    "name_given": "Name given by the requester",
+    "codes_sent": "Codes sent",
+    "tries": "Wrong tries",
     "content_hash": "Content (SHA-256)",
     "epao": "End-point assessment organisation",
     "provider": "Training provider",
@@ -156,6 +170,8 @@ VALUE_ENUMS: dict[tuple[str, str], type[enum.Enum]] = {
     ("user", "role"): Role,
     ("organisation", "kind"): OrganisationKind,
     ("progress_review", "signer"): Signer,
+    ("signing_request", "status"): SigningStatus,
+    ("signing_request", "purpose"): SigningPurpose,
 }
 NOT_SET = "Not set"
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")  # how a date is recorded
@@ -273,7 +289,12 @@ def event_text(event: AuditEvent) -> str:
 
 
 def actor_text(event: AuditEvent) -> str:
-    return event.actor_name or "No signed-in user (the command line, the system or a refused sign-in)"
+    if event.actor_name:
+        return event.actor_name
+    witness = json.loads(event.after).get("witness")
+    if isinstance(witness, Mapping) and witness.get("name"):
+        return f"{witness['name']}, a witness with no account (through an emailed link)"
+    return "No signed-in user (the command line, the system, a witness's emailed link or a refused sign-in)"
 
 
 def subject_text(event: AuditEvent, event_changes: Iterable[Change] = (), title: str | None = None) -> str:

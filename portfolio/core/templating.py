@@ -15,7 +15,18 @@ from markupsafe import Markup
 from filestore import accept_attribute, accepted_summary
 from standard import Status
 
-from ..models import EnrolmentStatus, EvidenceStatus, ExportStatus, GatewayOutcome, OtjStatus, Rag, Role, Standing
+from ..models import (
+    EnrolmentStatus,
+    EvidenceStatus,
+    ExportStatus,
+    GatewayOutcome,
+    OtjStatus,
+    Rag,
+    Role,
+    SigningPurpose,
+    SigningStatus,
+    Standing,
+)
 from ..models.notifications import MailStatus
 from .access import may_export
 from .clock import zone_description
@@ -64,6 +75,8 @@ TEMPLATE_ENUMS = (
     OtjStatus,
     Rag,
     Role,
+    SigningPurpose,
+    SigningStatus,
     Standing,
 )
 

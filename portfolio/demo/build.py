@@ -37,8 +37,10 @@ from ..models import (
     Role,
     User,
 )
+from ..models.types import utcnow
 from ..otj.domain import OtjDetails, approve_entry, log_entry, query_entry
 from ..progress_reviews.domain import ReviewDetails, create_review, sign_review
+from ..reminders.domain import ReminderSettings, send_reminders
 from ..review.domain import (
     Decision,
     WitnessTestimony,
@@ -49,6 +51,7 @@ from ..review.domain import (
     sign_testimony,
     start_review,
 )
+from ..signing.domain import create_testimony_request
 from .files import csv_table, pdf_document, png_picture
 
 DEFAULT_PASSWORD = "portfolio-demo-2026"
@@ -73,6 +76,8 @@ USERS = [
     ("sam.patel@larkfield-playhouse.example", "Sam Patel", Role.APPRENTICE, "Larkfield Playhouse"),
     ("nadia.rahman@larkfield-playhouse.example", "Nadia Rahman", Role.APPRENTICE, "Larkfield Playhouse"),
 ]
+# A witness with no account, whose testimony about Callum the demo has asked for by email.
+OUTSIDE_WITNESS = ("marisol.quinn@quinn-theatre-company.example", "Marisol Quinn")
 
 
 @dataclass(frozen=True)
@@ -355,8 +360,14 @@ ENROLMENTS = [
 ]  # fmt: skip
 
 
-def build_demo(password: str = DEFAULT_PASSWORD, today: date | None = None) -> list[User]:
-    """Create (or bring up to date) the demo data; safe to run again. Returns the demo users."""
+@dataclass(frozen=True)
+class Demo:
+    users: list[User]
+    witness_token: str | None  # the outside witness's link, on the run that asked her
+
+
+def build_demo(password: str = DEFAULT_PASSWORD, today: date | None = None) -> Demo:
+    """Create (or bring up to date) the demo data; safe to run again."""
     today = today or clock.today()
     session = db.session
     version, _ = store_standard(session, shipped_path("ST0396").read_text(encoding="utf-8"), "st0396.yaml")
@@ -378,6 +389,7 @@ def build_demo(password: str = DEFAULT_PASSWORD, today: date | None = None) -> l
         set_active(user, True)  # recorded in the audit trail if it was deactivated
         users[email] = user
 
+    witness_token = None
     for plan in ENROLMENTS:
         apprentice = users[plan.apprentice]
         if session.scalar(select(Enrolment.id).where(Enrolment.apprentice_id == apprentice.id)):
@@ -405,6 +417,8 @@ def build_demo(password: str = DEFAULT_PASSWORD, today: date | None = None) -> l
         )
         items = [_add_evidence(session, enrolment, evidence, n, today) for n, evidence in enumerate(plan.evidence)]
         _add_reviews_and_progress(session, enrolment, plan, items, today)
+        if apprentice.email.startswith("callum"):
+            witness_token = _ask_outside_witness(session, enrolment, today)
         for status in plan.path:
             change_status(session, enrolment, status, users["admin@northgate-arts.example"], "Demo data")
         if plan.gateway == "submitted":  # through the real gateway, as the three parties would
@@ -412,7 +426,26 @@ def build_demo(password: str = DEFAULT_PASSWORD, today: date | None = None) -> l
                 sign_declaration(session, enrolment, by=user, today=today)
             submit_to_epao(session, enrolment, by=enrolment.tutor, today=today)
     session.commit()
-    return list(users.values())
+    # What the hourly job would have told by now: reviews due and overdue, signatures awaited,
+    # evidence waiting, training behind pace (each occasion once, so running the demo again adds none).
+    send_reminders(session, ReminderSettings.from_config(current_app.config), today=today, now=utcnow())
+    session.commit()
+    return Demo(list(users.values()), witness_token)
+
+
+def _ask_outside_witness(session, enrolment: Enrolment, today: date) -> str:
+    """Callum's mentor asks a visiting director, who has no account, for a testimony by email."""
+    email, name = OUTSIDE_WITNESS
+    _, token = create_testimony_request(
+        session, enrolment=enrolment, by=enrolment.mentor, witness_email=email, witness_name=name,
+        testimony=WitnessTestimony(
+            title="Witness statement: youth theatre taster session",
+            activity_date=min(enrolment.start_date + timedelta(days=20), today),
+            text="",  # left for the witness to write
+            links={"S2": "How Callum set the session's objectives.", "B2": "How he worked with the young people."},
+        ),
+    )  # fmt: skip
+    return token
 
 
 def _add_evidence(session, enrolment: Enrolment, plan: DemoEvidence, number: int, today: date) -> None:
@@ -584,7 +617,8 @@ def demo_command(no_serve: bool, password: str, port: int) -> None:
     except DomainError as error:
         raise click.BadParameter(error.message, param_hint="--password") from None
     upgrade(directory=current_app.extensions["migrate"].directory)
-    users = build_demo(password)
+    demo = build_demo(password)
+    users = demo.users
     click.echo("\nDemo logins (every password is the same):\n")
     click.echo(f"  {'Email':<46} {'Role':<11} Password")
     for user in users:
@@ -593,9 +627,16 @@ def demo_command(no_serve: bool, password: str, port: int) -> None:
         "\nAt the gateway: Jess Okafor's portfolio awaits the assessor's decision, and Nadia Rahman's is "
         "ready for the declarations."
     )
+    email, name = OUTSIDE_WITNESS
+    url = f"http://127.0.0.1:{port}/"
+    how = (
+        f"her link, as emailed to her: {url}sign/{demo.witness_token}"
+        if demo.witness_token
+        else "for a new link, Gareth Lloyd sends the request again from the testimony's page"
+    )
+    click.echo(f"{name} ({email}), a witness with no account, is asked for a testimony about Callum Reid; {how}")
     if no_serve:
         return
-    url = f"http://127.0.0.1:{port}/"
     click.echo(f"\nServing the demo on {url} (press Ctrl+C to stop)\n")
     if "PORTFOLIO_LOG_FORMAT" not in os.environ:
         logs.configure_logging("text", current_app.config["LOG_LEVEL"])  # a person watches this console

@@ -23,7 +23,7 @@ from ..core.domain import DomainError, Gone, attributes, lock_enrolment_for, loc
 from ..core.permissions import may_change_evidence
 from ..core.text import clean_line, clean_text
 from ..enrolments.domain import check_day_on_programme
-from ..models import CriterionJudgement, Enrolment, EnrolmentStatus, Role, StagedUpload, User
+from ..models import CriterionJudgement, Enrolment, EnrolmentStatus, Role, SigningStatus, StagedUpload, User
 from ..models.evidence import (
     CriterionLink,
     EvidenceFile,
@@ -100,8 +100,18 @@ def is_witness_testimony(item: EvidenceItem) -> bool:
     return item.kind is EvidenceKind.WITNESS_TESTIMONY and item.created_by_id != item.enrolment.apprentice_id
 
 
+def is_author(user: User, item: EvidenceItem) -> bool:
+    """Whether `user` wrote the item: its creator, unless a witness without an account signed it as
+    their own testimony (the creator only asked them, by email)."""
+    if item.created_by_id != user.id:
+        return False
+    return not any(request.status is SigningStatus.SIGNED for request in item.signing_requests)
+
+
 def may_change(user: User, item: EvidenceItem) -> bool:
-    """Only the author changes an item; a witness only until they sign it, and then nobody."""
+    """Only the author changes an item; a witness only until they sign it, and then nobody. A
+    testimony asked of a witness by email is theirs to sign through the link, so its requester
+    cannot change or sign it here (see portfolio.signing)."""
     if item.created_by_id != user.id:
         return False
     if is_witness_testimony(item):
@@ -111,6 +121,7 @@ def may_change(user: User, item: EvidenceItem) -> bool:
             and user.organisation_id == enrolment.employer_id
             and enrolment.status in OPEN_FOR_EVIDENCE
             and item.status is EvidenceStatus.DRAFT
+            and not item.signing_requests
         )
     return may_add_evidence(user, item.enrolment)
 
@@ -423,11 +434,22 @@ def change_evidence_status(item: EvidenceItem, to_status: EvidenceStatus, by: Us
             f"A {by.role.label.lower()} cannot move evidence from {item.status.label.lower()} "
             f"to {to_status.label.lower()}"
         )
-    item.history.append(EvidenceStatusChange(from_status=item.status, to_status=to_status, changed_by=by, note=note))
+    move_evidence_status(item, to_status, changed_by=by, actor=by, note=note)
+
+
+def move_evidence_status(
+    item: EvidenceItem, to_status: EvidenceStatus, *, changed_by: User, actor: User | None, note: str = ""
+) -> None:
+    """Move the item with a history row by `changed_by` and an event by `actor`, whom the caller
+    has checked. For a move nobody signed in makes (a witness without an account signing through an
+    emailed request), `actor` is None and `changed_by` is the person whose request it answers."""
+    item.history.append(
+        EvidenceStatusChange(from_status=item.status, to_status=to_status, changed_by=changed_by, note=note)
+    )
     before = {"status": item.status}
     item.status = to_status
     after = {"status": to_status} | ({"note": note} if note else {})
-    audit.record_change(STATUS_ACTIONS[to_status], item, actor=by, before=before, after=after)
+    audit.record_change(STATUS_ACTIONS[to_status], item, actor=actor, before=before, after=after)
 
 
 def audited_values(item: EvidenceItem) -> dict:

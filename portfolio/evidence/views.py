@@ -38,6 +38,7 @@ from ..review.domain import (
     referred_count,
     signature_of,
 )
+from ..signing.domain import may_manage, may_request_testimony, progress_of
 from .forms import CommentForm, DecisionForm, EvidenceForm, WithdrawForm
 from .items import (
     EDITABLE,
@@ -48,6 +49,7 @@ from .items import (
     create_item,
     criterion_statuses,
     delete_draft,
+    is_author,
     is_witness_testimony,
     may_add_evidence,
     may_change,
@@ -100,6 +102,7 @@ def library(enrolment_id: int):
         statuses=list(EvidenceStatus),
         may_add=may_add_evidence(current_user, enrolment),
         may_write_testimony=may_write_testimony(current_user, enrolment),
+        may_ask_witness=may_request_testimony(current_user, enrolment),
         referred=referred_count(db.session, current_user, enrolment=enrolment)
         if current_user.id == enrolment.apprentice_id
         else 0,
@@ -151,6 +154,9 @@ def item_page(
     """The item page with its review panel and comments; the review views show it again with
     their form's errors (that form is `form`, for the error summary)."""
     enrolment = item.enrolment
+    testimony = is_witness_testimony(item)
+    # The requests emailed to a witness without an account, for whoever manages them, the newest first.
+    asked = list(reversed(item.signing_requests)) if testimony else []
     return render_template(
         "evidence/view.html",
         item=item,
@@ -164,10 +170,12 @@ def item_page(
         files_withheld=files_withheld(item),
         files_visible=may_see_files(current_user, item),
         form=decision_form or comment_form or ConfirmForm(),
-        testimony=is_witness_testimony(item),
+        testimony=testimony,
         signature=signature_of(db.session, item),
+        asked_of=asked[0] if asked else None,
+        signing_requests=[(r, progress_of(r)) for r in asked] if asked and may_manage(current_user, asked[0]) else [],
         feedback=latest_decision(item),
-        may_review=is_tutor_of(current_user, enrolment) and current_user.id != item.created_by_id,
+        may_review=is_tutor_of(current_user, enrolment) and not is_author(current_user, item),
         may_judge=may_judge_criteria(current_user, enrolment),
         decision_form=decision_form or DecisionForm(formdata=None),
         comments=comments_on(db.session, item),

@@ -295,12 +295,13 @@ def _items(session: Session, enrolment: Enrolment, standard: Standard) -> tuple[
     exported_ids = select(EvidenceItem.id).where(
         EvidenceItem.enrolment_id == enrolment.id, EvidenceItem.status.in_(EXPORTED_STATUSES)
     )
-    witnesses = {
-        w.item_id: Witness(w.signed_name, w.job_title, w.signed_at)
-        for w in session.scalars(select(WitnessSignature).where(WitnessSignature.item_id.in_(exported_ids)))
-    }
+    signatures = session.scalars(select(WitnessSignature).where(WitnessSignature.item_id.in_(exported_ids))).all()
+    witnesses = {w.item_id: Witness(w.signed_name, w.job_title, w.signed_at) for w in signatures}
+    # A witness without an account, asked by email, wrote (or confirmed) and signed the testimony.
+    authors = {w.item_id: w.signed_name for w in signatures if w.signing_request_id is not None}
     return tuple(
-        _export_item(number, item, standard, witnesses.get(item.id)) for number, item in enumerate(items, start=1)
+        _export_item(number, item, standard, witnesses.get(item.id), authors.get(item.id))
+        for number, item in enumerate(items, start=1)
     )
 
 
@@ -318,14 +319,16 @@ _COPIED_ITEM_FIELDS = (
 )
 
 
-def _export_item(number: int, item: EvidenceItem, standard: Standard, witness: Witness | None) -> ExportItem:
+def _export_item(
+    number: int, item: EvidenceItem, standard: Standard, witness: Witness | None, author: str | None
+) -> ExportItem:
     withheld = files_withheld(item)
     folder = item_folder(number, item.title)
     names = file_names(f.display_name for f in item.files)
     return ExportItem(
         **attributes(item, *_COPIED_ITEM_FIELDS),
         number=number,
-        author=item.created_by.name,
+        author=author or item.created_by.name,
         files=tuple(
             ExportFile(
                 **attributes(f, "media_type", "size", "sha256", "crc32", "uploaded_at"),
@@ -374,9 +377,7 @@ def _reviews(session: Session, enrolment: Enrolment) -> tuple[ReviewRecord, ...]
             attendees=review.attendees,
             progress=review.progress,
             actions=review.actions,
-            signatures=tuple(
-                (SIGNER_LABELS[s.signer].capitalize(), s.user.name, s.signed_at) for s in review.signatures
-            ),
+            signatures=tuple((SIGNER_LABELS[s.signer].capitalize(), s.name, s.signed_at) for s in review.signatures),
             awaiting=tuple(SIGNER_LABELS[signer] for signer in awaiting_signers(review)),
         )
         for review in reviews

@@ -21,6 +21,7 @@ from .notifications import Delivery, MailStatus, Notification, NotificationPrefe
 from .otj import OtjActivity, OtjEntry, OtjStatus
 from .progress_reviews import ProgressReview, Rag, ReviewCriterion, ReviewSignature
 from .review import CriterionJudgement, EvidenceComment, WitnessSignature
+from .signing_requests import SigningPurpose, SigningRequest, SigningStatus
 from .standard_versions import StandardVersion
 from .stored_files import StagedUpload, UnreferencedFile
 from .totals import EnrolmentCoverage, EnrolmentOtjHours
@@ -61,6 +62,9 @@ __all__ = [
     "ReviewCriterion",
     "ReviewInterval",
     "ReviewSignature",
+    "SigningPurpose",
+    "SigningRequest",
+    "SigningStatus",
     "WitnessSignature",
     "CriterionLink",
     "EvidenceFile",

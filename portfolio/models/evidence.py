@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,6 +13,9 @@ from ..extensions import db
 from .accounts import User
 from .enrolments import Enrolment
 from .types import UTCDateTime, enum_column, utcnow
+
+if TYPE_CHECKING:
+    from .signing_requests import SigningRequest
 
 
 class EvidenceKind(enum.Enum):
@@ -97,6 +101,8 @@ class EvidenceItem(db.Model):
     history: Mapped[list[EvidenceStatusChange]] = relationship(
         back_populates="item", order_by="EvidenceStatusChange.id", cascade="all, delete-orphan"
     )
+    # A witness testimony asked of someone without an account: the emailed requests to sign it.
+    signing_requests: Mapped[list[SigningRequest]] = relationship(viewonly=True, order_by="SigningRequest.id")
 
     @property
     def codes(self) -> list[str]:

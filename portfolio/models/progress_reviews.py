@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -14,6 +15,9 @@ from ..extensions import db
 from .accounts import User
 from .enrolments import Enrolment
 from .types import UTCDateTime, enum_column, utcnow
+
+if TYPE_CHECKING:
+    from .signing_requests import SigningRequest
 
 
 class Rag(enum.Enum):
@@ -51,6 +55,8 @@ class ProgressReview(db.Model):
     signatures: Mapped[list[ReviewSignature]] = relationship(
         back_populates="review", order_by="ReviewSignature.id", cascade="all, delete-orphan"
     )
+    # The emailed requests for the employer's signature, to someone who may have no account.
+    signing_requests: Mapped[list[SigningRequest]] = relationship(viewonly=True, order_by="SigningRequest.id")
 
 
 class ReviewCriterion(db.Model):
@@ -69,14 +75,26 @@ class ReviewCriterion(db.Model):
 
 
 class ReviewSignature(db.Model):
+    """One party's signature: by a user signing for their party, or, for the employer, by someone
+    without an account through an emailed signing request (then `user_id` is None)."""
+
     __tablename__ = "review_signatures"
     __table_args__ = (UniqueConstraint("review_id", "signer", name="uq_review_signatures_review_signer"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     review_id: Mapped[int] = mapped_column(ForeignKey("progress_reviews.id"), index=True)
     signer: Mapped[Signer] = mapped_column(enum_column(Signer))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    signing_request_id: Mapped[int | None] = mapped_column(ForeignKey("signing_requests.id"))
+    # The name given by a signer without an account; a user's signature shows their account's name.
+    signer_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     review: Mapped[ProgressReview] = relationship(back_populates="signatures")
-    user: Mapped[User] = relationship()
+    user: Mapped[User | None] = relationship()
+    signing_request: Mapped[SigningRequest | None] = relationship()
+
+    @property
+    def name(self) -> str:
+        """Who signed, as the record shows them."""
+        return self.user.name if self.user is not None else self.signer_name

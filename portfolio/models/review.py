@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,6 +13,9 @@ from .accounts import User
 from .enrolments import Enrolment
 from .evidence import EvidenceItem
 from .types import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from .signing_requests import SigningRequest
 
 
 class EvidenceComment(db.Model):
@@ -30,19 +34,23 @@ class EvidenceComment(db.Model):
 
 
 class WitnessSignature(db.Model):
-    """The employer's signature on a witness testimony: who, in what role, when."""
+    """The witness's signature on a testimony: who, in what role, when. Either an employer's user
+    signed it as themselves (`signed_by_id`), or a witness without an account signed it through an
+    emailed signing request (`signing_request_id`, which holds the rest of what they gave)."""
 
     __tablename__ = "witness_signatures"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("evidence_items.id"), unique=True)
-    signed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    signing_request_id: Mapped[int | None] = mapped_column(ForeignKey("signing_requests.id"))
     signed_name: Mapped[str] = mapped_column(String(200))
     job_title: Mapped[str] = mapped_column(String(200))
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     item: Mapped[EvidenceItem] = relationship()
-    signed_by: Mapped[User] = relationship()
+    signed_by: Mapped[User | None] = relationship()
+    signing_request: Mapped[SigningRequest | None] = relationship()
 
 
 class CriterionJudgement(db.Model):

@@ -85,6 +85,8 @@ ABOUT: dict[Kind, About] = {
         "You are asked to give a witness testimony",
         "You are asked to confirm a witness testimony about an apprentice's work.",
         frozenset({Role.EMPLOYER}),
+        # The request itself always comes by email, with its link to sign: in the service by default.
+        Delivery.IN_APP,
     ),
     Kind.TESTIMONY_SIGNED: About(
         "Witness testimonies signed",

@@ -38,6 +38,8 @@ from ..models import (
     ReviewInterval,
     ReviewSignature,
     Role,
+    SigningRequest,
+    SigningStatus,
     User,
 )
 from ..models.types import MAX_NOTE, utcnow
@@ -140,9 +142,15 @@ def may_record_review(user: User, enrolment: Enrolment) -> bool:
     return is_tutor_of(user, enrolment) and enrolment.status in OPEN_FOR_REVIEWS
 
 
-def may_edit_review(user: User, review: ProgressReview) -> bool:
-    """A tutor of the provider, until the first signature."""
-    return is_tutor_of(user, review.enrolment) and not review.signatures
+def may_edit_review(user: User, review: ProgressReview, *, now: datetime | None = None) -> bool:
+    """A tutor of the provider, until the first signature, and not while someone is asked by email
+    to sign it (they are shown the review as it was when asked)."""
+    now = now or utcnow()
+    return (
+        is_tutor_of(user, review.enrolment)
+        and not review.signatures
+        and not any(request.is_open(now) for request in review.signing_requests)
+    )
 
 
 def awaiting_signers(review: ProgressReview) -> list[Signer]:
@@ -175,11 +183,13 @@ def create_review(
 def update_review(
     session: Session, review: ProgressReview, *, by: User, details: ReviewDetails, today: date | None = None
 ) -> None:
-    _lock(session, review)
+    lock_review_for_change(session, review)
     if review.signatures:
         raise DomainError("This review has been signed, so it can no longer be changed")
-    if not may_edit_review(by, review):
+    if not is_tutor_of(by, review.enrolment):
         raise DomainError("Only a tutor of the training provider can change this review")
+    if not may_edit_review(by, review):
+        raise DomainError("The employer has been asked by email to sign this review: withdraw the request to change it")
     with audit.recording("progress_review.updated", review, actor=by, values=_audited_values):
         _apply(review, details, today or clock.today())
 
@@ -187,24 +197,57 @@ def update_review(
 def sign_review(
     session: Session, review: ProgressReview, *, by: User, signer: Signer, now: datetime | None = None
 ) -> ReviewSignature:
-    """Sign for one party; the review is complete once all three have signed."""
-    _lock(session, review)
+    """Sign for one party; the review is complete once all three have signed. The employer's user
+    signing withdraws the requests emailed for the employer's signature: they are no longer needed."""
+    lock_review_for_change(session, review)
     if signing_party(by, review.enrolment) is not signer:
         raise DomainError(f"You cannot sign for {SIGNER_LABELS[signer]}")
-    if any(s.signer is signer for s in review.signatures):
-        raise DomainError(f"This review has already been signed for {SIGNER_LABELS[signer]}")
     now = now or utcnow()
-    signature = ReviewSignature(signer=signer, user=by, signed_at=now)
-    review.signatures.append(signature)
-    if not awaiting_signers(review):
-        review.completed_at = now
-    after = {"signer": signer, "complete": review.completed_at is not None}
-    audit.record_change("progress_review.signed", review, actor=by, after=after)
+    signature = _add_signature(review, ReviewSignature(signer=signer, user=by, signed_at=now), actor=by)
     _ask_for_signatures(session, review, by=by)
+    if signer is Signer.EMPLOYER:
+        for request in review.signing_requests:
+            if request.status is SigningStatus.PENDING:
+                request.status, request.closed_at = SigningStatus.WITHDRAWN, now
+                audit.record_change(
+                    "signing_request.withdrawn",
+                    request,
+                    actor=by,
+                    before={"status": SigningStatus.PENDING},
+                    after={"status": SigningStatus.WITHDRAWN, "reason": f"{by.name} signed for the employer"},
+                )
     return signature
 
 
-def _ask_for_signatures(session: Session, review: ProgressReview, *, by: User) -> None:
+def sign_review_as_employer_contact(
+    session: Session, review: ProgressReview, *, request: SigningRequest, witness: dict, now: datetime
+) -> ReviewSignature:
+    """The employer's contact of an emailed request, who may have no account, signs for the employer.
+    The caller has locked the review (`lock_review_for_change`) and checked the request and the
+    signer's details; the event is by nobody signed in, with `witness` (who signed) in it."""
+    signature = ReviewSignature(
+        signer=Signer.EMPLOYER, signing_request=request, signer_name=request.signer_name, signed_at=now
+    )
+    _add_signature(review, signature, actor=None, witness=witness)
+    _ask_for_signatures(session, review, by=None)
+    return signature
+
+
+def _add_signature(
+    review: ProgressReview, signature: ReviewSignature, *, actor: User | None, witness: dict | None = None
+) -> ReviewSignature:
+    signer = signature.signer
+    if any(s.signer is signer for s in review.signatures):
+        raise DomainError(f"This review has already been signed for {SIGNER_LABELS[signer]}")
+    review.signatures.append(signature)
+    if not awaiting_signers(review):
+        review.completed_at = signature.signed_at
+    after = {"signer": signer, "complete": review.completed_at is not None} | ({"witness": witness} if witness else {})
+    audit.record_change("progress_review.signed", review, actor=actor, after=after)
+    return signature
+
+
+def _ask_for_signatures(session: Session, review: ProgressReview, *, by: User | None) -> None:
     """Tell the parties whose signature the review awaits, each person once per review: whoever
     was told at an earlier signature is not told again, and the one who acted is told at the next."""
     awaited = awaiting_signers(review)
@@ -275,12 +318,12 @@ def _set_criteria(review: ProgressReview, criteria: Mapping[str, tuple[Rag, str]
             review.criteria.append(ReviewCriterion(criterion_code=code, rag=rag, note=note))
 
 
-def _lock(session: Session, review: ProgressReview) -> None:
-    """Read the review and its signatures afresh, its enrolment and then the review locked until
-    commit, so that two signatures at once cannot both miss completing it, nor an edit slip in
-    after a signature, nor either in the middle of a gateway submission."""
+def lock_review_for_change(session: Session, review: ProgressReview) -> None:
+    """Read the review, its signatures and its signing requests afresh, its enrolment and then the
+    review locked until commit, so that two signatures at once cannot both miss completing it, nor
+    an edit slip in after a signature, nor either in the middle of a gateway submission."""
     lock_enrolment_for_change(session, review.enrolment, review)
-    session.expire(review, ["signatures"])
+    session.expire(review, ["signatures", "signing_requests"])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from ..models import Enrolment, ProgressReview, ReviewSignature
+from ..models import Enrolment, ProgressReview, ReviewSignature, SigningRequest
 
 
 def reviews_with_signatures(session: Session, enrolment_id: int) -> list[ProgressReview]:
@@ -33,6 +33,8 @@ def review_record(session: Session, review_id: int) -> ProgressReview:
             joinedload(ProgressReview.created_by),
             selectinload(ProgressReview.criteria),
             selectinload(ProgressReview.signatures).joinedload(ReviewSignature.user),
+            selectinload(ProgressReview.signatures).joinedload(ReviewSignature.signing_request),
+            selectinload(ProgressReview.signing_requests).joinedload(SigningRequest.requested_by),
         )
         .execution_options(populate_existing=True)
     ).one()

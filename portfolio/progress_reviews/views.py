@@ -5,15 +5,19 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from standard import Signer
+
 from ..core import clock
 from ..core.access import get_enrolment_or_404, get_progress_review_or_404, is_tutor_of, signing_party
 from ..core.domain import DomainError
 from ..core.web import attempt
 from ..extensions import db
+from ..models.types import utcnow
 from ..otj.domain import (
     enrolment_otj_summary,
     summary_text,
 )
+from ..signing.domain import may_ask_employer, may_manage, progress_of
 from .domain import (
     SIGNER_LABELS,
     SIGNERS,
@@ -83,6 +87,7 @@ def review(enrolment_id: int, review_id: int):
     enrolment = review.enrolment
     standard = enrolment.standard_version.standard
     order = {code: n for n, code in enumerate(standard.codes)}
+    asked = list(reversed(review.signing_requests))  # the employer's requests by email, the newest first
     return render_template(
         "progress_reviews/review.html",
         review=review,
@@ -95,6 +100,10 @@ def review(enrolment_id: int, review_id: int):
         my_signer=signing_party(current_user, enrolment),
         may_edit=may_edit_review(current_user, review),
         form=SignForm(formdata=None),
+        employer=Signer.EMPLOYER,
+        asked_of=next((r for r in reversed(review.signing_requests) if r.is_open(utcnow())), None),
+        may_ask_employer=may_ask_employer(current_user, review),
+        signing_requests=[(r, progress_of(r)) for r in asked] if asked and may_manage(current_user, asked[0]) else [],
     )
 
 

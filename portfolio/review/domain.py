@@ -17,7 +17,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, Select, false, func, select, update
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
@@ -41,9 +41,11 @@ from ..evidence.items import (
     audited_values,
     change_evidence_status,
     check_not_with_epao,
+    is_author,
     is_witness_testimony,
     item_path,
     lock_item_for_change,
+    move_evidence_status,
 )
 from ..models import (
     CriterionJudgement,
@@ -56,6 +58,7 @@ from ..models import (
     EvidenceStatusChange,
     Organisation,
     Role,
+    SigningRequest,
     User,
     WitnessSignature,
 )
@@ -245,7 +248,7 @@ def _check_reviewer(item: EvidenceItem, by: User) -> None:
     enrolment = item.enrolment
     if not is_tutor_of(by, enrolment):
         raise DomainError("You cannot review this evidence")
-    if by.id in (item.created_by_id, enrolment.apprentice_id):
+    if by.id == enrolment.apprentice_id or is_author(by, item):
         raise DomainError("You cannot review evidence you wrote yourself")
     check_not_with_epao(enrolment)
 
@@ -421,28 +424,103 @@ def sign_testimony(
         raise DomainError("Enter your job title", "job_title")
     if len(job_title) > MAX_JOB_TITLE:
         raise DomainError(f"Your job title must be {MAX_JOB_TITLE} characters or fewer", "job_title")
-    if not item.links:
-        raise DomainError("Choose at least one criterion the testimony shows before you sign it")
-    if missing := [link.criterion_code for link in item.links if not link.justification.strip()]:
-        raise DomainError(f"Explain how the testimony shows {', '.join(missing)} before you sign it")
+    _check_links(item)
     change_evidence_status(item, EvidenceStatus.SUBMITTED, by)
     item.submitted_at = utcnow()
     signature = WitnessSignature(item=item, signed_by=by, signed_name=signed_name, job_title=job_title)
     session.add(signature)
     after = {"signed_name": signed_name, "job_title": job_title}
     audit.record_change("testimony.signed", item, actor=by, after=after)
+    _announce_signed(session, item, signed_name, body=f"{signed_name}, {job_title}, signed it.", actor=by)
     return signature
 
 
+def sign_testimony_as_witness(
+    session: Session,
+    item: EvidenceItem,
+    *,
+    request: SigningRequest,
+    signed_name: str,
+    job_title: str,
+    text: str,
+    witness: Mapping[str, object],
+    now: datetime,
+) -> WitnessSignature:
+    """The witness of an emailed request, who has no account, signs `text` as their testimony,
+    which submits it for review. The caller has locked the item (`lock_item_for_change`) and checked
+    the request and the witness's details; the event is by nobody signed in, with `witness` in it."""
+    if item.status is not EvidenceStatus.DRAFT:
+        raise DomainError("This testimony has been signed, so it can no longer be changed")
+    check_not_with_epao(item.enrolment)
+    if item.enrolment.status not in OPEN_FOR_EVIDENCE:
+        raise DomainError("This apprenticeship is not taking evidence now")
+    _check_links(item)
+    item.description = checked_testimony_text(text)
+    note = f"Signed by {signed_name}, {job_title}, through the request emailed to {request.witness_email}"
+    move_evidence_status(item, EvidenceStatus.SUBMITTED, changed_by=request.requested_by, actor=None, note=note)
+    item.submitted_at = now
+    signature = WitnessSignature(
+        item=item, signing_request=request, signed_name=signed_name, job_title=job_title, signed_at=now
+    )
+    session.add(signature)
+    after = {"signed_name": signed_name, "job_title": job_title, "text": item.description, "witness": witness}
+    audit.record_change("testimony.signed", item, actor=None, after=after)
+    relationship = witness.get("relationship")
+    how = f"{signed_name}, {job_title}" + (f" ({relationship})" if relationship else "")
+    _announce_signed(session, item, signed_name, body=f"{how}, signed it through the request emailed to them.")
+    return signature
+
+
+def _announce_signed(
+    session: Session, item: EvidenceItem, signed_name: str, *, body: str, actor: User | None = None
+) -> None:
+    """A signed testimony goes for review: its apprentice and tutors are told."""
+    enrolment = item.enrolment
+    notify(
+        session,
+        people_of(session, enrolment, Role.APPRENTICE, Role.TUTOR),
+        Kind.TESTIMONY_SIGNED,
+        title=f"{signed_name} signed the witness testimony “{item.title}”",
+        body=body,
+        link=f"/enrolments/{enrolment.id}/evidence/{item.id}",
+        enrolment=enrolment,
+        actor=actor,
+    )
+
+
 def signature_of(session: Session, item: EvidenceItem) -> WitnessSignature | None:
+    """The testimony's signature, with its signing request if a witness without an account signed it."""
     if item.kind is not EvidenceKind.WITNESS_TESTIMONY:
         return None
-    return session.scalar(select(WitnessSignature).where(WitnessSignature.item_id == item.id))
+    return session.scalar(
+        select(WitnessSignature)
+        .where(WitnessSignature.item_id == item.id)
+        .options(joinedload(WitnessSignature.signing_request))
+    )
+
+
+def checked_testimony_text(text: str) -> str:
+    """A testimony's text, cleaned; DomainError on the `text` field if it is blank or too long."""
+    text = clean_text(text)
+    if not text:
+        raise DomainError("Write your testimony", "text")
+    if len(text) > MAX_TEXT:
+        raise DomainError(f"The testimony must be {MAX_TEXT:,} characters or fewer", "text")
+    return text
+
+
+def _check_links(item: EvidenceItem) -> None:
+    if not item.links:
+        raise DomainError("Choose at least one criterion the testimony shows before you sign it")
+    if missing := [link.criterion_code for link in item.links if not link.justification.strip()]:
+        raise DomainError(f"Explain how the testimony shows {', '.join(missing)} before you sign it")
 
 
 def _check_unsigned(item: EvidenceItem, by: User) -> None:
     if not is_witness_testimony(item) or item.created_by_id != by.id:
         raise DomainError("You cannot change this testimony")
+    if item.signing_requests:
+        raise DomainError("This testimony is for the witness you asked by email to sign, through their link")
     if item.status is not EvidenceStatus.DRAFT:
         raise DomainError("This testimony has been signed, so it can no longer be changed")
     check_not_with_epao(item.enrolment)
@@ -451,11 +529,11 @@ def _check_unsigned(item: EvidenceItem, by: User) -> None:
 
 
 def _apply_testimony(item: EvidenceItem, testimony: WitnessTestimony, today: date | None) -> None:
-    text = clean_text(testimony.text)
-    if not text:
-        raise DomainError("Write your testimony", "text")
-    if len(text) > MAX_TEXT:
-        raise DomainError(f"The testimony must be {MAX_TEXT:,} characters or fewer", "text")
+    apply_testimony_details(item, testimony, today, text=checked_testimony_text(testimony.text))
+
+
+def apply_testimony_details(item: EvidenceItem, testimony: WitnessTestimony, today: date | None, *, text: str) -> None:
+    """Copy the testimony's title, date, criteria and `text` (checked by the caller) onto the item."""
     details = EvidenceDetails(
         title=testimony.title,
         kind=EvidenceKind.WITNESS_TESTIMONY,

@@ -68,7 +68,8 @@ def pytest_collection_modifyitems(items) -> None:
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory) -> Iterator[LiveServer]:
-    """The app with the demo data, on a free port of 127.0.0.1, for the whole run."""
+    """The app with the demo data, on a free port of 127.0.0.1, for the whole run, sending its email
+    to a real SMTP server of the run's own."""
     from werkzeug.serving import make_server
 
     from portfolio import create_app
@@ -82,7 +83,13 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     mail = SmtpServer()
     mail.start()
     app = create_app(
-        {"SECRET_KEY": "browser-tests", "DATABASE_URL": database_url, "MAIL_SERVER": HOST, "MAIL_PORT": mail.port},
+        {
+            "SECRET_KEY": "browser-tests",
+            "DATABASE_URL": database_url,
+            "MAIL_SERVER": HOST,
+            "MAIL_PORT": mail.port,
+            "MAIL_SENDER": "Portfolio <portfolio@example.test>",
+        },
         instance_path=str(root / "instance"),
     )
     logins: dict[str, list[Login]] = {}

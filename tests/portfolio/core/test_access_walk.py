@@ -24,6 +24,8 @@ from portfolio.models import (
 )
 from portfolio.notifications.domain import notify
 from portfolio.notifications.kinds import Kind
+from portfolio.review.domain import WitnessTestimony
+from portfolio.signing.domain import create_testimony_request
 
 from ...filestore import samples
 from ...helpers import PDF_BYTES, PNG_BYTES
@@ -37,6 +39,10 @@ PUBLIC = {
 # The pages of emailed links and of asking for one: the link, not a sign-in, is what lets them act.
 PUBLIC |= {"auth.forgotten_password", "auth.reset_link_sent", "auth.reset_password", "auth.accept_invitation"}
 PUBLIC |= {"auth.confirm_email"}
+# A witness without an account signs through an emailed link: its token, not a sign-in, lets them in
+# (tests/portfolio/signing covers who gets what through it; an unknown token is a 404).
+WITNESS_LINK = {"signing.start", "signing.send_code", "signing.verify", "signing.sign", "signing.decline"}
+PUBLIC |= WITNESS_LINK
 # Pages about the signed-in user's own things (their password, email, calendar link, their notifications:
 # the notifications' tests check that nobody reads another's).
 EVERY_SIGNED_IN_USER = {
@@ -79,6 +85,11 @@ def records(two_employers, world):
     [notification] = notify(
         db.session, [museum.apprentice], Kind.EVIDENCE_DECIDED, title="Your plan was accepted", link="/"
     )
+    testimony = WitnessTestimony("The lantern parade", museum.start_date, "Led the stewards.", {"S5": "Briefings."})
+    signing_request, _ = create_testimony_request(
+        db.session, enrolment=museum, by=two_employers["tutor"], witness_email="jo@riverside.example",
+        witness_name="", testimony=testimony,
+    )  # fmt: skip
     db.session.commit()
     values = {
         "notification_id": notification.id,
@@ -89,6 +100,7 @@ def records(two_employers, world):
         "comment_id": comment.id,
         "entry_id": entry.id,
         "review_id": review.id,
+        "request_id": signing_request.id,
         "code": "K1",
         "enrolment_id": museum.id,
         "user_id": museum.apprentice.id,
@@ -123,6 +135,17 @@ def test_anonymous_users_are_sent_to_sign_in(app, client, records):
         response = client.open(url, method=method)
         assert response.status_code == 302, f"{method} {url} ({endpoint}) gave {response.status_code}"
         assert response.headers["Location"].startswith("/sign-in"), f"{method} {url}"
+
+
+def test_the_witness_link_needs_no_sign_in_but_an_unknown_token_is_not_found(app, client, records):
+    _, values = records
+    walked = set()
+    for endpoint, method, url in _routes(app, values):
+        if endpoint in WITNESS_LINK:
+            response = client.open(url, method=method)
+            assert response.status_code == 404, f"{method} {url} ({endpoint}) gave {response.status_code}"
+            walked.add(endpoint)
+    assert walked == WITNESS_LINK
 
 
 def test_users_outside_the_relationship_get_404(app, client, records):

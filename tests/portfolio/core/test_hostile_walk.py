@@ -10,6 +10,7 @@ huge dates. A new POST route must be given an entry in ROUTES, or this test fail
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from html.parser import HTMLParser
@@ -28,6 +29,8 @@ from portfolio.models.types import StorableString
 from portfolio.notifications.domain import notify
 from portfolio.notifications.kinds import Kind
 from portfolio.review.domain import WitnessTestimony, create_testimony, start_review
+from portfolio.signing.domain import create_testimony_request, send_code, verify_code
+from portfolio.signing.views import remember_verified
 
 from ...helpers import PASSWORD, PDF_BYTES, PNG_BYTES, run_jobs
 from ..conftest import sign_in
@@ -39,6 +42,17 @@ class Route:
     actor: str  # a key of the world's people, or "" for nobody signed in
     values: dict  # the URL's arguments: keys of the world's ids
     page: tuple[str, dict] | None = None  # (endpoint, arguments) of the page holding the form, if not its own
+    prepare: Callable[[object, dict], None] | None = None  # (client, ids): once signed in (or not), before the page
+
+
+def _verified_for(key: str) -> Callable[[object, dict], None]:
+    """The witness's browser has entered the code of the request `key` names, as signing.verify notes."""
+
+    def prepare(client, ids: dict) -> None:
+        with client.session_transaction() as session:
+            remember_verified(session, ids[f"{key}_id"], ids[f"{key}_verified_at"])
+
+    return prepare
 
 
 # Every POST route: who posts, to which records, and where its form is shown.
@@ -129,6 +143,22 @@ ROUTES = {
     "notifications.settings": Route("apprentice", {}),
     "calendar.link": Route("apprentice", {}, ("calendar.index", {})),
     "calendar.turn_off_link": Route("apprentice", {}, ("calendar.index", {})),
+    "signing.ask_witness": Route("mentor", {"enrolment_id": "enrolment"}),
+    "signing.ask_employer": Route("tutor", {"enrolment_id": "enrolment", "review_id": "review"}),
+    "signing.withdraw": Route(
+        "tutor",
+        {"enrolment_id": "enrolment", "request_id": "request_to_withdraw"},
+        ("evidence.view", {"enrolment_id": "enrolment", "item_id": "item_to_withdraw"}),
+    ),
+    "signing.send_again": Route(
+        "tutor",
+        {"enrolment_id": "enrolment", "request_id": "request_to_send_again"},
+        ("evidence.view", {"enrolment_id": "enrolment", "item_id": "item_to_send_again"}),
+    ),
+    "signing.send_code": Route("", {"token": "code_token"}, ("signing.start", {"token": "code_token"})),
+    "signing.verify": Route("", {"token": "verify_token"}),
+    "signing.sign": Route("", {"token": "sign_token"}, prepare=_verified_for("sign")),
+    "signing.decline": Route("", {"token": "decline_token"}, prepare=_verified_for("decline")),
     "exports.ask": Route(
         "tutor",
         {"enrolment_id": "enrolment", "export_format": "pdf"},
@@ -144,6 +174,8 @@ RECORDS_REFUSALS = {
     "auth.change_password": THROTTLE,
     "auth.change_email": THROTTLE,
     **dict.fromkeys(["auth.reset_password", "auth.accept_invitation", "auth.confirm_email"], {"audit_events"}),
+    # A wrong code counts towards its five tries (and the audit trail keeps each).
+    "signing.verify": {"signing_requests", "audit_events"},
 }
 # Signed in afresh before each post: a changed password ends the other sessions, and a wrong current
 # password counts towards the pause on signing in that only a success clears.
@@ -176,6 +208,9 @@ ACCEPT_CONTROL_CHARACTERS = set(ROUTES) - {
     "admin.new_user",
     "admin.new_enrolment",
     "admin.edit_enrolment",
+    "signing.ask_witness",  # the witness's email address is not one
+    "signing.ask_employer",
+    "signing.verify",  # nor is the code a code
 }
 
 
@@ -318,6 +353,14 @@ def hostile_world(world):
     )  # fmt: skip
     db.session.add_all([*entries.values(), review])
     notify(db.session, [apprentice], Kind.EVIDENCE_DECIDED, title="Your plan was accepted", link="/")
+    requests = {
+        name: _witness_request(enrolment, tutor)
+        for name in ("withdraw", "send_again", "code", "verify", "sign", "decline")
+    }
+    for name in ("verify", "sign", "decline"):
+        code = send_code(db.session, requests[name][0], address="192.0.2.1")
+        if name != "verify":
+            requests[name] += (verify_code(db.session, requests[name][0], code, address="192.0.2.1"),)
     ready, signed, at_gateway = (ready_enrolment(world) for _ in range(3))
     sign_all(signed)
     sign_all(at_gateway)
@@ -350,6 +393,11 @@ def hostile_world(world):
         "signed": signed.enrolment.id,
         "at_gateway": at_gateway.enrolment.id,
         **{name: entry.id for name, entry in entries.items()},
+        **{f"request_to_{name}": requests[name][0].id for name in ("withdraw", "send_again")},
+        **{f"item_to_{name}": requests[name][0].item_id for name in ("withdraw", "send_again")},
+        **{f"{name}_token": requests[name][1] for name in ("code", "verify", "sign", "decline")},
+        **{f"{name}_id": requests[name][0].id for name in ("sign", "decline")},
+        **{f"{name}_verified_at": requests[name][2] for name in ("sign", "decline")},
     }
     people = {
         "apprentice": apprentice,
@@ -362,6 +410,21 @@ def hostile_world(world):
     }
     db.session.commit()
     return ids, people
+
+
+def _witness_request(enrolment, tutor) -> tuple:
+    """A testimony the tutor asked of a witness by email: (the request, its link's token)."""
+    testimony = WitnessTestimony(
+        title="Witnessed parade", activity_date=enrolment.start_date, text="Led the stewards.", links={"S5": "Yes."}
+    )
+    return create_testimony_request(
+        db.session,
+        enrolment=enrolment,
+        by=tutor,
+        witness_email="jo@riverside.example",
+        witness_name="Jo",
+        testimony=testimony,
+    )
 
 
 def _post_routes(app) -> dict[str, object]:
@@ -388,6 +451,8 @@ def test_hostile_values_in_every_post_route(app, client, hostile_world):
                 client.post("/sign-out")
                 if route.actor:
                     assert sign_in(client, people[route.actor]).status_code == 302, route.actor
+                if route.prepare:
+                    route.prepare(client, ids)
             if fields is None:
                 page = client.get(page_url)
                 assert page.status_code == 200, f"{endpoint}: {page_url} gave {page.status_code}"

@@ -112,6 +112,7 @@ def test_the_app_declares_its_jobs_and_their_schedules(app):
         "notifications.digest": "0 7 * * *",
         "reminders.send": "17 * * * *",
         "auth.send_password_reset": None,
+        "signing.expire": "17 * * * *",
     }
 
 

@@ -27,7 +27,16 @@ from portfolio.models.notifications import Delivery
 from portfolio.notifications.kinds import Kind
 from portfolio.otj.domain import approve_entries, approve_entry, query_entry
 from portfolio.progress_reviews.domain import ReviewDetails, create_review, sign_review
-from portfolio.review.domain import Decision, add_comment, decide, record_judgement, start_review
+from portfolio.review.domain import (
+    Decision,
+    WitnessTestimony,
+    add_comment,
+    create_testimony,
+    decide,
+    record_judgement,
+    sign_testimony,
+    start_review,
+)
 from standard import Signer
 from tests.helpers import run_jobs
 from tests.smtp_server import body_text
@@ -233,6 +242,22 @@ def test_a_judgement_tells_the_apprentice(scene, told, client):
         link=link,
     )
     opens(client, scene.apprentice, link)
+
+
+def test_a_signed_testimony_tells_the_apprentice_and_the_tutor(scene, told, client):
+    testimony = WitnessTestimony("The lantern parade", TODAY, "Briefed the stewards clearly.", {"S5": "Briefings."})
+    item = create_testimony(db.session, enrolment=scene.enrolment, author=scene.mentor, testimony=testimony)
+    assert told().notifications == []  # a draft is the witness's own
+    sign_testimony(db.session, item, by=scene.mentor, signed_name=scene.mentor.name, job_title="Venue manager")
+    check(
+        told(),
+        Kind.TESTIMONY_SIGNED,
+        [scene.apprentice, scene.tutor],
+        title=f"{scene.mentor.name} signed the witness testimony “The lantern parade”",
+        body=f"{scene.mentor.name}, Venue manager, signed it.",
+        link=_item_link(item),
+    )
+    opens(client, scene.tutor, _item_link(item))
 
 
 # Off-the-job training ------------------------------------------------------------------------------

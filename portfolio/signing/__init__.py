@@ -1,0 +1,1 @@
+"""Signing requests: people without an account sign witness testimonies and progress reviews by email."""
