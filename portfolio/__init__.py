@@ -33,7 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
     from . import cli
-    from .core import error_pages, jobs, logs, metrics, security, storage, templating
+    from .core import error_pages, jobs, logs, metrics, rules, security, storage, templating
     from .enrolments import revision as portfolio_revision
     from .enrolments import totals as enrolment_totals
     from .extensions import csrf, db, login_manager, migrate
@@ -52,6 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     templating.init_app(app)
     error_pages.init_app(app)
     storage.init_app(app)
+    rules.init_app(app)
     from .auth import tasks as auth_tasks
     from .evidence import tasks as evidence_tasks
     from .exports import tasks as export_tasks

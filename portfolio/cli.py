@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import textwrap
+from decimal import Decimal
 from pathlib import Path
 from typing import NoReturn
 
@@ -223,9 +224,17 @@ def user_create_command(
     show_default=True,
     help="required, achieved, not_required, or an alternative of the standard (e.g. ehc_plan).",
 )
+@click.option(
+    "--english-maths-decided-on", type=click.DateTime(["%Y-%m-%d"]), help="When the route was decided (the start)."
+)
+@click.option("--english-maths-agreed-by", default="", help="With not_required: who agreed to leave them out.")
+@click.option("--weekly-hours", type=click.FloatRange(min=0, min_open=True), help="Contracted hours a week.")
+@click.option("--prior-learning-hours", default=0, type=click.IntRange(0), help="Off-the-job hours recognised.")
+@click.option("--duration-exception", help="The funding rules' reason for a shorter duration (e.g. transfer).")
 @with_appcontext
 def enrol_command(apprentice_email, reference, provider_name, epao_name, tutor_email, mentor_email,
-                  start_date, end_date, otj_hours, age_band, english_maths) -> None:  # fmt: skip
+                  start_date, end_date, otj_hours, age_band, english_maths, english_maths_decided_on,
+                  english_maths_agreed_by, weekly_hours, prior_learning_hours, duration_exception) -> None:  # fmt: skip
     """Enrol an apprentice on the latest stored version of a standard."""
     from .enrolments.domain import EnrolmentTerms, enrol
 
@@ -247,7 +256,11 @@ def enrol_command(apprentice_email, reference, provider_name, epao_name, tutor_e
         planned_otj_hours=otj_hours,
         age_band=AgeBand(age_band),
         english_maths_route=english_maths,
-        english_maths_decided_on=start_date.date(),
+        english_maths_decided_on=(english_maths_decided_on or start_date).date(),
+        english_maths_agreed_by=english_maths_agreed_by,
+        contracted_weekly_hours=Decimal(str(weekly_hours)).quantize(Decimal("0.1")) if weekly_hours else None,
+        prior_learning_otj_hours=prior_learning_hours,
+        duration_exception=duration_exception or None,
     )
     enrolment = _or_fail(
         lambda: enrol(

@@ -76,6 +76,8 @@ DEFAULTS: dict[str, Any] = {
     "REMINDER_OTJ_MARGIN_PERCENT": 10,
     # How long an emailed link to sign a witness testimony or a progress review works (signing/).
     "SIGNING_REQUEST_DAYS": 14,
+    # A folder of funding rule set files (YAML) replacing or adding to the shipped funding years.
+    "FUNDING_RULES_DIR": "",
     # Who may read /metrics (operations/scraping.py); with neither set, /metrics is off.
     "METRICS_TOKEN": "",
     "METRICS_ALLOW": [],

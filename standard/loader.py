@@ -336,8 +336,8 @@ class _Reader:
         fields = self.mapping(
             node,
             "the gateway",
-            required=("minimum_months_on_programme", "english_and_maths", "declarations"),
-            optional=("otj_minimum_hours",),
+            required=("english_and_maths", "declarations"),
+            optional=("minimum_months_on_programme", "otj_minimum_hours"),
         )
         if fields is None:
             return None
@@ -347,7 +347,7 @@ class _Reader:
         otj = self.optional(fields, "otj_minimum_hours", lambda n: self.integer(n, "otj_minimum_hours", 1))
         maths = self.english_and_maths(fields["english_and_maths"]) if "english_and_maths" in fields else None
         declarations = self.declarations(fields["declarations"]) if "declarations" in fields else ()
-        if months is None or maths is None:
+        if maths is None:
             return None
         return GatewayRequirements(
             minimum_months_on_programme=months,

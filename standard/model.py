@@ -93,10 +93,11 @@ class Declaration:
 
 @dataclass(frozen=True, slots=True)
 class GatewayRequirements:
-    minimum_months_on_programme: int
     english_and_maths: EnglishAndMaths
     declarations: tuple[Declaration, ...]
-    otj_minimum_hours: int | None = None
+    # Only where the assessment plan asks for more time on programme than the funding rules do.
+    minimum_months_on_programme: int | None = None
+    otj_minimum_hours: int | None = None  # the version's published minimum, when it has one
 
     def declaration_for(self, signer: Signer) -> Declaration | None:
         return next((d for d in self.declarations if d.signer is signer), None)

@@ -7,6 +7,8 @@ generic wording and never an exception.
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -75,6 +77,23 @@ class WholeNumberField(IntegerField):
             raise StopValidation()
         if self.data is None and self.required:
             raise StopValidation(self.required)
+
+
+class WeeklyHoursField(WholeNumberField):
+    """Hours a week, to one decimal place (37.5); blank is None. The domain checks the range."""
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        text = str(valuelist[0]).strip() if valuelist else ""
+        if not text:
+            return
+        try:
+            hours = Decimal(text) if text.isascii() and len(text) <= 6 else None
+        except InvalidOperation:
+            hours = None
+        if hours is None or not hours.is_finite() or hours != hours.quantize(Decimal("0.1")):
+            raise ValueError(f"{self.called} must be a number of hours, like 37.5")
+        self.data = hours
 
 
 def password_field(label: str, *, required: str, **kwargs) -> PasswordField:
@@ -213,10 +232,35 @@ class EnrolmentForm(AdminForm):
         called="The date the English and maths route was decided",
         description="For example, 15 8 2025",
     )
+    english_maths_agreed_by = text_field(
+        "Who agreed to leave English and maths out",
+        maximum=200,
+        called="Who agreed",
+        description="Only when an apprentice aged 19 or over leaves them out: for example, "
+        "Jo Bloggs (employer) and the apprentice.",
+    )
+    contracted_weekly_hours = WeeklyHoursField(
+        "Contracted hours a week (optional)",
+        called="The contracted hours a week",
+        description="For apprenticeships starting before August 2025, whose off-the-job minimum depends on them. "
+        "Blank means full-time.",
+    )
+    prior_learning_otj_hours = WholeNumberField(
+        "Off-the-job hours recognised as prior learning (optional)",
+        called="The prior learning hours",
+        example=40,
+        description="Taken off the planned and the minimum off-the-job hours.",
+    )
+    duration_exception = RadioChoiceField(
+        "Shorter than the minimum duration",
+        message="Choose a reason from the list, or none",
+        required=False,
+        description="Only if the planned duration is below the funding rules' minimum.",
+    )
     minimum_months_override = WholeNumberField(
         "Minimum months on programme (optional)",
         called="The minimum months on programme",
-        description="Leave blank to use the minimum in the standard's gateway requirements.",
+        description="Leave blank to use the minimum of the funding rules of the start date.",
     )
     submit = submit_button("Enrol apprentice")
 

@@ -16,6 +16,7 @@ from ..auth.invitations import invite_new_user, latest_invitation, send_invitati
 from ..core import security
 from ..core.access import admin_required
 from ..core.listing import choice_arg, id_arg, paginate, search_text
+from ..core.rules import duration_exceptions
 from ..core.web import attempt
 from ..enrolments.domain import (
     TERM_PARTIES,
@@ -316,6 +317,9 @@ class EnrolmentChoices:
             (u.id, f"{u.name}, {u.organisation.name}") for u in self.mentors.values()
         ]
         form.english_maths_route.choices = list(self.routes.items())
+        form.duration_exception.choices = [("", "None: the planned duration meets the minimum")] + [
+            (e.code, e.label) for e in duration_exceptions()
+        ]
 
     def terms(self, form: EnrolmentForm) -> EnrolmentTerms:
         return EnrolmentTerms(
@@ -329,7 +333,11 @@ class EnrolmentChoices:
             age_band=form.age_band.data,
             english_maths_route=form.english_maths_route.data,
             english_maths_decided_on=form.english_maths_decided_on.data,
+            english_maths_agreed_by=form.english_maths_agreed_by.data or "",
             minimum_months_override=form.minimum_months_override.data,
+            contracted_weekly_hours=form.contracted_weekly_hours.data,
+            prior_learning_otj_hours=form.prior_learning_otj_hours.data or 0,
+            duration_exception=form.duration_exception.data or None,
         )
 
 

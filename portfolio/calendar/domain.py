@@ -15,14 +15,16 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from ..core import audit
+from funding_rules import add_calendar_months
+
+from ..core import audit, rules
 from ..core.access import visible_enrolments_clause
 from ..core.domain import DomainError, lock_and_reload
 from ..core.sign_in_sessions import token_hash
 from ..core.wording import long_date
 from ..models import CalendarFeed, Enrolment, EnrolmentStatus, ProgressReview, User
 from ..models.types import utcnow
-from ..progress_reviews.domain import add_calendar_months, last_complete_review_dates, review_due
+from ..progress_reviews.domain import last_complete_review_dates, review_due
 
 # The apprenticeships a feed lists: those still running. An administrator sees every one of the
 # installation, so a feed lists at most this many, those ending soonest first.
@@ -152,7 +154,7 @@ def _enrolment_events(enrolment: Enrolment, last_complete: date | None, today: d
             )
         )
     if enrolment.status in BEFORE_GATEWAY:
-        months = enrolment.minimum_months_on_programme
+        months = rules.minimum_months_on_programme(enrolment)
         events.append(
             FeedEvent(
                 f"gateway-earliest-{enrolment.id}",

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from standard import Signer, shipped_path
 
 from ..accounts.domain import create_organisation, create_user, reset_password, set_active
-from ..core import clock, logs
+from ..core import clock, logs, rules
 from ..core.storage import evidence_store, max_upload_bytes
 from ..enrolments.domain import EnrolmentTerms, change_status, enrol
 from ..enrolments.standard_versions import store_standard
@@ -395,17 +395,23 @@ def build_demo(password: str = DEFAULT_PASSWORD, today: date | None = None) -> D
         if session.scalar(select(Enrolment.id).where(Enrolment.apprentice_id == apprentice.id)):
             continue
         start = _months_before(today, plan.months_ago)
+        end = start + timedelta(days=548)  # 18 months
+        # 375 hours, or more where the funding rules of the start ask for more (before August 2025).
+        minimum = rules.otj_minimum(version, start=start, planned_end=end, weekly_hours=None, prior_learning_hours=0)
         terms = EnrolmentTerms(
             provider=organisations["Northgate Arts Training"],
             epao=organisations[plan.epao] if plan.epao else None,
             mentor=users[plan.mentor],
             tutor=users[plan.tutor],
             start_date=start,
-            planned_end_date=start + timedelta(days=548),  # 18 months
-            planned_otj_hours=375,
+            planned_end_date=end,
+            planned_otj_hours=max(375, -(-minimum.hours // 5) * 5),
             age_band=plan.age_band,
             english_maths_route=plan.english_maths,
             english_maths_decided_on=start,
+            english_maths_agreed_by=f"{users[plan.mentor].name} (employer) and {apprentice.name}"
+            if plan.english_maths == "not_required"
+            else "",
         )
         enrolment = enrol(
             session,
@@ -533,7 +539,7 @@ def _add_reviews_and_progress(session, enrolment: Enrolment, plan: DemoEnrolment
 
     # Off-the-job training: about 22 hours a month (behind pace for Callum), most approved.
     months = max(1, (today - enrolment.start_date).days // 30)
-    monthly = 10 if apprentice.email.startswith("callum") else 24 if complete else 22
+    monthly = 10 if apprentice.email.startswith("callum") else 26 if complete else 22
     for month in range(months):
         for week, (activity, learning) in enumerate(OTJ_ACTIVITIES):
             day = enrolment.start_date + timedelta(days=month * 30 + week * 7 + 2)

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..core import audit
+from funding_rules import add_calendar_months
+
+from ..core import audit, rules
 from ..core.domain import DomainError, lock_enrolment_for_change
-from ..core.text import clean_text
+from ..core.text import clean_line, clean_text
+from ..core.wording import long_date
 from ..models import (
     AgeBand,
     Enrolment,
@@ -33,7 +37,11 @@ TERM_VALUES = (
     "age_band",
     "english_maths_route",
     "english_maths_decided_on",
+    "english_maths_agreed_by",
     "minimum_months_override",
+    "contracted_weekly_hours",
+    "prior_learning_otj_hours",
+    "duration_exception",
 )
 
 S = EnrolmentStatus
@@ -51,6 +59,7 @@ STATUS_CHANGES: dict[EnrolmentStatus, tuple[EnrolmentStatus, ...]] = {
 GATEWAY_MOVES = frozenset({(S.ON_PROGRAMME, S.AT_GATEWAY), (S.AT_GATEWAY, S.ON_PROGRAMME), (S.AT_GATEWAY, S.IN_EPA)})
 OPEN_STATUSES = (S.ON_PROGRAMME, S.BREAK_IN_LEARNING, S.AT_GATEWAY, S.IN_EPA)
 MAXIMUM_OTJ_HOURS = 5000
+MAXIMUM_WEEKLY_HOURS = 60
 
 
 @dataclass(frozen=True)
@@ -67,7 +76,11 @@ class EnrolmentTerms:
     age_band: AgeBand
     english_maths_route: str
     english_maths_decided_on: date | None = None
+    english_maths_agreed_by: str = ""
     minimum_months_override: int | None = None
+    contracted_weekly_hours: Decimal | None = None
+    prior_learning_otj_hours: int = 0
+    duration_exception: str | None = None
 
 
 def english_and_maths_routes(version: StandardVersion) -> dict[str, str]:
@@ -186,23 +199,69 @@ def _check_terms(version: StandardVersion, employer: Organisation, terms: Enrolm
         raise DomainError(f"The tutor must be a tutor at {terms.provider.name}", "tutor")
     if terms.planned_end_date <= terms.start_date:
         raise DomainError("The planned end date must be after the start date", "planned_end_date")
-    if not 0 < terms.planned_otj_hours <= MAXIMUM_OTJ_HOURS:
-        raise DomainError(f"Planned off-the-job hours must be between 1 and {MAXIMUM_OTJ_HOURS}", "planned_otj_hours")
-    minimum_hours = version.standard.gateway.otj_minimum_hours
-    if minimum_hours and terms.planned_otj_hours < minimum_hours:
-        raise DomainError(
-            f"{version.reference} version {version.version} requires at least {minimum_hours} off-the-job hours",
-            "planned_otj_hours",
-        )
+    _check_plan(version, terms)
     routes = english_and_maths_routes(version)
     if terms.english_maths_route not in routes:
         raise DomainError("Choose how English and maths will be met", "english_maths_route")
-    if terms.english_maths_route == "not_required" and terms.age_band is AgeBand.AGED_16_TO_18:
+    if terms.english_maths_route == "not_required":
+        _check_leaving_out_english_and_maths(terms)
+    if terms.minimum_months_override is not None and not 1 <= terms.minimum_months_override <= 60:
+        raise DomainError("The minimum time on programme must be between 1 and 60 months", "minimum_months_override")
+
+
+def _check_plan(version: StandardVersion, terms: EnrolmentTerms) -> None:
+    """The planned hours and duration against the funding rules of the start date."""
+    if not 0 < terms.planned_otj_hours <= MAXIMUM_OTJ_HOURS:
+        raise DomainError(f"Planned off-the-job hours must be between 1 and {MAXIMUM_OTJ_HOURS}", "planned_otj_hours")
+    weekly = terms.contracted_weekly_hours
+    if weekly is not None and not 0 < weekly <= MAXIMUM_WEEKLY_HOURS:
+        raise DomainError(
+            f"Weekly hours must be more than 0 and at most {MAXIMUM_WEEKLY_HOURS}", "contracted_weekly_hours"
+        )
+    if not 0 <= terms.prior_learning_otj_hours <= MAXIMUM_OTJ_HOURS:
+        raise DomainError(f"Prior learning hours must be between 0 and {MAXIMUM_OTJ_HOURS}", "prior_learning_otj_hours")
+    start, end = terms.start_date, terms.planned_end_date
+    funding = rules.rules_for(start)
+    minimum = rules.otj_minimum(
+        version, start=start, planned_end=end, weekly_hours=weekly, prior_learning_hours=terms.prior_learning_otj_hours
+    )
+    if terms.planned_otj_hours < minimum.hours:
+        raise DomainError(
+            f"Planned off-the-job hours must be at least {minimum.hours:,}: {minimum.working}", "planned_otj_hours"
+        )
+    if terms.duration_exception is not None and funding.exception(terms.duration_exception) is None:
+        raise DomainError("Choose a reason from the list, or none", "duration_exception")
+    earliest_end = add_calendar_months(start, funding.minimum_months)
+    if end < earliest_end and terms.duration_exception is None:
+        raise DomainError(
+            f"The planned end date must be on or after {long_date(earliest_end)}: {funding.name} set a minimum "
+            f"duration of {funding.minimum_months} months, unless one of their exceptions applies",
+            "planned_end_date",
+        )
+
+
+def _check_leaving_out_english_and_maths(terms: EnrolmentTerms) -> None:
+    if terms.age_band is AgeBand.AGED_16_TO_18:
         raise DomainError(
             "Apprentices aged 16 to 18 at the start must achieve English and maths", "english_maths_route"
         )
-    if terms.minimum_months_override is not None and not 1 <= terms.minimum_months_override <= 60:
-        raise DomainError("The minimum time on programme must be between 1 and 60 months", "minimum_months_override")
+    allowed_from = rules.rules_for(terms.start_date).adults_may_leave_out_english_and_maths_from
+    decided = terms.english_maths_decided_on
+    if allowed_from is None:
+        raise DomainError(
+            "The funding rules of this start date ask every apprentice for English and maths", "english_maths_route"
+        )
+    if decided is None or decided < allowed_from:
+        raise DomainError(
+            f"An apprentice aged 19 or over may leave English and maths out by a decision made on or after "
+            f"{long_date(allowed_from)}: enter its date",
+            "english_maths_decided_on",
+        )
+    if not clean_line(terms.english_maths_agreed_by):
+        raise DomainError(
+            "Enter who agreed to leave English and maths out (the employer and the apprentice)",
+            "english_maths_agreed_by",
+        )
 
 
 def _audited_terms(enrolment: Enrolment) -> dict:
@@ -223,6 +282,10 @@ def _apply_terms(enrolment: Enrolment, terms: EnrolmentTerms) -> None:
     enrolment.english_maths_route = terms.english_maths_route
     enrolment.english_maths_decided_on = terms.english_maths_decided_on
     enrolment.minimum_months_override = terms.minimum_months_override
+    enrolment.english_maths_agreed_by = clean_line(terms.english_maths_agreed_by)
+    enrolment.contracted_weekly_hours = terms.contracted_weekly_hours
+    enrolment.prior_learning_otj_hours = terms.prior_learning_otj_hours
+    enrolment.duration_exception = terms.duration_exception
 
 
 def check_day_on_programme(day: date, enrolment: Enrolment, today: date, *, called: str, field: str) -> date:

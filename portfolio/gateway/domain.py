@@ -23,9 +23,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, false, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from funding_rules import add_calendar_months
 from standard import Signer, Status
 
-from ..core import audit, clock
+from ..core import audit, clock, rules
 from ..core.access import (
     SIGNER_LABELS,
     SIGNING_ROLES,
@@ -63,7 +64,7 @@ from ..models.types import MAX_NOTE, utcnow
 from ..notifications.domain import notify, people_of
 from ..notifications.kinds import Kind
 from ..otj.domain import otj_hours_by_enrolment
-from ..progress_reviews.domain import add_calendar_months, awaiting_signers
+from ..progress_reviews.domain import awaiting_signers
 
 MAX_REASON = 2_000
 
@@ -170,7 +171,7 @@ def readiness_of_each(
             ),
             (
                 _time_on_programme_check(enrolment, today),
-                _digest(version, enrolment.start_date, enrolment.minimum_months_on_programme),
+                _digest(version, enrolment.start_date, rules.minimum_months_on_programme(enrolment)),
             ),
             (_otj_check(enrolment, logged, approved), _digest(version, enrolment.planned_otj_hours, logged, approved)),
             (_progress_review_check(review), _digest(_review_as_signed(review))),
@@ -256,24 +257,20 @@ def _english_maths_check(enrolment: Enrolment, certificates: int) -> Check:
 
 
 def _time_on_programme_check(enrolment: Enrolment, today: date) -> Check:
-    months = enrolment.minimum_months_on_programme
+    months = rules.minimum_months_on_programme(enrolment)
     reached = add_calendar_months(enrolment.start_date, months)
-    on = long_date(reached)
+    needed = f"{months} months on programme needed ({rules.months_source(enrolment)}): reached on {long_date(reached)}"
     if today >= reached:
-        return Check("time_on_programme", True, f"{months} months on programme needed: reached on {on}")
+        return Check("time_on_programme", True, needed)
     days = (reached - today).days
-    return Check(
-        "time_on_programme",
-        False,
-        f"{months} months on programme needed: reached on {on}, in {days} day{'' if days == 1 else 's'}",
-    )
+    return Check("time_on_programme", False, f"{needed}, in {days} day{'' if days == 1 else 's'}")
 
 
 def _otj_check(enrolment: Enrolment, logged: Decimal, approved: Decimal) -> Check:
-    minimum = enrolment.standard_version.standard.gateway.otj_minimum_hours or 0
-    needed = Decimal(max(enrolment.planned_otj_hours, minimum))
+    minimum = rules.enrolment_otj_minimum(enrolment)
+    needed = Decimal(max(enrolment.planned_otj_hours, minimum.hours))
     of = f"{hours_text(approved)} approved of {hours_text(needed)} " + (
-        "planned" if needed == enrolment.planned_otj_hours else "required by the standard"
+        "planned" if needed == enrolment.planned_otj_hours else f"required: {minimum.working}"
     )
     if approved >= needed:
         return Check("otj_hours", True, of)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -75,7 +76,14 @@ class Enrolment(db.Model):
     age_band: Mapped[AgeBand] = mapped_column(enum_column(AgeBand))
     english_maths_route: Mapped[str] = mapped_column(String(40), default="required")
     english_maths_decided_on: Mapped[date | None]
+    # Who agreed to leave English and maths out (an adult's choice is recorded with its date).
+    english_maths_agreed_by: Mapped[str] = mapped_column(String(200), default="", server_default="")
     minimum_months_override: Mapped[int | None]
+    # What the funding rules' minimum off-the-job hours depend on besides the standard and the dates.
+    contracted_weekly_hours: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))
+    prior_learning_otj_hours: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The rules' reason (its code) for a planned duration below their minimum, when there is one.
+    duration_exception: Mapped[str | None] = mapped_column(String(40))
     review_interval: Mapped[ReviewInterval] = mapped_column(
         enum_column(ReviewInterval), default=ReviewInterval.THREE_MONTHS, server_default="3_months"
     )
@@ -97,11 +105,6 @@ class Enrolment(db.Model):
     status_changes: Mapped[list[EnrolmentStatusChange]] = relationship(
         back_populates="enrolment", order_by="EnrolmentStatusChange.changed_at"
     )
-
-    @property
-    def minimum_months_on_programme(self) -> int:
-        override = self.minimum_months_override
-        return override if override is not None else self.standard_version.standard.gateway.minimum_months_on_programme
 
     @property
     def english_maths_label(self) -> str:

@@ -6,7 +6,6 @@ takes a session and plain values and raises DomainError with the form field at f
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -14,6 +13,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import ColumnElement, ScalarSelect, Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from funding_rules import add_calendar_months
 from standard import Signer
 
 from ..core import audit, clock
@@ -82,14 +82,6 @@ class ReviewDetails:
 
 # ---------------------------------------------------------------------------------------------
 # Dates: pure arithmetic
-
-
-def add_calendar_months(day: date, months: int) -> date:
-    """The same day `months` later; a day the month lacks becomes its last (30 Nov + 3 = 28/29 Feb)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    month += 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def add_interval(day: date, interval: ReviewInterval) -> date:

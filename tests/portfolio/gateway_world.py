@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 
+from funding_rules import add_calendar_months
 from portfolio.core import clock
 from portfolio.extensions import db
 from portfolio.gateway.domain import sign_declaration
@@ -23,7 +24,6 @@ from portfolio.models import (
     Role,
     User,
 )
-from portfolio.progress_reviews.domain import add_calendar_months
 from portfolio.review.domain import Decision, decide, start_review
 from standard import Signer
 
@@ -86,7 +86,8 @@ def ready_enrolment(world, start: date = START, *, tutor: User | None = None, me
     defaults = dict(
         english_maths_route="not_required",
         english_maths_decided_on=START,
-        planned_otj_hours=40,
+        english_maths_agreed_by="The employer and the apprentice",
+        planned_otj_hours=200,
         planned_end_date=add_calendar_months(start, 12),
     )
     enrolment = world.enrolment(
@@ -94,8 +95,8 @@ def ready_enrolment(world, start: date = START, *, tutor: User | None = None, me
     )
     standard = enrolment.standard_version.standard
     accept(world.evidence(enrolment, links={code: f"Shows {code}." for code in standard.codes}), tutor)
-    approved_hours(enrolment, "20")
-    approved_hours(enrolment, "20")
+    approved_hours(enrolment, "100")
+    approved_hours(enrolment, "100")
     everyone = {
         Signer.APPRENTICE: enrolment.apprentice,
         Signer.EMPLOYER: mentor,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -187,7 +188,10 @@ def test_the_standard_chosen_decides_which_routes_and_hours_are_allowed(
     assert response.status_code == 200 and "Choose how English and maths will be met" in text_of(response)
     data = form_data(two_employers, newcomer, standard_version=archive_standard.id, planned_otj_hours="200")
     response = as_admin.post("/admin/enrolments/new", data=data)
-    assert "ST9001 version 1.1 requires at least 280 off-the-job hours" in text_of(response)
+    assert (
+        "Planned off-the-job hours must be at least 280: 280 hours published for the standard version (the funding "
+        "rules for starts from 1 August 2025)" in text_of(response)
+    )
     assert enrolment_of(newcomer) is None
 
 
@@ -307,3 +311,22 @@ def test_a_finished_enrolment_cannot_change_status(as_admin, two_employers):
     )
     assert count == 2
     assert as_admin.post("/admin/enrolments/999999/status", data={"status": "withdrawn"}).status_code == 404
+
+
+def test_the_admin_form_refuses_a_plan_below_the_rules_and_accepts_one_that_meets_them(
+    as_admin, two_employers, newcomer
+):
+    apprentice, client = newcomer, as_admin
+    data = form_data(two_employers, apprentice, planned_otj_hours="10", planned_end_date=["15", "5", "2026"])
+    page = text_of(client.post("/admin/enrolments/new", data=data))
+    assert "Planned off-the-job hours must be at least 187: the standard version publishes no minimum" in page
+    assert enrolment_of(apprentice) is None
+    data |= {"planned_otj_hours": "187", "contracted_weekly_hours": "37.5", "prior_learning_otj_hours": "12"}
+    assert client.post("/admin/enrolments/new", data=data).status_code == 302
+    enrolment = enrolment_of(apprentice)
+    assert (enrolment.planned_otj_hours, enrolment.contracted_weekly_hours, enrolment.prior_learning_otj_hours) == (
+        187, Decimal("37.5"), 12
+    )  # fmt: skip
+    for hours in ("37.55", "lots", "-3", "0"):
+        bad = client.post(f"/admin/enrolments/{enrolment.id}/edit", data=data | {"contracted_weekly_hours": hours})
+        assert bad.status_code == 200 and "hours a week" in text_of(bad).lower()

@@ -95,8 +95,9 @@ def test_a_link_is_shown_once_and_opens_a_feed_that_parses(app, client, people):
     assert museum.review_interval is ReviewInterval.THREE_MONTHS  # as for every start from 2025
     assert due.decoded("DTSTART") == date(2025, 12, 1)  # three months after the start: no review is complete
     gateway = events[f"gateway-earliest-{museum.id}@localhost"]
-    months = museum.minimum_months_on_programme
-    assert f"{months} months" in str(gateway["DESCRIPTION"])
+    # A start on 1 September 2025 follows the rules from August 2025: 8 months, to 1 May 2026.
+    assert museum.start_date == date(2025, 9, 1) and gateway.decoded("DTSTART") == date(2026, 5, 1)
+    assert "8 months" in str(gateway["DESCRIPTION"])
     assert set(_events(app, url)) == set(events)  # the same UIDs on every fetch: updated, not added
 
 

@@ -4,11 +4,13 @@ EPAO, the assessor's decision, numbered attempts, and the portfolio frozen in be
 from __future__ import annotations
 
 import io
+from datetime import date
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from funding_rules import add_calendar_months
 from portfolio.core.domain import DomainError
 from portfolio.core.fingerprint import portfolio_fingerprint
 from portfolio.core.storage import evidence_store, max_upload_bytes
@@ -45,7 +47,6 @@ from portfolio.models import (
     User,
 )
 from portfolio.otj.domain import approve_entry
-from portfolio.progress_reviews.domain import add_calendar_months
 from portfolio.review.domain import WitnessTestimony, create_testimony, record_judgement, sign_testimony, start_review
 from standard import Signer, shipped_path
 
@@ -88,7 +89,7 @@ def test_a_ready_apprenticeship_passes_every_check_in_order(ready):
     assert checks.ready, checks.failing
     details = {c.code: c.detail for c in checks}
     assert details["criteria"] == "All 49 criteria have accepted evidence or are judged met"
-    assert details["otj_hours"] == "40 hours approved of 40 hours planned"
+    assert details["otj_hours"] == "200 hours approved of 200 hours planned"
     assert details["progress_review"].endswith("is signed by all three")
 
 
@@ -110,26 +111,43 @@ def test_evidence_awaiting_review_fails_its_check(world, ready):
     assert _failing(ready.enrolment) == {"awaiting_review": "1 evidence item is waiting for a tutor's review"}
 
 
-def test_time_on_programme_comes_from_the_standard_or_the_enrolments_override(world, ready):
-    young = ready_enrolment(world, start=add_calendar_months(TODAY, -11))
-    reached = add_calendar_months(young.enrolment.start_date, 12)
+def test_time_on_programme_comes_from_the_funding_rules_of_the_start_or_the_enrolments_override(world, ready):
+    young = ready_enrolment(world, start=add_calendar_months(TODAY, -7))  # a start after 1 August 2025
+    reached = add_calendar_months(young.enrolment.start_date, 8)
     assert _failing(young.enrolment) == {
-        "time_on_programme": f"12 months on programme needed: reached on {reached.day} {reached:%B %Y}, "
-        f"in {(reached - TODAY).days} days"
+        "time_on_programme": "8 months on programme needed (the funding rules for starts from 1 August 2025): "
+        f"reached on {reached.day} {reached:%B %Y}, in {(reached - TODAY).days} days"
     }
-    young.enrolment.minimum_months_override = 8  # funding rules for starts from August 2025
+    young.enrolment.minimum_months_override = 6
     assert _failing(young.enrolment) == {}
+    assert _details(young.enrolment)["time_on_programme"].startswith(
+        "6 months on programme needed (set for this apprenticeship)"
+    )
+
+    # A start in July 2025 follows the rules before: 12 months (and 6 hours a week of training).
+    older = ready_enrolment(world, start=date(2025, 7, 1), planned_otj_hours=300)
+    assert _details(older.enrolment)["time_on_programme"] == (
+        "12 months on programme needed (the funding rules for starts from 1 August 2022): reached on 1 July 2026"
+    )
+
+
+def _details(enrolment) -> dict[str, str]:
+    return {check.code: check.detail for check in readiness(db.session, enrolment, TODAY)}
 
 
 def test_a_standard_with_another_minimum_and_other_declarations(world):
     text = shipped_path("ST0396").read_text(encoding="utf-8")
-    text = text.replace("minimum_months_on_programme: 12", "minimum_months_on_programme: 6")
+    # The plan asks for more time than the funding rules: 14 months.
+    text = text.replace("  english_and_maths:\n", "  minimum_months_on_programme: 14\n  english_and_maths:\n", 1)
     start, end = text.index("    - signer: employer"), text.index("    - signer: provider")
     version, _ = store_standard(db.session, text[:start] + text[end:])  # no employer declaration
-    gateway = ready_enrolment(world, start=add_calendar_months(TODAY, -7))
+    gateway = ready_enrolment(world, start=add_calendar_months(TODAY, -15))
     gateway.enrolment.standard_version = version
     db.session.flush()
     assert readiness(db.session, gateway.enrolment, TODAY).ready
+    assert _details(gateway.enrolment)["time_on_programme"].startswith(
+        "14 months on programme needed (the assessment plan of ST0396): reached on"
+    )
     states = declaration_status(db.session, gateway.enrolment)
     assert [s.signer for s in states] == [Signer.APPRENTICE, Signer.PROVIDER]
     with pytest.raises(DomainError, match="asks for no declaration from the employer"):
@@ -137,10 +155,10 @@ def test_a_standard_with_another_minimum_and_other_declarations(world):
 
 
 def test_otj_hours_must_reach_the_planned_total(ready):
-    ready.enrolment.planned_otj_hours = 45
+    ready.enrolment.planned_otj_hours = 205
     approved_hours(ready.enrolment, "3", OtjStatus.LOGGED)
     assert _failing(ready.enrolment) == {
-        "otj_hours": "40 hours approved of 45 hours planned: 5 hours to go (3 hours logged and not yet approved)"
+        "otj_hours": "200 hours approved of 205 hours planned: 5 hours to go (3 hours logged and not yet approved)"
     }
     approved_hours(ready.enrolment, "5")
     assert _failing(ready.enrolment) == {}
@@ -179,7 +197,8 @@ def test_achieved_english_and_maths_and_the_standards_alternatives_need_an_accep
 
 
 def test_english_and_maths_not_required_needs_the_decision_recorded_and_an_adult(world):
-    gateway = ready_enrolment(world, english_maths_decided_on=None)
+    gateway = ready_enrolment(world)
+    gateway.enrolment.english_maths_decided_on = None  # as recorded before enrolling asked for it
     assert "the date of that decision is missing" in _failing(gateway.enrolment)["english_maths"]
     gateway.enrolment.english_maths_decided_on = START
     assert _failing(gateway.enrolment) == {}

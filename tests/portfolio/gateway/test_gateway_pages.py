@@ -71,7 +71,7 @@ def test_the_gateway_page_shows_the_checks_and_the_declarations(client, ready):
     page = _text(_as(client, ready.apprentice).get(_url(ready)))
     assert "Gateway" in page and "Every check passes" in page
     for title in ("Every criterion has accepted evidence or is judged met", "Minimum time on programme",
-                  "All 49 criteria have accepted evidence or are judged met", "40 hours approved of 40 hours planned"):  # fmt: skip
+                  "All 49 criteria have accepted evidence or are judged met", "200 hours approved of 200 hours planned"):  # fmt: skip
         assert title in page
     assert page.count("Passed") == 6
     assert "I confirm that the evidence in this portfolio is my own work" in page  # the standard's statement
@@ -84,11 +84,11 @@ def test_the_gateway_page_shows_the_checks_and_the_declarations(client, ready):
 
 
 def test_a_failing_check_is_shown_and_nobody_can_sign(client, ready):
-    ready.enrolment.planned_otj_hours = 60
+    ready.enrolment.planned_otj_hours = 220
     db.session.commit()
     page = _text(_as(client, ready.mentor).get(_url(ready)))
     assert "The gateway opens once every check below passes" in page
-    assert "40 hours approved of 60 hours planned: 20 hours to go" in page and "Not yet" in page
+    assert "200 hours approved of 220 hours planned: 20 hours to go" in page and "Not yet" in page
     assert 'name="confirm"' not in _html(client.get(_url(ready)))
     response = client.post(_url(ready, "/declaration"), data={"signer": "employer", "confirm": "y"})
     assert "Every gateway check must pass before anyone signs a declaration" in _follow(client, response)
@@ -191,7 +191,7 @@ def test_the_assessor_must_decide_every_item_and_give_reasons(client, ready):
     _as(client, ready.assessor)
     form = _text(client.get(_url(ready, "/decision")))
     assert "Decide the gateway" in form and form.count("Refer back") == len(GATEWAY_ITEMS)
-    assert "40 hours approved of 40 hours planned." in form  # what the check found, beside each item
+    assert "200 hours approved of 200 hours planned." in form  # what the check found, beside each item
     response = client.post(_url(ready, "/decision"), data={"decision_criteria": "refer", "decision_bogus": "accept"})
     page = _text(response)
     assert response.status_code == 200 and page.startswith("Error: Decide the gateway")

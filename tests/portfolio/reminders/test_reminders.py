@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
+from funding_rules import add_calendar_months
 from portfolio.core.clock import ENGLAND
 from portfolio.core.wording import long_date
 from portfolio.extensions import db
@@ -19,7 +20,6 @@ from portfolio.models import Notification, OtjStatus, OutboxMessage, ReviewInter
 from portfolio.models.notifications import Delivery
 from portfolio.models.types import utcnow
 from portfolio.notifications.kinds import Kind
-from portfolio.progress_reviews.domain import add_calendar_months
 from portfolio.reminders.domain import ReminderSettings, send_reminders
 from standard import Signer
 from tests.helpers import run_jobs
