@@ -119,24 +119,37 @@ def show_command(reference_or_file: str, as_json: bool) -> None:
     type=click.Path(dir_okay=False, writable=True),
     help="Where to write the YAML ('-' for standard output).",
 )
-def import_ifate_command(json_file: str, yaml_file: str) -> None:
-    """Turn a standard in the public standards JSON format into YAML that validates."""
+@click.option("--reference", help="The reference (e.g. ST0123), where the record lacks it; wins over the record's.")
+@click.option("--version", help="The version (e.g. 1.0), where the record lacks it; wins over the record's.")
+@click.option("--title", help="The title, where the record lacks it; wins over the record's.")
+def import_ifate_command(
+    json_file: str, yaml_file: str, reference: str | None, version: str | None, title: str | None
+) -> None:
+    """Turn a standard in the public standards JSON format into YAML that validates.
+
+    What the record gets wrong but the standard can do without (a duty mapping an id that is
+    not in the record, a KSB with no text) is left out and reported as a warning.
+    """
     try:
         data = Path(json_file).read_bytes()
     except OSError as exc:
         _fail([Problem(json_file, 0, 0, f"cannot read the file: {exc.strerror}")])
     try:
-        text = import_ifate(data, json_file)
+        imported = import_ifate(data, json_file, reference=reference, version=version, title=title)
     except StandardError as exc:
         _fail(exc.problems)
+    for warning in imported.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if yaml_file == "-":
-        click.echo(text, nl=False)
+        click.echo(imported.text, nl=False)
         return
     try:
-        Path(yaml_file).write_text(text, encoding="utf-8")
+        Path(yaml_file).write_text(imported.text, encoding="utf-8")
     except OSError as exc:
         _fail([Problem(yaml_file, 0, 0, f"cannot write the file: {exc.strerror}")])
-    click.echo(f"Wrote {yaml_file}. {_summary(load_standard(yaml_file))}", err=True)
+    count = len(imported.warnings)
+    warned = f" ({count} warning{'s' if count > 1 else ''} above)" if count else ""
+    click.echo(f"Wrote {yaml_file}{warned}. {_summary(load_standard(yaml_file))}", err=True)
 
 
 @standard_cli.command("load")
@@ -648,7 +661,14 @@ def standard_as_text(standard: Standard) -> str:
         for area in standard.areas_of(kind):
             lines.append(f"  {area.title}")
             for c in area.criteria:
-                lines.append(
-                    textwrap.fill(c.text, width=96, initial_indent=f"    {c.code:<4} ", subsequent_indent=" " * 9)
+                # a criterion of several parts keeps each part on a line of its own
+                lines += (
+                    textwrap.fill(
+                        part,
+                        width=96,
+                        initial_indent=f"    {c.code:<4} " if n == 0 else " " * 9,
+                        subsequent_indent=" " * 9,
+                    )
+                    for n, part in enumerate(c.text.splitlines())
                 )
     return "\n".join(lines)

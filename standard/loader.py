@@ -38,7 +38,7 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _NULL_TAG = "tag:yaml.org,2002:null"
 _BOOL_TAG = "tag:yaml.org,2002:bool"
-_REFERENCE = re.compile(r"ST\d{4}")
+REFERENCE_PATTERN = re.compile(r"ST\d{4}")
 _LEVEL_CODE = re.compile(r"[a-z][a-z0-9_-]*")
 _OPTION_CODE = re.compile(r"O\d+")
 _DUTY_CODE = re.compile(r"D\d+")
@@ -151,11 +151,11 @@ class _Reader:
             return None
         return node.value
 
-    def text(self, node: yaml.Node, what: str) -> str | None:
+    def text(self, node: yaml.Node, what: str, *, keep_lines: bool = False) -> str | None:
         value = self.scalar(node, what)
         if value is None:
             return None
-        value = " ".join(value.split())
+        value = tidy_lines(value) if keep_lines else " ".join(value.split())
         if not value or _is_null(node):
             self.problem(node, f"{what} has no text")
             return None
@@ -234,7 +234,7 @@ class _Reader:
         def get(key: str, read: Callable[[yaml.Node], T | None]) -> T | None:
             return read(fields[key]) if key in fields else None
 
-        reference = get("reference", lambda n: self.code(n, "the reference", _REFERENCE, "ST0000"))
+        reference = get("reference", lambda n: self.code(n, "the reference", REFERENCE_PATTERN, "ST0000"))
         title = get("title", lambda n: self.text(n, "the title"))
         level = get("level", lambda n: self.integer(n, "the level", minimum=2))
         version = get("version", lambda n: self.text(n, "the version"))
@@ -310,7 +310,7 @@ class _Reader:
             else:
                 self.unique(seen_codes, code, fields["code"], "criterion code")
         label = f"criterion {code}" if code else "a criterion"
-        text = self.text(fields["text"], label) if "text" in fields else None
+        text = self.text(fields["text"], label, keep_lines=True) if "text" in fields else None
         if code is None or text is None:
             return None
         return Criterion(code=code, text=text, kind=kind, area=area)
@@ -461,6 +461,12 @@ class _Reader:
             else:
                 codes.append(code)
         return tuple(codes)
+
+
+def tidy_lines(text: str) -> str:
+    """Spaces collapsed within each line and blank lines dropped: a criterion of several parts
+    (a lead-in and its bullets) keeps one part per line, as the standard lists them."""
+    return "\n".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
 
 
 def _peek(node: yaml.Node, key: str) -> str | None:

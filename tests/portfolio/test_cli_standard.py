@@ -88,10 +88,77 @@ def test_import_ifate_writes_yaml_that_validates(run, tmp_path):
 
 def test_import_ifate_refuses_a_malformed_file(run, tmp_path):
     out = tmp_path / "bad.yaml"
-    result = run("import-ifate", FIXTURES / "ifate" / "malformed.json", "-o", out)
+    path = FIXTURES / "ifate" / "malformed.json"
+    result = run("import-ifate", path, "-o", out)
     assert result.exit_code == 1
-    assert "knowledges[1]: has no 'detail' text" in result.stderr
+    assert result.stderr == f'{path}: level: should be a whole number of at least 2, not "three"\n'
     assert not out.exists()
+
+
+def test_import_ifate_warns_of_what_it_drops_and_writes_the_rest(run, tmp_path):
+    out = tmp_path / "st9305.yaml"
+    path = FIXTURES / "ifate" / "dangling_mappings.json"
+    result = run("import-ifate", path, "-o", out)
+    assert result.exit_code == 0, result.output
+    *warnings, summary = result.stderr.splitlines()
+    assert warnings == [
+        f"warning: {path}: duties[1].mappedKnowledge: dropped the mapping to "
+        "'10000000-0000-4000-8000-00000000dead', which is not in the payload's knowledges, skills or behaviours",
+        f"warning: {path}: duties[1].mappedSkills: dropped the mapping to "
+        "'10000000-0000-4000-8000-00000000beef', which is not in the payload's knowledges, skills or behaviours",
+        f"warning: {path}: duties[2].mappedOptions: dropped the mapping to "
+        "'0f000000-0000-4000-8000-00000000cafe', which is not in the payload's options",
+    ]
+    assert summary.startswith(f"Wrote {out} (3 warnings above). ST9305 version 1.0: 5 criteria")
+    st = load_standard(out)
+    assert [(d.code, d.criteria, d.options) for d in st.duties][1:] == [
+        ("D2", ("S2",), ()),
+        ("D3", ("K1", "B1"), ("O1",)),
+    ]
+
+
+def test_import_ifate_asks_for_the_reference_and_version_the_record_lacks(run, tmp_path):
+    out = tmp_path / "st9999.yaml"
+    path = FIXTURES / "ifate" / "no_reference_or_version.json"
+    refused = run("import-ifate", path, "-o", out)
+    assert refused.exit_code == 1 and not out.exists()
+    assert "referenceNumber: is missing from the record; pass --reference, e.g. --reference ST0123" in refused.stderr
+    assert "pass --version, e.g. --version 1.0" in refused.stderr
+
+    result = run("import-ifate", path, "-o", out, "--reference", "ST9999", "--version", "1.0")
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.stderr
+    st = load_standard(out)
+    assert (st.reference, st.version, st.title) == ("ST9999", "1.0", "Gallery invigilator (fictional)")
+
+
+def test_import_ifate_options_win_over_the_record_with_a_warning(run, tmp_path):
+    out = tmp_path / "st9102.yaml"
+    path = FIXTURES / "ifate" / "with_duties.json"
+    result = run("import-ifate", path, "-o", out, "--version", "1.3", "--title", "Object mover")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[:2] == [
+        f"warning: {path}: title: the record says 'Collections technician (fictional)' and --title says "
+        "'Object mover': using 'Object mover'",
+        f"warning: {path}: version: the record says '1.2' and --version says '1.3': using '1.3'",
+    ]
+    assert (load_standard(out).version, load_standard(out).title) == ("1.3", "Object mover")
+
+
+def test_import_ifate_to_standard_output_keeps_the_parts_of_a_criterion(run, tmp_path):
+    result = run("import-ifate", FIXTURES / "ifate" / "multi_part_text.json", "-o", "-")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    out = tmp_path / "st9302.yaml"
+    out.write_text(result.stdout)
+    shown = run("show", out).stdout
+    assert (
+        "    K1   The rules that apply to a broadcast licence:\n"
+        "         • the hours the station may broadcast\n"
+        "         • what must be kept as a recording\n" in shown
+    )
+    assert "typically 30 months" in shown
+    assert load_standard(out).gateway.otj_minimum_hours == 1531
 
 
 def test_the_installed_console_command():
