@@ -21,9 +21,6 @@ import yaml
 from .errors import Problem, StandardError
 from .loader import REFERENCE_PATTERN, load_standard_text, tidy_lines
 
-# From 1 August 2025 the funding rules set 8 months; earlier plans ask for 12.
-_SHORTER_MINIMUM_FROM = date(2025, 8, 1)
-
 DEFAULT_JUDGEMENT_SCALE = [
     {"code": "not_yet", "label": "Not yet shown", "met": False},
     {"code": "developing", "label": "Partly shown", "met": False},
@@ -170,7 +167,6 @@ class _Converter:
         level = self.count(payload, "level", minimum=2, required=True)
         version = self.identity(payload, ("version", "versionNumber"), version, "--version", "1.0")
         approved = self.date(payload, "approvedForDelivery")
-        earliest_start = self.date(payload, "earliestStartDate")
 
         document: dict[str, Any] = {
             "reference": reference,
@@ -195,7 +191,7 @@ class _Converter:
         options, option_ids = self.options(payload)
         document["judgement_scale"] = DEFAULT_JUDGEMENT_SCALE
         document["gateway"] = {
-            "minimum_months_on_programme": 8 if earliest_start and earliest_start >= _SHORTER_MINIMUM_FROM else 12,
+            # No minimum_months_on_programme: the funding rules of each start date set it (funding_rules/).
             # null or "" means the version publishes no minimum: the enrolment's plan sets it
             "otj_minimum_hours": self.count(payload, "minimumHoursForCompliance"),
             "english_and_maths": DEFAULT_ENGLISH_AND_MATHS,

@@ -35,7 +35,7 @@ def test_a_standard_with_duties(fixtures):
     assert st.duties[0].criteria == ("K1", "K2", "S1", "S2", "B1", "B2")
     assert st.duties[2].criteria == ("K4", "B2") and st.duties[2].core is False
     assert st.gateway.otj_minimum_hours is None  # published as null
-    assert st.gateway.minimum_months_on_programme == 12  # started before August 2025
+    assert st.gateway.minimum_months_on_programme is None  # the funding rules of the start date set it
     assert st.source == "https://example.org/standards/collections-technician-v1-2"
     # unknown keys (keywords, eqaProvider, createdDate...) are ignored without a word
     assert "keywords" not in imported.text and "eqaProvider" not in imported.text
@@ -47,7 +47,7 @@ def test_a_standard_with_options(fixtures):
     assert [(o.code, o.title) for o in st.options] == [("O1", "Music"), ("O2", "Dance")]
     assert st.duties[1].options == ("O1",) and st.duties[2].options == ("O2",)
     assert st.gateway.otj_minimum_hours == 312  # the string "312" became a number
-    assert st.gateway.minimum_months_on_programme == 8  # starts from August 2025
+    assert st.gateway.minimum_months_on_programme is None
     assert st.version == "2.0"  # from versionNumber
     assert imported.warnings == ()
 

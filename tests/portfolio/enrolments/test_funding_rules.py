@@ -172,3 +172,22 @@ def test_the_enrol_command_refuses_a_plan_below_the_rules_naming_the_rule_and_th
     assert "(the funding rules for starts from 1 August 2025)" in refused.output
     accepted = runner.invoke(args=[*args, "--otj-hours", "187"])
     assert accepted.exit_code == 0, accepted.output
+
+
+def test_a_rules_folder_replaces_a_funding_year_and_a_bad_one_stops_the_start(tmp_path, database_url):
+    from portfolio import create_app
+    from portfolio.config import BadSetting
+    from portfolio.core.rules import rules_for
+
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    shipped = Path(__file__).parents[3] / "funding_rules" / "rule_sets" / "2025-26.yaml"
+    (folder / "2025-26.yaml").write_text(shipped.read_text().replace("floor_hours: 187", "floor_hours: 200"))
+    settings = {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test", "FUNDING_RULES_DIR": str(folder)}
+    app = create_app(settings, instance_path=str(tmp_path / "instance"))
+    with app.app_context():
+        assert rules_for(SEPTEMBER_2025).off_the_job.floor_hours == 200
+        assert rules_for(SEPTEMBER_2024).off_the_job.hours_a_week == 6  # the shipped years stay
+    (folder / "2025-26.yaml").write_text(shipped.read_text().replace("starts_from: 2025-08-01", "starts_from: soon"))
+    with pytest.raises(BadSetting, match=r"^PORTFOLIO_FUNDING_RULES_DIR: 2025-26.yaml: starts_from must be a date"):
+        create_app(settings, instance_path=str(tmp_path / "instance"))
