@@ -78,6 +78,9 @@ def read_rule_set(text: str, name: str) -> RuleSet:
             if "optional_for_adults_decided_from" in english_and_maths
             else None
         ),
+        review_weeks=reader.whole(
+            reader.mapping(fields.get("progress_reviews"), "progress_reviews"), "at_least_every_weeks"
+        ),
     )
 
 

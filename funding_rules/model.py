@@ -48,6 +48,7 @@ class RuleSet:
     exceptions: tuple[DurationException, ...]
     off_the_job: OffTheJob
     adults_may_leave_out_english_and_maths_from: date | None  # a decision on or after this date
+    review_weeks: int = 12  # a progress review at least every this many weeks
 
     @property
     def name(self) -> str:

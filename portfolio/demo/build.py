@@ -554,8 +554,8 @@ def _add_reviews_and_progress(session, enrolment: Enrolment, plan: DemoEnrolment
             elif week == 0:
                 query_entry(session, entry, by=tutor, note="Which session was this? Please add its title.")
 
-    # Three-way progress reviews every three months; the latest may still need signatures.
-    reviews = [enrolment.start_date + timedelta(days=91 * n) for n in range(1, 8)]
+    # Three-way progress reviews every 12 weeks, as the rules ask; the latest may still need signatures.
+    reviews = [enrolment.start_date + timedelta(weeks=12 * n) for n in range(1, 8)]
     reviews = [day for day in reviews if day <= today - timedelta(days=7)]
     if apprentice.email.startswith("callum"):
         reviews = []  # his first review is overdue
@@ -567,6 +567,9 @@ def _add_reviews_and_progress(session, enrolment: Enrolment, plan: DemoEnrolment
                 attendees=f"{apprentice.name} (apprentice), {mentor.name} (mentor), {tutor.name} (tutor)",
                 progress="Evidence is being added steadily; the plan for the next quarter is agreed.",
                 otj_and_slippage="Off-the-job hours are on track with the training plan.",
+                actions_since_last="The evidence agreed last time was submitted." if number else "",
+                training_plan_changes="None: the plan stands.",
+                concerns_and_changes="None raised; no change of circumstances.",
                 wellbeing_and_support="No concerns raised.",
                 actions="Submit the next two pieces of evidence before the next review.",
                 criteria={"K1": (Rag.GREEN, "Well evidenced."), "S3": (Rag.AMBER, "Needs a budget example.")},

@@ -42,7 +42,7 @@ from ..models import (
 )
 from ..models.types import utcnow
 from ..otj.domain import OtjSummary, enrolment_otj_summary
-from ..progress_reviews.domain import awaiting_signers
+from ..progress_reviews.domain import awaiting_signers, recorded_texts
 from ..review.domain import current_judgements
 from .errors import ExportRefused
 from .layout import export_name, file_names, item_folder
@@ -142,9 +142,7 @@ class Judgement:
 @dataclass(frozen=True)
 class ReviewRecord:
     review_date: date
-    attendees: str
-    progress: str
-    actions: str
+    record: tuple[tuple[str, str], ...]  # (label, text) of each part, in the order of the meeting
     signatures: tuple[tuple[str, str, datetime], ...]  # (party, name, when)
     awaiting: tuple[str, ...]  # the parties yet to sign
 
@@ -374,9 +372,7 @@ def _reviews(session: Session, enrolment: Enrolment) -> tuple[ReviewRecord, ...]
     return tuple(
         ReviewRecord(
             review_date=review.review_date,
-            attendees=review.attendees,
-            progress=review.progress,
-            actions=review.actions,
+            record=tuple(recorded_texts(review)),
             signatures=tuple((SIGNER_LABELS[s.signer].capitalize(), s.name, s.signed_at) for s in review.signatures),
             awaiting=tuple(SIGNER_LABELS[signer] for signer in awaiting_signers(review)),
         )

@@ -43,6 +43,11 @@ class ProgressReview(db.Model):
     otj_and_slippage: Mapped[str] = mapped_column(Text, default="")
     wellbeing_and_support: Mapped[str] = mapped_column(Text, default="")
     actions: Mapped[str] = mapped_column(Text, default="")
+    # What the funding rules ask each review to record besides (from migration 0020).
+    actions_since_last: Mapped[str] = mapped_column(Text, default="", server_default="")
+    training_plan_changes: Mapped[str] = mapped_column(Text, default="", server_default="")
+    concerns_and_changes: Mapped[str] = mapped_column(Text, default="", server_default="")
+    late_reason: Mapped[str] = mapped_column(Text, default="", server_default="")  # later than the rules ask
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from funding_rules import add_calendar_months
 from standard import Signer
 
-from ..core import audit, clock
+from ..core import audit, clock, rules
 from ..core.access import (
     SIGNER_LABELS,
     SIGNER_ROLES,
@@ -53,16 +53,24 @@ SIGNERS = (Signer.APPRENTICE, Signer.EMPLOYER, Signer.PROVIDER)
 OPEN_FOR_REVIEWS = (EnrolmentStatus.ON_PROGRAMME, EnrolmentStatus.BREAK_IN_LEARNING)
 DUE_WHEN = (EnrolmentStatus.ON_PROGRAMME,)
 
+# In the order of the meeting; the funding rules ask each review to record all but wellbeing.
 TEXT_FIELDS = {
     "attendees": "Who attended",
+    "actions_since_last": "Actions since the last review",
     "progress": "Progress against the plan",
     "otj_and_slippage": "Off-the-job training and slippage",
+    "training_plan_changes": "Changes to the training plan",
+    "concerns_and_changes": "Concerns and changes of circumstance",
     "wellbeing_and_support": "Wellbeing and support needs",
     "actions": "Actions agreed",
+    "late_reason": "Why the review is late",
 }
 REQUIRED = {
     "attendees": "Say who attended",
     "progress": "Describe progress against the plan",
+    "otj_and_slippage": "Describe the off-the-job training done and any slippage against the plan",
+    "training_plan_changes": "Say what changes to the training plan were agreed, or that there were none",
+    "concerns_and_changes": "Record any concerns and changes of circumstance, or that there were none",
     "actions": "Enter the actions agreed",
 }
 
@@ -77,6 +85,10 @@ class ReviewDetails:
     otj_and_slippage: str = ""
     wellbeing_and_support: str = ""
     actions: str = ""
+    actions_since_last: str = ""
+    training_plan_changes: str = ""
+    concerns_and_changes: str = ""
+    late_reason: str = ""
     criteria: Mapping[str, tuple[Rag, str]] = field(default_factory=dict)  # code -> (rating, note)
 
 
@@ -166,7 +178,7 @@ def create_review(
         "Only a tutor of the training provider can record a review of this apprenticeship now",
     )
     review = ProgressReview(enrolment=enrolment, created_by=author)
-    _apply(review, details, today or clock.today())
+    _apply(session, review, details, today or clock.today())
     audit.record_added(session, "progress_review.created", review, actor=author, after=_audited_values(review))
     _ask_for_signatures(session, review, by=author)
     return review
@@ -183,7 +195,7 @@ def update_review(
     if not may_edit_review(by, review):
         raise DomainError("The employer has been asked by email to sign this review: withdraw the request to change it")
     with audit.recording("progress_review.updated", review, actor=by, values=_audited_values):
-        _apply(review, details, today or clock.today())
+        _apply(session, review, details, today or clock.today())
 
 
 def sign_review(
@@ -263,7 +275,7 @@ def check_review_date(day: date, enrolment: Enrolment, today: date) -> date:
     return check_day_on_programme(day, enrolment, today, called="The date of the review", field="review_date")
 
 
-def _apply(review: ProgressReview, details: ReviewDetails, today: date) -> None:
+def _apply(session: Session, review: ProgressReview, details: ReviewDetails, today: date) -> None:
     enrolment = review.enrolment
     check_review_date(details.review_date, enrolment, today)
     texts = {}
@@ -274,6 +286,13 @@ def _apply(review: ProgressReview, details: ReviewDetails, today: date) -> None:
         if len(text) > MAX_TEXT:
             raise DomainError(f"{label} must be {MAX_TEXT:,} characters or fewer", name)
         texts[name] = text
+    gap = review_gap(session, review, details.review_date)
+    if gap.previous is not None and not texts["actions_since_last"]:
+        raise DomainError("Say what came of the actions agreed at the last review", "actions_since_last")
+    if not gap.late:
+        texts["late_reason"] = ""  # asked only of a late review
+    elif not texts["late_reason"]:
+        raise DomainError(f"{gap.description}: say why it is late", "late_reason")
     standard = enrolment.standard_version.standard
     criteria = {code: (rag, clean_text(note)) for code, (rag, note) in details.criteria.items()}
     for code, (rag, note) in criteria.items():
@@ -287,6 +306,51 @@ def _apply(review: ProgressReview, details: ReviewDetails, today: date) -> None:
     for name, text in texts.items():
         setattr(review, name, text)
     _set_criteria(review, criteria, standard.codes)
+
+
+@dataclass(frozen=True)
+class ReviewGap:
+    """How long after the previous review (or the start) a review is, against the rules' interval."""
+
+    since: date
+    previous: date | None  # the previous review's date; None for the first review
+    days: int
+    weeks_allowed: int
+
+    @property
+    def late(self) -> bool:
+        return self.days > self.weeks_allowed * 7
+
+    @property
+    def description(self) -> str:
+        weeks, days = divmod(self.days, 7)
+        length = f"{weeks} weeks" + (f" and {days} day{'' if days == 1 else 's'}" if days else "")
+        after = "the last review" if self.previous else "the start"
+        return (
+            f"This review is {length} after {after}, {long_date(self.since)}: the funding rules ask for one at "
+            f"least every {self.weeks_allowed} weeks"
+        )
+
+
+def review_gap(session: Session, review: ProgressReview, day: date) -> ReviewGap:
+    """The gap before a review on `day`: from the latest other review before it, or the start."""
+    enrolment = review.enrolment
+    others = ProgressReview.enrolment_id == enrolment.id, ProgressReview.review_date < day
+    if review.id is not None:
+        others += (ProgressReview.id != review.id,)
+    previous = session.scalar(select(func.max(ProgressReview.review_date)).where(*others))
+    since = previous or enrolment.start_date
+    return ReviewGap(since, previous, (day - since).days, rules.rules_for(enrolment.start_date).review_weeks)
+
+
+def recorded_texts(review: ProgressReview) -> list[tuple[str, str]]:
+    """(label, text) of each part of the review's record, in the order of the meeting; "Not
+    recorded" for an empty part, and the reason for lateness only when the review was late."""
+    return [
+        (label, getattr(review, name) or "Not recorded")
+        for name, label in TEXT_FIELDS.items()
+        if name != "late_reason" or review.late_reason
+    ]
 
 
 def _audited_values(review: ProgressReview) -> dict:

@@ -52,19 +52,36 @@ class ReviewForm(FlaskForm):
         "Date of the review", required="Enter the date of the review", description="For example, 27 3 2026"
     )
     attendees = _text("Who attended", "Names and roles.", "Say who attended")
+    actions_since_last = _text(
+        "Actions since the last review", "What came of each action agreed last time. Leave blank at the first review."
+    )
     progress = _text(
         "Progress against the plan",
-        "Actions from the last review, training delivered, evidence and criteria progress.",
+        "Training delivered, evidence and criteria progress.",
         "Describe progress against the plan",
     )
     otj_and_slippage = _text(
-        "Off-the-job training and slippage", "Filled in from the off-the-job log; add any slippage and how to catch up."
+        "Off-the-job training and slippage",
+        "Filled in from the off-the-job log; add any slippage against the plan and how to catch up.",
+        "Describe the off-the-job training done and any slippage against the plan",
+    )
+    training_plan_changes = _text(
+        "Changes to the training plan",
+        "What was agreed to change in the plan, or “None”.",
+        "Say what changes to the training plan were agreed, or that there were none",
     )
     criteria = ReviewCriteriaField("Criteria discussed")
-    wellbeing_and_support = _text(
-        "Wellbeing and support needs", "Wellbeing, support needs and any change of circumstances."
+    concerns_and_changes = _text(
+        "Concerns and changes of circumstance",
+        "Concerns any party raised, and changes of job, hours, circumstances or prior learning; or “None”.",
+        "Record any concerns and changes of circumstance, or that there were none",
     )
+    wellbeing_and_support = _text("Wellbeing and support needs", "Wellbeing and any support needed.")
     actions = _text("Actions agreed", "Who does what before the next review.", "Enter the actions agreed")
+    late_reason = _text(
+        "Why the review is late (if it is)",
+        "Only when the review is more than 12 weeks after the last one, or the start: the funding rules ask why.",
+    )
     submit = SubmitField("Save review", widget=GovSubmitInput())
 
     def __init__(self, *args, enrolment: Enrolment, today: date, **kwargs) -> None:

@@ -173,6 +173,10 @@ def _review_details(form: ReviewForm) -> ReviewDetails:
         otj_and_slippage=form.otj_and_slippage.data or "",
         wellbeing_and_support=form.wellbeing_and_support.data or "",
         actions=form.actions.data or "",
+        actions_since_last=form.actions_since_last.data or "",
+        training_plan_changes=form.training_plan_changes.data or "",
+        concerns_and_changes=form.concerns_and_changes.data or "",
+        late_reason=form.late_reason.data or "",
         criteria=form.criteria.ratings,
     )
 

@@ -50,7 +50,7 @@ from ..models.types import as_utc, utcnow
 from ..notifications import mail
 from ..notifications.domain import notify
 from ..notifications.kinds import Kind
-from ..progress_reviews.domain import TEXT_FIELDS, lock_review_for_change, sign_review_as_employer_contact
+from ..progress_reviews.domain import lock_review_for_change, recorded_texts, sign_review_as_employer_contact
 from ..review.domain import (
     WitnessTestimony,
     apply_testimony_details,
@@ -249,8 +249,8 @@ def review_text(review: ProgressReview) -> str:
     """The review's record as plain text: what the employer's contact is shown and signs."""
     standard = review.enrolment.standard_version.standard
     lines = [f"Progress review of {long_date(review.review_date)}", ""]
-    for name, label in TEXT_FIELDS.items():
-        lines += [f"{label}:", getattr(review, name) or "Not recorded", ""]
+    for label, text in recorded_texts(review):
+        lines += [f"{label}:", text, ""]
     lines.append("Criteria discussed:")
     order = {code: n for n, code in enumerate(standard.codes)}
     for row in sorted(review.criteria, key=lambda c: order.get(c.criterion_code, len(order))):

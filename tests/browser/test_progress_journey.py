@@ -108,6 +108,10 @@ def test_log_approve_review_and_sign(monitor, live_server):
     page.locator("#rag-K1").check()  # green
     page.get_by_label("Note on K1 (optional)").fill("Audience research is well evidenced.")
     page.get_by_label("Actions agreed").fill("Amira drafts the budget for the spring festival by March.")
+    page.get_by_label("Actions since the last review").fill("The evaluation form was finished.")
+    page.get_by_label("Changes to the training plan").fill("None.")
+    page.get_by_label("Concerns and changes of circumstance").fill("None raised.")
+    page.get_by_label("Why the review is late (if it is)").fill("Moved for the half-term programme.")
     follow(page, page.get_by_role("button", name="Save review"))
     assert "Review recorded" in _banner(page)
     assert heading(page).startswith("Progress review of ")

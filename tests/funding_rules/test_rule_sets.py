@@ -93,6 +93,7 @@ def test_the_minimum_durations_and_their_exceptions():
     assert {e.code for e in FROM_2025.exceptions} == {"redundancy", "transfer", "return_from_break"}
     assert FROM_2025.exception("transfer").label.startswith("A transfer")
     assert FROM_2025.exception("holiday") is None
+    assert FROM_2025.review_weeks == BEFORE_2025.review_weeks == BEFORE_2022.review_weeks == 12
 
 
 RULES_2025 = """\
@@ -101,6 +102,7 @@ starts_from: 2025-08-01
 source: A provider's corrected copy
 minimum_duration: {months: 8}
 off_the_job: {rule: published_minimum, floor_hours: 200}
+progress_reviews: {at_least_every_weeks: 12}
 """
 
 
@@ -127,6 +129,7 @@ def test_a_folder_of_rule_sets_replaces_a_funding_year_and_adds_others(tmp_path)
         (("starts_from: 2025-08-01", "starts_from: August"), "2025-26.yaml: starts_from must be a date"),
         (("{months: 8}", "{months: 0}"), "2025-26.yaml: months must be a whole number of 1 or more"),
         (("source: A provider's corrected copy\n", ""), "2025-26.yaml: source must be some text"),
+        (("{at_least_every_weeks: 12}", "{every: 12}"), "2025-26.yaml: at_least_every_weeks must be a whole number"),
         (("minimum_duration: {months: 8}", "minimum_duration: [8"), "2025-26.yaml: not valid YAML"),
     ],
 )

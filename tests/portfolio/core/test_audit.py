@@ -532,6 +532,11 @@ def _review_details(**overrides):
         attendees="Apprentice, mentor, tutor",
         progress="On track.",
         actions="Two more items.",
+        otj_and_slippage="On pace with the plan.",
+        training_plan_changes="None.",
+        concerns_and_changes="None raised.",
+        actions_since_last="All done.",
+        late_reason="Moved for the apprentice's leave.",
         criteria={"K1": (Rag.GREEN, "Well evidenced.")},
     )
     return ReviewDetails(**(values | overrides))

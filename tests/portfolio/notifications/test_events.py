@@ -308,7 +308,11 @@ def test_approvals_tell_the_apprentice_once_per_action(scene, told, client):
 
 
 def test_the_parties_whose_signature_a_review_awaits_are_told_once(scene, told, client):
-    details = ReviewDetails(review_date=TODAY, attendees="All three", progress="On track.", actions="Plan the EPA.")
+    details = ReviewDetails(
+        review_date=TODAY, attendees="All three", progress="On track.", actions="Plan the EPA.",
+        otj_and_slippage="On pace.", training_plan_changes="None.", concerns_and_changes="None.",
+        actions_since_last="Done.", late_reason="Moved for the leave.",
+    )  # fmt: skip
     review = create_review(db.session, enrolment=scene.enrolment, author=scene.tutor, details=details, today=TODAY)
     link = f"/enrolments/{scene.enrolment.id}/reviews/{review.id}"
     title = f"Sign the progress review of {TODAY.day} {TODAY:%B %Y} for {scene.apprentice.name}"

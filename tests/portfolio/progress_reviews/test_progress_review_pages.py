@@ -34,6 +34,10 @@ def _review_form(**overrides):
         "note-S11": "",
         "wellbeing_and_support": "Settled in.",
         "actions": "Budget training before the next review.",
+        "actions_since_last": "The plan was finished.",
+        "training_plan_changes": "None.",
+        "concerns_and_changes": "None raised.",
+        "late_reason": "Moved for the apprentice's leave.",
     }
     data.update(overrides)
     return data
@@ -254,6 +258,11 @@ def _details(**overrides) -> ReviewDetails:
         attendees="Amira, Helen, Priya",
         progress="On track.",
         actions="Keep going.",
+        otj_and_slippage="On pace with the plan.",
+        training_plan_changes="None.",
+        concerns_and_changes="None raised.",
+        actions_since_last="All done.",
+        late_reason="Moved for the apprentice's leave.",
         criteria={"K1": (Rag.GREEN, "Good")},
     )
     values.update(overrides)

@@ -121,6 +121,10 @@ def details(**overrides) -> ReviewDetails:
         otj_and_slippage="60 hours logged of 77 expected: 17 behind; two study days booked.",
         wellbeing_and_support="Settled; asked for help with budgets.",
         actions="Budget training by January.",
+        training_plan_changes="None.",
+        concerns_and_changes="None raised.",
+        actions_since_last="All done.",
+        late_reason="Moved for the apprentice's leave.",
         criteria={"K1": (Rag.GREEN, "Well evidenced"), "S11": (Rag.AMBER, "Needs a budget"), "B7": (Rag.RED, "")},
     )
     values.update(overrides)
@@ -155,6 +159,10 @@ def test_record_a_review(parties):
         ({"attendees": "  "}, "attendees", "Say who attended"),
         ({"progress": ""}, "progress", "Describe progress against the plan"),
         ({"actions": ""}, "actions", "Enter the actions agreed"),
+        # What the funding rules ask every review to record:
+        ({"otj_and_slippage": ""}, "otj_and_slippage", "Describe the off-the-job training done and any slippage"),
+        ({"training_plan_changes": " "}, "training_plan_changes", "changes to the training plan were agreed, or"),
+        ({"concerns_and_changes": ""}, "concerns_and_changes", "Record any concerns and changes of circumstance"),
         ({"wellbeing_and_support": "x" * 10_001}, "wellbeing_and_support", "10,000 characters or fewer"),
         ({"criteria": {"K99": (Rag.RED, "")}}, "criteria", "K99 is not a criterion of ST0396"),
         ({"criteria": {"K1": ("purple", "")}}, "rag-K1", "Choose a rating for K1"),
@@ -167,6 +175,38 @@ def test_bad_reviews_are_refused(parties, overrides, field, message):
     assert caught.value.field == field and message in caught.value.message
     db.session.rollback()
     assert db.session.scalar(select(func.count(ProgressReview.id))) == 0
+
+
+def test_a_review_later_than_twelve_weeks_after_the_start_or_the_last_says_why(parties):
+    # 1 September 2025 + 12 weeks = 24 November 2025: a review then is on time, and a reason is not kept.
+    on_time = _record(parties, review_date=date(2025, 11, 24), late_reason="Not needed.", actions_since_last="")
+    assert on_time.late_reason == "" and on_time.actions_since_last == ""  # the first review: nothing since
+    db.session.delete(on_time)
+    db.session.flush()
+    # 25 November 2025 is 12 weeks and 1 day after the start.
+    with pytest.raises(DomainError) as caught:
+        _record(parties, review_date=date(2025, 11, 25), late_reason="")
+    assert (caught.value.field, caught.value.message) == (
+        "late_reason",
+        "This review is 12 weeks and 1 day after the start, 1 September 2025: the funding rules ask for one at "
+        "least every 12 weeks: say why it is late",
+    )
+    late = _record(parties, review_date=date(2025, 11, 25), late_reason="Moved for the apprentice's leave.")
+    assert late.late_reason == "Moved for the apprentice's leave."
+
+
+def test_a_second_review_says_what_came_of_the_last_ones_actions(parties):
+    first = _record(parties, review_date=date(2025, 10, 1))
+    db.session.flush()
+    with pytest.raises(DomainError) as caught:
+        _record(parties, review_date=date(2025, 12, 1), actions_since_last="")
+    assert (caught.value.field, caught.value.message) == (
+        "actions_since_last",
+        "Say what came of the actions agreed at the last review",
+    )
+    # 1 October to 1 December 2025: 61 days, 8 weeks and 5 days, on time.
+    second = _record(parties, review_date=date(2025, 12, 1), late_reason="Kept only if late.")
+    assert second.late_reason == "" and first.review_date < second.review_date
 
 
 def test_only_a_tutor_of_the_provider_records_reviews(world, parties):

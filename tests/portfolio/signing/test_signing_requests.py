@@ -573,7 +573,10 @@ def test_a_review_cannot_change_while_its_employer_is_asked_and_an_employer_user
     request, _ = create_review_request(
         db.session, review, by=tutor, witness_email="line.manager@harbourside.example", witness_name=""
     )
-    details = ReviewDetails(review_date=museum.start_date, attendees="Everyone", progress="Changed.", actions="None.")
+    details = ReviewDetails(
+        review_date=museum.start_date, attendees="Everyone", progress="Changed.", actions="None.",
+        otj_and_slippage="On pace.", training_plan_changes="None.", concerns_and_changes="None.",
+    )  # fmt: skip
     with pytest.raises(DomainError, match="withdraw the request"):
         update_review(db.session, review, by=tutor, details=details)
     sign_review(db.session, review, by=two_employers["museum_mentor"], signer=Signer.EMPLOYER)
@@ -588,8 +591,9 @@ def test_a_review_changed_after_its_request_was_withdrawn_is_sent_again_as_it_is
     request, _ = create_review_request(db.session, review, by=tutor, witness_email=WITNESS, witness_name="")
     withdraw(db.session, request, by=tutor)
     details = ReviewDetails(
-        review_date=museum.start_date, attendees="Everyone", progress="Ahead of the plan.", actions="None."
-    )
+        review_date=museum.start_date, attendees="Everyone", progress="Ahead of the plan.", actions="None.",
+        otj_and_slippage="On pace.", training_plan_changes="None.", concerns_and_changes="None.",
+    )  # fmt: skip
     update_review(db.session, review, by=tutor, details=details)
     again, _ = send_again(db.session, request, by=tutor)
     assert "Ahead of the plan." in again.text_to_confirm and "Ahead of the plan." not in request.text_to_confirm
