@@ -94,7 +94,7 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     )
     logins: dict[str, list[Login]] = {}
     with app.app_context():
-        for user in build_demo(DEFAULT_PASSWORD):
+        for user in build_demo(DEFAULT_PASSWORD).users:
             logins.setdefault(user.role.value, []).append(Login(user.email, user.name, DEFAULT_PASSWORD))
         db.session.remove()
 
