@@ -273,6 +273,29 @@ class EnrolmentTermsForm(EnrolmentForm):
     submit = submit_button("Save changes")
 
 
+class BreakForm(AdminForm):
+    starts_on = DateInputField(
+        "First day of the break", required="Enter the first day of the break", description="For example, 3 11 2026"
+    )
+    expected_return_on = DateInputField(
+        "Expected return", required="Enter when the apprentice is expected back", description="For example, 2 2 2027"
+    )
+    reason = long_text(
+        "Why the apprentice is taking a break", MAX_NOTE, called="The reason", required="Say why the apprentice is "
+        "taking a break", description="For example, a medical reason, caring responsibilities, or a change of job.",
+    )  # fmt: skip
+    submit = submit_button("Start the break")
+
+
+class ReturnForm(AdminForm):
+    returned_on = DateInputField(
+        "Day the apprentice came back",
+        required="Enter the day the apprentice came back",
+        description="The planned end date moves by the days of the break.",
+    )
+    submit = submit_button("Record the return")
+
+
 class StatusForm(AdminForm):
     status = ChoiceField("New status", message="Choose the new status", coerce=EnrolmentStatus)
     note = long_text(

@@ -18,6 +18,8 @@ from ..core.access import admin_required
 from ..core.listing import choice_arg, id_arg, paginate, search_text
 from ..core.rules import duration_exceptions
 from ..core.web import attempt
+from ..core.wording import long_date
+from ..enrolments.breaks import end_break, start_break
 from ..enrolments.domain import (
     TERM_PARTIES,
     TERM_VALUES,
@@ -44,11 +46,13 @@ from ..models.types import utcnow
 from .forms import (
     MAXIMUM_STANDARD_CHARACTERS,
     ActionForm,
+    BreakForm,
     EnrolmentForm,
     EnrolmentTermsForm,
     OrganisationForm,
     RenameOrganisationForm,
     ResetPasswordForm,
+    ReturnForm,
     StandardForm,
     StatusForm,
     UserForm,
@@ -381,8 +385,19 @@ def _status_form(enrolment: Enrolment) -> StatusForm:
 @bp.route("/enrolments/<int:enrolment_id>")
 @admin_required
 def enrolment(enrolment_id: int):
-    enrolment = _get_enrolment_or_404(enrolment_id)
-    return render_template("admin/enrolment.html", enrolment=enrolment, form=_status_form(enrolment))
+    return _enrolment_page(_get_enrolment_or_404(enrolment_id))
+
+
+def _enrolment_page(enrolment: Enrolment, **forms) -> str:
+    """The enrolment's page, with a form (of `forms`) showing its errors, the others blank."""
+    blank = {
+        "form": _status_form(enrolment),
+        "break_form": BreakForm(prefix="break"),
+        "return_form": ReturnForm(prefix="return"),
+    }
+    if "form" in forms:
+        forms["form"].status.choices = blank["form"].status.choices
+    return render_template("admin/enrolment.html", enrolment=enrolment, **(blank | forms))
 
 
 def _terms_data(enrolment: Enrolment) -> dict:
@@ -418,7 +433,42 @@ def change_enrolment_status(enrolment_id: int):
         ):
             return redirect(url_for("admin.enrolment", enrolment_id=enrolment.id))
         enrolment = _get_enrolment_or_404(enrolment_id)  # reloaded after the rollback
-    return render_template("admin/enrolment.html", enrolment=enrolment, form=form)
+    return _enrolment_page(enrolment, form=form)
+
+
+@bp.post("/enrolments/<int:enrolment_id>/break")
+@admin_required
+def start_learning_break(enrolment_id: int):
+    enrolment = _get_enrolment_or_404(enrolment_id)
+    form = BreakForm(prefix="break")
+    if form.validate_on_submit():
+        if _attempt(
+            lambda: start_break(
+                db.session, enrolment, by=current_user, starts_on=form.starts_on.data,
+                expected_return_on=form.expected_return_on.data, reason=form.reason.data or "",
+            ),
+            "Break in learning recorded: no evidence or off-the-job hours until the return",
+            form,
+        ):  # fmt: skip
+            return redirect(url_for("admin.enrolment", enrolment_id=enrolment.id))
+        enrolment = _get_enrolment_or_404(enrolment_id)  # reloaded after the rollback
+    return _enrolment_page(enrolment, break_form=form)
+
+
+@bp.post("/enrolments/<int:enrolment_id>/return")
+@admin_required
+def end_learning_break(enrolment_id: int):
+    enrolment = _get_enrolment_or_404(enrolment_id)
+    form = ReturnForm(prefix="return")
+    if form.validate_on_submit():
+        if _attempt(
+            lambda: end_break(db.session, enrolment, by=current_user, returned_on=form.returned_on.data),
+            lambda back: f"Return recorded: the planned end moves to {long_date(back.planned_end_after)}",
+            form,
+        ):
+            return redirect(url_for("admin.enrolment", enrolment_id=enrolment.id))
+        enrolment = _get_enrolment_or_404(enrolment_id)
+    return _enrolment_page(enrolment, return_form=form)
 
 
 # Standards

@@ -24,7 +24,7 @@ from ..core.sign_in_sessions import token_hash
 from ..core.wording import long_date
 from ..models import CalendarFeed, Enrolment, EnrolmentStatus, ProgressReview, User
 from ..models.types import utcnow
-from ..progress_reviews.domain import last_complete_review_dates, review_due
+from ..progress_reviews.domain import last_complete_review_dates, review_due, schedule_start
 
 # The apprenticeships a feed lists: those still running. An administrator sees every one of the
 # installation, so a feed lists at most this many, those ending soonest first.
@@ -140,7 +140,7 @@ def feed_events(session: Session, user: User, today: date) -> list[FeedEvent]:
 def _enrolment_events(enrolment: Enrolment, last_complete: date | None, today: date) -> list[FeedEvent]:
     name, page = enrolment.apprentice.name, {"enrolment_id": enrolment.id}
     events = []
-    due = review_due(enrolment.status, enrolment.start_date, last_complete, enrolment.review_interval, today)
+    due = review_due(enrolment.status, schedule_start(enrolment), last_complete, enrolment.review_interval, today)
     if due is not None:
         after = f"the last complete review, {long_date(last_complete)}" if last_complete else "the start"
         every = enrolment.review_interval.label.lower()

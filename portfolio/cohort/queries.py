@@ -53,8 +53,8 @@ from ..models import (
     StandardVersion,
     User,
 )
-from ..otj.domain import CENT, expected_hours
-from ..progress_reviews.domain import DUE_WHEN, review_due
+from ..otj.domain import CENT, Pause, expected_hours
+from ..progress_reviews.domain import DUE_WHEN, review_base_clause, review_due
 
 COHORT_ROLES = (Role.TUTOR, Role.EMPLOYER)
 # Behind-pace and overdue flags are raised only while the apprentice is on programme (as
@@ -137,6 +137,7 @@ class CohortRow:
     next_review_due: date | None  # None when the apprentice is not training
     review_overdue: bool
     otj_behind: bool
+    paused_since: date | None = None  # the first day of a break in learning under way
 
     def share(self, count: int) -> float:
         return count / self.criteria_total if self.criteria_total else 0.0
@@ -252,6 +253,7 @@ _COPIED_ROW_FIELDS = (
     "met",
     "awaiting_review",
     "last_review",
+    "paused_since",
 )
 
 
@@ -304,6 +306,9 @@ class _CohortQuery:
                 Enrolment.planned_end_date,
                 Enrolment.planned_otj_hours,
                 Enrolment.review_interval,
+                Enrolment.paused_days,
+                Enrolment.paused_since,
+                Enrolment.resumed_on,
                 Enrolment.standard_version_id,
                 func.coalesce(coverage.evidenced, 0).label("evidenced"),
                 func.coalesce(coverage.accepted, 0).label("accepted"),
@@ -351,16 +356,17 @@ class _CohortQuery:
             case CohortSort.NEXT_REVIEW:
                 reviews = _last_reviews(in_scope)
                 statement = statement.outerjoin(reviews, reviews.c.enrolment_id == Enrolment.id)
-                keys = [case((training, _next_review_due(func.coalesce(reviews.c.last_review, Enrolment.start_date))))]
+                keys = [case((training, _next_review_due(review_base_clause(reviews.c.last_review))))]
         ordered = [(key.desc() if descending else key.asc()).nulls_last() for key in keys]
         ordered += [User.name.desc() if descending and sort is CohortSort.APPRENTICE else User.name.asc(), Enrolment.id]
         statement = statement.add_columns(func.row_number().over(order_by=ordered).label("position")).order_by(*ordered)
         return statement.offset(offset).limit(limit) if limit is not None else statement
 
     def row(self, r: Any) -> CohortRow:
-        expected = expected_hours(r.planned_otj_hours, r.start_date, r.planned_end_date, self.today)
+        pause = Pause.of_totals(r.start_date, r.paused_days, r.paused_since)
+        expected = expected_hours(r.planned_otj_hours, r.start_date, r.planned_end_date, self.today, pause)
         logged = _hours(r.otj_logged)
-        due = review_due(r.status, r.start_date, r.last_review, r.review_interval, self.today)
+        due = review_due(r.status, r.resumed_on or r.start_date, r.last_review, r.review_interval, self.today)
         return CohortRow(
             **attributes(r, *_COPIED_ROW_FIELDS),
             enrolment_id=r.id,
@@ -410,8 +416,10 @@ def _share(count, total):
 
 def _expected_hours(today: date):
     """otj.expected_hours() unrounded, for sorting: planned hours x elapsed days (clamped) / total days."""
-    total_days = _DaysBetween(Enrolment.planned_end_date, Enrolment.start_date)
-    elapsed = _DaysBetween(_date(today), Enrolment.start_date)
+    # Less the days of breaks in learning, as otj.Pause: those ended, and one under way until today.
+    ongoing = case((Enrolment.paused_since.is_(None), 0), else_=_DaysBetween(_date(today), Enrolment.paused_since))
+    total_days = _DaysBetween(Enrolment.planned_end_date, Enrolment.start_date) - Enrolment.paused_days
+    elapsed = _DaysBetween(_date(today), Enrolment.start_date) - Enrolment.paused_days - ongoing
     clamped = case((elapsed <= 0, 0), (elapsed >= total_days, total_days), else_=elapsed)
     return case(
         (total_days <= 0, cast(Enrolment.planned_otj_hours, Float)),

@@ -20,6 +20,7 @@ from standard import Signer, shipped_path
 from ..accounts.domain import create_organisation, create_user, reset_password, set_active
 from ..core import clock, logs, rules
 from ..core.storage import evidence_store, max_upload_bytes
+from ..enrolments.breaks import start_break
 from ..enrolments.domain import EnrolmentTerms, change_status, enrol
 from ..enrolments.standard_versions import store_standard
 from ..evidence.items import EvidenceDetails, Upload, create_item, submit
@@ -425,8 +426,15 @@ def build_demo(password: str = DEFAULT_PASSWORD, today: date | None = None) -> D
         _add_reviews_and_progress(session, enrolment, plan, items, today)
         if apprentice.email.startswith("callum"):
             witness_token = _ask_outside_witness(session, enrolment, today)
+        admin = users["admin@northgate-arts.example"]
         for status in plan.path:
-            change_status(session, enrolment, status, users["admin@northgate-arts.example"], "Demo data")
+            if status is EnrolmentStatus.BREAK_IN_LEARNING:
+                start_break(
+                    session, enrolment, by=admin, starts_on=today, expected_return_on=today + timedelta(days=70),
+                    reason="Caring responsibilities at home for ten weeks.", today=today,
+                )  # fmt: skip
+            else:
+                change_status(session, enrolment, status, admin, "Demo data")
         if plan.gateway == "submitted":  # through the real gateway, as the three parties would
             for user in (enrolment.apprentice, enrolment.mentor, enrolment.tutor):
                 sign_declaration(session, enrolment, by=user, today=today)

@@ -57,6 +57,8 @@ STATUS_CHANGES: dict[EnrolmentStatus, tuple[EnrolmentStatus, ...]] = {
 # Moves into and out of the gateway are the gateway's own (`gateway.submit_to_epao` and
 # `gateway.decide_gateway`), so that each has its declarations, submission and decision.
 GATEWAY_MOVES = frozenset({(S.ON_PROGRAMME, S.AT_GATEWAY), (S.AT_GATEWAY, S.ON_PROGRAMME), (S.AT_GATEWAY, S.IN_EPA)})
+# A break and a return are recorded with their dates and reason (`breaks.start_break`, `end_break`).
+BREAK_MOVES = frozenset({(S.ON_PROGRAMME, S.BREAK_IN_LEARNING), (S.BREAK_IN_LEARNING, S.ON_PROGRAMME)})
 OPEN_STATUSES = (S.ON_PROGRAMME, S.BREAK_IN_LEARNING, S.AT_GATEWAY, S.IN_EPA)
 MAXIMUM_OTJ_HOURS = 5000
 MAXIMUM_WEEKLY_HOURS = 60
@@ -169,7 +171,7 @@ def change_status(
 
 def status_changes_by_hand(status: EnrolmentStatus) -> tuple[EnrolmentStatus, ...]:
     """The statuses an administrator may move an enrolment to by hand: every allowed move but the gateway's."""
-    return tuple(to for to in STATUS_CHANGES[status] if (status, to) not in GATEWAY_MOVES)
+    return tuple(to for to in STATUS_CHANGES[status] if (status, to) not in GATEWAY_MOVES | BREAK_MOVES)
 
 
 def change_status_by_hand(
@@ -180,6 +182,10 @@ def change_status_by_hand(
     if (enrolment.status, to_status) in GATEWAY_MOVES:
         raise DomainError(
             "Only the gateway moves an apprenticeship into or out of the gateway: use its gateway page", "status"
+        )
+    if (enrolment.status, to_status) in BREAK_MOVES:
+        raise DomainError(
+            "Record a break in learning, or the return from one, with its dates: use the forms below", "status"
         )
     change_status(session, enrolment, to_status, by, note)
 

@@ -27,6 +27,7 @@ from ..models import (
     GatewayDeclaration,
     GatewayItemDecision,
     GatewaySubmission,
+    LearningBreak,
     Organisation,
     OtjEntry,
     ProgressReview,
@@ -53,6 +54,7 @@ SHOWN = (
     GatewayDeclaration,
     GatewaySubmission,
     GatewayItemDecision,
+    LearningBreak,  # the pace an export shows leaves their days out
 )
 # Rows whose names a portfolio shows, with no enrolment of their own.
 NAMED = (User, Organisation)

@@ -43,7 +43,7 @@ MAX_CONSENT_REFERENCE = 200
 MAX_FILES_PER_ITEM = 20
 
 # The portfolio can change while the apprenticeship runs; at gateway it is frozen for the assessor.
-OPEN_FOR_EVIDENCE = (EnrolmentStatus.ON_PROGRAMME, EnrolmentStatus.BREAK_IN_LEARNING)
+OPEN_FOR_EVIDENCE = (EnrolmentStatus.ON_PROGRAMME,)  # not during a break in learning
 EDITABLE = (EvidenceStatus.DRAFT, EvidenceStatus.REFERRED)
 SUBMITTABLE = (EvidenceStatus.DRAFT, EvidenceStatus.REFERRED)
 WITHDRAWABLE = (EvidenceStatus.SUBMITTED, EvidenceStatus.REFERRED, EvidenceStatus.ACCEPTED)

@@ -13,7 +13,7 @@ from .accounts import (
 )
 from .audit import AuditEvent
 from .calendar_feeds import CalendarFeed
-from .enrolments import AgeBand, Enrolment, EnrolmentStatus, EnrolmentStatusChange, ReviewInterval
+from .enrolments import AgeBand, Enrolment, EnrolmentStatus, EnrolmentStatusChange, LearningBreak, ReviewInterval
 from .evidence import CriterionLink, EvidenceFile, EvidenceItem, EvidenceKind, EvidenceStatus, EvidenceStatusChange
 from .exports import Export, ExportFormat, ExportStatus
 from .gateway import GatewayDeclaration, GatewayItemDecision, GatewayOutcome, GatewaySubmission, Standing
@@ -75,6 +75,7 @@ __all__ = [
     "Enrolment",
     "EnrolmentStatus",
     "EnrolmentStatusChange",
+    "LearningBreak",
     "Organisation",
     "OrganisationKind",
     "Role",

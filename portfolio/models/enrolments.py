@@ -84,6 +84,12 @@ class Enrolment(db.Model):
     prior_learning_otj_hours: Mapped[int] = mapped_column(default=0, server_default="0")
     # The rules' reason (its code) for a planned duration below their minimum, when there is one.
     duration_exception: Mapped[str | None] = mapped_column(String(40))
+    # Breaks in learning, kept by enrolments/breaks.py for the pace and the review schedule: the
+    # days of the breaks that have ended (the planned end moved by them), the start of the one
+    # under way, and the latest return.
+    paused_days: Mapped[int] = mapped_column(default=0, server_default="0")
+    paused_since: Mapped[date | None]
+    resumed_on: Mapped[date | None]
     review_interval: Mapped[ReviewInterval] = mapped_column(
         enum_column(ReviewInterval), default=ReviewInterval.THREE_MONTHS, server_default="3_months"
     )
@@ -105,6 +111,7 @@ class Enrolment(db.Model):
     status_changes: Mapped[list[EnrolmentStatusChange]] = relationship(
         back_populates="enrolment", order_by="EnrolmentStatusChange.changed_at"
     )
+    breaks: Mapped[list[LearningBreak]] = relationship(back_populates="enrolment", order_by="LearningBreak.starts_on")
 
     @property
     def english_maths_label(self) -> str:
@@ -131,3 +138,30 @@ class EnrolmentStatusChange(db.Model):
 
     enrolment: Mapped[Enrolment] = relationship(back_populates="status_changes")
     changed_by: Mapped[User | None] = relationship()
+
+
+class LearningBreak(db.Model):
+    """A break in learning: when it began, when the apprentice was expected back and why, and,
+    once they are back, the return and how it moved the planned end."""
+
+    __tablename__ = "learning_breaks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id"), index=True)
+    starts_on: Mapped[date]
+    expected_return_on: Mapped[date]
+    reason: Mapped[str] = mapped_column(Text)
+    returned_on: Mapped[date | None]
+    planned_end_before: Mapped[date | None]  # set on the return, with the planned end after it
+    planned_end_after: Mapped[date | None]
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    returned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    enrolment: Mapped[Enrolment] = relationship(back_populates="breaks")
+    started_by: Mapped[User | None] = relationship(foreign_keys=[started_by_id])
+    returned_by: Mapped[User | None] = relationship(foreign_keys=[returned_by_id])
+
+    @property
+    def days(self) -> int | None:
+        return (self.returned_on - self.starts_on).days if self.returned_on else None

@@ -34,7 +34,7 @@ MAX_LEARNING = 2_000
 MAX_CRITERIA_TEXT = 400  # the width of OtjEntry.criteria
 
 # Training is logged while the apprenticeship runs; at gateway the practical period is over.
-OPEN_FOR_OTJ = (EnrolmentStatus.ON_PROGRAMME, EnrolmentStatus.BREAK_IN_LEARNING)
+OPEN_FOR_OTJ = (EnrolmentStatus.ON_PROGRAMME,)  # not during a break in learning
 EDITABLE = (OtjStatus.LOGGED, OtjStatus.QUERIED)
 # (role, from, to): the status changes of an entry. Editing a queried entry sends it back for approval.
 OTJ_CHANGES: frozenset[tuple[Role, OtjStatus, OtjStatus]] = frozenset(
@@ -359,14 +359,47 @@ class OtjSummary:
         return self.logged - self.approved
 
 
-def expected_hours(planned_hours: int | Decimal, start: date, planned_end: date, on: date) -> Decimal:
-    """Planned hours spread evenly over the practical period: planned x elapsed days / total days.
+@dataclass(frozen=True)
+class Pause:
+    """Breaks in learning as the pace sees them: the first day and the return (None while under
+    way) of each. Their days count as neither elapsed nor planned: the planned end moved by each
+    break that has ended, and during one the pace stays where it was on its first day."""
+
+    breaks: tuple[tuple[date, date | None], ...] = ()
+
+    @classmethod
+    def of(cls, enrolment: Enrolment) -> Pause:
+        return cls(tuple((b.starts_on, b.returned_on) for b in enrolment.breaks))
+
+    @classmethod
+    def of_totals(cls, start: date, paused_days: int, paused_since: date | None) -> Pause:
+        """From the enrolment's totals (a row of a list): right for any day after the latest return."""
+        ended = ((start, start + timedelta(days=paused_days)),) if paused_days else ()
+        return cls(ended + (((paused_since, None),) if paused_since else ()))
+
+    def before(self, on: date) -> int:
+        """Days of breaks before `on`."""
+        return sum(max(0, (min(back or on, on) - first).days) for first, back in self.breaks)
+
+    @property
+    def ended_days(self) -> int:
+        return sum((back - first).days for first, back in self.breaks if back)
+
+
+NO_PAUSE = Pause()
+
+
+def expected_hours(
+    planned_hours: int | Decimal, start: date, planned_end: date, on: date, pause: Pause = NO_PAUSE
+) -> Decimal:
+    """Planned hours spread evenly over the practical period: planned x elapsed days / total days,
+    leaving out the days of breaks in learning (`pause`).
 
     Capped to [0, planned], to 2 decimal places.
     """
     planned = Decimal(planned_hours)
-    total = (planned_end - start).days
-    elapsed = (on - start).days
+    total = (planned_end - start).days - pause.ended_days
+    elapsed = (on - start).days - pause.before(on)
     if elapsed <= 0:
         return Decimal("0.00")
     if total <= 0 or elapsed >= total:
@@ -381,7 +414,12 @@ def behind_pace(logged: Decimal, expected: Decimal, margin_percent: int | Decima
 
 
 def otj_summary(
-    planned_hours: int | Decimal, start: date, planned_end: date, entries: Iterable[OtjHours], today: date
+    planned_hours: int | Decimal,
+    start: date,
+    planned_end: date,
+    entries: Iterable[OtjHours],
+    today: date,
+    pause: Pause = NO_PAUSE,
 ) -> OtjSummary:
     """Totals, the pace expected to date, and cumulative figures by month from the start month
     to the planned end month (or later, if today or an entry is later)."""
@@ -410,7 +448,7 @@ def otj_summary(
                 until=until,
                 logged=None if is_future else running_logged,
                 approved=None if is_future else running_approved,
-                expected=expected_hours(planned_hours, start, planned_end, until),
+                expected=expected_hours(planned_hours, start, planned_end, until, pause),
             )
         )
         month = month_end + timedelta(days=1)
@@ -420,7 +458,7 @@ def otj_summary(
         planned=Decimal(planned_hours).quantize(CENT),
         logged=logged.quantize(CENT),
         approved=approved.quantize(CENT),
-        expected=expected_hours(planned_hours, start, planned_end, today),
+        expected=expected_hours(planned_hours, start, planned_end, today, pause),
         today=today,
         months=tuple(months),
     )
@@ -460,7 +498,12 @@ def enrolment_otj_summary(session: Session, enrolment: Enrolment, today: date | 
     )
     entries = [OtjHours(day, _decimal(total), status is OtjStatus.APPROVED) for day, status, total in rows]
     return otj_summary(
-        enrolment.planned_otj_hours, enrolment.start_date, enrolment.planned_end_date, entries, today or clock.today()
+        enrolment.planned_otj_hours,
+        enrolment.start_date,
+        enrolment.planned_end_date,
+        entries,
+        today or clock.today(),
+        Pause.of(enrolment),
     )
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select, func, or_, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from funding_rules import add_calendar_months
@@ -103,8 +103,15 @@ def add_interval(day: date, interval: ReviewInterval) -> date:
 
 
 def next_review_due(start: date, last_complete: date | None, interval: ReviewInterval) -> date:
-    """One interval after the latest complete review, or after the start if there is none."""
-    return add_interval(last_complete or start, interval)
+    """One interval after the latest complete review, or after `start` (the start, or the latest
+    return from a break in learning) if that is later."""
+    return add_interval(max(start, last_complete) if last_complete else start, interval)
+
+
+def schedule_start(enrolment: Enrolment) -> date:
+    """Where the review schedule counts from, before any review: the latest return from a break
+    in learning (which pauses the schedule), or the start."""
+    return enrolment.resumed_on or enrolment.start_date
 
 
 def is_overdue(due: date, today: date) -> bool:
@@ -423,13 +430,21 @@ def last_complete_review_date() -> ScalarSelect:
 def review_due_by_clause(by: date) -> ColumnElement[bool]:
     """Enrolments whose next review is due on or before `by`, as `review_due` decides (a WHERE
     clause on Enrolment): `by` is yesterday for the overdue ones."""
-    start = func.coalesce(last_complete_review_date(), Enrolment.start_date)
+    start = review_base_clause(last_complete_review_date())
     return Enrolment.status.in_(DUE_WHEN) & or_(
         *(
             (Enrolment.review_interval == interval) & (start <= latest_start_due_by(interval, by))
             for interval in ReviewInterval
         )
     )
+
+
+def review_base_clause(last_complete: ColumnElement) -> ColumnElement:
+    """`next_review_due`'s base in SQL: the later of the latest complete review (or the start)
+    and the latest return from a break."""
+    reviewed = func.coalesce(last_complete, Enrolment.start_date)
+    resumed = func.coalesce(Enrolment.resumed_on, Enrolment.start_date)
+    return case((resumed > reviewed, resumed), else_=reviewed)
 
 
 def last_complete_review_dates(session: Session, enrolment_ids: Iterable[int] | Select) -> dict[int, date]:

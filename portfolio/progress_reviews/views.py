@@ -28,6 +28,7 @@ from .domain import (
     may_edit_review,
     may_record_review,
     review_due,
+    schedule_start,
     sign_review,
     update_review,
 )
@@ -48,7 +49,9 @@ def reviews(enrolment_id: int):
         enrolment=enrolment,
         reviews=[(review, awaiting_signers(review)) for review in rows],
         last_complete=last_complete,
-        due=review_due(enrolment.status, enrolment.start_date, last_complete, enrolment.review_interval, clock.today()),
+        due=review_due(
+            enrolment.status, schedule_start(enrolment), last_complete, enrolment.review_interval, clock.today()
+        ),
         signer_labels=SIGNER_LABELS,
         my_signer=signing_party(current_user, enrolment),
         may_record=may_record_review(current_user, enrolment),

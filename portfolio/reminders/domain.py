@@ -48,7 +48,7 @@ from ..models import (
 from ..models.types import as_utc
 from ..notifications.domain import Notice, notify_all, people_of_each
 from ..notifications.kinds import Kind
-from ..otj.domain import behind_pace, expected_hours
+from ..otj.domain import Pause, behind_pace, expected_hours
 from ..progress_reviews.domain import (
     DUE_WHEN,
     OPEN_FOR_REVIEWS,
@@ -56,6 +56,7 @@ from ..progress_reviews.domain import (
     last_complete_review_date,
     review_due,
     review_due_by_clause,
+    schedule_start,
 )
 
 DUE_SOON = timedelta(days=7)
@@ -123,7 +124,7 @@ def review_reminders(session: Session, today: date) -> tuple[list[Notice], list[
     people = people_of_each(session, [row.Enrolment for row in rows], *PARTIES)
     due_soon, overdue = [], []
     for enrolment, last_complete in rows:
-        due = review_due(enrolment.status, enrolment.start_date, last_complete, enrolment.review_interval, today)
+        due = review_due(enrolment.status, schedule_start(enrolment), last_complete, enrolment.review_interval, today)
         if due is None:
             continue
         name, link = enrolment.apprentice.name, f"/enrolments/{enrolment.id}/reviews"
@@ -288,6 +289,8 @@ def otj_reminders(session: Session, settings: ReminderSettings, today: date) -> 
             Enrolment.planned_otj_hours,
             Enrolment.start_date,
             Enrolment.planned_end_date,
+            Enrolment.paused_days,
+            Enrolment.paused_since,
             func.coalesce(EnrolmentOtjHours.logged, 0).label("logged"),
         )
         .outerjoin(EnrolmentOtjHours, EnrolmentOtjHours.enrolment_id == Enrolment.id)
@@ -296,7 +299,8 @@ def otj_reminders(session: Session, settings: ReminderSettings, today: date) -> 
     behind: dict[int, tuple[Decimal, Decimal]] = {}
     for row in rows:
         logged = Decimal(str(row.logged))
-        expected = expected_hours(row.planned_otj_hours, row.start_date, row.planned_end_date, today)
+        pause = Pause.of_totals(row.start_date, row.paused_days, row.paused_since)
+        expected = expected_hours(row.planned_otj_hours, row.start_date, row.planned_end_date, today, pause)
         if behind_pace(logged, expected, settings.otj_margin_percent):
             behind[row.id] = (logged, expected)
     if not behind:

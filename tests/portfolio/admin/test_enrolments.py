@@ -204,7 +204,7 @@ def test_the_enrolment_page(as_admin, two_employers):
     assert f'<a class="govuk-link" href="/admin/standards/{enrolment.standard_version_id}">ST0396' in html
     assert "Crescent Assessment" in html
     assert "Status history" in html and "Enrolled" in html
-    assert '<option value="break_in_learning">Break in learning</option>' in html
+    assert '<option value="break_in_learning">' not in html and "Start the break" in html  # with its dates
     assert '<option value="at_gateway">' not in html  # only the gateway's submission moves it there
     assert '<option value="completed">' not in html  # not allowed from on programme
     assert as_admin.get("/admin/enrolments/999999").status_code == 404
@@ -258,20 +258,20 @@ def test_the_mentor_offered_when_editing_works_at_the_apprentices_employer(as_ad
 def test_change_the_status_with_a_note(as_admin, two_employers, admin):
     enrolment = two_employers["museum_enrolment"]
     response = as_admin.post(
-        f"/admin/enrolments/{enrolment.id}/status", data={"status": "break_in_learning", "note": "Family leave"}
+        f"/admin/enrolments/{enrolment.id}/status", data={"status": "withdrawn", "note": "Left the museum"}
     )
     assert response.status_code == 302
     html = text_of(as_admin.get(response.headers["Location"]))
-    assert "Status changed to break in learning" in html and "Family leave" in html
+    assert "Status changed to withdrawn" in html and "Left the museum" in html
     db.session.expire_all()
     enrolment = db.session.get(Enrolment, enrolment.id)
-    assert enrolment.status is EnrolmentStatus.BREAK_IN_LEARNING
+    assert enrolment.status is EnrolmentStatus.WITHDRAWN
     last = enrolment.status_changes[-1]
     assert (last.from_status, last.to_status, last.changed_by_id, last.note) == (
         EnrolmentStatus.ON_PROGRAMME,
-        EnrolmentStatus.BREAK_IN_LEARNING,
+        EnrolmentStatus.WITHDRAWN,
         admin.id,
-        "Family leave",
+        "Left the museum",
     )
 
 
@@ -282,6 +282,7 @@ def test_change_the_status_with_a_note(as_admin, two_employers, admin):
         ({"status": "completed"}, "Choose the new status"),  # not allowed from on programme
         ({"status": "on_programme"}, "Choose the new status"),
         ({"status": "at_gateway"}, "Choose the new status"),  # only the gateway's submission moves it there
+        ({"status": "break_in_learning"}, "Choose the new status"),  # a break has its own form, with dates
         ({"status": "retired"}, "Choose the new status"),
         ({"status": "withdrawn", "note": "n" * 10_000}, "The note must be 2,000 characters or fewer"),
     ],

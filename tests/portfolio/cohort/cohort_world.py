@@ -78,6 +78,7 @@ def build_cohort(world) -> dict:
     cara = world.enrolment(
         apprentice=apprentice("Cara Clay", museum), provider=provider, tutor=priya,
         start=date(2024, 9, 2), planned_end_date=date(2025, 12, 1), planned_otj_hours=300,
+        contracted_weekly_hours=Decimal(25),  # part-time: 20% of 25 hours over 58 weeks, 290 hours at least
     )  # fmt: skip
     dev = world.enrolment(
         apprentice=apprentice("Dev Dunn", museum), provider=provider,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
@@ -22,6 +23,7 @@ from sqlalchemy import select
 from portfolio.auth import links
 from portfolio.auth.invitations import invite_new_user
 from portfolio.calendar.domain import make_link
+from portfolio.enrolments.breaks import start_break
 from portfolio.extensions import Base, db
 from portfolio.gateway.domain import submit_to_epao
 from portfolio.models import OtjActivity, OtjEntry, ProgressReview, Role, TokenPurpose
@@ -76,6 +78,12 @@ ROUTES = {
     "admin.edit_enrolment": Route("admin", {"enrolment_id": "spare_enrolment"}),
     "admin.change_enrolment_status": Route(
         "admin", {"enrolment_id": "spare_enrolment"}, ("admin.enrolment", {"enrolment_id": "spare_enrolment"})
+    ),
+    "admin.start_learning_break": Route(
+        "admin", {"enrolment_id": "enrolment_to_pause"}, ("admin.enrolment", {"enrolment_id": "enrolment_to_pause"})
+    ),
+    "admin.end_learning_break": Route(
+        "admin", {"enrolment_id": "paused_enrolment"}, ("admin.enrolment", {"enrolment_id": "paused_enrolment"})
     ),
     "admin.new_standard": Route("admin", {}),
     "evidence.new": Route("apprentice", {"enrolment_id": "enrolment"}),
@@ -208,6 +216,7 @@ ACCEPT_CONTROL_CHARACTERS = set(ROUTES) - {
     "admin.new_user",
     "admin.new_enrolment",
     "admin.edit_enrolment",
+    "admin.start_learning_break",  # its first day and expected return on the same day
     "signing.ask_witness",  # the witness's email address is not one
     "signing.ask_employer",
     "signing.verify",  # nor is the code a code
@@ -321,6 +330,11 @@ def hostile_world(world):
     mentor = world.user(Role.EMPLOYER, employer)
     enrolment = world.enrolment(employer=employer, provider=provider, tutor=tutor, mentor=mentor, epao=epao)
     spare_enrolment = world.enrolment(provider=provider)
+    enrolment_to_pause, paused_enrolment = world.enrolment(provider=provider), world.enrolment(provider=provider)
+    start_break(
+        db.session, paused_enrolment, by=None, starts_on=TODAY - timedelta(days=10),
+        expected_return_on=TODAY + timedelta(days=30), reason="Family leave.", today=TODAY,
+    )  # fmt: skip
     apprentice = enrolment.apprentice
     admin = world.user(Role.ADMIN, provider)
     inactive_user = world.user(Role.APPRENTICE, employer)
@@ -371,6 +385,8 @@ def hostile_world(world):
         "employer": employer.id,
         "enrolment": enrolment.id,
         "spare_enrolment": spare_enrolment.id,
+        "enrolment_to_pause": enrolment_to_pause.id,
+        "paused_enrolment": paused_enrolment.id,
         "spare_user": world.user(Role.APPRENTICE, employer).id,
         "inactive_user": inactive_user.id,
         "invited_user": invitees[0].id,

@@ -249,4 +249,4 @@ def test_otj_page_queries_do_not_grow_with_entries(client, people, world):
         db.session.query(OtjEntry).delete()
         db.session.commit()
     assert counts[0] == counts[1] and counts[2] == counts[3], counts
-    assert max(counts) <= 7, counts
+    assert max(counts) <= 8, counts  # one of them reads the breaks in learning, which the pace leaves out
