@@ -95,8 +95,8 @@ def ready_enrolment(world, start: date = START, *, tutor: User | None = None, me
     )
     standard = enrolment.standard_version.standard
     accept(world.evidence(enrolment, links={code: f"Shows {code}." for code in standard.codes}), tutor)
-    approved_hours(enrolment, "100")
-    approved_hours(enrolment, "100")
+    for _ in range(10):  # 200 hours, the plan (an entry holds at most 24)
+        approved_hours(enrolment, "20")
     everyone = {
         Signer.APPRENTICE: enrolment.apprentice,
         Signer.EMPLOYER: mentor,
