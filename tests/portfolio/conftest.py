@@ -139,7 +139,15 @@ def rolled_back_session():
         event.listen(connection, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
     outer = connection.begin()
     scoped = db.session
-    db.session = scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
+    rigged = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+    here = threading.get_ident()
+
+    def session_for_this_thread():
+        # A job thread an earlier test left running must not join this test's one connection (on
+        # SQLite two threads on one connection break each other's savepoints): it gets its own.
+        return rigged() if threading.get_ident() == here else scoped.session_factory()
+
+    db.session = scoped_session(session_for_this_thread)
     try:
         yield
     finally:
