@@ -11,6 +11,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ..models import Enrolment
+from .text import clean_line, clean_text
 
 
 def attributes(subject: Any, *names: str) -> dict[str, Any]:
@@ -25,6 +26,17 @@ class DomainError(ValueError):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+def required_text(value: str, *, maximum: int, missing: str, called: str, field: str, one_line: bool = False) -> str:
+    """`value` cleaned as typed text (as one line, for names and titles); DomainError on `field`
+    with `missing` if nothing is left, or if it is over `maximum` characters."""
+    text = clean_line(value) if one_line else clean_text(value)
+    if not text:
+        raise DomainError(missing, field)
+    if len(text) > maximum:
+        raise DomainError(f"{called} must be {maximum:,} characters or fewer", field)
+    return text
 
 
 class Gone(DomainError):

@@ -13,8 +13,7 @@ from datetime import date, timedelta
 from sqlalchemy.orm import Session
 
 from ..core import audit, clock
-from ..core.domain import DomainError, lock_enrolment_for_change
-from ..core.text import clean_text
+from ..core.domain import DomainError, lock_enrolment_for_change, required_text
 from ..core.wording import long_date
 from ..models import Enrolment, EnrolmentStatus, LearningBreak, User
 from ..models.types import MAX_NOTE
@@ -52,11 +51,13 @@ def start_break(
         raise DomainError(
             "A break may last at most two years: withdraw the apprenticeship instead", "expected_return_on"
         )
-    reason = clean_text(reason)
-    if not reason:
-        raise DomainError("Say why the apprentice is taking a break", "reason")
-    if len(reason) > MAX_NOTE:
-        raise DomainError(f"The reason must be {MAX_NOTE:,} characters or fewer", "reason")
+    reason = required_text(
+        reason,
+        maximum=MAX_NOTE,
+        missing="Say why the apprentice is taking a break",
+        called="The reason",
+        field="reason",
+    )
     learning_break = LearningBreak(
         enrolment=enrolment, starts_on=starts_on, expected_return_on=expected_return_on, reason=reason, started_by=by
     )

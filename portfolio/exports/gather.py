@@ -36,6 +36,7 @@ from ..models import (
     EvidenceStatusChange,
     GatewayDeclaration,
     GatewayOutcome,
+    LearningBreak,
     ProgressReview,
     ReviewSignature,
     WitnessSignature,
@@ -213,6 +214,7 @@ class Portfolio:
     judgements: Mapping[str, Judgement]
     coverage: Coverage
     otj: OtjSummary
+    breaks: tuple[LearningBreak, ...]  # breaks in learning, oldest first
     reviews: tuple[ReviewRecord, ...]
     declarations: tuple[Declaration, ...]
     submissions: tuple[Submission, ...]
@@ -271,6 +273,7 @@ def gather(session: Session, enrolment: Enrolment, *, exported_at: datetime | No
         judgements=_judgements(session, enrolment, standard),
         coverage=roll_up(standard, criterion_statuses(session, enrolment)),
         otj=enrolment_otj_summary(session, enrolment, today=clock.day_of(exported_at)),
+        breaks=tuple(enrolment.breaks),  # loaded with the summary, which leaves their days out of the pace
         reviews=_reviews(session, enrolment),
         declarations=_declarations(session, enrolment, fingerprint),
         submissions=_submissions(session, enrolment),

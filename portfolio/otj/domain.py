@@ -19,7 +19,7 @@ from standard import Standard
 
 from ..core import audit, clock
 from ..core.access import is_apprentice_of, is_tutor_of, visible_enrolments_clause
-from ..core.domain import DomainError, lock_enrolment_for, lock_enrolment_for_change
+from ..core.domain import DomainError, lock_enrolment_for, lock_enrolment_for_change, required_text
 from ..core.text import clean_text
 from ..core.wording import CENT, hours_text, long_date
 from ..enrolments.domain import check_day_on_programme
@@ -113,12 +113,9 @@ def check_criteria(codes: Iterable[str], standard: Standard) -> str:
 
 
 def check_learning(text: str) -> str:
-    text = clean_text(text)
-    if not text:
-        raise DomainError("Say what you learnt", "learning")
-    if len(text) > MAX_LEARNING:
-        raise DomainError(f"What you learnt must be {MAX_LEARNING:,} characters or fewer", "learning")
-    return text
+    return required_text(
+        text, maximum=MAX_LEARNING, missing="Say what you learnt", called="What you learnt", field="learning"
+    )
 
 
 def parse_hours(text: str) -> Decimal:

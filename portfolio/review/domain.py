@@ -30,9 +30,9 @@ from ..core.access import (
     may_judge_criteria,
     visible_evidence_clause,
 )
-from ..core.domain import DomainError, lock_enrolment_for
+from ..core.domain import DomainError, lock_enrolment_for, required_text
 from ..core.permissions import may_change_evidence
-from ..core.text import clean_line, clean_text
+from ..core.text import clean_text
 from ..evidence.items import (
     MAX_TEXT,
     OPEN_FOR_EVIDENCE,
@@ -414,16 +414,14 @@ def sign_testimony(
     """The witness signs their testimony with their name and job title; that submits it for review."""
     lock_item_for_change(session, item)
     _check_unsigned(item, by)
-    signed_name = clean_line(signed_name)
-    job_title = clean_line(job_title)
-    if not signed_name:
-        raise DomainError("Enter your full name", "signed_name")
-    if len(signed_name) > MAX_SIGNED_NAME:
-        raise DomainError(f"Your name must be {MAX_SIGNED_NAME} characters or fewer", "signed_name")
-    if not job_title:
-        raise DomainError("Enter your job title", "job_title")
-    if len(job_title) > MAX_JOB_TITLE:
-        raise DomainError(f"Your job title must be {MAX_JOB_TITLE} characters or fewer", "job_title")
+    signed_name = required_text(
+        signed_name, maximum=MAX_SIGNED_NAME, one_line=True, missing="Enter your full name", called="Your name",
+        field="signed_name",
+    )  # fmt: skip
+    job_title = required_text(
+        job_title, maximum=MAX_JOB_TITLE, one_line=True, missing="Enter your job title", called="Your job title",
+        field="job_title",
+    )  # fmt: skip
     _check_links(item)
     change_evidence_status(item, EvidenceStatus.SUBMITTED, by)
     item.submitted_at = utcnow()
@@ -501,12 +499,7 @@ def signature_of(session: Session, item: EvidenceItem) -> WitnessSignature | Non
 
 def checked_testimony_text(text: str) -> str:
     """A testimony's text, cleaned; DomainError on the `text` field if it is blank or too long."""
-    text = clean_text(text)
-    if not text:
-        raise DomainError("Write your testimony", "text")
-    if len(text) > MAX_TEXT:
-        raise DomainError(f"The testimony must be {MAX_TEXT:,} characters or fewer", "text")
-    return text
+    return required_text(text, maximum=MAX_TEXT, missing="Write your testimony", called="The testimony", field="text")
 
 
 def _check_links(item: EvidenceItem) -> None:

@@ -19,6 +19,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from flask import current_app
 from sqlalchemy import select
@@ -30,7 +31,7 @@ from ..accounts.domain import normalise_email
 from ..core import audit
 from ..core.access import is_employer_of, is_tutor_of
 from ..core.clock import day_of
-from ..core.domain import DomainError, lock_and_reload, lock_enrolment_for
+from ..core.domain import DomainError, lock_and_reload, lock_enrolment_for, required_text
 from ..core.text import clean_line, clean_text
 from ..core.wording import long_date
 from ..evidence.items import MAX_TEXT, OPEN_FOR_EVIDENCE, audited_values, lock_item_for_change
@@ -474,15 +475,16 @@ def sign(
     _lock(session, request)
     _check_open(request, now)
     _check_verified(request, verified_at, now)
-    name = _line(details.name, MAX_NAME, "Enter your full name", "Your name", "name")
-    job_title = _line(details.job_title, MAX_JOB_TITLE, "Enter your job title", "Your job title", "job_title")
-    relationship = _line(
-        details.relationship,
-        MAX_RELATIONSHIP,
-        "Say how you know the apprentice",
-        "Your relationship to the apprentice",
-        "relationship",
-    )
+    line = partial(required_text, one_line=True)
+    name = line(details.name, maximum=MAX_NAME, missing="Enter your full name", called="Your name", field="name")
+    job_title = line(
+        details.job_title, maximum=MAX_JOB_TITLE, missing="Enter your job title", called="Your job title",
+        field="job_title",
+    )  # fmt: skip
+    relationship = line(
+        details.relationship, maximum=MAX_RELATIONSHIP, missing="Say how you know the apprentice",
+        called="Your relationship to the apprentice", field="relationship",
+    )  # fmt: skip
     text = request.text_to_confirm or checked_testimony_text(details.text)
     signature = clean_line(details.signature)
     if not signature:
@@ -691,15 +693,6 @@ def _code_hash(request: SigningRequest, code: str) -> str:
     would give the code away."""
     key = current_app.config["SECRET_KEY"].encode("utf-8")
     return hmac.new(key, f"{request.token_hash}:{code}".encode(), hashlib.sha256).hexdigest()
-
-
-def _line(value: str, maximum: int, required: str, called: str, field: str) -> str:
-    value = clean_line(value)
-    if not value:
-        raise DomainError(required, field)
-    if len(value) > maximum:
-        raise DomainError(f"{called} must be {maximum} characters or fewer", field)
-    return value
 
 
 def _confirmation_refusal(request: SigningRequest) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from datetime import date
 
 import pypdf
 import pypdfium2
@@ -433,3 +434,19 @@ def test_streams_are_stored_binary_not_as_ascii85_text(portfolio):
     _, data = export_pdf(db.session, evidence_store(), portfolio.enrolment, actor=portfolio.tutor)
     assert b"/FlateDecode" in data and b"/DCTDecode" in data  # compressed text and the photos
     assert b"/ASCII85Decode" not in data
+
+
+def test_breaks_in_learning_are_listed_with_how_they_moved_the_planned_end(world):
+    from portfolio.enrolments.breaks import end_break, start_break
+    from portfolio.models import EnrolmentStatus
+
+    portfolio = build(world, status=EnrolmentStatus.ON_PROGRAMME)
+    enrolment = portfolio.enrolment
+    start_break(db.session, enrolment, by=None, starts_on=date(2025, 1, 6), expected_return_on=date(2025, 3, 1),
+                reason="Caring for a parent.", today=date(2025, 1, 6))  # fmt: skip
+    end_break(db.session, enrolment, by=None, returned_on=date(2025, 3, 3), today=date(2025, 3, 3))
+    db.session.commit()
+    text = _text(_pdf(portfolio))
+    # 6 January to 3 March 2025 is 56 days: 28 September 2025 + 56 days = 23 November 2025.
+    assert "Breaks in learning" in text and "Caring for a parent." in text
+    assert "28 September 2025 to 23 November 2025 (56 days)" in text
