@@ -395,8 +395,6 @@ def _enrolment_page(enrolment: Enrolment, **forms) -> str:
         "break_form": BreakForm(prefix="break"),
         "return_form": ReturnForm(prefix="return"),
     }
-    if "form" in forms:
-        forms["form"].status.choices = blank["form"].status.choices
     return render_template("admin/enrolment.html", enrolment=enrolment, **(blank | forms))
 
 

@@ -84,11 +84,6 @@ def minimum_months_on_programme(enrolment: Enrolment) -> int:
     return time_on_programme(enrolment)[0]
 
 
-def months_source(enrolment: Enrolment) -> str:
-    """Where the minimum time on programme comes from, in words."""
-    return time_on_programme(enrolment)[1]
-
-
 def time_on_programme(enrolment: Enrolment) -> tuple[int, str]:
     """Months on programme before the gateway to completion, and why: the enrolment's own figure
     if set; else the rules' minimum duration (or the planned duration, under an exception the

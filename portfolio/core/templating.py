@@ -30,7 +30,7 @@ from ..models import (
 from ..models.notifications import MailStatus
 from .access import may_export
 from .clock import zone_description
-from .rules import funding_summary
+from .rules import enrolment_otj_minimum, funding_summary
 from .wording import hours_text, long_date, time_of_day
 
 SERVICE_NAME = "Apprenticeship portfolio"
@@ -105,6 +105,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(accept_attribute(), "accept_attribute")
     app.add_template_global(csrf_field)
     app.add_template_global(funding_summary)  # the enrolment pages' funding rules
+    app.add_template_global(enrolment_otj_minimum)  # the off-the-job page's
     app.add_template_global(may_export)  # the export buttons on the enrolment's pages
     app.add_template_global(select_items)
     app.add_template_global(pagination_items)

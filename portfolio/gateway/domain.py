@@ -257,9 +257,9 @@ def _english_maths_check(enrolment: Enrolment, certificates: int) -> Check:
 
 
 def _time_on_programme_check(enrolment: Enrolment, today: date) -> Check:
-    months = rules.minimum_months_on_programme(enrolment)
+    months, source = rules.time_on_programme(enrolment)
     reached = add_calendar_months(enrolment.start_date, months)
-    needed = f"{months} months on programme needed ({rules.months_source(enrolment)}): reached on {long_date(reached)}"
+    needed = f"{months} months on programme needed ({source}): reached on {long_date(reached)}"
     if today >= reached:
         return Check("time_on_programme", True, needed)
     days = (reached - today).days
