@@ -179,7 +179,7 @@ def load_command(reference_or_file: str) -> None:
 @click.argument("name")
 @click.option("--kind", required=True, type=click.Choice([k.value for k in OrganisationKind]))
 def org_create_command(name: str, kind: str) -> None:
-    """Create an organisation: an employer, a training provider or an EPAO."""
+    """Create an organisation: an employer, a training provider or an assessment organisation (EPAO)."""
     from .accounts.domain import create_organisation
 
     organisation = _or_fail(lambda: create_organisation(db_session(), name, OrganisationKind(kind)))
@@ -224,7 +224,7 @@ def user_create_command(
 @click.argument("apprentice_email")
 @click.option("--standard", "reference", required=True, help="Reference, e.g. ST0396 (its latest stored version).")
 @click.option("--provider", "provider_name", required=True)
-@click.option("--epao", "epao_name", help="The end-point assessment organisation, if chosen.")
+@click.option("--epao", "epao_name", help="The assessment organisation, if chosen.")
 @click.option("--tutor", "tutor_email")
 @click.option("--mentor", "mentor_email")
 @click.option("--start", "start_date", required=True, type=click.DateTime(["%Y-%m-%d"]))

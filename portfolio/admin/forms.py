@@ -142,7 +142,7 @@ class UserForm(AdminForm):
         message="Choose the organisation",
         coerce=int,
         description="Apprentices and employers belong to an employer; tutors and administrators to a training "
-        "provider; end-point assessors to an end-point assessment organisation.",
+        "provider; assessors to an assessment organisation.",
     )
     first_password = RadioChoiceField(
         "Their first password",
@@ -199,8 +199,8 @@ class EnrolmentForm(AdminForm):
     standard_version = ChoiceField("Standard", message="Choose the standard", coerce=int)
     provider = ChoiceField("Training provider", message="Choose the training provider", coerce=int)
     epao = ChoiceField(
-        "End-point assessment organisation (optional)",
-        message="Choose an end-point assessment organisation from the list",
+        "Assessment organisation (EPAO) (optional)",
+        message="Choose an assessment organisation from the list",
         coerce=int,
         required=False,
     )

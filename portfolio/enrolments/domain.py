@@ -181,7 +181,7 @@ def change_status_by_hand(
     lock_enrolment_for_change(session, enrolment)  # two at once: the second sees the first's status
     if (enrolment.status, to_status) in GATEWAY_MOVES:
         raise DomainError(
-            "Only the gateway moves an apprenticeship into or out of the gateway: use its gateway page", "status"
+            "Only the gateway to completion moves an apprenticeship into or out of it: use its gateway page", "status"
         )
     if (enrolment.status, to_status) in BREAK_MOVES:
         raise DomainError(
@@ -194,7 +194,7 @@ def _check_terms(version: StandardVersion, employer: Organisation, terms: Enrolm
     if terms.provider.kind is not OrganisationKind.PROVIDER:
         raise DomainError(f"{terms.provider.name} is not a training provider", "provider")
     if terms.epao is not None and terms.epao.kind is not OrganisationKind.EPAO:
-        raise DomainError(f"{terms.epao.name} is not an end-point assessment organisation", "epao")
+        raise DomainError(f"{terms.epao.name} is not an assessment organisation", "epao")
     if terms.mentor is not None and (
         terms.mentor.role is not Role.EMPLOYER or terms.mentor.organisation_id != employer.id
     ):

@@ -86,7 +86,7 @@ def check_not_with_epao(enrolment: Enrolment) -> None:
     """Refuse what would change a portfolio submitted at gateway: the EPAO assesses it as submitted."""
     if enrolment.status in SUBMITTED_TO_EPAO:
         raise DomainError(
-            "The portfolio has been submitted to the end-point assessment organisation, so it cannot change "
+            "The portfolio has been submitted to the assessment organisation, so it cannot change "
             f"(status: {enrolment.status.label})"
         )
 

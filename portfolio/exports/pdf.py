@@ -155,8 +155,10 @@ def unprintable_text(portfolio: Portfolio, characters: list[str]) -> Unprintable
             for what, text in _item_texts(item):
                 if character in text:
                     return UnprintableText(f"Evidence {item.number} ({item.title}): {what}", character)
-    # Somewhere else: a person's name in the review history, a progress review, the gateway record.
-    return UnprintableText("The portfolio (a progress review, a name or the gateway record)", characters[0])
+    # Somewhere else: a person's name in the review history, a progress review, the gateway to completion record.
+    return UnprintableText(
+        "The portfolio (a progress review, a name or the gateway to completion record)", characters[0]
+    )
 
 
 def _item_texts(item: ExportItem) -> list[tuple[str, str]]:

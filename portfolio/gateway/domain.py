@@ -509,7 +509,7 @@ def submit_to_epao(session: Session, enrolment: Enrolment, *, by: User, today: d
     epao = enrolment.epao
     if epao is None:
         raise DomainError(
-            "No end-point assessment organisation is chosen for this apprenticeship: an administrator sets it on the "
+            "No assessment organisation (EPAO) is chosen for this apprenticeship: an administrator sets it on the "
             "enrolment"
         )
     checks = readiness(session, enrolment, today)
@@ -581,7 +581,9 @@ def decide_gateway(
         raise DomainError(f"This gateway submission has already been decided: {submission.outcome.label.lower()}")
     enrolment = submission.enrolment
     if enrolment.status is not EnrolmentStatus.AT_GATEWAY:
-        raise DomainError(f"This apprenticeship is no longer at gateway: it is {_as_words(enrolment.status)}")
+        raise DomainError(
+            f"This apprenticeship is no longer at the gateway to completion: it is {_as_words(enrolment.status)}"
+        )
     if unknown := sorted(set(decisions) - set(GATEWAY_ITEMS)):
         raise DomainError(f"Unknown gateway items: {', '.join(unknown)}")
     if missing := [ITEM_TITLES[code] for code in GATEWAY_ITEMS if code not in decisions]:
@@ -614,7 +616,11 @@ def decide_gateway(
     submission.note = note
     to_status = EnrolmentStatus.IN_EPA if signed_off else EnrolmentStatus.ON_PROGRAMME
     change_status(
-        session, enrolment, to_status, by, f"Gateway attempt {submission.number}: {submission.outcome.label.lower()}"
+        session,
+        enrolment,
+        to_status,
+        by,
+        f"Gateway to completion attempt {submission.number}: {submission.outcome.label.lower()}",
     )
     audit.record_change(
         "gateway.signed_off" if signed_off else "gateway.referred",
@@ -629,9 +635,9 @@ def decide_gateway(
     )
     apprentice, epao = enrolment.apprentice.name, submission.epao.name
     if signed_off:
-        title = f"Gateway signed off by {epao}: {apprentice} is now in end-point assessment"
+        title = f"Gateway to completion signed off by {epao}: {apprentice} is now in apprenticeship assessment"
     else:
-        title = f"Gateway attempt {submission.number} referred back by {epao} for {apprentice}"
+        title = f"Gateway to completion attempt {submission.number} referred back by {epao} for {apprentice}"
     reasons = [f"{ITEM_TITLES[row.item]}: {row.reason}" for row in rows if not row.accepted]
     notify(
         session,
@@ -734,7 +740,7 @@ def _referral(
 
 
 def _as_words(status: EnrolmentStatus) -> str:
-    """A status inside a sentence: "at gateway", "in EPA"."""
+    """A status inside a sentence: "at gateway to completion", "in apprenticeship assessment"."""
     return status.label[0].lower() + status.label[1:]
 
 

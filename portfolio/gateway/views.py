@@ -56,7 +56,7 @@ def declaration(enrolment_id: int):
 def submit(enrolment_id: int):
     enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
     if not ConfirmForm().validate_on_submit():
-        flash("The gateway could not be submitted. Try again.", "error")
+        flash("The gateway to completion could not be submitted. Try again.", "error")
         return redirect(url_for(".gateway", enrolment_id=enrolment_id))
     attempt(
         lambda: submit_to_epao(db.session, enrolment, by=current_user),
@@ -86,12 +86,16 @@ def decision(enrolment_id: int):
         )
         if decided:
             if submission.outcome is GatewayOutcome.SIGNED_OFF:
-                flash(f"Gateway signed off: {enrolment.apprentice.name} is now in end-point assessment", "success")
+                flash(
+                    f"Gateway to completion signed off: {enrolment.apprentice.name} is now in apprenticeship "
+                    "assessment",
+                    "success",
+                )
                 return redirect(url_for(".gateway", enrolment_id=enrolment_id))
             # Back on programme, the apprenticeship is no longer the EPAO's to see.
             flash(
-                f"Gateway referred back to {enrolment.provider.name}: {enrolment.apprentice.name}'s attempt "
-                f"{submission.number + 1} will need fresh declarations",
+                f"Gateway to completion referred back to {enrolment.provider.name}: "
+                f"{enrolment.apprentice.name}'s attempt {submission.number + 1} will need fresh declarations",
                 "success",
             )
             return redirect(url_for("home.index"))

@@ -27,7 +27,7 @@ class OrganisationKind(enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"employer": "Employer", "provider": "Training provider", "epao": "End-point assessment organisation"}[
+        return {"employer": "Employer", "provider": "Training provider", "epao": "Assessment organisation (EPAO)"}[
             self.value
         ]
 
@@ -45,7 +45,7 @@ class Role(enum.Enum):
             "apprentice": "Apprentice",
             "employer": "Employer (line manager or mentor)",
             "tutor": "Tutor",
-            "assessor": "End-point assessor",
+            "assessor": "Assessor (assessment organisation)",
             "admin": "Administrator",
         }[self.value]
 

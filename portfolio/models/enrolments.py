@@ -25,7 +25,15 @@ class EnrolmentStatus(enum.Enum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").capitalize().replace("epa", "EPA")
+        # The rules' current words: "gateway to completion", "apprenticeship assessment" (once EPA).
+        return {
+            "on_programme": "On programme",
+            "break_in_learning": "Break in learning",
+            "at_gateway": "At gateway to completion",
+            "in_epa": "In apprenticeship assessment",
+            "completed": "Completed",
+            "withdrawn": "Withdrawn",
+        }[self.value]
 
 
 class AgeBand(enum.Enum):
@@ -42,7 +50,7 @@ class AgeBand(enum.Enum):
 
 # English and maths routes besides the standard's own alternatives (EHC plan, BSL...).
 ENGLISH_AND_MATHS_ROUTES = {
-    "required": "To be achieved before the end-point assessment",
+    "required": "To be achieved before the apprenticeship assessment",
     "achieved": "Already achieved (certificates held)",
     "not_required": "Not required (19 or over at the start)",
 }

@@ -134,7 +134,7 @@ ABOUT: dict[Kind, About] = {
     Kind.READY_TO_SUBMIT: About(
         "Ready to submit to the assessment organisation",
         "A portfolio is ready to submit to the assessment organisation",
-        "Every gateway check passes and every declaration is signed.",
+        "Every check of the gateway to completion passes and every declaration is signed.",
         frozenset({Role.TUTOR}),
     ),
     Kind.SUBMITTED: About(
@@ -146,7 +146,7 @@ ABOUT: dict[Kind, About] = {
     Kind.GATEWAY_DECISION: About(
         "The assessment organisation's decisions",
         "The assessment organisation has decided",
-        "The assessment organisation has made its gateway decision.",
+        "The assessment organisation has decided the gateway to completion.",
         _PARTIES,
     ),
     Kind.EXPORT_READY: About(

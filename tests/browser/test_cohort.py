@@ -108,7 +108,7 @@ def test_employer_sees_their_own_apprentices_only(monitor, live_server):
     _sort_by(monitor, "Next review due", "ascending")
     _sort_by(monitor, "Next review due", "descending")
 
-    page.get_by_label("Status").select_option(label="At gateway")
+    page.get_by_label("Status").select_option(label="At gateway to completion")
     follow(page, page.get_by_role("button", name="Filter"))
     assert _names(page) == ["Jess Okafor"]
     monitor.assert_clean()

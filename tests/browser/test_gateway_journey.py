@@ -65,8 +65,8 @@ def test_declare_submit_referred_change_declare_again_submit_and_sign_off(monito
 
     # The apprentice finds the gateway from her home page: every check passes.
     _sign_in(monitor, APPRENTICE)
-    follow(page, page.get_by_role("link", name="Gateway", exact=True))
-    assert heading(page) == "Gateway"
+    follow(page, page.get_by_role("link", name="Gateway to completion", exact=True))
+    assert heading(page) == "Gateway to completion"
     gateway_url = urlsplit(page.url).path
     checks = page.locator("#readiness").inner_text()
     assert checks.count("Passed") == 6 and "Not yet" not in checks
@@ -120,7 +120,7 @@ def test_declare_submit_referred_change_declare_again_submit_and_sign_off(monito
     monitor.assert_clean()
     page.get_by_label(f"Reason, if you refer it back: {CRITERIA}").fill(REASON)
     follow(page, page.get_by_role("button", name="Record the decision"))
-    assert "Gateway referred back to Northgate Arts Training" in _banner(page)
+    assert "Gateway to completion referred back to Northgate Arts Training" in _banner(page)
     monitor.assert_clean()
     _sign_out(monitor)
 
@@ -222,7 +222,7 @@ def test_declare_submit_referred_change_declare_again_submit_and_sign_off(monito
         "A well organised portfolio."
     )
     follow(page, page.get_by_role("button", name="Record the decision"))
-    assert "Gateway signed off: Nadia Rahman is now in end-point assessment" in _banner(page)
+    assert "Gateway to completion signed off: Nadia Rahman is now in apprenticeship assessment" in _banner(page)
     main = page.locator("main").inner_text()
     assert "Signed off" in main and "A well organised portfolio." in main
     monitor.assert_clean()

@@ -118,7 +118,7 @@ def test_optional_terms_may_be_left_out(as_admin, two_employers, newcomer):
         ({"apprentice": "999999"}, "Choose the apprentice"),
         ({"standard_version": "abc"}, "Choose the standard"),
         ({"provider": "999999"}, "Choose the training provider"),
-        ({"epao": "abc"}, "Choose an end-point assessment organisation from the list"),
+        ({"epao": "abc"}, "Choose an assessment organisation from the list"),
         ({"tutor": "-1"}, "Choose a tutor from the list"),
         ({"start_date": ["", "", ""]}, "Enter the start date"),
         ({"start_date": ["31", "2", "2025"]}, "Start date must be a real date"),

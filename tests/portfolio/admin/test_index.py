@@ -24,11 +24,11 @@ def test_counts_by_kind_role_and_status(as_admin, two_employers):
     assert "Administration" in html
     assert count_after(html, "Employer") == 2
     assert count_after(html, "Training provider") == 1
-    assert count_after(html, "End-point assessment organisation") == 1
+    assert count_after(html, "Assessment organisation (EPAO)") == 1
     assert count_after(html, "Apprentice") == 2
     assert count_after(html, "Tutor") == 1
     assert count_after(html, "Administrator") == 1
-    assert count_after(html, "End-point assessor") == 0
+    assert count_after(html, "Assessor (assessment organisation)") == 0
     assert count_after(html, "On programme") == 1
     assert count_after(html, "Break in learning") == 1
     assert count_after(html, "Stored versions") == 1

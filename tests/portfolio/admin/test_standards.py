@@ -163,7 +163,7 @@ def test_the_page_of_a_stored_version(as_admin, two_employers):
     assert f'<code class="govuk-!-text-break-word">{version.content_hash}</code>' in html
     assert 'id="criterion-K1"' in html and 'id="criterion-S18"' in html and 'id="criterion-B11"' in html
     assert "Project Coordination" in html
-    assert "Gateway requirements" in html and "As the funding rules of the start date set" in html
-    assert "British Sign Language" in html and "Declarations at gateway" in html
+    assert "Gateway to completion requirements" in html and "As the funding rules of the start date set" in html
+    assert "British Sign Language" in html and "Declarations at the gateway to completion" in html
     assert "Enrolments pinned to this version" in html
     assert as_admin.get("/admin/standards/999999").status_code == 404

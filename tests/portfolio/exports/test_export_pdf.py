@@ -65,7 +65,7 @@ def test_each_evidence_item_starts_a_page_of_its_own_with_a_bookmark(portfolio):
     bookmarks = list(_bookmarks(reader.outline))
     titles = [title for title, _, _ in bookmarks]
     for section in ("Apprenticeship portfolio", "Criteria and evidence", "Mapping matrix", "Evidence index",
-                    "Off-the-job training and progress reviews", "Gateway record"):  # fmt: skip
+                    "Off-the-job training and progress reviews", "Gateway to completion record"):  # fmt: skip
         assert section in titles
     items = [(title, entry) for title, depth, entry in bookmarks if depth == 1 and re.match(r"\d+\. ", title)]
     assert [title for title, _ in items] == [
@@ -277,7 +277,7 @@ def test_a_portfolio_with_nothing_in_it_yet_exports_too(world, signed_in, tmp_pa
     assert pdf.status_code == 200
     text = _text(pypdf.PdfReader(io.BytesIO(pdf.get_data())))
     assert "No evidence has been put forward for review yet." in text
-    assert "The portfolio has not been submitted at gateway." in text
+    assert "The portfolio has not been submitted at the gateway to completion." in text
     archive = export_through_web(client, enrolment.id, "zip").get_data()
     names = [name.split("/", 1)[1] for name in zipfile.ZipFile(io.BytesIO(archive)).namelist()]
     assert names == ["manifest.json", "portfolio.pdf", "mapping.csv", "SHA256SUMS"]
@@ -378,7 +378,7 @@ def test_long_unbroken_text_wraps_within_the_page(world):
         ("reflection", "🙂", "Evidence 1 (Community workshop plan: “Lanterns & Light”): the reflection has the character “🙂” (U+1F642 SLIGHTLY SMILING FACE)"),
         ("justification", "漢", "Evidence 1 (Community workshop plan: “Lanterns & Light”): the justification for K1 has the character “漢” (U+6F22 CJK UNIFIED IDEOGRAPH-6F22)"),
         ("apprentice", "क", "The portfolio: the apprentice's name has the character “क” (U+0915 DEVANAGARI LETTER KA)"),
-        ("progress review", "ก", "The portfolio (a progress review, a name or the gateway record) has the character “ก” (U+0E01 THAI CHARACTER KO KAI)"),
+        ("progress review", "ก", "The portfolio (a progress review, a name or the gateway to completion record) has the character “ก” (U+0E01 THAI CHARACTER KO KAI)"),
     ],
 )  # fmt: skip
 def test_a_character_the_fonts_lack_refuses_the_export_naming_it(world, signed_in, where, character, named):

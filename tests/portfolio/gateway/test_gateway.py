@@ -327,7 +327,7 @@ def test_the_tutor_submits_and_the_enrolment_moves_to_at_gateway(ready):
     assert "(attempt 1)" in last.note
     assert "gateway.submitted" in _audit_actions(enrolment)
     with pytest.raises(
-        DomainError, match="Only an apprenticeship on programme can be submitted; this one is at gateway"
+        DomainError, match="Only an apprenticeship on programme can be submitted; this one is at gateway to completion"
     ):
         submit_to_epao(db.session, enrolment, by=ready.tutor, today=TODAY)
 
@@ -358,7 +358,7 @@ def test_submission_needs_an_epao_passing_checks_and_current_declarations(world,
     )
     sign_all(ready)
     enrolment.epao = None
-    with pytest.raises(DomainError, match="No end-point assessment organisation is chosen"):
+    with pytest.raises(DomainError, match=r"No assessment organisation \(EPAO\) is chosen"):
         submit_to_epao(db.session, enrolment, by=ready.tutor, today=TODAY)
     assert db.session.scalar(select(GatewaySubmission.id)) is None
 
@@ -373,7 +373,7 @@ def test_the_submitted_portfolio_is_read_only(world, ready):
     )  # fmt: skip
     entry = approved_hours(enrolment, "2", OtjStatus.LOGGED)
     _submitted(ready)
-    read_only = "submitted to the end-point assessment organisation, so it cannot change"
+    read_only = "submitted to the assessment organisation, so it cannot change"
     slipped_through.status = EvidenceStatus.SUBMITTED  # as if it awaited review: it cannot be decided now
     with pytest.raises(DomainError, match=read_only):
         start_review(db.session, slipped_through, by=ready.tutor)
@@ -476,7 +476,7 @@ def test_a_referral_unlocks_the_portfolio_and_the_next_attempt_needs_fresh_decla
 def test_a_withdrawn_apprenticeship_is_not_decided(ready):
     submission = _submitted(ready)
     change_status_by_hand(db.session, ready.enrolment, EnrolmentStatus.WITHDRAWN, None, "Left the museum")
-    with pytest.raises(DomainError, match="no longer at gateway"):
+    with pytest.raises(DomainError, match="no longer at the gateway to completion"):
         decide_gateway(db.session, submission, by=ready.assessor, decisions=ALL_ACCEPTED)
 
 
@@ -485,7 +485,7 @@ def test_administrators_do_not_move_apprenticeships_through_the_gateway_by_hand(
     assert status_changes_by_hand(S.ON_PROGRAMME) == (S.WITHDRAWN,)  # a break has its own form, with its dates
     assert status_changes_by_hand(S.AT_GATEWAY) == (S.WITHDRAWN,)
     assert status_changes_by_hand(S.IN_EPA) == (S.COMPLETED, S.WITHDRAWN)
-    with pytest.raises(DomainError, match="Only the gateway moves an apprenticeship into or out of the gateway"):
+    with pytest.raises(DomainError, match="Only the gateway to completion moves an apprenticeship into or out of it"):
         change_status_by_hand(db.session, ready.enrolment, S.AT_GATEWAY, None)
     assert ready.enrolment.status is S.ON_PROGRAMME
 

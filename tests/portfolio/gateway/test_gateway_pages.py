@@ -80,14 +80,14 @@ def test_the_gateway_page_shows_the_checks_and_the_declarations(client, ready):
     assert html.count('name="confirm"') == 1 and 'name="signer" value="apprentice"' in html  # only their own
     assert f"Submit to {ready.enrolment.epao.name}" not in page
     overview = _html(client.get(f"/enrolments/{ready.enrolment.id}"))
-    assert f'href="/enrolments/{ready.enrolment.id}/gateway">Gateway</a>' in overview
+    assert f'href="/enrolments/{ready.enrolment.id}/gateway">Gateway to completion</a>' in overview
 
 
 def test_a_failing_check_is_shown_and_nobody_can_sign(client, ready):
     ready.enrolment.planned_otj_hours = 220
     db.session.commit()
     page = _text(_as(client, ready.mentor).get(_url(ready)))
-    assert "The gateway opens once every check below passes" in page
+    assert "The gateway to completion opens once every check below passes" in page
     assert "200 hours approved of 220 hours planned: 20 hours to go" in page and "Not yet" in page
     assert 'name="confirm"' not in _html(client.get(_url(ready)))
     response = client.post(_url(ready, "/declaration"), data={"signer": "employer", "confirm": "y"})
@@ -174,7 +174,7 @@ def test_submitting_freezes_the_portfolio_and_only_the_epaos_assessors_see_it(cl
     assert "Attempt 1" in page and "Awaiting the assessor" in page
     assert ready.enrolment.status is EnrolmentStatus.AT_GATEWAY
     page = _follow(client, client.post(_url(ready, "/submit")))  # a second click
-    assert "Only an apprenticeship on programme can be submitted; this one is at gateway" in page
+    assert "Only an apprenticeship on programme can be submitted; this one is at gateway to completion" in page
     assert db.session.scalar(select(func.count(GatewaySubmission.id))) == 1
     assert client.get(_url(ready, "/decision")).status_code == 404  # the tutor does not decide
 
@@ -211,7 +211,7 @@ def test_the_assessor_signs_off(client, ready):
     _submitted(ready)
     _as(client, ready.assessor)
     page = _follow(client, client.post(_url(ready, "/decision"), data=ACCEPT_ALL | {"note": "A strong portfolio."}))
-    assert f"Gateway signed off: {ready.apprentice.name} is now in end-point assessment" in page
+    assert f"Gateway to completion signed off: {ready.apprentice.name} is now in apprenticeship assessment" in page
     assert "Signed off" in page and "A strong portfolio." in page and page.count("Accepted") >= len(GATEWAY_ITEMS)
     assert ready.enrolment.status is EnrolmentStatus.IN_EPA
     again = client.post(_url(ready, "/decision"), data=ACCEPT_ALL)
@@ -223,7 +223,10 @@ def test_a_referral_goes_back_with_reasons_and_earlier_acceptances_are_offered_a
     _as(client, ready.assessor)
     data = ACCEPT_ALL | {"decision_progress_review": "refer", "reason_progress_review": "The review is unsigned."}
     page = _follow(client, client.post(_url(ready, "/decision"), data=data))  # back on their home page
-    assert f"Gateway referred back to {ready.enrolment.provider.name}" in page and "attempt 2 will need" in page
+    assert (
+        f"Gateway to completion referred back to {ready.enrolment.provider.name}" in page
+        and "attempt 2 will need" in page
+    )
     assert ready.enrolment.status is EnrolmentStatus.ON_PROGRAMME
     assert client.get(_url(ready)).status_code == 404  # no longer the EPAO's to see
     _as(client, ready.apprentice)

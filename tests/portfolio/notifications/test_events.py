@@ -389,14 +389,14 @@ def test_the_assessment_organisations_decision_tells_the_parties_with_the_reason
     epao, name = scene.enrolment.epao.name, scene.apprentice.name
     link = f"/enrolments/{scene.enrolment.id}/gateway"
     if referred:
-        title = f"Gateway attempt 1 referred back by {epao} for {name}"
+        title = f"Gateway to completion attempt 1 referred back by {epao} for {name}"
         body = (
             "Off-the-job training hours: Two entries lack dates.\n"
             "Declarations of apprentice, employer and provider: Unsigned page.\n"
             "Note from the assessor: Thank you."
         )
     else:
-        title = f"Gateway signed off by {epao}: {name} is now in end-point assessment"
+        title = f"Gateway to completion signed off by {epao}: {name} is now in apprenticeship assessment"
         body = "Note from the assessor: Thank you."
     check(
         told(), Kind.GATEWAY_DECISION, [scene.apprentice, scene.mentor, scene.tutor], title=title, body=body, link=link
