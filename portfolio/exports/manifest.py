@@ -15,7 +15,7 @@ from typing import Any
 
 from .gather import ExportFile, ExportItem, Portfolio
 
-SCHEMA_VERSION = "1.1"  # 1.1: time_zone
+SCHEMA_VERSION = "1.2"  # 1.1: time_zone; 1.2: breaks in learning
 SCHEMA_PATH = Path(__file__).with_name("manifest.schema.json")
 WITHHELD = "third_party_data_without_consent"  # the reason a file is left out
 
@@ -42,6 +42,17 @@ def manifest(portfolio: Portfolio, documents: dict[str, Document]) -> dict[str, 
             "start_date": p.start_date.isoformat(),
             "planned_end_date": p.planned_end_date.isoformat(),
             "planned_otj_hours": p.planned_otj_hours,
+            "breaks_in_learning": [
+                {
+                    "starts_on": b.starts_on.isoformat(),
+                    "expected_return_on": b.expected_return_on.isoformat(),
+                    "returned_on": b.returned_on.isoformat() if b.returned_on else None,
+                    "reason": b.reason,
+                    "planned_end_before": b.planned_end_before.isoformat() if b.planned_end_before else None,
+                    "planned_end_after": b.planned_end_after.isoformat() if b.planned_end_after else None,
+                }
+                for b in p.breaks
+            ],
         },
         "apprentice": {"name": p.apprentice},
         "organisations": {

@@ -7,6 +7,7 @@ import re
 import zipfile
 from datetime import date
 
+import jsonschema
 import pypdf
 import pypdfium2
 import pytest
@@ -18,6 +19,7 @@ from portfolio.core.storage import evidence_store, max_image_pixels
 from portfolio.evidence.items import Upload, attach_files
 from portfolio.exports import EvidenceFileProblem, UnprintableText, export_pdf
 from portfolio.exports.gather import gather
+from portfolio.exports.manifest import Document, manifest, schema
 from portfolio.exports.pdf import PREVIEW_BOX, Preview, previews
 from portfolio.extensions import db
 from portfolio.models import EnrolmentStatus, ProgressReview, Role
@@ -450,3 +452,17 @@ def test_breaks_in_learning_are_listed_with_how_they_moved_the_planned_end(world
     # 6 January to 3 March 2025 is 56 days: 28 September 2025 + 56 days = 23 November 2025.
     assert "Breaks in learning" in text and "Caring for a parent." in text
     assert "28 September 2025 to 23 November 2025 (56 days)" in text
+    # The manifest holds the same record, as its schema describes it.
+    made = Document("portfolio.pdf", "0" * 64, 1)  # stands for the documents the export job makes
+    described = manifest(gather(db.session, enrolment), {"pdf": made, "mapping_csv": made})
+    jsonschema.Draft202012Validator(schema(), format_checker=jsonschema.FormatChecker()).validate(described)
+    assert described["enrolment"]["breaks_in_learning"] == [
+        {
+            "starts_on": "2025-01-06",
+            "expected_return_on": "2025-03-01",
+            "returned_on": "2025-03-03",
+            "reason": "Caring for a parent.",
+            "planned_end_before": "2025-09-28",
+            "planned_end_after": "2025-11-23",
+        }
+    ]
