@@ -107,7 +107,7 @@ def test_declare_submit_referred_change_declare_again_submit_and_sign_off(monito
     nadia = page.locator("main li li", has_text="Nadia Rahman")
     follow(page, nadia.get_by_role("link", name="1 gateway to decide"))
     assert urlsplit(page.url).path == f"{gateway_url}/decision"
-    assert heading(page) == "Decide the gateway"
+    assert heading(page) == "Decide the gateway to completion"
     monitor.assert_clean()
     follow(page, page.get_by_role("button", name="Record the decision"))
     assert "Choose whether to accept or refer back" in page.locator(".govuk-error-summary").inner_text()
@@ -214,7 +214,7 @@ def test_declare_submit_referred_change_declare_again_submit_and_sign_off(monito
     monitor.goto(gateway_url)
     assert "Attempt 2 was submitted after a change to each item referred back" in page.locator("#referral").inner_text()
     monitor.assert_clean()
-    follow(page, page.get_by_role("button", name="Decide the gateway"))
+    follow(page, page.get_by_role("button", name="Decide the gateway to completion"))
     assert f"Referred back at attempt 1: “{REASON}”" in page.locator("main").inner_text()
     monitor.assert_clean()
     page.locator("#decision_criteria").check()  # the rest were accepted at attempt 1, and are offered so
