@@ -161,9 +161,7 @@ def record_result(
     if latest is None and kind is not AttemptKind.FIRST:
         raise DomainError("The first attempt cannot be a resit or a retake", "kind")
     if latest is not None and kind is AttemptKind.FIRST:
-        raise DomainError(
-            f"Attempt {number} follows a failed attempt: choose whether it is a resit or a retake", "kind"
-        )
+        raise DomainError(f"Attempt {number} follows a failed attempt: choose a resit or a retake", "kind")
     carried = {r.method: r for r in latest.methods if r.passed} if latest else {}
     if unknown := sorted(set(methods) - {method.code for method in plan.methods}):
         raise DomainError(f"The assessment plan has no method {', '.join(unknown)}")
