@@ -454,7 +454,7 @@ class _Reader:
         if "code" in fields:
             code = self.code(fields["code"], "an assessment method code", _LEVEL_CODE, "lower-case words joined by _")
         if code is not None and len(code) > MAX_METHOD_CODE:
-            self.problem(fields["code"], f"the assessment method code '{code}' is longer than {MAX_METHOD_CODE} characters")
+            self.problem(fields["code"], f"the assessment method code '{code}' is over {MAX_METHOD_CODE} characters")
             code = None
         name = self.text(fields["name"], f"the name of {what}") if "name" in fields else None
         grades = self.grades(fields["grades"], f"the grades of {what}") if "grades" in fields else None

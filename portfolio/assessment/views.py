@@ -22,8 +22,12 @@ def record(enrolment_id: int):
     enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id, may=is_assessor_of)
     result_page = url_for("gateway.gateway", enrolment_id=enrolment_id, _anchor="assessment-result")
     overview = assessment_overview(db.session, enrolment)
-    plan = overview.plan
-    if plan is None or not may_record(current_user, enrolment):
+    plan, number = overview.plan, overview.next_number
+    # A form sent for an attempt recorded meanwhile (by a colleague at the same moment) is read as
+    # that attempt's form, so that the domain refuses it saying who recorded it.
+    posted = request.form.get("attempt", "") if request.method == "POST" else ""
+    stale = posted.isascii() and posted.isdigit() and 1 <= int(posted) < number
+    if plan is None or not (stale or may_record(current_user, enrolment)):
         flash(
             "No result can be recorded for this apprenticeship: "
             + (
@@ -34,10 +38,11 @@ def record(enrolment_id: int):
             "error",
         )
         return redirect(result_page)
-    number = overview.next_number
-    form = result_form(
-        plan, number, overview.carried, data={"attempt": str(number)} if request.method == "GET" else None
-    )
+    if stale:
+        form = result_form(plan, int(posted), {})
+    else:
+        initial = {"attempt": str(number)} if request.method == "GET" else None
+        form = result_form(plan, number, overview.carried, data=initial)
     if form.validate_on_submit():
         recorded = attempt(
             lambda: record_result(

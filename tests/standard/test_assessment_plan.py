@@ -72,12 +72,16 @@ def test_the_methods_and_grades_are_read_in_order():
 
 
 def test_every_method_need_not_pass_where_the_plan_says_so():
-    plan = load_standard_text(with_assessment(PLAN.replace("every_method_must_pass: true", "every_method_must_pass: false")))
+    plan = load_standard_text(
+        with_assessment(PLAN.replace("every_method_must_pass: true", "every_method_must_pass: false"))
+    )
     assert plan.assessment.every_method_must_pass is False
 
 
 def test_what_is_not_confirmed_is_marked_and_needs_a_note():
-    unconfirmed = PLAN.replace("      name: Observation with questions\n", "      name: Observation with questions\n      confirmed: false\n")
+    unconfirmed = PLAN.replace(
+        "      name: Observation with questions\n", "      name: Observation with questions\n      confirmed: false\n"
+    )
     found = problems(unconfirmed)
     assert found == [(line_of(unconfirmed, "plan: ST9001"), 3, found[0][2])]
     assert "marks Observation with questions as not confirmed: add a 'note'" in found[0][2]
@@ -89,10 +93,16 @@ def test_what_is_not_confirmed_is_marked_and_needs_a_note():
 
 
 def test_a_grade_list_needs_a_pass_and_a_fail():
-    all_pass = PLAN.replace("        - {name: Fail, pass: false}\n        - {name: Pass, pass: true}\n    - code: discussion", "        - {name: Pass, pass: true}\n    - code: discussion")
+    all_pass = PLAN.replace(
+        "        - {name: Fail, pass: false}\n        - {name: Pass, pass: true}\n    - code: discussion",
+        "        - {name: Pass, pass: true}\n    - code: discussion",
+    )
     [(line, column, message)] = problems(all_pass)
     assert line == line_of(all_pass, "        - {name: Pass, pass: true}\n    - code: discussion") and column == 9
-    assert "the grades of assessment method observation need at least one grade with 'pass: true' and one with 'pass: false'" in message
+    assert (
+        "the grades of assessment method observation need at least one grade with 'pass: true' and one with 'pass: false'"
+        in message
+    )
 
 
 def test_codes_and_grade_names_are_unique_and_codes_are_words():
@@ -109,12 +119,15 @@ def test_codes_and_grade_names_are_unique_and_codes_are_words():
 
 
 def test_missing_and_unknown_keys_are_reported_where_they_are():
-    broken = PLAN.replace("      name: Observation with questions\n", "      title: Observation with questions\n").replace(
-        "    every_method_must_pass: true\n", "    every_method_must_pass: sometimes\n"
-    )
+    broken = PLAN.replace(
+        "      name: Observation with questions\n", "      title: Observation with questions\n"
+    ).replace("    every_method_must_pass: true\n", "    every_method_must_pass: sometimes\n")
     messages = [message for _, _, message in problems(broken)]
     assert "assessment method observation is missing 'name'" in messages
-    assert "unknown key 'title' in assessment method observation; expected one of: code, name, grades, confirmed" in messages
+    assert (
+        "unknown key 'title' in assessment method observation; expected one of: code, name, grades, confirmed"
+        in messages
+    )
     assert "'every_method_must_pass' should be true or false, not 'sometimes'" in messages
     no_overall = PLAN.split("  overall:")[0]
     assert [m for _, _, m in problems(no_overall)] == ["the assessment is missing 'overall'"]

@@ -70,7 +70,9 @@ def test_a_pass_completes_the_apprenticeship_with_its_history_audit_and_notices(
     after = json.loads(db.session.scalar(select(AuditEvent.after).where(AuditEvent.action == "assessment.recorded")))
     assert after["grade"] == "Distinction" and after["methods"]["method_2"][0] == "Distinction"
     told = db.session.scalars(select(Notification).where(Notification.kind == "assessment_result")).all()
-    assert sorted(n.user_id for n in told) == sorted(u.id for u in (assessed.apprentice, assessed.mentor, assessed.tutor))
+    assert sorted(n.user_id for n in told) == sorted(
+        u.id for u in (assessed.apprentice, assessed.mentor, assessed.tutor)
+    )
     assert told[0].title.endswith("has completed the apprenticeship: Distinction at attempt 1")
     assert "Assessment method 2 (to be completed from ST0396/AP01): Distinction" in told[0].body
     # Final: nothing more can be recorded.
@@ -118,13 +120,21 @@ def test_grades_come_from_the_plan(assessed):
     assert error.field == "grade_method_1"
     assert "from the plan's: Fail, Pass, Distinction" in error.message
     error = refused(lambda: record(assessed, "Pass", "Pass", overall="Outstanding"))
-    assert (error.field, error.message) == ("grade", "Choose the overall grade from the plan's: Fail, Pass, Distinction")
+    assert (error.field, error.message) == (
+        "grade",
+        "Choose the overall grade from the plan's: Fail, Pass, Distinction",
+    )
     error = refused(lambda: record(assessed, None, "Pass"))  # nothing to carry over at the first attempt
     assert error.field == "grade_method_1"
     error = refused(
         lambda: record_result(
-            db.session, assessed.enrolment, by=assessed.assessor, attempt=1, kind=FIRST,
-            methods=graded("Pass", "Pass") | {"interview": MethodOutcome("Pass", ASSESSED_ON)}, grade="Pass",
+            db.session,
+            assessed.enrolment,
+            by=assessed.assessor,
+            attempt=1,
+            kind=FIRST,
+            methods=graded("Pass", "Pass") | {"interview": MethodOutcome("Pass", ASSESSED_ON)},
+            grade="Pass",
         )  # fmt: skip
     )
     assert error.message == "The assessment plan has no method interview"
@@ -141,8 +151,14 @@ def test_each_method_needs_a_real_date(assessed):
     for day, words in ((None, "Enter the date"), (TODAY + timedelta(days=1), "today or in the past")):
         error = refused(
             lambda day=day: record_result(
-                db.session, assessed.enrolment, by=assessed.assessor, attempt=1, kind=FIRST,
-                methods=graded("Pass", "Pass", on=day), grade="Pass", today=TODAY,
+                db.session,
+                assessed.enrolment,
+                by=assessed.assessor,
+                attempt=1,
+                kind=FIRST,
+                methods=graded("Pass", "Pass", on=day),
+                grade="Pass",
+                today=TODAY,
             )  # fmt: skip
         )
         assert error.field == "date_method_1" and words in error.message
@@ -150,7 +166,13 @@ def test_each_method_needs_a_real_date(assessed):
 
 def test_only_an_assessor_of_the_enrolments_assessment_organisation_records(world, assessed):
     other_epao = world.user(Role.ASSESSOR, world.epao())
-    for user in (assessed.tutor, assessed.mentor, assessed.apprentice, other_epao, world.user(Role.ADMIN, world.provider())):
+    for user in (
+        assessed.tutor,
+        assessed.mentor,
+        assessed.apprentice,
+        other_epao,
+        world.user(Role.ADMIN, world.provider()),
+    ):
         error = refused(lambda user=user: record(assessed, "Pass", "Pass", by=user))
         assert error.message.startswith("Only an assessor of the apprenticeship's assessment organisation")
     assert count(AssessmentAttempt) == 0
