@@ -74,6 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
 
     app.url_map.converters["int"] = DatabaseIdConverter
     from .admin.views import bp as admin_bp
+    from .assessment.views import bp as assessment_bp
     from .audit_trail.views import bp as audit_trail_bp
     from .auth.views import bp as auth_bp
     from .calendar.views import bp as calendar_bp
@@ -98,6 +99,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     app.register_blueprint(cohort_bp)
     app.register_blueprint(exports_bp)
     app.register_blueprint(gateway_bp)
+    app.register_blueprint(assessment_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(audit_trail_bp)
     app.register_blueprint(calendar_bp)

@@ -20,12 +20,15 @@ from .errors import Problem, StandardError
 from .model import (
     Alternative,
     Area,
+    AssessmentMethod,
+    AssessmentPlan,
     Criterion,
     Declaration,
     Duration,
     Duty,
     EnglishAndMaths,
     GatewayRequirements,
+    Grade,
     JudgementLevel,
     Kind,
     Option,
@@ -43,6 +46,8 @@ _LEVEL_CODE = re.compile(r"[a-z][a-z0-9_-]*")
 _OPTION_CODE = re.compile(r"O\d+")
 _DUTY_CODE = re.compile(r"D\d+")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+MAX_METHOD_CODE = 40  # what the portfolio stores of a method's code and a grade's name
+MAX_GRADE_NAME = 60
 
 T = TypeVar("T")
 
@@ -225,7 +230,7 @@ class _Reader:
             ),
             optional=(
                 "approved_for_delivery", "typical_duration", "lars_code", "source",
-                "options", "duties",
+                "options", "duties", "assessment",
             ),
         )  # fmt: skip
         if fields is None:
@@ -248,6 +253,7 @@ class _Reader:
         duration = self.optional(fields, "typical_duration", self.duration)
         lars = self.optional(fields, "lars_code", lambda n: self.integer(n, "the LARS code", 1))
         source = self.optional(fields, "source", lambda n: self.text(n, "the source"))
+        assessment = self.optional(fields, "assessment", self.assessment)
 
         if self.problems:
             return None
@@ -256,7 +262,7 @@ class _Reader:
             reference=reference, title=title, level=level, version=version, status=status,
             areas=areas, judgement_scale=scale, gateway=gateway,
             approved_for_delivery=approved, typical_duration=duration, lars_code=lars,
-            source=source, options=options, duties=duties,
+            source=source, options=options, duties=duties, assessment=assessment,
         )  # fmt: skip
 
     def criteria_tree(self, node: yaml.Node) -> tuple[Area, ...]:
@@ -402,6 +408,100 @@ class _Reader:
                 declarations.append(Declaration(Signer(signer), statement))
         return tuple(declarations)
 
+    def assessment(self, node: yaml.Node) -> AssessmentPlan | None:
+        fields = self.mapping(
+            node, "the assessment", required=("methods", "overall"), optional=("plan", "confirmed", "note")
+        )
+        if fields is None:
+            return None
+        plan = self.optional(fields, "plan", lambda n: self.text(n, "the assessment plan's reference"))
+        confirmed = self.optional(fields, "confirmed", lambda n: self.boolean(n, "'confirmed'"))
+        note = self.optional(fields, "note", lambda n: self.text(n, "the assessment's note"))
+        methods: list[AssessmentMethod] = []
+        seen: dict[str, yaml.Node] = {}
+        names: dict[str, yaml.Node] = {}
+        items = self.sequence(fields["methods"], "the assessment methods") if "methods" in fields else []
+        for item in items:
+            method = self.assessment_method(item)
+            if method is not None:
+                self.unique(seen, method.code, _value_node(item, "code"), "assessment method code")
+                self.unique(names, method.name, _value_node(item, "name"), "assessment method name")
+                methods.append(method)
+        overall = self.overall(fields["overall"]) if "overall" in fields else None
+        if overall is None or not items or len(methods) != len(items):
+            return None
+        grades, every_method, rule, overall_confirmed = overall
+        result = AssessmentPlan(
+            methods=tuple(methods), grades=grades, every_method_must_pass=every_method is not False, rule=rule,
+            plan=plan, confirmed=confirmed is not False, overall_confirmed=overall_confirmed, note=note,
+        )  # fmt: skip
+        if not result.fully_confirmed and note is None:
+            self.problem(
+                node,
+                f"the assessment marks {', '.join(result.unconfirmed)} as not confirmed: add a 'note' saying "
+                "what is to be completed, and from where",
+            )
+            return None
+        return result
+
+    def assessment_method(self, node: yaml.Node) -> AssessmentMethod | None:
+        peeked = _peek(node, "code")
+        what = f"assessment method {peeked}" if peeked else "an assessment method"
+        fields = self.mapping(node, what, required=("code", "name", "grades"), optional=("confirmed",))
+        if fields is None:
+            return None
+        code = None
+        if "code" in fields:
+            code = self.code(fields["code"], "an assessment method code", _LEVEL_CODE, "lower-case words joined by _")
+        if code is not None and len(code) > MAX_METHOD_CODE:
+            self.problem(fields["code"], f"the assessment method code '{code}' is over {MAX_METHOD_CODE} characters")
+            code = None
+        name = self.text(fields["name"], f"the name of {what}") if "name" in fields else None
+        grades = self.grades(fields["grades"], f"the grades of {what}") if "grades" in fields else None
+        confirmed = self.optional(fields, "confirmed", lambda n: self.boolean(n, "'confirmed'"))
+        if code is None or name is None or grades is None:
+            return None
+        return AssessmentMethod(code=code, name=name, grades=grades, confirmed=confirmed is not False)
+
+    def overall(self, node: yaml.Node) -> tuple[tuple[Grade, ...], bool | None, str | None, bool] | None:
+        fields = self.mapping(
+            node, "the overall grading", required=("grades",), optional=("every_method_must_pass", "rule", "confirmed")
+        )
+        if fields is None or "grades" not in fields:
+            return None
+        every = self.optional(fields, "every_method_must_pass", lambda n: self.boolean(n, "'every_method_must_pass'"))
+        rule = self.optional(fields, "rule", lambda n: self.text(n, "the overall grading rule"))
+        confirmed = self.optional(fields, "confirmed", lambda n: self.boolean(n, "'confirmed'"))
+        grades = self.grades(fields["grades"], "the overall grades")
+        if grades is None:
+            return None
+        return grades, every, rule, confirmed is not False
+
+    def grades(self, node: yaml.Node, what: str) -> tuple[Grade, ...] | None:
+        """A list of grades, each a name and whether it is a pass; at least one of each kind, so
+        that a pass and a fail can both be recorded."""
+        grades: list[Grade] = []
+        seen: dict[str, yaml.Node] = {}
+        items = self.sequence(node, what)
+        for item in items:
+            fields = self.mapping(item, f"a grade in {what}", required=("name", "pass"))
+            if fields is None or len(fields) < 2:
+                continue
+            name = self.text(fields["name"], f"a grade name in {what}")
+            if name is not None and len(name) > MAX_GRADE_NAME:
+                self.problem(fields["name"], f"the grade name '{name}' is longer than {MAX_GRADE_NAME} characters")
+                name = None
+            self.unique(seen, name, fields["name"], f"the grade in {what}")
+            passed = self.boolean(fields["pass"], "'pass'")
+            if name is not None and passed is not None:
+                grades.append(Grade(name, passed))
+        if len(grades) != len(items) or not items:
+            return None
+        if not any(grade.passed for grade in grades) or all(grade.passed for grade in grades):
+            self.problem(node, f"{what} need at least one grade with 'pass: true' and one with 'pass: false'")
+            return None
+        return tuple(grades)
+
     def duration(self, node: yaml.Node) -> Duration | None:
         fields = self.mapping(node, "typical_duration", required=("minimum_months", "maximum_months"))
         if fields is None or len(fields) < 2:
@@ -476,6 +576,15 @@ def _peek(node: yaml.Node, key: str) -> str | None:
             if key_node.value == key and isinstance(value_node, yaml.ScalarNode):
                 return value_node.value or None
     return None
+
+
+def _value_node(node: yaml.Node, key: str) -> yaml.Node:
+    """The value node under `key` of a mapping node (or the node itself), to report a problem at."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if key_node.value == key:
+                return value_node
+    return node
 
 
 def _is_null(node: yaml.Node) -> bool:

@@ -136,6 +136,66 @@ class Duration:
 
 
 @dataclass(frozen=True, slots=True)
+class Grade:
+    """A grade an assessment method, or the assessment as a whole, can give; `passed` says whether it is a pass."""
+
+    name: str
+    passed: bool
+
+
+def _grade_named(grades: tuple[Grade, ...], name: str) -> Grade | None:
+    return next((grade for grade in grades if grade.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class AssessmentMethod:
+    """One method of the assessment plan (an observation, a professional discussion...) and its grades."""
+
+    code: str
+    name: str
+    grades: tuple[Grade, ...]
+    confirmed: bool = True  # false: taken on trust, to be checked against the published plan
+
+    def grade(self, name: str) -> Grade | None:
+        return _grade_named(self.grades, name)
+
+
+@dataclass(frozen=True, slots=True)
+class AssessmentPlan:
+    """The assessment plan's methods and grades, and how the overall grade follows from them.
+
+    `confirmed` false (for the plan, a method or the overall grades) marks what the file's author
+    could not confirm from the published plan; `note` then says what is to be completed."""
+
+    methods: tuple[AssessmentMethod, ...]
+    grades: tuple[Grade, ...]  # the overall grades, lowest first
+    every_method_must_pass: bool = True  # an overall pass needs a pass in every method
+    rule: str | None = None  # how the plan words the way the overall grade follows from the methods
+    plan: str | None = None  # the plan's reference, e.g. ST0396/AP01
+    confirmed: bool = True
+    overall_confirmed: bool = True
+    note: str | None = None
+
+    def method(self, code: str) -> AssessmentMethod | None:
+        return next((method for method in self.methods if method.code == code), None)
+
+    def grade(self, name: str) -> Grade | None:
+        """The overall grade of that name."""
+        return _grade_named(self.grades, name)
+
+    @property
+    def fully_confirmed(self) -> bool:
+        return self.confirmed and self.overall_confirmed and all(method.confirmed for method in self.methods)
+
+    @property
+    def unconfirmed(self) -> tuple[str, ...]:
+        """What is marked unconfirmed, in words: "the plan", a method's name, "the overall grades"."""
+        parts = [] if self.confirmed else ["the plan as a whole"]
+        parts += [method.name for method in self.methods if not method.confirmed]
+        return tuple(parts + ([] if self.overall_confirmed else ["the overall grades"]))
+
+
+@dataclass(frozen=True, slots=True)
 class Standard:
     """A version of an apprenticeship standard with its criteria tree."""
 
@@ -153,6 +213,7 @@ class Standard:
     source: str | None = None
     options: tuple[Option, ...] = ()
     duties: tuple[Duty, ...] = ()
+    assessment: AssessmentPlan | None = None  # None: no plan held yet, so no result can be recorded
     _by_code: dict[str, Criterion] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -18,8 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from filestore import file_type
-from standard import Coverage, Signer, Standard, roll_up
+from standard import AssessmentPlan, Coverage, Signer, Standard, roll_up
 
+from ..assessment.domain import attempts_of, plan_of
 from ..core import clock
 from ..core.access import SIGNER_LABELS, files_withheld
 from ..core.domain import attributes
@@ -28,6 +29,7 @@ from ..enrolments.queries import with_everyone_named
 from ..evidence.items import criterion_statuses
 from ..gateway.domain import ITEM_TITLES, gateway_submissions
 from ..models import (
+    AttemptKind,
     Enrolment,
     EnrolmentStatus,
     EvidenceItem,
@@ -193,6 +195,32 @@ class Submission:
 
 
 @dataclass(frozen=True)
+class MethodGrade:
+    code: str
+    name: str
+    grade: str
+    passed: bool
+    assessed_on: date
+    carried_over: bool
+    note: str
+
+
+@dataclass(frozen=True)
+class AssessmentRecord:
+    """One attempt at the apprenticeship assessment, as the assessment organisation recorded it."""
+
+    number: int
+    kind: AttemptKind
+    epao: str
+    grade: str
+    passed: bool
+    recorded_by: str
+    recorded_at: datetime
+    note: str
+    methods: tuple[MethodGrade, ...]
+
+
+@dataclass(frozen=True)
 class Portfolio:
     enrolment_id: int
     status: EnrolmentStatus
@@ -218,6 +246,8 @@ class Portfolio:
     reviews: tuple[ReviewRecord, ...]
     declarations: tuple[Declaration, ...]
     submissions: tuple[Submission, ...]
+    assessment_plan: AssessmentPlan | None  # the standard's plan the grades come from, if it holds one
+    assessments: tuple[AssessmentRecord, ...]  # every attempt at the assessment, first first
     items_by_code: Mapping[str, tuple[ExportItem, ...]] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -277,6 +307,8 @@ def gather(session: Session, enrolment: Enrolment, *, exported_at: datetime | No
         reviews=_reviews(session, enrolment),
         declarations=_declarations(session, enrolment, fingerprint),
         submissions=_submissions(session, enrolment),
+        assessment_plan=plan_of(enrolment),
+        assessments=_assessments(session, enrolment),
     )
 
 
@@ -422,4 +454,22 @@ def _submissions(session: Session, enrolment: Enrolment) -> tuple[Submission, ..
             decisions=tuple(ItemDecision(d.item, d.accepted, d.reason) for d in s.item_decisions),
         )
         for s in submissions
+    )
+
+
+def _assessments(session: Session, enrolment: Enrolment) -> tuple[AssessmentRecord, ...]:
+    """Every attempt at the apprenticeship assessment with each method's grade (two queries)."""
+    return tuple(
+        AssessmentRecord(
+            **attributes(a, "number", "kind", "grade", "passed", "recorded_at", "note"),
+            epao=a.epao.name,
+            recorded_by=a.recorded_by.name,
+            methods=tuple(
+                MethodGrade(
+                    code=m.method, **attributes(m, "name", "grade", "passed", "assessed_on", "carried_over", "note")
+                )
+                for m in a.methods
+            ),
+        )
+        for a in attempts_of(session, enrolment)
     )

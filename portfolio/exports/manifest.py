@@ -15,7 +15,7 @@ from typing import Any
 
 from .gather import ExportFile, ExportItem, Portfolio
 
-SCHEMA_VERSION = "1.2"  # 1.1: time_zone; 1.2: breaks in learning
+SCHEMA_VERSION = "1.2"  # 1.1: time_zone; 1.2: breaks in learning, the assessment result
 SCHEMA_PATH = Path(__file__).with_name("manifest.schema.json")
 WITHHELD = "third_party_data_without_consent"  # the reason a file is left out
 
@@ -110,6 +110,35 @@ def manifest(portfolio: Portfolio, documents: dict[str, Document]) -> dict[str, 
             }
             for s in p.submissions
         ],
+        "assessment": {
+            "plan": p.assessment_plan.plan if p.assessment_plan else None,
+            "plan_confirmed": p.assessment_plan.fully_confirmed if p.assessment_plan else None,
+            "attempts": [
+                {
+                    "number": a.number,
+                    "kind": a.kind.value,
+                    "epao": a.epao,
+                    "grade": a.grade,
+                    "passed": a.passed,
+                    "recorded_by": a.recorded_by,
+                    "recorded_at": _moment(a.recorded_at),
+                    "note": a.note,
+                    "methods": [
+                        {
+                            "code": m.code,
+                            "name": m.name,
+                            "grade": m.grade,
+                            "passed": m.passed,
+                            "assessed_on": m.assessed_on.isoformat(),
+                            "carried_over": m.carried_over,
+                            "note": m.note,
+                        }
+                        for m in a.methods
+                    ],
+                }
+                for a in p.assessments
+            ],
+        },
     }
 
 

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from standard import Signer
 
+from ..assessment.domain import AFTER_GATEWAY, assessment_overview, may_record
 from ..core.access import get_enrolment_or_404, signing_party
 from ..core.forms import ConfirmForm
 from ..core.web import attempt
@@ -125,4 +126,6 @@ def _gateway_page(enrolment: Enrolment, form: DeclarationForm):
         may_decide=overview.pending is not None and may_decide(current_user, overview.pending),
         form=form,
         submit_form=ConfirmForm(formdata=None),
+        assessment=assessment_overview(db.session, enrolment) if enrolment.status in AFTER_GATEWAY else None,
+        may_record=may_record(current_user, enrolment),
     )

@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, aliased, joinedload
 
+from ..assessment.domain import awaiting_result_clause
 from ..core import clock
 from ..core.access import SIGNER_ROLES, visible_enrolments_clause
 from ..evidence.items import OPEN_FOR_EVIDENCE
@@ -77,6 +78,8 @@ class TodoList:
     new_comments: int = 0
     gateways_to_decide: int = 0
     gateways_by_enrolment: tuple[Pending, ...] = ()
+    results_to_record: int = 0
+    results_by_enrolment: tuple[Pending, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -94,13 +97,14 @@ class TodoList:
             or self.referred_by_assessor
             or self.new_comments
             or self.gateways_to_decide
+            or self.results_to_record
         )
 
 
 def todo_list(session: Session, user: User, today: date | None = None) -> TodoList:
     """What waits for `user`: tutors review, approve, sign and submit; employers sign; apprentices
     fix, sign and submit; each party holds overdue reviews and gateways referred back, and reads
-    new comments; assessors decide gateways."""
+    new comments; assessors decide gateways and record assessment results."""
     if not user.is_active:
         return TodoList()
     today = today or clock.today()
@@ -129,7 +133,7 @@ def todo_list(session: Session, user: User, today: date | None = None) -> TodoLi
                 **_parties_work(session, user, today),
             )
         case Role.ASSESSOR:
-            return TodoList(**_gateways(session, user))
+            return TodoList(**_gateways(session, user), **_results(session, user))
     return TodoList()
 
 
@@ -245,6 +249,13 @@ def _gateways(session: Session, assessor: User) -> dict:
     )
     total, pending = _enrolments_and_total(session, assessor, statement)
     return {"gateways_to_decide": total, "gateways_by_enrolment": pending}
+
+
+def _results(session: Session, assessor: User) -> dict:
+    """Apprentices in assessment with the assessor's organisation, waiting for a result (one query)."""
+    statement = select(Enrolment.id, User.name).select_from(Enrolment).where(awaiting_result_clause(assessor))
+    total, pending = _enrolments_and_total(session, assessor, statement)
+    return {"results_to_record": total, "results_by_enrolment": pending}
 
 
 def _enrolments_and_total(session: Session, user: User, statement: Select) -> tuple[int, tuple[Pending, ...]]:

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from standard import roll_up
 
+from ..assessment.domain import AFTER_GATEWAY, assessment_overview, may_record
 from ..core.access import enrolments_visible_to, get_enrolment_or_404, may_read_audit_trail
 from ..core.listing import choice_arg, paginate, search_text
 from ..enrolments.queries import enrolments_matching, enrolments_newest_first, with_everyone_named
@@ -78,6 +79,9 @@ def _at_a_glance(enrolment: Enrolment) -> dict:
         "standard": standard,
         "coverage": roll_up(standard, criterion_statuses(db.session, enrolment)),
         "may_add": may_add_evidence(current_user, enrolment),
+        # After the gateway to completion: the assessment result (no query before).
+        "assessment": assessment_overview(db.session, enrolment) if enrolment.status in AFTER_GATEWAY else None,
+        "may_record": may_record(current_user, enrolment),
     }
 
 

@@ -11,6 +11,7 @@ from .accounts import (
     SignInThrottle,
     User,
 )
+from .assessment import AssessmentAttempt, AssessmentMethodResult, AttemptKind
 from .audit import AuditEvent
 from .calendar_feeds import CalendarFeed
 from .enrolments import AgeBand, Enrolment, EnrolmentStatus, EnrolmentStatusChange, LearningBreak, ReviewInterval
@@ -35,6 +36,9 @@ __all__ = [
     "AccountToken",
     "LinkRequest",
     "TokenPurpose",
+    "AssessmentAttempt",
+    "AssessmentMethodResult",
+    "AttemptKind",
     "AuditEvent",
     "CalendarFeed",
     "GatewayDeclaration",

@@ -40,6 +40,7 @@ class Kind(enum.Enum):
     READY_TO_SUBMIT = "ready_to_submit"
     SUBMITTED = "submitted"
     GATEWAY_DECISION = "gateway_decision"
+    ASSESSMENT_RESULT = "assessment_result"
     EXPORT_READY = "export_ready"
     EVIDENCE_WAITING = "evidence_waiting"
     OTJ_BEHIND = "otj_behind"
@@ -147,6 +148,12 @@ ABOUT: dict[Kind, About] = {
         "The assessment organisation's decisions",
         "The assessment organisation has decided",
         "The assessment organisation has decided the gateway to completion.",
+        _PARTIES,
+    ),
+    Kind.ASSESSMENT_RESULT: About(
+        "Apprenticeship assessment results",
+        "An apprenticeship assessment result has been recorded",
+        "The assessment organisation has recorded a result of the apprenticeship assessment.",
         _PARTIES,
     ),
     Kind.EXPORT_READY: About(

@@ -120,7 +120,7 @@ def test_the_contents_lists_every_section_and_item_with_the_page_it_starts_on(po
     bookmarks = [
         (title, reader.get_destination_page_number(entry) + 1) for title, _, entry in _bookmarks(reader.outline)
     ]
-    assert len(bookmarks) == 16  # the cover, 5 parts, 3 kinds of criteria, 3 items, 2 + 2 sections of the last parts
+    assert len(bookmarks) == 17  # the cover, 6 parts, 3 kinds of criteria, 3 items, 2 + 2 sections of two parts
     entries = _contents(data)
     assert [(title, target) for title, _, target in entries] == bookmarks  # in order, each to its page
     for title, printed, target in entries:
