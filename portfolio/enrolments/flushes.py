@@ -9,10 +9,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import instance_state
 
-from ..models import Enrolment, EvidenceItem, GatewaySubmission, ProgressReview
+from ..models import BehaviourVerification, Enrolment, EvidenceItem, GatewaySubmission, ProgressReview
 
 # Rows that reach their enrolment through a parent row: the column that names the parent, and its model.
-PARENTS = {"item_id": EvidenceItem, "review_id": ProgressReview, "submission_id": GatewaySubmission}
+PARENTS = {
+    "item_id": EvidenceItem,
+    "review_id": ProgressReview,
+    "submission_id": GatewaySubmission,
+    "verification_id": BehaviourVerification,
+}
 
 
 def enrolments_touched(session: Session, models: tuple[type, ...]) -> set[int]:

@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE, get_history
 
 from ..models import (
+    BehaviourDecision,
+    BehaviourVerification,
     CriterionJudgement,
     CriterionLink,
     Enrolment,
@@ -55,6 +57,8 @@ SHOWN = (
     GatewaySubmission,
     GatewayItemDecision,
     LearningBreak,  # the pace an export shows leaves their days out
+    BehaviourVerification,
+    BehaviourDecision,
 )
 # Rows whose names a portfolio shows, with no enrolment of their own.
 NAMED = (User, Organisation)

@@ -26,6 +26,7 @@ from ..core.domain import attributes
 from ..core.fingerprint import portfolio_fingerprint
 from ..enrolments.queries import with_everyone_named
 from ..evidence.items import criterion_statuses
+from ..gateway.behaviours import DECISION_LABELS, asks_for_verification, fingerprint_of_signed, verification_history
 from ..gateway.domain import ITEM_TITLES, gateway_submissions
 from ..models import (
     Enrolment,
@@ -193,6 +194,34 @@ class Submission:
 
 
 @dataclass(frozen=True)
+class VerifiedBehaviour:
+    code: str
+    statement: str  # as signed
+    decision: str  # "confirmed" or "not_yet"
+    note: str
+
+    @property
+    def label(self) -> str:
+        return DECISION_LABELS[self.decision]
+
+
+@dataclass(frozen=True)
+class BehaviourVerificationRecord:
+    """The employer's newest verification of the behaviours."""
+
+    signed_by: str
+    signed_at: datetime
+    fingerprint: str
+    intact: bool  # the fingerprint worked out afresh from the decisions stored is the one kept
+    behaviours: tuple[VerifiedBehaviour, ...]
+    earlier: int  # verifications signed before it, which it replaced
+
+    @property
+    def not_yet(self) -> list[str]:
+        return [b.code for b in self.behaviours if b.decision != "confirmed"]
+
+
+@dataclass(frozen=True)
 class Portfolio:
     enrolment_id: int
     status: EnrolmentStatus
@@ -218,6 +247,8 @@ class Portfolio:
     reviews: tuple[ReviewRecord, ...]
     declarations: tuple[Declaration, ...]
     submissions: tuple[Submission, ...]
+    verifies_behaviours: bool  # the standard has the employer verify the behaviours before the gateway
+    behaviour_verification: BehaviourVerificationRecord | None
     items_by_code: Mapping[str, tuple[ExportItem, ...]] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -277,6 +308,8 @@ def gather(session: Session, enrolment: Enrolment, *, exported_at: datetime | No
         reviews=_reviews(session, enrolment),
         declarations=_declarations(session, enrolment, fingerprint),
         submissions=_submissions(session, enrolment),
+        verifies_behaviours=asks_for_verification(enrolment),
+        behaviour_verification=_behaviour_verification(session, enrolment),
     )
 
 
@@ -422,4 +455,23 @@ def _submissions(session: Session, enrolment: Enrolment) -> tuple[Submission, ..
             decisions=tuple(ItemDecision(d.item, d.accepted, d.reason) for d in s.item_decisions),
         )
         for s in submissions
+    )
+
+
+def _behaviour_verification(session: Session, enrolment: Enrolment) -> BehaviourVerificationRecord | None:
+    """The employer's newest verification of the behaviours, if any (one query)."""
+    history = verification_history(session, enrolment)
+    if not history:
+        return None
+    newest = history[-1]
+    return BehaviourVerificationRecord(
+        signed_by=newest.signed_by.name,
+        signed_at=newest.signed_at,
+        fingerprint=newest.fingerprint,
+        intact=fingerprint_of_signed(newest) == newest.fingerprint,
+        behaviours=tuple(
+            VerifiedBehaviour(d.criterion_code, d.statement, "confirmed" if d.confirmed else "not_yet", d.note)
+            for d in newest.decisions
+        ),
+        earlier=len(history) - 1,
     )

@@ -12,6 +12,7 @@ from .accounts import (
     User,
 )
 from .audit import AuditEvent
+from .behaviour_verifications import BehaviourDecision, BehaviourVerification
 from .calendar_feeds import CalendarFeed
 from .enrolments import AgeBand, Enrolment, EnrolmentStatus, EnrolmentStatusChange, LearningBreak, ReviewInterval
 from .evidence import CriterionLink, EvidenceFile, EvidenceItem, EvidenceKind, EvidenceStatus, EvidenceStatusChange
@@ -36,6 +37,8 @@ __all__ = [
     "LinkRequest",
     "TokenPurpose",
     "AuditEvent",
+    "BehaviourDecision",
+    "BehaviourVerification",
     "CalendarFeed",
     "GatewayDeclaration",
     "GatewayItemDecision",

@@ -1,6 +1,7 @@
 """An apprenticeship ready for the gateway, built by hand for the gateway's tests: every
 criterion shown by accepted evidence, English and maths settled, twelve months on programme,
-the planned off-the-job hours approved and the latest progress review signed by all three."""
+the planned off-the-job hours approved and the latest progress review signed by all three;
+and, where the standard has the employer verify the behaviours, every behaviour confirmed."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import pytest
 from funding_rules import add_calendar_months
 from portfolio.core import clock
 from portfolio.extensions import db
+from portfolio.enrolments.standard_versions import store_standard
+from portfolio.gateway.behaviours import behaviours_of, sign_behaviour_verification
 from portfolio.gateway.domain import sign_declaration
 from portfolio.models import (
     Enrolment,
@@ -22,10 +25,11 @@ from portfolio.models import (
     ProgressReview,
     ReviewSignature,
     Role,
+    StandardVersion,
     User,
 )
 from portfolio.review.domain import Decision, decide, start_review
-from standard import Signer
+from standard import Signer, shipped_path
 
 TODAY = clock.today()  # the pages use today's date, so the world is built around it
 START = add_calendar_months(TODAY, -13)
@@ -103,8 +107,27 @@ def ready_enrolment(world, start: date = START, *, tutor: User | None = None, me
         Signer.PROVIDER: tutor,
     }
     review(enrolment, tutor, add_calendar_months(start, 6), everyone)
+    if enrolment.standard_version.standard.gateway.employer_verifies_behaviours:
+        confirm_behaviours(enrolment, mentor)
     db.session.flush()
     return Gateway(enrolment, tutor, mentor, assessor)
+
+
+def confirm_behaviours(enrolment: Enrolment, by: User, **not_yet: str):
+    """`by` (of the employer) verifies every behaviour: confirmed, but for the codes in `not_yet`
+    (code -> the note saying why)."""
+    decisions = {b.code: (b.code not in not_yet, not_yet.get(b.code, "")) for b in behaviours_of(enrolment)}
+    return sign_behaviour_verification(db.session, enrolment, by=by, decisions=decisions)
+
+
+def verifying_version() -> StandardVersion:
+    """ST0396 as a plan revised under the reformed assessment principles would have it: the
+    employer verifies the behaviours before the gateway to completion."""
+    text = shipped_path("ST0396").read_text(encoding="utf-8")
+    flag = "employer_verifies_behaviours: false"
+    assert flag in text
+    version, _ = store_standard(db.session, text.replace(flag, "employer_verifies_behaviours: true"))
+    return version
 
 
 def sign_all(gateway: Gateway, today: date = TODAY) -> None:
