@@ -78,9 +78,10 @@ def review(enrolment, tutor, day: date, signed_by: dict[Signer, User]) -> Progre
 
 
 def ready_enrolment(world, start: date = START, *, tutor: User | None = None, mentor: User | None = None,
-                    **terms) -> Gateway:  # fmt: skip
+                    behaviours_verified: bool = True, **terms) -> Gateway:  # fmt: skip
     """A ready apprenticeship of its own provider, employer and EPAO (with an assessor); or of the
-    provider of `tutor` and the employer of `mentor`, if given."""
+    provider of `tutor` and the employer of `mentor`, if given. Where the standard has the employer
+    verify the behaviours, the mentor confirms them all, unless not `behaviours_verified`."""
     provider = tutor.organisation if tutor else world.provider()
     employer = mentor.organisation if mentor else world.employer()
     epao = world.epao()
@@ -107,7 +108,7 @@ def ready_enrolment(world, start: date = START, *, tutor: User | None = None, me
         Signer.PROVIDER: tutor,
     }
     review(enrolment, tutor, add_calendar_months(start, 6), everyone)
-    if enrolment.standard_version.standard.gateway.employer_verifies_behaviours:
+    if behaviours_verified and enrolment.standard_version.standard.gateway.employer_verifies_behaviours:
         confirm_behaviours(enrolment, mentor)
     db.session.flush()
     return Gateway(enrolment, tutor, mentor, assessor)
