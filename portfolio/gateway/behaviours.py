@@ -120,7 +120,9 @@ class VerificationState:
         if not self.not_confirmed:
             return f"All {total} behaviours confirmed by the employer ({signed})"
         missing = self.not_confirmed
-        detail = f"{len(missing)} of {total} behaviours not yet confirmed by the employer ({signed}): {', '.join(missing)}"
+        detail = (
+            f"{len(missing)} of {total} behaviours not yet confirmed by the employer ({signed}): {', '.join(missing)}"
+        )
         if changed := self.changed_since:
             detail += f"; the statement of {', '.join(changed)} has changed since it was verified"
         return detail
@@ -206,7 +208,9 @@ def sign_behaviour_verification(
                 f"note_{behaviour.code}",
             )
         if len(note) > MAX_NOTE:
-            raise DomainError(f"The note for {behaviour.code} must be {MAX_NOTE:,} characters or fewer", f"note_{behaviour.code}")
+            raise DomainError(
+                f"The note for {behaviour.code} must be {MAX_NOTE:,} characters or fewer", f"note_{behaviour.code}"
+            )
         rows.append((behaviour.code, behaviour.text, bool(confirmed), note))
     fingerprint = verification_fingerprint(enrolment.id, rows)
     previous = newest_verifications(session, [enrolment.id]).get(enrolment.id)
@@ -226,7 +230,10 @@ def sign_behaviour_verification(
         "gateway.behaviours_verified",
         verification,
         actor=by,
-        before={"fingerprint": previous.fingerprint if previous else None, "not_yet": previous.not_yet if previous else None},
+        before={
+            "fingerprint": previous.fingerprint if previous else None,
+            "not_yet": previous.not_yet if previous else None,
+        },
         after={"fingerprint": fingerprint, "not_yet": not_yet},
     )
     _tell_behaviours_verified(session, enrolment, verification, len(rows) - len(not_yet), len(rows), by=by)

@@ -47,8 +47,7 @@ class GatewayDecisionBase(FlaskForm):
     def decisions(self) -> dict[str, tuple[bool, str]]:
         """Item code -> (accepted, reason), as `gateway.decide_gateway` takes them."""
         return {
-            code: (self[f"decision_{code}"].data == "accept", self[f"reason_{code}"].data or "")
-            for code in self.items
+            code: (self[f"decision_{code}"].data == "accept", self[f"reason_{code}"].data or "") for code in self.items
         }
 
 
@@ -101,7 +100,9 @@ class BehaviourVerificationBase(FlaskForm):
         for code in self.codes:
             note = self[f"note_{code}"]
             if self[f"decision_{code}"].data == NOT_YET and not (note.data or "").strip():
-                note.errors.append(f"Say what is not yet shown for {code}: a note is needed when it is not yet confirmed")
+                note.errors.append(
+                    f"Say what is not yet shown for {code}: a note is needed when it is not yet confirmed"
+                )
                 valid = False
         return valid
 

@@ -13,8 +13,8 @@ import pytest
 
 from funding_rules import add_calendar_months
 from portfolio.core import clock
-from portfolio.extensions import db
 from portfolio.enrolments.standard_versions import store_standard
+from portfolio.extensions import db
 from portfolio.gateway.behaviours import behaviours_of, sign_behaviour_verification
 from portfolio.gateway.domain import sign_declaration
 from portfolio.models import (

@@ -33,9 +33,7 @@ def upgrade():
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("behaviour_verifications", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_behaviour_verifications_enrolment_id"), ["enrolment_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_behaviour_verifications_enrolment_id"), ["enrolment_id"], unique=False)
     op.create_table(
         "behaviour_decisions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -49,9 +47,7 @@ def upgrade():
         sa.UniqueConstraint("verification_id", "criterion_code", name="uq_behaviour_decisions_verification_criterion"),
     )
     with op.batch_alter_table("behaviour_decisions", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_behaviour_decisions_verification_id"), ["verification_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_behaviour_decisions_verification_id"), ["verification_id"], unique=False)
 
 
 def downgrade():

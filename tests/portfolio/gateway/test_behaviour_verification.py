@@ -29,9 +29,9 @@ from portfolio.gateway.domain import (
 from portfolio.home.todo import todo_list
 from portfolio.models import (
     AuditEvent,
-    Enrolment,
     BehaviourDecision,
     BehaviourVerification,
+    Enrolment,
     EnrolmentStatus,
     Notification,
     Role,
@@ -39,7 +39,15 @@ from portfolio.models import (
 from portfolio.notifications.kinds import Kind
 
 from ..conftest import counting_queries
-from ..gateway_world import TODAY, approved_hours, confirm_behaviours, ready, ready_enrolment, sign_all, verifying_version
+from ..gateway_world import (
+    TODAY,
+    approved_hours,
+    confirm_behaviours,
+    ready,
+    ready_enrolment,
+    sign_all,
+    verifying_version,
+)
 
 pytestmark = pytest.mark.one_transaction  # stays on db.session: rolled back, not emptied
 
@@ -149,7 +157,9 @@ def test_the_verification_keeps_each_statement_decision_and_note_as_signed(verif
     assert all(d.statement == standard[d.criterion_code].text for d in decisions.values())
     assert verification.signed_by_id == verifying.mentor.id and verification.signed_at is not None
     rows = [(d.criterion_code, d.statement, d.confirmed, d.note) for d in verification.decisions]
-    assert verification.fingerprint == verification_fingerprint(enrolment.id, rows) == fingerprint_of_signed(verification)
+    assert (
+        verification.fingerprint == verification_fingerprint(enrolment.id, rows) == fingerprint_of_signed(verification)
+    )
 
 
 def test_the_fingerprint_changes_when_a_decision_or_a_note_changes(verifying):
@@ -249,7 +259,9 @@ def test_signing_is_audited_and_tells_the_apprentice_and_the_tutor(verifying):
     assert sorted({n.user_id for n in told}) == sorted({verifying.apprentice.id, verifying.tutor.id})
     assert len(told) == 4 and mentor.id not in {n.user_id for n in told}
     apprentice = verifying.apprentice.name
-    assert told[0].title == f"{mentor.name} of {enrolment.employer.name} confirmed 10 of 11 of {apprentice}'s behaviours"
+    assert (
+        told[0].title == f"{mentor.name} of {enrolment.employer.name} confirmed 10 of 11 of {apprentice}'s behaviours"
+    )
     assert told[0].body == "B2 not yet: not yet: shy with partners"
     assert told[-1].title == f"{mentor.name} of {enrolment.employer.name} confirmed all 11 of {apprentice}'s behaviours"
     assert told[-1].link == f"/enrolments/{enrolment.id}/gateway#behaviour-verification"

@@ -59,7 +59,9 @@ def _verifications() -> int:
 def test_the_employer_verifies_each_behaviour_from_the_gateway_page(client, verifying):
     _as(client, verifying.mentor)
     gateway = _text(client.get(_url(verifying)))
-    assert "Employer has verified the behaviours" in gateway and "Not verified yet: 11 behaviours to confirm." in gateway
+    assert (
+        "Employer has verified the behaviours" in gateway and "Not verified yet: 11 behaviours to confirm." in gateway
+    )
     assert f'href="{_url(verifying, "/behaviours")}"' in _html(client.get(_url(verifying)))
     form = client.get(_url(verifying, "/behaviours"))
     assert form.status_code == 200
@@ -187,7 +189,10 @@ def test_the_assessor_decides_the_behaviours_with_the_other_items(client, verify
     assert "Employer has verified the behaviours" in form and form.count("Refer back") == len(GATEWAY_ITEMS) + 1
     accept_all = {f"decision_{code}": "accept" for code in GATEWAY_ITEMS}
     response = client.post(_url(verifying, "/decision"), data=accept_all)
-    assert response.status_code == 200 and "Choose whether to accept or refer back “Employer has verified the behaviours”" in _text(response)
+    assert (
+        response.status_code == 200
+        and "Choose whether to accept or refer back “Employer has verified the behaviours”" in _text(response)
+    )
     response = client.post(_url(verifying, "/decision"), data=accept_all | {"decision_behaviours": "accept"})
     assert response.status_code == 302
     db.session.refresh(submission)
@@ -233,7 +238,7 @@ def test_two_of_the_employers_people_signing_at_once_are_both_kept_in_order(app,
             enrolment = session.get(Enrolment, enrolment_id)
             user = session.get(User, user_id)
             decisions = {code: (code not in not_yet, not_yet.get(code, "")) for code in BEHAVIOURS}
-            enrolment.standard_version.standard  # read before the race, as the request has
+            assert enrolment.standard_version.standard.gateway.employer_verifies_behaviours  # read before the race
             barrier.wait()
             try:
                 sign_behaviour_verification(session, enrolment, by=user, decisions=decisions)
