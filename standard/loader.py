@@ -343,7 +343,7 @@ class _Reader:
             node,
             "the gateway",
             required=("english_and_maths", "declarations"),
-            optional=("minimum_months_on_programme", "otj_minimum_hours"),
+            optional=("minimum_months_on_programme", "otj_minimum_hours", "employer_verifies_behaviours"),
         )
         if fields is None:
             return None
@@ -351,6 +351,9 @@ class _Reader:
             fields, "minimum_months_on_programme", lambda n: self.integer(n, "minimum_months_on_programme", 1)
         )
         otj = self.optional(fields, "otj_minimum_hours", lambda n: self.integer(n, "otj_minimum_hours", 1))
+        verifies = self.optional(
+            fields, "employer_verifies_behaviours", lambda n: self.boolean(n, "employer_verifies_behaviours")
+        )
         maths = self.english_and_maths(fields["english_and_maths"]) if "english_and_maths" in fields else None
         declarations = self.declarations(fields["declarations"]) if "declarations" in fields else ()
         if maths is None:
@@ -360,6 +363,7 @@ class _Reader:
             english_and_maths=maths,
             declarations=declarations,
             otj_minimum_hours=otj,
+            employer_verifies_behaviours=bool(verifies),
         )
 
     def english_and_maths(self, node: yaml.Node) -> EnglishAndMaths | None:

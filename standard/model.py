@@ -98,6 +98,9 @@ class GatewayRequirements:
     # Only where the assessment plan asks for more time on programme than the funding rules do.
     minimum_months_on_programme: int | None = None
     otj_minimum_hours: int | None = None  # the version's published minimum, when it has one
+    # Plans revised under the reformed assessment principles have the employer verify each behaviour
+    # before the gateway to completion; unrevised plans do not.
+    employer_verifies_behaviours: bool = False
 
     def declaration_for(self, signer: Signer) -> Declaration | None:
         return next((d for d in self.declarations if d.signer is signer), None)

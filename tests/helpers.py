@@ -136,6 +136,7 @@ class World:
         tutor: User | None = None,
         mentor: User | None = None,
         start: date = date(2025, 9, 1),
+        standard_version: StandardVersion | None = None,
         **terms,
     ) -> Enrolment:
         employer = employer or (apprentice.organisation if apprentice else self.employer())
@@ -156,7 +157,7 @@ class World:
         return enrol(
             self.session,
             apprentice=apprentice,
-            standard_version=self.standard_version(),
+            standard_version=standard_version or self.standard_version(),
             employer=employer,
             terms=EnrolmentTerms(**defaults),
             by=None,

@@ -99,6 +99,7 @@ ACTION_LABELS = {
     "progress_review.updated": "Progress review changed",
     "progress_review.signed": "Progress review signed",
     "gateway.declaration_signed": "Gateway declaration signed",
+    "gateway.behaviours_verified": "Behaviours verified by the employer",
     "gateway.submitted": "Gateway submitted to the EPAO",
     "gateway.signed_off": "Gateway to completion signed off by the assessor",
     "gateway.referred": "Gateway referred back by the assessor",
@@ -120,6 +121,7 @@ SUBJECT_LABELS = {
     "standard_version": "Standard version",
     "gateway_declaration": "Gateway declaration",
     "gateway_submission": "Gateway submission",
+    "behaviour_verification": "Employer's verification of behaviours",
     "signing_request": "Request to sign by email",
 }
 
@@ -156,6 +158,7 @@ FIELD_LABELS = {
     "minimum_months_override": "Minimum months on programme (for this enrolment)",
     "calendar_link": "Calendar link (number)",
     "replaces": "Replaces calendar link (number)",
+    "not_yet": "Behaviours not yet confirmed",
     **TEXT_FIELDS,
 }
 

@@ -9,7 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import instance_state
 
-from ..models import AssessmentAttempt, Enrolment, EvidenceItem, GatewaySubmission, ProgressReview
+from ..models import (
+    AssessmentAttempt,
+    BehaviourVerification,
+    Enrolment,
+    EvidenceItem,
+    GatewaySubmission,
+    ProgressReview,
+)
 
 # Rows that reach their enrolment through a parent row: the column that names the parent, and its model.
 PARENTS = {
@@ -17,6 +24,7 @@ PARENTS = {
     "review_id": ProgressReview,
     "submission_id": GatewaySubmission,
     "attempt_id": AssessmentAttempt,
+    "verification_id": BehaviourVerification,
 }
 
 

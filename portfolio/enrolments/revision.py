@@ -20,6 +20,8 @@ from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE, get_history
 from ..models import (
     AssessmentAttempt,
     AssessmentMethodResult,
+    BehaviourDecision,
+    BehaviourVerification,
     CriterionJudgement,
     CriterionLink,
     Enrolment,
@@ -59,6 +61,8 @@ SHOWN = (
     LearningBreak,  # the pace an export shows leaves their days out
     AssessmentAttempt,
     AssessmentMethodResult,
+    BehaviourVerification,
+    BehaviourDecision,
 )
 # Rows whose names a portfolio shows, with no enrolment of their own.
 NAMED = (User, Organisation)

@@ -27,6 +27,7 @@ from ..core.domain import attributes
 from ..core.fingerprint import portfolio_fingerprint
 from ..enrolments.queries import with_everyone_named
 from ..evidence.items import criterion_statuses
+from ..gateway.behaviours import DECISION_LABELS, asks_for_verification, fingerprint_of_signed, verification_history
 from ..gateway.domain import ITEM_TITLES, gateway_submissions
 from ..models import (
     AttemptKind,
@@ -221,6 +222,34 @@ class AssessmentRecord:
 
 
 @dataclass(frozen=True)
+class VerifiedBehaviour:
+    code: str
+    statement: str  # as signed
+    decision: str  # "confirmed" or "not_yet"
+    note: str
+
+    @property
+    def label(self) -> str:
+        return DECISION_LABELS[self.decision]
+
+
+@dataclass(frozen=True)
+class BehaviourVerificationRecord:
+    """The employer's newest verification of the behaviours."""
+
+    signed_by: str
+    signed_at: datetime
+    fingerprint: str
+    intact: bool  # the fingerprint worked out afresh from the decisions stored is the one kept
+    behaviours: tuple[VerifiedBehaviour, ...]
+    earlier: int  # verifications signed before it, which it replaced
+
+    @property
+    def not_yet(self) -> list[str]:
+        return [b.code for b in self.behaviours if b.decision != "confirmed"]
+
+
+@dataclass(frozen=True)
 class Portfolio:
     enrolment_id: int
     status: EnrolmentStatus
@@ -248,6 +277,8 @@ class Portfolio:
     submissions: tuple[Submission, ...]
     assessment_plan: AssessmentPlan | None  # the standard's plan the grades come from, if it holds one
     assessments: tuple[AssessmentRecord, ...]  # every attempt at the assessment, first first
+    verifies_behaviours: bool  # the standard has the employer verify the behaviours before the gateway
+    behaviour_verification: BehaviourVerificationRecord | None
     items_by_code: Mapping[str, tuple[ExportItem, ...]] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -309,6 +340,8 @@ def gather(session: Session, enrolment: Enrolment, *, exported_at: datetime | No
         submissions=_submissions(session, enrolment),
         assessment_plan=plan_of(enrolment),
         assessments=_assessments(session, enrolment),
+        verifies_behaviours=asks_for_verification(enrolment),
+        behaviour_verification=_behaviour_verification(session, enrolment),
     )
 
 
@@ -472,4 +505,23 @@ def _assessments(session: Session, enrolment: Enrolment) -> tuple[AssessmentReco
             ),
         )
         for a in attempts_of(session, enrolment)
+    )
+
+
+def _behaviour_verification(session: Session, enrolment: Enrolment) -> BehaviourVerificationRecord | None:
+    """The employer's newest verification of the behaviours, if any (one query)."""
+    history = verification_history(session, enrolment)
+    if not history:
+        return None
+    newest = history[-1]
+    return BehaviourVerificationRecord(
+        signed_by=newest.signed_by.name,
+        signed_at=newest.signed_at,
+        fingerprint=newest.fingerprint,
+        intact=fingerprint_of_signed(newest) == newest.fingerprint,
+        behaviours=tuple(
+            VerifiedBehaviour(d.criterion_code, d.statement, "confirmed" if d.confirmed else "not_yet", d.note)
+            for d in newest.decisions
+        ),
+        earlier=len(history) - 1,
     )

@@ -15,7 +15,7 @@ from typing import Any
 
 from .gather import ExportFile, ExportItem, Portfolio
 
-SCHEMA_VERSION = "1.2"  # 1.1: time_zone; 1.2: breaks in learning, the assessment result
+SCHEMA_VERSION = "1.2"  # 1.1: time_zone; 1.2: breaks in learning, the assessment result, behaviour_verification
 SCHEMA_PATH = Path(__file__).with_name("manifest.schema.json")
 WITHHELD = "third_party_data_without_consent"  # the reason a file is left out
 
@@ -139,6 +139,7 @@ def manifest(portfolio: Portfolio, documents: dict[str, Document]) -> dict[str, 
                 for a in p.assessments
             ],
         },
+        "behaviour_verification": _behaviour_verification(p),
     }
 
 
@@ -182,6 +183,27 @@ def _item(item: ExportItem) -> dict[str, Any]:
             }
             for change in item.history
         ],
+    }
+
+
+def _behaviour_verification(p: Portfolio) -> dict[str, Any]:
+    newest = p.behaviour_verification
+    return {
+        "required": p.verifies_behaviours,
+        "newest": {
+            "signed_by": newest.signed_by,
+            "signed_at": _moment(newest.signed_at),
+            "fingerprint": newest.fingerprint,
+            "fingerprint_matches": newest.intact,
+            "all_confirmed": not newest.not_yet,
+            "earlier_verifications": newest.earlier,
+            "behaviours": [
+                {"code": b.code, "statement": b.statement, "decision": b.decision, "note": b.note}
+                for b in newest.behaviours
+            ],
+        }
+        if newest
+        else None,
     }
 
 

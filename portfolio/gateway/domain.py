@@ -24,7 +24,7 @@ from sqlalchemy import ColumnElement, case, false, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from funding_rules import add_calendar_months
-from standard import Signer, Status
+from standard import Signer, Standard, Status
 
 from ..core import audit, clock, rules
 from ..core.access import (
@@ -65,6 +65,7 @@ from ..notifications.domain import notify, people_of
 from ..notifications.kinds import Kind
 from ..otj.domain import otj_hours_by_enrolment
 from ..progress_reviews.domain import awaiting_signers
+from .behaviours import VerificationState, behaviours_of, newest_verifications
 
 MAX_REASON = 2_000
 
@@ -76,10 +77,20 @@ CHECK_TITLES = {
     "time_on_programme": "Minimum time on programme",
     "otj_hours": "Off-the-job training hours",
     "progress_review": "Latest progress review signed by all three",
+    # Only where the standard's assessment plan has the employer verify the behaviours.
+    "behaviours": "Employer has verified the behaviours",
 }
 # What the assessor decides on: each readiness check and the declarations.
 ITEM_TITLES = CHECK_TITLES | {"declarations": "Declarations of apprentice, employer and provider"}
-GATEWAY_ITEMS = tuple(ITEM_TITLES)
+# The items of every standard's gateway; `gateway_items` adds the checks a standard asks for besides.
+GATEWAY_ITEMS = tuple(code for code in ITEM_TITLES if code != "behaviours")
+
+
+def gateway_items(standard: Standard) -> tuple[str, ...]:
+    """The gateway items of `standard`, in the task list's order: what the assessor decides on."""
+    if standard.gateway.employer_verifies_behaviours:
+        return tuple(ITEM_TITLES)
+    return GATEWAY_ITEMS
 
 
 # ---------------------------------------------------------------------------------------------
@@ -120,7 +131,8 @@ class Readiness:
 
 
 def readiness(session: Session, enrolment: Enrolment, today: date | None = None) -> Readiness:
-    """The gateway checks for the enrolment as it stands (a fixed number of queries, at most nine)."""
+    """The gateway checks for the enrolment as it stands (a fixed number of queries, at most nine;
+    ten where the standard has the employer verify the behaviours)."""
     return readiness_of_each(session, [enrolment], today)[enrolment.id]
 
 
@@ -133,7 +145,9 @@ def readiness_of_each(
     fingerprint: the evidence, its links, statuses and the judgements); English and maths the
     enrolment's route, age band and decision date and the accepted certificates; time on programme
     the start and the minimum; off-the-job training the hours needed, logged and approved; the
-    progress review the latest review and its signatures."""
+    progress review the latest review and its signatures; the employer's verification of the
+    behaviours, where the standard asks for it, the newest verification (who signed it and its
+    fingerprint, which covers the behaviours' statements, decisions and notes as signed)."""
     if not enrolments:
         return {}
     today = today or clock.today()
@@ -142,6 +156,8 @@ def readiness_of_each(
     hours = otj_hours_by_enrolment(session, ids)
     statuses = criterion_statuses_of(session, enrolments)
     reviews = _latest_reviews(session, ids)
+    verifying = {e.id for e in enrolments if e.standard_version.standard.gateway.employer_verifies_behaviours}
+    verifications = newest_verifications(session, sorted(verifying))  # one query, and only if any standard asks
     found = {}
     for enrolment in enrolments:
         snapshot = snapshots[enrolment.id]
@@ -156,7 +172,7 @@ def readiness_of_each(
         logged, approved = hours.get(enrolment.id, (Decimal(0), Decimal(0)))
         review = reviews.get(enrolment.id)
         version = enrolment.standard_version_id  # another version may ask for other hours or months
-        checks = (
+        checks: tuple[tuple[Check, str], ...] = (
             (_criteria_check(enrolment, statuses[enrolment.id]), portfolio),
             (_awaiting_review_check(submitted), portfolio),
             (
@@ -176,6 +192,15 @@ def readiness_of_each(
             (_otj_check(enrolment, logged, approved), _digest(version, enrolment.planned_otj_hours, logged, approved)),
             (_progress_review_check(review), _digest(_review_as_signed(review))),
         )
+        if enrolment.id in verifying:
+            behaviours, verification = behaviours_of(enrolment), verifications.get(enrolment.id)
+            signed = (verification.id, verification.signed_by_id, verification.fingerprint) if verification else None
+            checks += (
+                (
+                    _behaviours_check(VerificationState(behaviours, verification)),
+                    _digest(version, [(b.code, b.text) for b in behaviours], signed),
+                ),
+            )
         found[enrolment.id] = Readiness(tuple(replace(check, fingerprint=basis) for check, basis in checks), portfolio)
     return found
 
@@ -278,6 +303,10 @@ def _otj_check(enrolment: Enrolment, logged: Decimal, approved: Decimal) -> Chec
     if logged > approved:
         detail += f" ({hours_text(logged - approved)} logged and not yet approved)"
     return Check("otj_hours", False, detail)
+
+
+def _behaviours_check(state: VerificationState) -> Check:
+    return Check("behaviours", state.complete, state.detail)
 
 
 def _latest_reviews(session: Session, enrolment_ids: Sequence[int]) -> dict[int, ProgressReview]:
@@ -584,9 +613,10 @@ def decide_gateway(
         raise DomainError(
             f"This apprenticeship is no longer at the gateway to completion: it is {_as_words(enrolment.status)}"
         )
-    if unknown := sorted(set(decisions) - set(GATEWAY_ITEMS)):
+    items = gateway_items(enrolment.standard_version.standard)
+    if unknown := sorted(set(decisions) - set(items)):
         raise DomainError(f"Unknown gateway items: {', '.join(unknown)}")
-    if missing := [ITEM_TITLES[code] for code in GATEWAY_ITEMS if code not in decisions]:
+    if missing := [ITEM_TITLES[code] for code in items if code not in decisions]:
         raise DomainError(f"Decide every gateway item: {'; '.join(missing)}")
     # What each item looks at now, as submitted (the portfolio is read-only at gateway), kept with the
     # decision so that a referred item shows as referred until something of it changes.
@@ -595,7 +625,7 @@ def decide_gateway(
         declaration_status(session, enrolment, fingerprint=submission.fingerprint, attempt=submission.number),
     )
     rows = []
-    for code in GATEWAY_ITEMS:
+    for code in items:
         accepted, reason = decisions[code]
         reason = clean_text(reason)
         if not accepted and not reason:
@@ -831,6 +861,9 @@ class GatewayStanding:
     ready: bool
     declarations: tuple[DeclarationState, ...]
     fingerprint: str | None  # the portfolio's now; worked out only when someone has signed
+    # The standard has the employer verify the behaviours, every criterion has accepted evidence or
+    # is judged met, and the newest verification does not confirm every behaviour.
+    behaviours_to_verify: bool = False
 
     def standing_of(self, signer: Signer) -> Standing | None:
         """None when the standard asks no declaration of that party."""
@@ -934,9 +967,15 @@ def gateway_standings(
                 ready=enrolment.id in checks and checks[enrolment.id].ready,
                 declarations=tuple(_declaration_states(enrolment, newest, fingerprints.get(enrolment.id))),
                 fingerprint=fingerprints.get(enrolment.id),
+                behaviours_to_verify=_behaviours_to_verify(checks.get(enrolment.id)),
             )
         )
     return standings
+
+
+def _behaviours_to_verify(checks: Readiness | None) -> bool:
+    by_code = {check.code: check for check in checks} if checks else {}
+    return "behaviours" in by_code and by_code["criteria"].passed and not by_code["behaviours"].passed
 
 
 def decision_awaited_clause(user: User) -> ColumnElement[bool]:

@@ -13,11 +13,18 @@ from ..core.forms import ConfirmForm
 from ..core.web import attempt
 from ..extensions import db
 from ..models import Enrolment, GatewayOutcome
+from .behaviours import (
+    CONFIRMED,
+    NOT_YET,
+    may_verify_behaviours,
+    sign_behaviour_verification,
+    verification_state,
+)
 from .domain import (
-    GATEWAY_ITEMS,
     ITEM_TITLES,
     SIGNER_LABELS,
     decide_gateway,
+    gateway_items,
     gateway_overview,
     is_assessor_of,
     may_decide,
@@ -25,7 +32,7 @@ from .domain import (
     sign_declaration,
     submit_to_epao,
 )
-from .forms import DeclarationForm, GatewayDecisionForm
+from .forms import DeclarationForm, behaviour_verification_form, decision_form
 
 bp = Blueprint("gateway", __name__, template_folder="templates", url_prefix="/enrolments/<int:enrolment_id>")
 
@@ -75,9 +82,10 @@ def decision(enrolment_id: int):
     if submission is None or not may_decide(current_user, submission):
         flash("No gateway submission is waiting for your decision", "error")
         return redirect(url_for(".gateway", enrolment_id=enrolment_id))
+    items = gateway_items(enrolment.standard_version.standard)
     # Items an earlier attempt accepted stay accepted: offer them as accepted.
-    initial = {f"decision_{code}": "accept" for code in overview.accepted_earlier}
-    form = GatewayDecisionForm(data=initial if request.method == "GET" else None)
+    initial = {f"decision_{code}": "accept" for code in overview.accepted_earlier if code in items}
+    form = decision_form(items)(data=initial if request.method == "GET" else None)
     if form.validate_on_submit():
         decided = attempt(
             lambda: decide_gateway(
@@ -108,10 +116,42 @@ def decision(enrolment_id: int):
         overview=overview,
         submission=submission,
         checks={check.code: check for check in overview.readiness},
-        items=GATEWAY_ITEMS,
+        items=items,
         item_titles=ITEM_TITLES,
         form=form,
     )
+
+
+@bp.route("/gateway/behaviours", methods=["GET", "POST"])
+@login_required
+def behaviours(enrolment_id: int):
+    """The employer's verification of each behaviour: only for the employer's people, where the
+    standard asks for it; to anyone else the page does not exist."""
+    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id, may=may_verify_behaviours)
+    state = verification_state(db.session, enrolment)
+    assert state is not None  # may_verify_behaviours: the standard asks for it
+    codes = tuple(b.code for b in state.behaviours)
+    # The newest verification's decisions and notes, to start from.
+    initial = {}
+    for code, decision in state.decisions.items():
+        initial[f"decision_{code}"] = CONFIRMED if decision.confirmed else NOT_YET
+        initial[f"note_{code}"] = decision.note
+    form = behaviour_verification_form(codes)(data=initial if request.method == "GET" else None)
+    if form.validate_on_submit():
+        signed = attempt(
+            lambda: sign_behaviour_verification(db.session, enrolment, by=current_user, decisions=form.decisions),
+            lambda verification: (
+                "Behaviours verified: all confirmed"
+                if not verification.not_yet
+                else f"Behaviours verified: not yet confirmed {', '.join(verification.not_yet)}"
+            ),
+            form=form,
+        )
+        if signed:
+            return redirect(url_for(".gateway", enrolment_id=enrolment_id, _anchor="behaviour-verification"))
+        if signed.flashed:  # not about one of the form's fields: the gateway page shows where things stand
+            return redirect(url_for(".gateway", enrolment_id=enrolment_id))
+    return render_template("gateway/behaviours.html", enrolment=enrolment, state=state, form=form)
 
 
 def _gateway_page(enrolment: Enrolment, form: DeclarationForm):
@@ -120,6 +160,8 @@ def _gateway_page(enrolment: Enrolment, form: DeclarationForm):
         "gateway/gateway.html",
         enrolment=enrolment,
         overview=overview,
+        behaviours=verification_state(db.session, enrolment),
+        may_verify_behaviours=may_verify_behaviours(current_user, enrolment),
         item_titles=ITEM_TITLES,
         my_signer=signing_party(current_user, enrolment),
         may_submit=may_submit(current_user, enrolment),

@@ -73,6 +73,8 @@ class TodoList:
     out_of_date_by_enrolment: tuple[Pending, ...] = ()
     ready_to_submit: int = 0
     submit_by_enrolment: tuple[Pending, ...] = ()
+    behaviours_to_verify: int = 0
+    verify_by_enrolment: tuple[Pending, ...] = ()
     referred_by_assessor: int = 0
     referrals_by_enrolment: tuple[Pending, ...] = ()
     new_comments: int = 0
@@ -94,6 +96,7 @@ class TodoList:
             or self.declarations_to_sign
             or self.declarations_out_of_date
             or self.ready_to_submit
+            or self.behaviours_to_verify
             or self.referred_by_assessor
             or self.new_comments
             or self.gateways_to_decide
@@ -201,7 +204,8 @@ def _reviews_by_enrolment(session: Session, user: User) -> tuple[Pending, ...]:
 
 def _gateway(session: Session, user: User, today: date) -> dict:
     """Declarations for `user`'s party to sign, or sign again now that the portfolio has changed,
-    and, for a tutor, apprenticeships ready to submit (the queries of `gateway_standings`)."""
+    for a tutor, apprenticeships ready to submit, and for an employer, behaviours to verify where
+    the standard asks for it and the criteria are complete (the queries of `gateway_standings`)."""
     signer = SIGNER_ROLES[user.role]
     standings = gateway_standings(
         session, visible_enrolments_clause(user), today, options=(joinedload(Enrolment.apprentice),)
@@ -209,6 +213,7 @@ def _gateway(session: Session, user: User, today: date) -> dict:
     to_sign = [standing for standing in standings if standing.to_sign(signer)]
     out_of_date = [standing for standing in standings if standing.out_of_date(signer)]
     ready = [standing for standing in standings if standing.ready_to_submit] if user.role is Role.TUTOR else []
+    verify = [s for s in standings if s.behaviours_to_verify] if user.role is Role.EMPLOYER else []
     return {
         "declarations_to_sign": len(to_sign),
         "declarations_by_enrolment": _first_by_name(to_sign),
@@ -216,6 +221,8 @@ def _gateway(session: Session, user: User, today: date) -> dict:
         "out_of_date_by_enrolment": _first_by_name(out_of_date),
         "ready_to_submit": len(ready),
         "submit_by_enrolment": _first_by_name(ready),
+        "behaviours_to_verify": len(verify),
+        "verify_by_enrolment": _first_by_name(verify),
     }
 
 

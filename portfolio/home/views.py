@@ -13,6 +13,7 @@ from ..core.listing import choice_arg, paginate, search_text
 from ..enrolments.queries import enrolments_matching, enrolments_newest_first, with_everyone_named
 from ..evidence.items import criterion_statuses, may_add_evidence
 from ..extensions import db
+from ..gateway.behaviours import may_verify_behaviours, verification_state
 from ..models import Enrolment, EnrolmentStatus, Role
 from .todo import todo_list
 
@@ -73,7 +74,8 @@ def enrolment(enrolment_id: int):
 
 
 def _at_a_glance(enrolment: Enrolment) -> dict:
-    """What the enrolment overview shows besides the enrolment: coverage, and whether one may add evidence."""
+    """What the enrolment overview shows besides the enrolment: coverage, whether one may add
+    evidence, and the employer's verification of the behaviours where the standard asks for it."""
     standard = enrolment.standard_version.standard
     return {
         "standard": standard,
@@ -82,6 +84,8 @@ def _at_a_glance(enrolment: Enrolment) -> dict:
         # After the gateway to completion: the assessment result (no query before).
         "assessment": assessment_overview(db.session, enrolment) if enrolment.status in AFTER_GATEWAY else None,
         "may_record": may_record(current_user, enrolment),
+        "behaviours": verification_state(db.session, enrolment),
+        "may_verify_behaviours": may_verify_behaviours(current_user, enrolment),
     }
 
 

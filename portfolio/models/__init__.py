@@ -13,6 +13,7 @@ from .accounts import (
 )
 from .assessment import AssessmentAttempt, AssessmentMethodResult, AttemptKind
 from .audit import AuditEvent
+from .behaviour_verifications import BehaviourDecision, BehaviourVerification
 from .calendar_feeds import CalendarFeed
 from .enrolments import AgeBand, Enrolment, EnrolmentStatus, EnrolmentStatusChange, LearningBreak, ReviewInterval
 from .evidence import CriterionLink, EvidenceFile, EvidenceItem, EvidenceKind, EvidenceStatus, EvidenceStatusChange
@@ -40,6 +41,8 @@ __all__ = [
     "AssessmentMethodResult",
     "AttemptKind",
     "AuditEvent",
+    "BehaviourDecision",
+    "BehaviourVerification",
     "CalendarFeed",
     "GatewayDeclaration",
     "GatewayItemDecision",

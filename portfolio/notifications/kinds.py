@@ -37,6 +37,7 @@ class Kind(enum.Enum):
     REVIEW_OVERDUE = "review_overdue"
     SIGNATURE_AWAITED = "signature_awaited"
     DECLARATIONS_OUT_OF_DATE = "declarations_out_of_date"
+    BEHAVIOURS_VERIFIED = "behaviours_verified"
     READY_TO_SUBMIT = "ready_to_submit"
     SUBMITTED = "submitted"
     GATEWAY_DECISION = "gateway_decision"
@@ -131,6 +132,12 @@ ABOUT: dict[Kind, About] = {
         "Gateway declarations need signing again",
         "The portfolio changed after the gateway declarations were signed.",
         _PARTIES,
+    ),
+    Kind.BEHAVIOURS_VERIFIED: About(
+        "Behaviours verified by the employer",
+        "The employer has verified the apprentice's behaviours",
+        "The employer has confirmed, or not yet, each behaviour of the standard before the gateway to completion.",
+        frozenset({Role.APPRENTICE, Role.TUTOR}),
     ),
     Kind.READY_TO_SUBMIT: About(
         "Ready to submit to the assessment organisation",

@@ -1,6 +1,7 @@
 """An apprenticeship ready for the gateway, built by hand for the gateway's tests: every
 criterion shown by accepted evidence, English and maths settled, twelve months on programme,
-the planned off-the-job hours approved and the latest progress review signed by all three."""
+the planned off-the-job hours approved and the latest progress review signed by all three;
+and, where the standard has the employer verify the behaviours, every behaviour confirmed."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ import pytest
 
 from funding_rules import add_calendar_months
 from portfolio.core import clock
+from portfolio.enrolments.standard_versions import store_standard
 from portfolio.extensions import db
+from portfolio.gateway.behaviours import behaviours_of, sign_behaviour_verification
 from portfolio.gateway.domain import sign_declaration
 from portfolio.models import (
     Enrolment,
@@ -22,10 +25,11 @@ from portfolio.models import (
     ProgressReview,
     ReviewSignature,
     Role,
+    StandardVersion,
     User,
 )
 from portfolio.review.domain import Decision, decide, start_review
-from standard import Signer
+from standard import Signer, shipped_path
 
 TODAY = clock.today()  # the pages use today's date, so the world is built around it
 START = add_calendar_months(TODAY, -13)
@@ -74,9 +78,10 @@ def review(enrolment, tutor, day: date, signed_by: dict[Signer, User]) -> Progre
 
 
 def ready_enrolment(world, start: date = START, *, tutor: User | None = None, mentor: User | None = None,
-                    **terms) -> Gateway:  # fmt: skip
+                    behaviours_verified: bool = True, **terms) -> Gateway:  # fmt: skip
     """A ready apprenticeship of its own provider, employer and EPAO (with an assessor); or of the
-    provider of `tutor` and the employer of `mentor`, if given."""
+    provider of `tutor` and the employer of `mentor`, if given. Where the standard has the employer
+    verify the behaviours, the mentor confirms them all, unless not `behaviours_verified`."""
     provider = tutor.organisation if tutor else world.provider()
     employer = mentor.organisation if mentor else world.employer()
     epao = world.epao()
@@ -103,8 +108,27 @@ def ready_enrolment(world, start: date = START, *, tutor: User | None = None, me
         Signer.PROVIDER: tutor,
     }
     review(enrolment, tutor, add_calendar_months(start, 6), everyone)
+    if behaviours_verified and enrolment.standard_version.standard.gateway.employer_verifies_behaviours:
+        confirm_behaviours(enrolment, mentor)
     db.session.flush()
     return Gateway(enrolment, tutor, mentor, assessor)
+
+
+def confirm_behaviours(enrolment: Enrolment, by: User, **not_yet: str):
+    """`by` (of the employer) verifies every behaviour: confirmed, but for the codes in `not_yet`
+    (code -> the note saying why)."""
+    decisions = {b.code: (b.code not in not_yet, not_yet.get(b.code, "")) for b in behaviours_of(enrolment)}
+    return sign_behaviour_verification(db.session, enrolment, by=by, decisions=decisions)
+
+
+def verifying_version() -> StandardVersion:
+    """ST0396 as a plan revised under the reformed assessment principles would have it: the
+    employer verifies the behaviours before the gateway to completion."""
+    text = shipped_path("ST0396").read_text(encoding="utf-8")
+    flag = "employer_verifies_behaviours: false"
+    assert flag in text
+    version, _ = store_standard(db.session, text.replace(flag, "employer_verifies_behaviours: true"))
+    return version
 
 
 def sign_all(gateway: Gateway, today: date = TODAY) -> None:

@@ -84,3 +84,9 @@ def test_lookup_and_membership():
     assert st.criterion("S19") is None
     assert st["B4"].kind is Kind.BEHAVIOURS
     assert st.areas_of(Kind.SKILLS)[0].slug == "project-coordination"
+
+
+def test_st0396_does_not_ask_the_employer_to_verify_behaviours():
+    """No source at hand says ST0396's assessment plan was revised under the reformed principles
+    (see the comment in its YAML): its unrevised plan keeps the gateway as it was."""
+    assert shipped_standard("ST0396").gateway.employer_verifies_behaviours is False

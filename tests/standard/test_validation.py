@@ -109,3 +109,33 @@ def test_a_duration_range_must_be_in_order(fixtures):
     doc["typical_duration"] = {"minimum_months": 21, "maximum_months": 15}
     with pytest.raises(StandardError, match="maximum_months should not be less than minimum_months"):
         load_standard_text(yaml.safe_dump(doc, sort_keys=False))
+
+
+# The employer's verification of behaviours -------------------------------------------------------
+
+
+def _minimal_with(fixtures, line: str | None) -> str:
+    """The minimal fixture with `line` added to its gateway section (None: as it is)."""
+    text = (fixtures / "minimal.yaml").read_text(encoding="utf-8")
+    if line is None:
+        return text
+    return text.replace("gateway:\n", f"gateway:\n  {line}\n", 1)
+
+
+def test_the_employer_verifies_behaviours_only_where_the_plan_says_so(fixtures):
+    assert load_standard_text(_minimal_with(fixtures, None)).gateway.employer_verifies_behaviours is False
+    for line, expected in [
+        ("employer_verifies_behaviours: true", True),
+        ("employer_verifies_behaviours: false", False),
+        ("employer_verifies_behaviours:", False),  # null: as if absent
+    ]:
+        assert load_standard_text(_minimal_with(fixtures, line)).gateway.employer_verifies_behaviours is expected
+
+
+@pytest.mark.parametrize("value", ["maybe", "'yes please'", "[true]", "1"])
+def test_employer_verifies_behaviours_must_be_true_or_false(fixtures, value):
+    with pytest.raises(StandardError) as caught:
+        load_standard_text(_minimal_with(fixtures, f"employer_verifies_behaviours: {value}"), "x.yaml")
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.column) == (19, 33)
+    assert "employer_verifies_behaviours should be" in problem.message
