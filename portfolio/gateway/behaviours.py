@@ -1,7 +1,9 @@
 """The employer verifies the apprentice's behaviours: a step before the gateway to completion.
 
 Under the reformed assessment principles the employer, not the assessor, confirms the behaviours,
-where the standard's assessment plan says so (`employer_verifies_behaviours` in its YAML). Someone
+required where the standard's assessment plan says so (`employer_verifies_behaviours` in its YAML);
+elsewhere the step is open to the employer all the same, and goes into the exports, but the gateway
+to completion does not wait for it. Someone
 of the apprentice's employer goes through each behaviour criterion of the standard: "Confirmed",
 or "Not yet" with a note saying what is still to be shown. The verification is signed by that
 person and fingerprinted like the gateway declarations: the SHA-256 covers each behaviour's
@@ -47,8 +49,8 @@ def behaviours_of(enrolment: Enrolment) -> tuple[Criterion, ...]:
 
 
 def may_verify_behaviours(user: User, enrolment: Enrolment) -> bool:
-    """Someone of the apprentice's employer, where the standard asks for the employer's verification."""
-    return is_employer_of(user, enrolment) and asks_for_verification(enrolment)
+    """Someone of the apprentice's employer, where the standard has behaviours (required or not)."""
+    return is_employer_of(user, enrolment) and bool(behaviours_of(enrolment))
 
 
 def verification_fingerprint(enrolment_id: int, decisions: Sequence[tuple[str, str, bool, str]]) -> str:
@@ -83,6 +85,7 @@ class VerificationState:
 
     behaviours: tuple[Criterion, ...]
     verification: BehaviourVerification | None
+    required: bool  # the standard's assessment plan asks for it before the gateway to completion
 
     @property
     def decisions(self) -> dict[str, BehaviourDecision]:
@@ -150,12 +153,12 @@ def newest_verifications(session: Session, enrolment_ids: Sequence[int]) -> dict
 
 
 def verification_state(session: Session, enrolment: Enrolment) -> VerificationState | None:
-    """Where the employer's verification stands; None where the standard does not ask for one
-    (no query then, one otherwise)."""
-    if not asks_for_verification(enrolment):
+    """Where the employer's verification stands (one query); None where the standard has no behaviours."""
+    behaviours = behaviours_of(enrolment)
+    if not behaviours:
         return None
     verification = newest_verifications(session, [enrolment.id]).get(enrolment.id)
-    return VerificationState(behaviours_of(enrolment), verification)
+    return VerificationState(behaviours, verification, asks_for_verification(enrolment))
 
 
 def verification_history(session: Session, enrolment: Enrolment) -> list[BehaviourVerification]:
@@ -181,8 +184,6 @@ def sign_behaviour_verification(
     (confirmed, note); a note is required for a behaviour not yet confirmed. It replaces the
     previous verification (which is kept). Only on programme: before the gateway to completion."""
     standard = enrolment.standard_version.standard
-    if not asks_for_verification(enrolment):
-        raise DomainError(f"{standard.reference}'s assessment plan does not ask the employer to verify behaviours")
     if not is_employer_of(by, enrolment):
         raise DomainError("Only someone of the apprentice's employer can verify their behaviours")
     lock_enrolment_for_change(session, enrolment)

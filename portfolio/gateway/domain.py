@@ -197,7 +197,7 @@ def readiness_of_each(
             signed = (verification.id, verification.signed_by_id, verification.fingerprint) if verification else None
             checks += (
                 (
-                    _behaviours_check(VerificationState(behaviours, verification)),
+                    _behaviours_check(VerificationState(behaviours, verification, required=True)),
                     _digest(version, [(b.code, b.text) for b in behaviours], signed),
                 ),
             )

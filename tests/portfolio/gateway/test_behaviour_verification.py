@@ -82,14 +82,20 @@ def _all(confirmed: bool = True, **notes: str) -> dict[str, tuple[bool, str]]:
 # The flag -------------------------------------------------------------------------------------
 
 
-def test_where_the_standard_does_not_ask_there_is_no_check_and_no_step(ready):
+def test_where_the_standard_does_not_ask_there_is_no_check_but_the_employer_may_verify(ready):
     assert not ready.enrolment.standard_version.standard.gateway.employer_verifies_behaviours
     checks = _checks(ready.enrolment)
     assert "behaviours" not in checks and all(check.passed for check in checks.values())
     assert gateway_items(ready.enrolment.standard_version.standard) == GATEWAY_ITEMS
-    assert verification_state(db.session, ready.enrolment) is None
-    with pytest.raises(DomainError, match="does not ask the employer to verify behaviours"):
-        sign_behaviour_verification(db.session, ready.enrolment, by=ready.mentor, decisions=_all())
+    state = verification_state(db.session, ready.enrolment)
+    assert state is not None and not state.required and state.verification is None
+    # Not yet confirming B3 holds nothing up: the gateway does not wait for the verification here.
+    decisions = _all() | {"B3": (False, "Not seen with a new team yet.")}
+    sign_behaviour_verification(db.session, ready.enrolment, by=ready.mentor, decisions=decisions)
+    db.session.commit()
+    state = verification_state(db.session, ready.enrolment)
+    assert state is not None and state.verification is not None and state.not_confirmed == ["B3"]
+    assert all(check.passed for check in _checks(ready.enrolment).values())
 
 
 def test_where_the_standard_asks_the_gateway_has_the_check_and_the_item(verifying):

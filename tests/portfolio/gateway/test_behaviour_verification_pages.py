@@ -102,12 +102,17 @@ def test_everyone_who_sees_the_apprenticeship_sees_the_verification(client, veri
     assert f'href="{_url(verifying, "/behaviours")}"' not in html  # no way to the form but the employer's
 
 
-def test_where_the_standard_does_not_ask_the_pages_say_nothing_of_it(client, ready):
+def test_where_the_standard_does_not_ask_the_pages_say_so_and_the_employer_may_verify(client, ready):
     _as(client, ready.mentor)
-    assert "verification of behaviours" not in _text(client.get(_url(ready)))
-    assert "verification of behaviours" not in _text(client.get(f"/enrolments/{ready.enrolment.id}"))
+    words = "does not ask the employer to verify the behaviours, so the gateway to completion does not wait for it"
+    assert words in _text(client.get(_url(ready)))
+    assert words in _text(client.get(f"/enrolments/{ready.enrolment.id}"))
+    assert client.get(_url(ready, "/behaviours")).status_code == 200
+    response = client.post(_url(ready, "/behaviours"), data=ALL_CONFIRMED)
+    assert response.status_code == 302
+    assert "Signed by" in _text(client.get(_url(ready)))
+    _as(client, ready.tutor)  # only the employer's people sign it
     assert client.get(_url(ready, "/behaviours")).status_code == 404
-    assert client.post(_url(ready, "/behaviours"), data=ALL_CONFIRMED).status_code == 404
 
 
 @pytest.mark.parametrize(
