@@ -18,6 +18,7 @@ from sqlalchemy import select
 from standard import Signer, shipped_path
 
 from ..accounts.domain import create_organisation, create_user, reset_password, set_active
+from ..assessment.domain import MethodOutcome, record_result
 from ..core import clock, logs, rules
 from ..core.storage import evidence_store, max_upload_bytes
 from ..enrolments.breaks import start_break
@@ -25,9 +26,11 @@ from ..enrolments.domain import EnrolmentTerms, change_status, enrol
 from ..enrolments.standard_versions import store_standard
 from ..evidence.items import EvidenceDetails, Upload, create_item, submit
 from ..extensions import db
-from ..gateway.domain import sign_declaration, submit_to_epao
+from ..gateway.behaviours import behaviours_of, sign_behaviour_verification
+from ..gateway.domain import decide_gateway, gateway_items, sign_declaration, submit_to_epao
 from ..models import (
     AgeBand,
+    AttemptKind,
     Enrolment,
     EnrolmentStatus,
     EvidenceKind,
@@ -76,6 +79,7 @@ USERS = [
     ("callum.reid@larkfield-playhouse.example", "Callum Reid", Role.APPRENTICE, "Larkfield Playhouse"),
     ("sam.patel@larkfield-playhouse.example", "Sam Patel", Role.APPRENTICE, "Larkfield Playhouse"),
     ("nadia.rahman@larkfield-playhouse.example", "Nadia Rahman", Role.APPRENTICE, "Larkfield Playhouse"),
+    ("leah.brennan@harbourside-museum.example", "Leah Brennan", Role.APPRENTICE, "Harbourside Museum"),
 ]
 # A witness with no account, whose testimony about Callum the demo has asked for by email.
 OUTSIDE_WITNESS = ("marisol.quinn@quinn-theatre-company.example", "Marisol Quinn")
@@ -106,7 +110,8 @@ class DemoEnrolment:
     epao: str | None = None
     evidence: tuple[DemoEvidence, ...] = ()
     # "ready": the portfolio is complete and nobody has declared yet; "submitted": declared by all
-    # three and submitted to the EPAO through the gateway, awaiting the assessor.
+    # three and submitted to the assessment organisation, awaiting the assessor; "completed": the
+    # gateway to completion accepted, a first attempt failed and a resit passed.
     gateway: str | None = None
 
     @property
@@ -303,6 +308,29 @@ NADIA_EVIDENCE = _covering(
     "LP-CONSENT-2025",
 )  # fmt: skip
 
+# Leah has completed: her portfolio covered every criterion when she went through the gateway.
+LEAH_EVIDENCE = _covering(
+    [
+        ("Visitor research for the maritime galleries", EvidenceKind.REPORT, 45,
+         ["K1", "K2", "K3", "K4", "K5", "S2"], "the visitor research and the gallery trails it shaped.", ("pdf",)),
+        ("Community partnership with Quayside Primary", EvidenceKind.OTHER, 90,
+         ["K6", "K7", "K8", "K9", "S8", "S9", "S10"], "the partnership agreement and my termly reports.", ("pdf",)),
+        ("Risk assessments for the dockside family days", EvidenceKind.RISK_ASSESSMENT, 150,
+         ["K10", "S4", "S12", "B4"], "the assessments I wrote and briefed the volunteers on.", ("pdf",)),
+        ("Reflective account: learning to lead sessions", EvidenceKind.REFLECTIVE_ACCOUNT, 220,
+         ["K11", "K12", "K13", "K14", "K15", "K16", "B1", "B2", "B3", "B7", "B8", "B9"],
+         "I reflect on the sessions I led, with feedback from the team.", ("pdf",)),
+        ("Plan and budget for the summer holiday programme", EvidenceKind.EVENT_PLAN, 280,
+         ["K17", "K18", "S1", "S3", "S11", "S13", "S17", "S18", "B5", "B6"],
+         "the plan and budget I ran the programme to.", ("pdf", "csv")),
+        ("Report to the Harbour Heritage Fund", EvidenceKind.REPORT, 330,
+         ["K19", "K20", "S6", "S7", "S16"], "I wrote the funder's report on the programme.", ("pdf",)),
+        ("Photos and evaluation of the lantern workshops", EvidenceKind.PHOTO_OR_VIDEO, 400,
+         ["S5", "S14", "S15", "B10", "B11"], "the photos and my evaluation of the workshops.", ("png",)),
+    ],
+    "HM-CONSENT-2025",
+) + (_certificates(140),)  # fmt: skip
+
 CALLUM_EVIDENCE = (
     DemoEvidence(
         "Youth theatre taster session plan",
@@ -358,6 +386,9 @@ ENROLMENTS = [
     DemoEnrolment("nadia.rahman@larkfield-playhouse.example", 16, "tom.whitlock@northgate-arts.example",
                   "gareth.lloyd@larkfield-playhouse.example", AgeBand.AGED_19_TO_23, "not_required",
                   epao="Crescent Assessment Services", evidence=NADIA_EVIDENCE, gateway="ready"),
+    DemoEnrolment("leah.brennan@harbourside-museum.example", 20, "priya.natarajan@northgate-arts.example",
+                  "helen.osei@harbourside-museum.example", AgeBand.AGED_19_TO_23, "achieved",
+                  epao="Crescent Assessment Services", evidence=LEAH_EVIDENCE, gateway="completed"),
 ]  # fmt: skip
 
 
@@ -435,16 +466,43 @@ def build_demo(password: str = DEFAULT_PASSWORD, today: date | None = None) -> D
                 )  # fmt: skip
             else:
                 change_status(session, enrolment, status, admin, "Demo data")
-        if plan.gateway == "submitted":  # through the real gateway, as the three parties would
+        if plan.complete or apprentice.email.startswith("callum"):
+            _verify_behaviours(session, enrolment, all_shown=plan.complete)
+        if plan.gateway in ("submitted", "completed"):  # through the real gateway, as the three parties would
             for user in (enrolment.apprentice, enrolment.mentor, enrolment.tutor):
                 sign_declaration(session, enrolment, by=user, today=today)
-            submit_to_epao(session, enrolment, by=enrolment.tutor, today=today)
+            submission = submit_to_epao(session, enrolment, by=enrolment.tutor, today=today)
+            if plan.gateway == "completed":
+                _assess(session, enrolment, submission, users["marion.adebayo@crescent-assessment.example"], today)
     session.commit()
     # What the hourly job would have told by now: reviews due and overdue, signatures awaited,
     # evidence waiting, training behind pace (each occasion once, so running the demo again adds none).
     send_reminders(session, ReminderSettings.from_config(current_app.config), today=today, now=utcnow())
     session.commit()
     return Demo(list(users.values()), witness_token)
+
+
+def _verify_behaviours(session, enrolment: Enrolment, *, all_shown: bool) -> None:
+    """The employer confirms each behaviour; for an apprentice part-way through, two are not yet shown."""
+    not_yet = {} if all_shown else {"B3": "Not yet seen leading a group on their own.", "B9": "Still to be shown."}
+    decisions = {b.code: (b.code not in not_yet, not_yet.get(b.code, "")) for b in behaviours_of(enrolment)}
+    sign_behaviour_verification(session, enrolment, by=enrolment.mentor, decisions=decisions)
+
+
+def _assess(session, enrolment: Enrolment, submission, assessor: User, today: date) -> None:
+    """The assessor accepts the gateway to completion; the first attempt fails one method, the resit passes."""
+    items = gateway_items(enrolment.standard_version.standard)
+    decide_gateway(session, submission, by=assessor, decisions={code: (True, "") for code in items})
+    first, resit = today - timedelta(days=60), today - timedelta(days=14)
+    record_result(
+        session, enrolment, by=assessor, attempt=1, kind=AttemptKind.FIRST, grade="Fail", today=today,
+        methods={"method_1": MethodOutcome("Pass", first), "method_2": MethodOutcome("Fail", first, "Overran.")},
+        note="Method 2 can be resat; method 1's pass carries over.",
+    )  # fmt: skip
+    record_result(
+        session, enrolment, by=assessor, attempt=2, kind=AttemptKind.RESIT, grade="Pass", today=today,
+        methods={"method_1": MethodOutcome(None, None), "method_2": MethodOutcome("Pass", resit)},
+    )  # fmt: skip
 
 
 def _ask_outside_witness(session, enrolment: Enrolment, today: date) -> str:
@@ -641,8 +699,9 @@ def demo_command(no_serve: bool, password: str, port: int) -> None:
     for user in users:
         click.echo(f"  {user.email:<46} {user.role.value:<11} {password}")
     click.echo(
-        "\nAt the gateway: Jess Okafor's portfolio awaits the assessor's decision, and Nadia Rahman's is "
-        "ready for the declarations."
+        "\nAt the gateway to completion: Jess Okafor's portfolio awaits the assessor's decision, and Nadia "
+        "Rahman's is ready for the declarations. Leah Brennan has completed: she failed one assessment "
+        "method at the first attempt and passed the resit."
     )
     email, name = OUTSIDE_WITNESS
     url = f"http://127.0.0.1:{port}/"
