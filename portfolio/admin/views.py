@@ -395,7 +395,8 @@ def _enrolment_page(enrolment: Enrolment, **forms) -> str:
         "break_form": BreakForm(prefix="break"),
         "return_form": ReturnForm(prefix="return"),
     }
-    return render_template("admin/enrolment.html", enrolment=enrolment, **(blank | forms))
+    sent = next((form for form in forms.values() if form.errors), None)
+    return render_template("admin/enrolment.html", enrolment=enrolment, summary_form=sent, **(blank | forms))
 
 
 def _terms_data(enrolment: Enrolment) -> dict:

@@ -136,7 +136,10 @@ def test_the_administrator_records_a_break_and_the_return_on_the_enrolment_page(
         "break-reason": "",
     }
     refused = client.post(f"{url}/break", data=form)
-    assert refused.status_code == 200 and "Say why the apprentice is taking a break" in refused.get_data(as_text=True)
+    refused_page = refused.get_data(as_text=True)
+    assert refused.status_code == 200 and "Say why the apprentice is taking a break" in refused_page
+    # The page of several forms leads with the summary of the one sent, linked to its field.
+    assert "There is a problem" in refused_page and 'href="#break-reason"' in refused_page
     started = client.post(f"{url}/break", data=form | {"break-reason": "A change of job."})
     assert started.status_code == 302, started.get_data(as_text=True)[-3000:]
     page = client.get(url).get_data(as_text=True)
