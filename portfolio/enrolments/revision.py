@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE, get_history
 
 from ..models import (
+    AgreementSignature,
     CriterionJudgement,
     CriterionLink,
     Enrolment,
@@ -30,9 +31,12 @@ from ..models import (
     LearningBreak,
     Organisation,
     OtjEntry,
+    PriorLearning,
     ProgressReview,
     ReviewCriterion,
     ReviewSignature,
+    SkillsScan,
+    SkillsScanRating,
     User,
     WitnessSignature,
 )
@@ -55,6 +59,10 @@ SHOWN = (
     GatewaySubmission,
     GatewayItemDecision,
     LearningBreak,  # the pace an export shows leaves their days out
+    SkillsScan,
+    SkillsScanRating,
+    PriorLearning,
+    AgreementSignature,
 )
 # Rows whose names a portfolio shows, with no enrolment of their own.
 NAMED = (User, Organisation)

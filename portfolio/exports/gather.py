@@ -45,6 +45,7 @@ from ..models.types import utcnow
 from ..otj.domain import OtjSummary, enrolment_otj_summary
 from ..progress_reviews.domain import awaiting_signers, recorded_texts
 from ..review.domain import current_judgements
+from ..training_plan.records import ScanRecord, scan_records
 from .errors import ExportRefused
 from .layout import export_name, file_names, item_folder
 
@@ -218,6 +219,7 @@ class Portfolio:
     reviews: tuple[ReviewRecord, ...]
     declarations: tuple[Declaration, ...]
     submissions: tuple[Submission, ...]
+    skills_scans: tuple[ScanRecord, ...] = ()  # every version, the oldest first
     items_by_code: Mapping[str, tuple[ExportItem, ...]] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -277,6 +279,7 @@ def gather(session: Session, enrolment: Enrolment, *, exported_at: datetime | No
         reviews=_reviews(session, enrolment),
         declarations=_declarations(session, enrolment, fingerprint),
         submissions=_submissions(session, enrolment),
+        skills_scans=scan_records(session, enrolment.id),
     )
 
 

@@ -13,9 +13,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..training_plan.records import ScanRecord
 from .gather import ExportFile, ExportItem, Portfolio
 
-SCHEMA_VERSION = "1.1"  # 1.1: time_zone
+SCHEMA_VERSION = "1.2"  # 1.1: time_zone; 1.2: skills_scans
 SCHEMA_PATH = Path(__file__).with_name("manifest.schema.json")
 WITHHELD = "third_party_data_without_consent"  # the reason a file is left out
 
@@ -99,6 +100,7 @@ def manifest(portfolio: Portfolio, documents: dict[str, Document]) -> dict[str, 
             }
             for s in p.submissions
         ],
+        "skills_scans": [_scan(scan) for scan in p.skills_scans],
     }
 
 
@@ -141,6 +143,38 @@ def _item(item: ExportItem) -> dict[str, Any]:
                 "note": change.note,
             }
             for change in item.history
+        ],
+    }
+
+
+def _scan(scan: ScanRecord) -> dict[str, Any]:
+    return {
+        "version": scan.number,
+        "agreed_at": _moment(scan.agreed_at) if scan.agreed_at else None,
+        "ratings": [
+            {
+                "code": code,
+                "rating": rating.value,
+                "note": note,
+                "employer_rating": employer.value if employer else None,
+                "employer_note": employer_note,
+            }
+            for code, rating, note, employer, employer_note in scan.ratings
+        ],
+        "prior_learning": {
+            "otj_hours": scan.prior_learning_hours,
+            "months": scan.prior_learning_months,
+            "summary": scan.prior_learning_summary,
+            "items": [{"subject": subject, "reason": reason} for subject, reason in scan.prior_learning],
+        },
+        "signatures": [
+            {
+                "signer": s.signer.value,
+                "signed_by": s.by,
+                "signed_at": _moment(s.signed_at),
+                "fingerprint": s.fingerprint,
+            }
+            for s in scan.signatures
         ],
     }
 
