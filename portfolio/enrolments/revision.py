@@ -31,12 +31,14 @@ from ..models import (
     LearningBreak,
     Organisation,
     OtjEntry,
+    PlannedActivity,
     PriorLearning,
     ProgressReview,
     ReviewCriterion,
     ReviewSignature,
     SkillsScan,
     SkillsScanRating,
+    TrainingPlan,
     User,
     WitnessSignature,
 )
@@ -62,6 +64,8 @@ SHOWN = (
     SkillsScan,
     SkillsScanRating,
     PriorLearning,
+    TrainingPlan,
+    PlannedActivity,
     AgreementSignature,
 )
 # Rows whose names a portfolio shows, with no enrolment of their own.

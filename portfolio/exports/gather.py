@@ -45,7 +45,7 @@ from ..models.types import utcnow
 from ..otj.domain import OtjSummary, enrolment_otj_summary
 from ..progress_reviews.domain import awaiting_signers, recorded_texts
 from ..review.domain import current_judgements
-from ..training_plan.records import ScanRecord, scan_records
+from ..training_plan.records import PlanRecord, ScanRecord, plan_records, scan_records
 from .errors import ExportRefused
 from .layout import export_name, file_names, item_folder
 
@@ -220,6 +220,7 @@ class Portfolio:
     declarations: tuple[Declaration, ...]
     submissions: tuple[Submission, ...]
     skills_scans: tuple[ScanRecord, ...] = ()  # every version, the oldest first
+    training_plans: tuple[PlanRecord, ...] = ()  # every version, the oldest first
     items_by_code: Mapping[str, tuple[ExportItem, ...]] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -280,6 +281,7 @@ def gather(session: Session, enrolment: Enrolment, *, exported_at: datetime | No
         declarations=_declarations(session, enrolment, fingerprint),
         submissions=_submissions(session, enrolment),
         skills_scans=scan_records(session, enrolment.id),
+        training_plans=plan_records(session, enrolment.id),
     )
 
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovTextInput
 from wtforms import Field, IntegerField, StringField
-from wtforms.validators import StopValidation
+from wtforms.validators import StopValidation, ValidationError
 
 from standard import Standard
 
-from ..core.forms import long_text, submit_button
+from ..core.forms import DateInputField, TickedCriteriaField, long_text, submit_button
 from ..models import ScanRating
 from ..models.types import MAX_NOTE
+from .plan import MAX_DESCRIPTION, MAX_ENGLISH_MATHS_PLAN
 from .skills_scan import MAX_REASON, MAX_SUMMARY
 
 PRIOR_LEARNING_ROWS = 5  # empty rows offered besides those recorded
@@ -167,3 +170,78 @@ class PriorLearningForm(FlaskForm):
 class SignForm(FlaskForm):
     fingerprint = StringField()  # hidden in the page: the content the signer saw
     submit = submit_button("Sign")
+
+
+class PlannedHoursField(StringField):
+    """Hours as typed ("7.5"); `data` is a Decimal, or None when blank (the domain checks the range)."""
+
+    widget = GovTextInput()
+
+    def process_formdata(self, valuelist):
+        self.raw_data = valuelist[:1]
+        text = str(valuelist[0]).strip().replace(",", "") if valuelist else ""
+        self.data = None
+        if not text:
+            return
+        try:
+            value = Decimal(text) if len(text) <= 12 else None
+        except InvalidOperation:
+            value = None
+        if value is None or not value.is_finite():
+            raise ValueError("Enter the hours as a number, like 7.5")
+        self.data = value
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else f"{Decimal(self.data).normalize():f}"
+
+    def pre_validate(self, form):
+        if self.process_errors:
+            raise StopValidation()
+        if self.data is None:
+            raise StopValidation("Enter the hours planned for the activity")
+
+
+class PlannedCriteriaField(TickedCriteriaField):
+    """Ticked criteria: `data` is the list of codes."""
+
+    def _initial(self, data):
+        return data.split() if isinstance(data, str) else list(data or [])
+
+    def _read(self, formdata, codes):
+        return codes
+
+    def pre_validate(self, form):
+        for code in self.data:
+            if unknown := self._not_a_criterion(code):
+                raise ValidationError(unknown)
+
+
+class ActivityForm(FlaskForm):
+    description = long_text(
+        "What is the activity?",
+        MAX_DESCRIPTION,
+        called="The description",
+        required="Describe the activity",
+        description="For example, a workshop on object handling, or a block of study for the collections module.",
+    )
+    starts_on = DateInputField(
+        "Planned start", required="Enter the date the activity starts", description="For example, 6 10 2025"
+    )
+    ends_on = DateInputField(
+        "Planned end", required="Enter the date the activity ends", description="For example, 19 12 2025"
+    )
+    hours = PlannedHoursField("Off-the-job hours", description="For example, 35 or 7.5.")
+    criteria = PlannedCriteriaField("Criteria the activity covers (optional)")
+    submit = submit_button("Save activity")
+
+
+class EnglishMathsPlanForm(FlaskForm):
+    english_maths_plan = long_text(
+        "Plan for English and maths",
+        MAX_ENGLISH_MATHS_PLAN,
+        called="The plan for English and maths",
+        description="What the apprentice will do towards English and maths, and when; or why nothing is planned.",
+    )
+    submit = submit_button("Save the plan for English and maths")

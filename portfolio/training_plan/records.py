@@ -1,9 +1,10 @@
-"""The skills scan as exports show it: every version, as plain values."""
+"""The skills scan and the training plan as exports show them: every version, as plain values."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
@@ -11,7 +12,7 @@ from standard import Signer
 
 from ..models import ScanRating
 from .agreements import SIGNERS
-from .queries import scan_versions
+from .queries import plan_versions, scan_versions
 
 
 @dataclass(frozen=True)
@@ -58,3 +59,50 @@ def scan_records(session: Session, enrolment_id: int) -> tuple[ScanRecord, ...]:
         )
         for scan in reversed(scan_versions(session, enrolment_id))
     )
+
+
+@dataclass(frozen=True)
+class ActivityRecord:
+    description: str
+    starts_on: date
+    ends_on: date
+    hours: Decimal
+    criteria: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PlanRecord:
+    number: int
+    created_at: datetime
+    agreed_at: datetime | None
+    english_maths_plan: str
+    activities: tuple[ActivityRecord, ...]
+    signatures: tuple[SignatureRecord, ...]
+
+    @property
+    def total_hours(self) -> Decimal:
+        return sum((a.hours for a in self.activities), Decimal(0))
+
+    @property
+    def awaiting(self) -> list[Signer]:
+        signed = {s.signer for s in self.signatures}
+        return [signer for signer in SIGNERS if signer not in signed]
+
+
+def plan_record(plan) -> PlanRecord:
+    return PlanRecord(
+        number=plan.number,
+        created_at=plan.created_at,
+        agreed_at=plan.agreed_at,
+        english_maths_plan=plan.english_maths_plan,
+        activities=tuple(
+            ActivityRecord(a.description, a.starts_on, a.ends_on, Decimal(a.hours), tuple(a.codes))
+            for a in plan.activities
+        ),
+        signatures=tuple(SignatureRecord(s.signer, s.user.name, s.signed_at, s.fingerprint) for s in plan.signatures),
+    )
+
+
+def plan_records(session: Session, enrolment_id: int) -> tuple[PlanRecord, ...]:
+    """Every version of the training plan, the oldest first (the queries of `plan_versions`)."""
+    return tuple(plan_record(plan) for plan in reversed(plan_versions(session, enrolment_id)))

@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from decimal import Decimal
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from ..core import clock
 from ..core.access import SIGNER_LABELS, get_enrolment_or_404, signing_party
+from ..core.domain import DomainError
+from ..core.forms import ConfirmForm
 from ..core.web import attempt
 from ..extensions import db
+from ..models import Enrolment, PlannedActivity
+from ..progress_reviews.domain import last_complete_review_dates
 from . import agreements
+from . import plan as training_plan
 from .agreements import SIGNERS, awaiting_signers, content_fingerprint, signatures_by_signer
-from .forms import ConfirmRatingsForm, PriorLearningForm, RatingsForm, SignForm
-from .queries import scan_versions
+from .forms import (
+    ActivityForm,
+    ConfirmRatingsForm,
+    EnglishMathsPlanForm,
+    PriorLearningForm,
+    RatingsForm,
+    SignForm,
+)
+from .pdf import render_plan_pdf
+from .plan import TRAINING_PLAN, ActivityDetails, may_plan
+from .queries import plan_versions, scan_versions
 from .skills_scan import (
     SKILLS_SCAN,
     PriorLearningDetails,
@@ -215,6 +232,200 @@ def sign_skills_scan(enrolment_id: int, number: int):
     else:
         flash("Your signature could not be recorded. Try again.", "error")
     return redirect(url_for(".skills_scan", enrolment_id=enrolment_id))
+
+
+# ---------------------------------------------------------------------------------------------
+# The training plan
+
+
+@bp.route("/training-plan")
+@login_required
+def plan(enrolment_id: int):
+    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
+    return render_template("training_plan/plan.html", **_plan_context(enrolment, None))
+
+
+@bp.route("/training-plan/versions/<int:number>")
+@login_required
+def plan_version(enrolment_id: int, number: int):
+    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
+    return render_template("training_plan/plan.html", **_plan_context(enrolment, number))
+
+
+@bp.route("/training-plan/pdf")
+@login_required
+def plan_pdf(enrolment_id: int):
+    return _pdf(enrolment_id, None)
+
+
+@bp.route("/training-plan/versions/<int:number>/pdf")
+@login_required
+def plan_version_pdf(enrolment_id: int, number: int):
+    return _pdf(enrolment_id, number)
+
+
+def _pdf(enrolment_id: int, number: int | None):
+    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
+    context = _plan_context(enrolment, number)
+    if context["plan"] is None:
+        abort(404)
+    try:
+        pdf = render_plan_pdf(context)  # one plan is small: rendered in the request
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for(".plan", enrolment_id=enrolment.id))
+    name = f"training-plan-{enrolment.id}-version-{context['plan'].number}.pdf"
+    return Response(
+        pdf, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+def _plan_context(enrolment: Enrolment, number: int | None) -> dict:
+    """What the plan's page and its PDF show, in a fixed number of queries."""
+    versions = plan_versions(db.session, enrolment.id)
+    current = versions[0] if versions else None
+    shown = current if number is None else next((v for v in versions if v.number == number), None)
+    if number is not None and shown is None:
+        abort(404)
+    last_review = last_complete_review_dates(db.session, [enrolment.id]).get(enrolment.id)
+    my_signer = signing_party(current_user, enrolment)
+    is_current = shown is not None and shown is current
+    refusal = TRAINING_PLAN.not_ready(shown) if shown is not None else None
+    return {
+        "enrolment": enrolment,
+        "standard": enrolment.standard_version.standard,
+        "plan": shown,
+        "current": current,
+        "is_current": is_current,
+        "versions": versions,
+        "status": training_plan.status_text(shown),
+        "total_hours": training_plan.total_hours(shown) if shown else Decimal("0.00"),
+        "hours_warning": training_plan.hours_warning(shown) if shown else None,
+        "epao_needed_by": training_plan.epao_needed_by(enrolment),
+        "refusal": refusal if shown is not None and shown.activities else None,
+        "prior_learning": training_plan.prior_learning_result(db.session, enrolment.id),
+        "review_dates": training_plan.review_dates(enrolment, last_review),
+        "today": clock.today(),
+        "signatures": signatures_by_signer(shown) if shown else {},
+        "signers": SIGNERS,
+        "signer_labels": SIGNER_LABELS,
+        "my_signer": my_signer,
+        "may_sign": is_current and my_signer in awaiting_signers(shown) and refusal is None,
+        "fingerprint": content_fingerprint(TRAINING_PLAN, shown) if shown else None,
+        "may_plan": may_plan(current_user, enrolment) and (shown is None or is_current),
+        "form": SignForm(formdata=None),
+    }
+
+
+def _current_activity(enrolment: Enrolment, activity_id: int) -> PlannedActivity:
+    """An activity of the plan's current version, or 404."""
+    current = agreements.current_version(db.session, TRAINING_PLAN, enrolment.id)
+    activity = next((a for a in current.activities if a.id == activity_id), None) if current else None
+    if activity is None:
+        abort(404)
+    return activity
+
+
+def _activity_details(form: ActivityForm) -> ActivityDetails:
+    return ActivityDetails(
+        description=form.description.data or "",
+        starts_on=form.starts_on.data,
+        ends_on=form.ends_on.data,
+        hours=form.hours.data,
+        criteria=list(form.criteria.data),
+    )
+
+
+def _changed_message(plan) -> str:
+    return f"Training plan saved (version {plan.number})" if plan.number > 1 else "Training plan saved"
+
+
+@bp.route("/training-plan/activities/new", methods=["GET", "POST"])
+@login_required
+def new_activity(enrolment_id: int):
+    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id, may=may_plan)
+    form = ActivityForm()
+    form.criteria.standard = enrolment.standard_version.standard
+    if form.validate_on_submit() and attempt(
+        lambda: training_plan.add_activity(db.session, enrolment, by=current_user, details=_activity_details(form)),
+        lambda activity: _changed_message(activity.plan),
+        form=form,
+    ):
+        return redirect(url_for(".plan", enrolment_id=enrolment.id))
+    return render_template("training_plan/activity_form.html", form=form, enrolment=enrolment, activity=None)
+
+
+@bp.route("/training-plan/activities/<int:activity_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_activity(enrolment_id: int, activity_id: int):
+    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id, may=may_plan)
+    activity = _current_activity(enrolment, activity_id)
+    form = ActivityForm(obj=activity if request.method == "GET" else None)
+    form.criteria.standard = enrolment.standard_version.standard
+    if form.validate_on_submit() and attempt(
+        lambda: training_plan.update_activity(
+            db.session, enrolment, activity_id, by=current_user, details=_activity_details(form)
+        ),
+        lambda changed: _changed_message(changed.plan),
+        form=form,
+    ):
+        return redirect(url_for(".plan", enrolment_id=enrolment.id))
+    return render_template("training_plan/activity_form.html", form=form, enrolment=enrolment, activity=activity)
+
+
+@bp.route("/training-plan/activities/<int:activity_id>/remove", methods=["GET", "POST"])
+@login_required
+def remove_activity(enrolment_id: int, activity_id: int):
+    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id, may=may_plan)
+    activity = _current_activity(enrolment, activity_id)
+    form = ConfirmForm()
+    if form.validate_on_submit() and attempt(
+        lambda: training_plan.remove_activity(db.session, enrolment, activity_id, by=current_user),
+        lambda changed: "Activity removed. " + _changed_message(changed),
+    ):
+        return redirect(url_for(".plan", enrolment_id=enrolment.id))
+    return render_template("training_plan/activity_remove.html", form=form, enrolment=enrolment, activity=activity)
+
+
+@bp.route("/training-plan/english-and-maths", methods=["GET", "POST"])
+@login_required
+def english_maths(enrolment_id: int):
+    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id, may=may_plan)
+    current = agreements.current_version(db.session, TRAINING_PLAN, enrolment.id)
+    form = EnglishMathsPlanForm(obj=current if request.method == "GET" else None)
+    if form.validate_on_submit() and attempt(
+        lambda: training_plan.set_english_maths_plan(
+            db.session, enrolment, by=current_user, text=form.english_maths_plan.data or ""
+        ),
+        _changed_message,
+        form=form,
+    ):
+        return redirect(url_for(".plan", enrolment_id=enrolment.id))
+    return render_template("training_plan/english_maths_form.html", form=form, enrolment=enrolment)
+
+
+@bp.post("/training-plan/versions/<int:number>/sign")
+@login_required
+def sign_plan(enrolment_id: int, number: int):
+    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id)
+    if signing_party(current_user, enrolment) is None:
+        abort(404)
+    shown = next((v for v in plan_versions(db.session, enrolment.id) if v.number == number), None)
+    if shown is None:
+        abort(404)
+    form = SignForm()
+    if form.validate_on_submit():
+        attempt(
+            lambda: training_plan.sign_plan(db.session, shown, by=current_user, seen=form.fingerprint.data or ""),
+            lambda _: (
+                "Training plan signed. All three have signed: it is agreed."
+                if shown.agreed_at is not None
+                else "Training plan signed"
+            ),
+        )
+    else:
+        flash("Your signature could not be recorded. Try again.", "error")
+    return redirect(url_for(".plan", enrolment_id=enrolment_id))
 
 
 def _code_error(field_name: str):

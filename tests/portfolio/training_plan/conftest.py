@@ -62,3 +62,34 @@ def ready_scan(people, hours: int = 60, months: int = 1):
     scan = record_prior_learning(db.session, enrolment, by=people["tutor"], details=details)
     db.session.commit()
     return scan
+
+
+@pytest.fixture
+def plan_people(world, scan_people):
+    """The same apprenticeship with its assessment organisation recorded."""
+    scan_people["enrolment"].epao = world.epao("Harbour Assessment Services")
+    db.session.commit()
+    return scan_people
+
+
+ACTIVITIES = [
+    # 1 October to 30 November 2025: 61 days; 1 December 2025 to 31 May 2026: 182 days.
+    ("Object handling and documentation workshops", date(2025, 10, 1), date(2025, 11, 30), "61", "K1 S1"),
+    ("Collections care study block", date(2025, 12, 1), date(2026, 5, 31), "182", "K2"),
+]
+
+
+def planned(people, activities=ACTIVITIES, english_maths: str = "Functional skills English at level 2 by March 2026"):
+    """A plan of `activities` written by the tutor, not yet signed."""
+    from decimal import Decimal
+
+    from portfolio.training_plan.plan import ActivityDetails, add_activity, set_english_maths_plan
+
+    enrolment = people["enrolment"]
+    for description, starts_on, ends_on, hours, codes in activities:
+        details = ActivityDetails(description, starts_on, ends_on, Decimal(hours), codes.split())
+        activity = add_activity(db.session, enrolment, by=people["tutor"], details=details)
+    plan = set_english_maths_plan(db.session, enrolment, by=people["tutor"], text=english_maths)
+    db.session.commit()
+    assert activity.plan is plan
+    return plan
