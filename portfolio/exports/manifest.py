@@ -193,7 +193,12 @@ def _plan(plan: PlanRecord) -> dict[str, Any]:
 
 
 def _signature(s: SignatureRecord) -> dict[str, Any]:
-    return {"signer": s.signer.value, "signed_by": s.by, "signed_at": _moment(s.signed_at), "fingerprint": s.fingerprint}
+    return {
+        "signer": s.signer.value,
+        "signed_by": s.by,
+        "signed_at": _moment(s.signed_at),
+        "fingerprint": s.fingerprint,
+    }
 
 
 def _file(evidence_file: ExportFile) -> dict[str, Any]:

@@ -72,8 +72,8 @@ def epao_refusal(enrolment: Enrolment, today: date) -> str | None:
         return None
     return (
         f"Record the assessment organisation (EPAO) before signing: {funding.name} want it recorded no later "
-        f"than {funding.epao_months_before_end} months before the planned end, {long_date(enrolment.planned_end_date)}, "
-        f"that is by {long_date(needed_from)}"
+        f"than {funding.epao_months_before_end} months before the planned end, "
+        f"{long_date(enrolment.planned_end_date)}, that is by {long_date(needed_from)}"
     )
 
 
@@ -355,4 +355,3 @@ def set_english_maths_plan(session: Session, enrolment: Enrolment, *, by: User, 
 
 def sign_plan(session: Session, plan: TrainingPlan, *, by: User, seen: str) -> AgreementSignature:
     return agreements.sign(session, TRAINING_PLAN, plan, by=by, seen=seen)
-

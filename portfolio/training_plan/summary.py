@@ -38,9 +38,7 @@ class PlanSummary:
 def plan_summary(session: Session, enrolment: Enrolment) -> PlanSummary:
     """The current training plan's status and signatures (two queries, and its activities' one)."""
     plan = current_plan_with_signatures(session, enrolment.id)
-    return PlanSummary(
-        plan, training_plan.status_text(plan), _signed(signatures_by_signer(plan) if plan else {})
-    )
+    return PlanSummary(plan, training_plan.status_text(plan), _signed(signatures_by_signer(plan) if plan else {}))
 
 
 def _signed(signatures: dict[Signer, AgreementSignature]) -> list[str]:

@@ -275,9 +275,7 @@ def _pdf(enrolment_id: int, number: int | None):
         flash(error.message, "error")
         return redirect(url_for(".plan", enrolment_id=enrolment.id))
     name = f"training-plan-{enrolment.id}-version-{context['plan'].number}.pdf"
-    return Response(
-        pdf, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'}
-    )
+    return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 def _plan_context(enrolment: Enrolment, number: int | None) -> dict:

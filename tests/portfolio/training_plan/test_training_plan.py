@@ -144,9 +144,17 @@ def test_the_activities_hours_are_compared_with_the_planned_off_the_job_hours(pl
     [
         ({"description": "  "}, "Describe the activity", "description"),
         ({"starts_on": None}, "Enter the date the activity starts", "starts_on"),
-        ({"starts_on": date(2025, 8, 31)}, "on or after the start of the apprenticeship, 1 September 2025", "starts_on"),
+        (
+            {"starts_on": date(2025, 8, 31)},
+            "on or after the start of the apprenticeship, 1 September 2025",
+            "starts_on",
+        ),
         ({"ends_on": date(2026, 9, 29)}, "on or before the planned end, 28 September 2026", "ends_on"),
-        ({"starts_on": date(2025, 10, 2), "ends_on": date(2025, 10, 1)}, "end on or after the day it starts", "ends_on"),
+        (
+            {"starts_on": date(2025, 10, 2), "ends_on": date(2025, 10, 1)},
+            "end on or after the day it starts",
+            "ends_on",
+        ),
         ({"hours": D(0)}, "more than 0 and at most 5,000", "hours"),
         ({"hours": D("5000.01")}, "more than 0 and at most 5,000", "hours"),
         ({"hours": D("1.255")}, "at most 2 decimal places", "hours"),
@@ -286,4 +294,4 @@ def test_the_review_schedule_is_the_progress_reviews_own(plan_people):
     assert review_dates(enrolment, None) == [date(2025, 12, 1), date(2026, 3, 1), date(2026, 6, 1), date(2026, 9, 1)]
     # After a review on 10 January 2026: 10 April, 10 July; 10 October is after the planned end.
     assert review_dates(enrolment, date(2026, 1, 10)) == [date(2026, 4, 10), date(2026, 7, 10)]
-    assert START == enrolment.start_date
+    assert enrolment.start_date == START

@@ -64,7 +64,11 @@ def test_the_tutor_writes_the_plan_and_the_three_sign_it_through_the_pages(clien
     assert "Agreed" in page and "Signed by Helen Osei" in page
     card = client.get(f"/enrolments/{enrolment.id}").get_data(as_text=True)
     card = card[card.index('id="training-plan-summary"') :]
-    assert "Agreed" in card and "Helen Osei (for the employer)" in card and "Priya Natarajan (for the training provider)" in card
+    assert (
+        "Agreed" in card
+        and "Helen Osei (for the employer)" in card
+        and "Priya Natarajan (for the training provider)" in card
+    )
 
     # A change after signing: a new version, the old one viewable.
     signed_in_as(client, people["tutor"])
@@ -108,7 +112,9 @@ def test_the_pdf_of_a_version_holds_its_activities_and_signatures(client, plan_p
     base = f"/enrolments/{people['enrolment'].id}/training-plan"
     for role in ("tutor", "employer"):
         signed_in_as(client, people[role])
-        client.post(f"{base}/versions/1/sign", data={"fingerprint": _fingerprint(client.get(base).get_data(as_text=True))})
+        client.post(
+            f"{base}/versions/1/sign", data={"fingerprint": _fingerprint(client.get(base).get_data(as_text=True))}
+        )
     response = client.get(f"{base}/pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     text = _pdf_text(response.data)
@@ -154,7 +160,7 @@ def test_the_otj_page_shows_the_agreed_plans_hours_to_date_against_those_logged(
     enrolment = people["enrolment"]
     url = f"/enrolments/{enrolment.id}/otj"
     signed_in_as(client, people["tutor"])
-    assert "No <a class=\"govuk-link\"" in client.get(url).get_data(as_text=True)
+    assert 'No <a class="govuk-link"' in client.get(url).get_data(as_text=True)
     plan = planned(people)
     assert "has been agreed yet" in client.get(url).get_data(as_text=True)  # written, not agreed
     from portfolio.training_plan import agreements
