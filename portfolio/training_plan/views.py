@@ -9,7 +9,6 @@ from flask_login import current_user, login_required
 
 from ..core import clock
 from ..core.access import SIGNER_LABELS, get_enrolment_or_404, signing_party
-from ..core.domain import DomainError
 from ..core.forms import ConfirmForm
 from ..core.web import attempt
 from ..extensions import db
@@ -269,10 +268,9 @@ def _pdf(enrolment_id: int, number: int | None):
     context = _plan_context(enrolment, number)
     if context["plan"] is None:
         abort(404)
-    try:
-        pdf = render_plan_pdf(context)  # one plan is small: rendered in the request
-    except DomainError as error:
-        flash(error.message, "error")
+    # One plan is small: rendered in the request. A character the fonts lack is refused, named.
+    pdf = attempt(lambda: render_plan_pdf(context))
+    if not pdf:
         return redirect(url_for(".plan", enrolment_id=enrolment.id))
     name = f"training-plan-{enrolment.id}-version-{context['plan'].number}.pdf"
     return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'})
