@@ -5,12 +5,14 @@ three parties and people unrelated to it."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
 from portfolio.enrolments.standard_versions import store_standard
 from portfolio.extensions import db
 from portfolio.models import Role, ScanRating
+from portfolio.training_plan.plan import ActivityDetails, add_activity, set_english_maths_plan
 from portfolio.training_plan.skills_scan import PriorLearningDetails, confirm, rate, record_prior_learning
 
 from ..enrolments.test_funding_rules import FIXTURES
@@ -81,10 +83,6 @@ ACTIVITIES = [
 
 def planned(people, activities=ACTIVITIES, english_maths: str = "Functional skills English at level 2 by March 2026"):
     """A plan of `activities` written by the tutor, not yet signed."""
-    from decimal import Decimal
-
-    from portfolio.training_plan.plan import ActivityDetails, add_activity, set_english_maths_plan
-
     enrolment = people["enrolment"]
     for description, starts_on, ends_on, hours, codes in activities:
         details = ActivityDetails(description, starts_on, ends_on, Decimal(hours), codes.split())

@@ -3,13 +3,16 @@ the current one in the portfolio PDF."""
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from decimal import Decimal
 
 import jsonschema
+import pypdf
 
 from portfolio.exports.gather import gather
 from portfolio.exports.manifest import Document, manifest, schema
+from portfolio.exports.pdf import render_document
 from portfolio.extensions import db
 from portfolio.training_plan import agreements
 from portfolio.training_plan.plan import TRAINING_PLAN, ActivityDetails, add_activity, sign_plan
@@ -46,16 +49,10 @@ def test_every_version_of_the_plan_is_in_the_manifest_and_follows_the_schema(pla
 
 
 def test_the_portfolio_pdf_lists_the_current_plan(app, plan_people):
-    from portfolio.exports.pdf import render_document
-
     planned(plan_people)
     portfolio = gather(db.session, plan_people["enrolment"])
     with app.test_request_context():
         pdf = render_document(portfolio, {})
-    import io
-
-    import pypdf
-
     text = " ".join(" ".join((p.extract_text() or "").split()) for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
     assert "Training plan" in text and "Version 1, not yet agreed: 2 planned activities, 243 hours" in text
     assert "Collections care study block" in text

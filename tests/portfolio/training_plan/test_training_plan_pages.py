@@ -14,6 +14,8 @@ import pytest
 from portfolio.core import clock
 from portfolio.extensions import db
 from portfolio.models import OtjActivity, OtjEntry, OtjStatus, TrainingPlan
+from portfolio.training_plan import agreements
+from portfolio.training_plan.plan import TRAINING_PLAN, sign_plan
 
 from ..conftest import counting_queries
 from ..progress_world import day_fields, error_summary, signed_in_as
@@ -163,9 +165,6 @@ def test_the_otj_page_shows_the_agreed_plans_hours_to_date_against_those_logged(
     assert 'No <a class="govuk-link"' in client.get(url).get_data(as_text=True)
     plan = planned(people)
     assert "has been agreed yet" in client.get(url).get_data(as_text=True)  # written, not agreed
-    from portfolio.training_plan import agreements
-    from portfolio.training_plan.plan import TRAINING_PLAN, sign_plan
-
     for role in ("apprentice", "employer", "tutor"):
         sign_plan(db.session, plan, by=people[role], seen=agreements.content_fingerprint(TRAINING_PLAN, plan))
     for hours, status in (("10", OtjStatus.APPROVED), ("4.5", OtjStatus.LOGGED)):
