@@ -83,6 +83,8 @@ def test_the_tutor_writes_the_plan_and_the_three_sign_it_through_the_pages(clien
     assert "Training plan: version 2" in page and "70 hours" in page and "Awaiting signatures" in page
     old = client.get(f"{base}/versions/1").get_data(as_text=True)
     assert "A newer version" in old and "61 hours" in old and "Signed by Priya Natarajan" in old
+    assert 'id="record-now"' in old and 'id="record-now"' not in page
+    assert client.get(f"{base}/versions/1/pdf").status_code == 200
     assert client.get(f"{base}/versions/3").status_code == 404
     # The replaced version's activities are not the current plan's to change.
     assert client.get(f"{base}/activities/{activity_id}/edit").status_code == 404
