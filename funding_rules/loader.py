@@ -81,6 +81,10 @@ def read_rule_set(text: str, name: str) -> RuleSet:
         review_weeks=reader.whole(
             reader.mapping(fields.get("progress_reviews"), "progress_reviews"), "at_least_every_weeks"
         ),
+        epao_months_before_end=reader.whole(
+            reader.mapping(fields.get("assessment_organisation"), "assessment_organisation"),
+            "recorded_months_before_planned_end",
+        ),
     )
 
 

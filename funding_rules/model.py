@@ -49,10 +49,17 @@ class RuleSet:
     off_the_job: OffTheJob
     adults_may_leave_out_english_and_maths_from: date | None  # a decision on or after this date
     review_weeks: int = 12  # a progress review at least every this many weeks
+    # The assessment organisation (EPAO) is recorded no later than this many months before the planned end.
+    epao_months_before_end: int = 6
 
     @property
     def name(self) -> str:
         return f"the funding rules for starts from {self.starts_from.day} {self.starts_from:%B %Y}"
+
+    def epao_required_from(self, planned_end: date) -> date:
+        """The day from which an apprenticeship planned to end on `planned_end` must have its
+        assessment organisation recorded."""
+        return add_calendar_months(planned_end, -self.epao_months_before_end)
 
     def exception(self, code: str | None) -> DurationException | None:
         return next((e for e in self.exceptions if e.code == code), None)

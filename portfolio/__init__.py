@@ -89,6 +89,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     from .progress_reviews.views import bp as progress_reviews_bp
     from .review.views import bp as review_bp
     from .signing.views import bp as signing_bp
+    from .training_plan.views import bp as training_plan_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)
@@ -106,6 +107,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     app.register_blueprint(operations_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(signing_bp)
+    app.register_blueprint(training_plan_bp)
 
     cli.init_app(app)
     return app

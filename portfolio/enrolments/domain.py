@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from funding_rules import add_calendar_months
 
@@ -23,6 +23,7 @@ from ..models import (
     Organisation,
     OrganisationKind,
     Role,
+    SkillsScan,
     StandardVersion,
     User,
 )
@@ -141,6 +142,7 @@ def enrol(
 
 def update_terms(enrolment: Enrolment, terms: EnrolmentTerms, *, by: User | None = None) -> None:
     _check_terms(enrolment.standard_version, enrolment.employer, terms)
+    _check_prior_learning_from_scan(enrolment, terms)
     with audit.recording("enrolment.updated", enrolment, actor=by, values=_audited_terms):
         _apply_terms(enrolment, terms)
 
@@ -243,6 +245,57 @@ def _check_plan(version: StandardVersion, terms: EnrolmentTerms) -> None:
             f"The planned end date must be on or after {long_date(earliest_end)}: {funding.name} set a minimum "
             f"duration of {funding.minimum_months} months, unless one of their exceptions applies",
             "planned_end_date",
+        )
+
+
+def current_terms(enrolment: Enrolment) -> EnrolmentTerms:
+    """The enrolment's terms as they stand."""
+    return EnrolmentTerms(
+        provider=enrolment.provider,
+        epao=enrolment.epao,
+        mentor=enrolment.mentor,
+        tutor=enrolment.tutor,
+        start_date=enrolment.start_date,
+        planned_end_date=enrolment.planned_end_date,
+        planned_otj_hours=enrolment.planned_otj_hours,
+        age_band=enrolment.age_band,
+        english_maths_route=enrolment.english_maths_route,
+        english_maths_decided_on=enrolment.english_maths_decided_on,
+        english_maths_agreed_by=enrolment.english_maths_agreed_by,
+        minimum_months_override=enrolment.minimum_months_override,
+        contracted_weekly_hours=enrolment.contracted_weekly_hours,
+        prior_learning_otj_hours=enrolment.prior_learning_otj_hours,
+        duration_exception=enrolment.duration_exception,
+    )
+
+
+def check_plan_change(enrolment: Enrolment, **changes) -> EnrolmentTerms:
+    """The enrolment's terms with `changes`, if the funding rules of its start accept their planned
+    hours and duration (the checks of enrolling); DomainError naming the rule and the figure if not."""
+    terms = replace(current_terms(enrolment), **changes)
+    _check_plan(enrolment.standard_version, terms)
+    return terms
+
+
+def _check_prior_learning_from_scan(enrolment: Enrolment, terms: EnrolmentTerms) -> None:
+    """Once a skills scan is agreed, the prior learning hours are the scan's."""
+    if terms.prior_learning_otj_hours == enrolment.prior_learning_otj_hours:
+        return
+    session = object_session(enrolment)
+    agreed = (
+        session.scalar(
+            select(SkillsScan.prior_learning_hours)
+            .where(SkillsScan.enrolment_id == enrolment.id, SkillsScan.agreed_at.is_not(None))
+            .order_by(SkillsScan.number.desc())
+            .limit(1)
+        )
+        if session is not None
+        else None
+    )
+    if agreed is not None:
+        raise DomainError(
+            f"The prior learning hours come from the agreed skills scan ({agreed:,} hours): change them there",
+            "prior_learning_otj_hours",
         )
 
 

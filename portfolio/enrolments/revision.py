@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE, get_history
 
 from ..models import (
+    AgreementSignature,
     AssessmentAttempt,
     AssessmentMethodResult,
     BehaviourDecision,
@@ -34,9 +35,14 @@ from ..models import (
     LearningBreak,
     Organisation,
     OtjEntry,
+    PlannedActivity,
+    PriorLearning,
     ProgressReview,
     ReviewCriterion,
     ReviewSignature,
+    SkillsScan,
+    SkillsScanRating,
+    TrainingPlan,
     User,
     WitnessSignature,
 )
@@ -63,6 +69,12 @@ SHOWN = (
     AssessmentMethodResult,
     BehaviourVerification,
     BehaviourDecision,
+    SkillsScan,
+    SkillsScanRating,
+    PriorLearning,
+    TrainingPlan,
+    PlannedActivity,
+    AgreementSignature,
 )
 # Rows whose names a portfolio shows, with no enrolment of their own.
 NAMED = (User, Organisation)

@@ -48,6 +48,7 @@ from ..models.types import utcnow
 from ..otj.domain import OtjSummary, enrolment_otj_summary
 from ..progress_reviews.domain import awaiting_signers, recorded_texts
 from ..review.domain import current_judgements
+from ..training_plan.records import PlanRecord, ScanRecord, plan_records, scan_records
 from .errors import ExportRefused
 from .layout import export_name, file_names, item_folder
 
@@ -279,6 +280,8 @@ class Portfolio:
     assessments: tuple[AssessmentRecord, ...]  # every attempt at the assessment, first first
     verifies_behaviours: bool  # the standard has the employer verify the behaviours before the gateway
     behaviour_verification: BehaviourVerificationRecord | None
+    skills_scans: tuple[ScanRecord, ...] = ()  # every version, the oldest first
+    training_plans: tuple[PlanRecord, ...] = ()  # every version, the oldest first
     items_by_code: Mapping[str, tuple[ExportItem, ...]] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -342,6 +345,8 @@ def gather(session: Session, enrolment: Enrolment, *, exported_at: datetime | No
         assessments=_assessments(session, enrolment),
         verifies_behaviours=asks_for_verification(enrolment),
         behaviour_verification=_behaviour_verification(session, enrolment),
+        skills_scans=scan_records(session, enrolment.id),
+        training_plans=plan_records(session, enrolment.id),
     )
 
 

@@ -13,9 +13,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..training_plan.records import PlanRecord, ScanRecord, SignatureRecord
 from .gather import ExportFile, ExportItem, Portfolio
 
-SCHEMA_VERSION = "1.2"  # 1.1: time_zone; 1.2: breaks in learning, the assessment result, behaviour_verification
+# 1.1: time_zone. 1.2: breaks in learning, the assessment result, the behaviour verification, the
+# skills scans and the training plans.
+SCHEMA_VERSION = "1.2"
 SCHEMA_PATH = Path(__file__).with_name("manifest.schema.json")
 WITHHELD = "third_party_data_without_consent"  # the reason a file is left out
 
@@ -140,6 +143,8 @@ def manifest(portfolio: Portfolio, documents: dict[str, Document]) -> dict[str, 
             ],
         },
         "behaviour_verification": _behaviour_verification(p),
+        "skills_scans": [_scan(scan) for scan in p.skills_scans],
+        "training_plans": [_plan(plan) for plan in p.training_plans],
     }
 
 
@@ -204,6 +209,59 @@ def _behaviour_verification(p: Portfolio) -> dict[str, Any]:
         }
         if newest
         else None,
+    }
+
+
+def _scan(scan: ScanRecord) -> dict[str, Any]:
+    return {
+        "version": scan.number,
+        "agreed_at": _moment(scan.agreed_at) if scan.agreed_at else None,
+        "ratings": [
+            {
+                "code": code,
+                "rating": rating.value,
+                "note": note,
+                "employer_rating": employer.value if employer else None,
+                "employer_note": employer_note,
+            }
+            for code, rating, note, employer, employer_note in scan.ratings
+        ],
+        "prior_learning": {
+            "otj_hours": scan.prior_learning_hours,
+            "months": scan.prior_learning_months,
+            "summary": scan.prior_learning_summary,
+            "items": [{"subject": subject, "reason": reason} for subject, reason in scan.prior_learning],
+        },
+        "signatures": [_signature(s) for s in scan.signatures],
+    }
+
+
+def _plan(plan: PlanRecord) -> dict[str, Any]:
+    return {
+        "version": plan.number,
+        "made_at": _moment(plan.created_at),
+        "agreed_at": _moment(plan.agreed_at) if plan.agreed_at else None,
+        "activities": [
+            {
+                "description": a.description,
+                "starts_on": a.starts_on.isoformat(),
+                "ends_on": a.ends_on.isoformat(),
+                "hours": f"{a.hours:.2f}",
+                "criteria": list(a.criteria),
+            }
+            for a in plan.activities
+        ],
+        "english_maths_plan": plan.english_maths_plan,
+        "signatures": [_signature(s) for s in plan.signatures],
+    }
+
+
+def _signature(s: SignatureRecord) -> dict[str, Any]:
+    return {
+        "signer": s.signer.value,
+        "signed_by": s.by,
+        "signed_at": _moment(s.signed_at),
+        "fingerprint": s.fingerprint,
     }
 
 

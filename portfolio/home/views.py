@@ -15,6 +15,7 @@ from ..evidence.items import criterion_statuses, may_add_evidence
 from ..extensions import db
 from ..gateway.behaviours import may_verify_behaviours, verification_state
 from ..models import Enrolment, EnrolmentStatus, Role
+from ..training_plan.summary import plan_summary, scan_summary
 from .todo import todo_list
 
 bp = Blueprint("home", __name__, template_folder="templates")
@@ -69,6 +70,8 @@ def enrolment(enrolment_id: int):
         "home/enrolment.html",
         enrolment=enrolment,
         may_read_audit_trail=may_read_audit_trail(current_user, enrolment),
+        skills_scan=scan_summary(db.session, enrolment),
+        training_plan=plan_summary(db.session, enrolment),
         **_at_a_glance(enrolment),
     )
 

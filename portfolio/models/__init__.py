@@ -27,6 +27,15 @@ from .signing_requests import SigningPurpose, SigningRequest, SigningStatus
 from .standard_versions import StandardVersion
 from .stored_files import StagedUpload, UnreferencedFile
 from .totals import EnrolmentCoverage, EnrolmentOtjHours
+from .training_plans import (
+    AgreementSignature,
+    PlannedActivity,
+    PriorLearning,
+    ScanRating,
+    SkillsScan,
+    SkillsScanRating,
+    TrainingPlan,
+)
 from .types import make_text_columns_storable
 
 # Every table's text columns, once all models are defined (a model added above is covered too).
@@ -35,6 +44,13 @@ for _table in Base.metadata.tables.values():
 
 __all__ = [
     "AccountToken",
+    "AgreementSignature",
+    "PlannedActivity",
+    "PriorLearning",
+    "ScanRating",
+    "SkillsScan",
+    "SkillsScanRating",
+    "TrainingPlan",
     "LinkRequest",
     "TokenPurpose",
     "AssessmentAttempt",

@@ -13,6 +13,8 @@ from ..core.web import attempt
 from ..core.wording import hours_text
 from ..extensions import db
 from ..models import OtjActivity, OtjEntry, OtjStatus
+from ..training_plan.plan import planned_hours_by
+from ..training_plan.queries import agreed_plan_activities
 from .chart import otj_chart
 from .domain import (
     OtjDetails,
@@ -42,10 +44,13 @@ def otj(enrolment_id: int):
     status = request.args.get("status", "")
     status = status if status in {s.value for s in OtjStatus} else ""
     page = paginate(log_entries(enrolment.id, OtjStatus(status) if status else None))
+    agreed = agreed_plan_activities(db.session, enrolment.id)
     return render_template(
         "otj/otj.html",
         enrolment=enrolment,
         summary=summary,
+        agreed_plan=agreed,
+        planned_to_date=planned_hours_by(agreed.activities, summary.today) if agreed else None,
         pace=pace_text(summary),
         chart=otj_chart(summary),
         page=page,

@@ -96,6 +96,14 @@ def test_the_minimum_durations_and_their_exceptions():
     assert FROM_2025.review_weeks == BEFORE_2025.review_weeks == BEFORE_2022.review_weeks == 12
 
 
+def test_the_assessment_organisation_is_recorded_6_months_before_the_planned_end_in_every_rule_set():
+    assert {rules.epao_months_before_end for rules in RULES.all} == {6}
+    # 6 calendar months before 28 September 2026 is 28 March 2026; before 31 August 2026, 28 February 2026
+    assert FROM_2025.epao_required_from(date(2026, 9, 28)) == date(2026, 3, 28)
+    assert FROM_2025.epao_required_from(date(2026, 8, 31)) == date(2026, 2, 28)
+    assert BEFORE_2022.epao_required_from(date(2021, 7, 1)) == date(2021, 1, 1)
+
+
 RULES_2025 = """\
 funding_year: 2025 to 2026
 starts_from: 2025-08-01
@@ -103,6 +111,7 @@ source: A provider's corrected copy
 minimum_duration: {months: 8}
 off_the_job: {rule: published_minimum, floor_hours: 200}
 progress_reviews: {at_least_every_weeks: 12}
+assessment_organisation: {recorded_months_before_planned_end: 6}
 """
 
 
@@ -131,6 +140,10 @@ def test_a_folder_of_rule_sets_replaces_a_funding_year_and_adds_others(tmp_path)
         (("source: A provider's corrected copy\n", ""), "2025-26.yaml: source must be some text"),
         (("{at_least_every_weeks: 12}", "{every: 12}"), "2025-26.yaml: at_least_every_weeks must be a whole number"),
         (("minimum_duration: {months: 8}", "minimum_duration: [8"), "2025-26.yaml: not valid YAML"),
+        (
+            ("{recorded_months_before_planned_end: 6}", "{months: 6}"),
+            "2025-26.yaml: recorded_months_before_planned_end must be a whole number",
+        ),
     ],
 )
 def test_a_bad_rule_set_is_refused_with_the_file_and_the_field(tmp_path, change, message):

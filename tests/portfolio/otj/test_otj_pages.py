@@ -249,4 +249,6 @@ def test_otj_page_queries_do_not_grow_with_entries(client, people, world):
         db.session.query(OtjEntry).delete()
         db.session.commit()
     assert counts[0] == counts[1] and counts[2] == counts[3], counts
-    assert max(counts) <= 8, counts  # one of them reads the breaks in learning, which the pace leaves out
+    # One of them reads the breaks in learning, which the pace leaves out; one the agreed training
+    # plan's activities, for the planned hours to date.
+    assert max(counts) <= 9, counts
