@@ -39,6 +39,7 @@ from ..models import (
     OtjActivity,
     Rag,
     Role,
+    ScanRating,
     User,
 )
 from ..models.types import utcnow
@@ -56,6 +57,9 @@ from ..review.domain import (
     start_review,
 )
 from ..signing.domain import create_testimony_request
+from ..training_plan import agreements
+from ..training_plan.plan import TRAINING_PLAN, ActivityDetails, add_activity, set_english_maths_plan
+from ..training_plan.skills_scan import SKILLS_SCAN, PriorLearningDetails, confirm, rate, record_prior_learning
 from .files import csv_table, pdf_document, png_picture
 
 DEFAULT_PASSWORD = "portfolio-demo-2026"
@@ -453,6 +457,8 @@ def build_demo(password: str = DEFAULT_PASSWORD, today: date | None = None) -> D
             terms=terms,
             by=users["admin@northgate-arts.example"],
         )
+        if not apprentice.email.startswith("callum"):  # Callum's are still to do: the browser journey does them
+            _agree_the_start(session, enrolment, amend=apprentice.email.startswith("amira"))
         items = [_add_evidence(session, enrolment, evidence, n, today) for n, evidence in enumerate(plan.evidence)]
         _add_reviews_and_progress(session, enrolment, plan, items, today)
         if apprentice.email.startswith("callum"):
@@ -480,6 +486,53 @@ def build_demo(password: str = DEFAULT_PASSWORD, today: date | None = None) -> D
     send_reminders(session, ReminderSettings.from_config(current_app.config), today=today, now=utcnow())
     session.commit()
     return Demo(list(users.values()), witness_token)
+
+
+# The training plan's activities: a share of the planned hours each, from the start in months.
+PLANNED_ACTIVITIES = [
+    ("Induction and collections care workshops", 0, 3, 25, "K1 K2 K10"),
+    ("Audience engagement study days with the learning team", 3, 9, 35, "K3 K4 K5 S2 S5"),
+    ("Project planning, budgeting and evaluation course", 9, 15, 25, "K17 K18 S1 S3 S13"),
+    ("Preparing the portfolio for the gateway to completion", 15, 18, 15, "S6 B1"),
+]
+
+
+def _agree_the_start(session, enrolment: Enrolment, *, amend: bool) -> None:
+    """The skills scan with its prior learning, then the training plan, each signed by the three on
+    the first days of the programme; with `amend`, the plan is changed since and awaits signatures."""
+    apprentice, mentor, tutor = enrolment.apprentice, enrolment.mentor, enrolment.tutor
+    standard = enrolment.standard_version.standard
+    ratings = {c.code: (ScanRating.SOME if c.code in ("K1", "K2", "S6") else ScanRating.NEW, "") for c in standard}
+    ratings["K1"] = (ScanRating.CONFIDENT, "Two summers guiding visitors at a heritage railway.")
+    rate(session, enrolment, by=apprentice, ratings=ratings)
+    confirm(session, enrolment, by=mentor, ratings=ratings | {"K1": (ScanRating.SOME, "Guiding, not yet planning.")})
+    details = PriorLearningDetails(
+        hours=20, months=0, items=[("K1", "Guiding visitors at the Vale Heritage Railway, with a reference")]
+    )
+    scan = record_prior_learning(session, enrolment, by=tutor, details=details)
+    start = datetime.combine(enrolment.start_date, datetime.min.time(), tzinfo=UTC) + timedelta(hours=10)
+    for day, person in enumerate((tutor, apprentice, mentor)):
+        seen = agreements.content_fingerprint(SKILLS_SCAN, scan)
+        agreements.sign(session, SKILLS_SCAN, scan, by=person, seen=seen, now=start + timedelta(days=day))
+
+    hours, first = enrolment.planned_otj_hours, enrolment.start_date
+    shares = [hours * share // 100 for *_, share, _ in PLANNED_ACTIVITIES]
+    shares[-1] += hours - sum(shares)  # the whole of the planned hours
+    for (title, begins, ends, _, codes), share in zip(PLANNED_ACTIVITIES, shares, strict=True):
+        last = min(_months_after(first, ends) - timedelta(days=1), enrolment.planned_end_date)
+        details = ActivityDetails(title, _months_after(first, begins), last, Decimal(share), codes.split())
+        add_activity(session, enrolment, by=tutor, details=details)
+    text = "Functional Skills English and maths at level 2 in the first year, one afternoon a week."
+    plan = set_english_maths_plan(session, enrolment, by=tutor, text=text)
+    for day, person in enumerate((tutor, apprentice, mentor)):
+        seen = agreements.content_fingerprint(TRAINING_PLAN, plan)
+        agreements.sign(session, TRAINING_PLAN, plan, by=person, seen=seen, now=start + timedelta(days=3 + day))
+    if amend:  # a change after signing: version 2, to be signed again
+        details = ActivityDetails(
+            "Volunteer management short course", _months_after(first, 10), _months_after(first, 11), Decimal(12),
+            ["B6"],
+        )  # fmt: skip
+        add_activity(session, enrolment, by=tutor, details=details)
 
 
 def _verify_behaviours(session, enrolment: Enrolment, *, all_shown: bool) -> None:
@@ -670,6 +723,10 @@ def _csv(plan: DemoEvidence) -> bytes:
 
 def _slug(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60]
+
+
+def _months_after(day: date, months: int) -> date:
+    return _months_before(day, -months)
 
 
 def _months_before(day: date, months: int) -> date:
