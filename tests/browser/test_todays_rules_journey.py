@@ -1,8 +1,11 @@
-"""Today's rules in a real browser, from the start of an apprenticeship to its result: a break in
-learning and the return, a progress review with what the funding rules ask it to record, the
-employer's verification of behaviours, the gateway to completion and the assessor recording the
-result of the apprenticeship assessment. Every page on the way, error states included, passes
-axe-core and the page checks."""
+"""Today's rules in a real browser, on one apprentice from the start of his apprenticeship to the
+gateway to completion: the skills scan (the apprentice's ratings, the employer's confirmation with
+one rating changed, the prior learning the tutor recognises, refused first by the funding rules)
+signed by the three, so the planned hours fall; the training plan written by the tutor and signed by
+the three; a break in learning and the return; a progress review with what the funding rules ask it
+to record; the employer's verification of behaviours; then the assessor accepts the gateway to
+completion of the portfolio awaiting them and records the result of the apprenticeship assessment.
+Every page on the way, error states included, passes axe-core and the page checks."""
 
 from __future__ import annotations
 
@@ -20,6 +23,8 @@ TUTOR = "tom.whitlock@northgate-arts.example"
 ADMIN = "admin@northgate-arts.example"
 ASSESSOR = "marion.adebayo@crescent-assessment.example"
 SUBMITTED = "Jess Okafor"  # the demo's apprentice awaiting the assessor's decision
+CRITERIA = 49  # of ST0396
+PRIOR_LEARNING_HOURS = 60
 
 
 def _password() -> str:
@@ -57,9 +62,161 @@ def _enrolment_url(monitor, name: str) -> str:
     return urlsplit(page.url).path
 
 
-def test_a_break_a_review_the_behaviours_the_gateway_to_completion_and_the_result(monitor, live_server):
+def _planned_hours(page) -> str:
+    row = page.locator(".govuk-summary-list__row", has_text="Planned off-the-job training")
+    return row.locator("dd").first.inner_text()
+
+
+def _sign(monitor, party: str, banner: str) -> None:
+    page = monitor.page
+    follow(page, page.get_by_role("button", name=f"Sign as {party}"))
+    assert banner in _banner(page)
+    monitor.assert_clean()
+
+
+def _skills_scan_and_prior_learning(monitor) -> str:
+    """The three agree the skills scan; returns the path of the apprenticeship's page."""
+    page = monitor.page
+    # Callum starts his skills scan from his home page, and leaves one criterion unrated at first.
+    _as(monitor, APPRENTICE)
+    follow(page, page.locator("main").get_by_role("link", name="Skills scan", exact=True))
+    assert heading(page) == "Skills scan"
+    assert "Not started" in page.locator("#scan-status").inner_text()  # the demo gives Callum none
+    monitor.assert_clean()
+    follow(page, page.get_by_role("button", name="Start your skills scan"))
+    assert heading(page) == "Rate what you already know and can do"
+    groups = page.locator("fieldset")
+    assert groups.count() == CRITERIA  # every criterion of ST0396, each rated on its own
+    codes = [
+        name.removeprefix("rating-")
+        for name in page.locator("input[type=radio][value=some]").evaluate_all(
+            "inputs => inputs.map((input) => input.name)"
+        )
+    ]
+    assert len(codes) == CRITERIA and codes[0] == "K1"
+    monitor.assert_clean()
+    for code in codes[:-1]:
+        page.locator(f"input[name=rating-{code}][value=some]").check()
+    page.get_by_label(f"Note on {codes[0]} (optional)").fill("A year as a volunteer front-of-house manager.")
+    follow(page, page.get_by_role("button", name="Save ratings"))
+    assert f"Choose how much of {codes[-1]} you already know or can do" in _errors(page)
+    assert page.locator(f"input[name=rating-{codes[0]}][value=some]").is_checked()  # what was chosen stays
+    monitor.assert_clean()
+    page.locator(f"input[name=rating-{codes[-1]}][value=new]").check()
+    follow(page, page.get_by_role("button", name="Save ratings"))
+    assert "Your ratings have been saved" in _banner(page)
+    assert "Rated by Callum Reid" in page.locator("main").inner_text()
+    monitor.assert_clean()
+
+    # Gareth confirms the ratings, changing one.
+    _as(monitor, EMPLOYER)
+    enrolment_url = _enrolment_url(monitor, "Callum Reid")
+    assert "Awaiting the employer's confirmation" in page.locator("#skills-scan-summary").inner_text()
+    planned_before = _planned_hours(page)
+    monitor.assert_clean()
+    follow(page, page.locator("#skills-scan-summary").get_by_role("link", name="View the skills scan"))
+    follow(page, page.get_by_role("button", name="Confirm the ratings"))
+    assert heading(page) == "Confirm the apprentice's ratings"
+    monitor.assert_clean()
+    page.locator(f"input[name=rating-{codes[0]}][value=confident]").check()
+    page.get_by_label(f"Note on {codes[0]} (optional)").fill("Callum ran our front of house all last season.")
+    follow(page, page.get_by_role("button", name="Confirm these ratings"))
+    assert "The ratings are confirmed" in _banner(page)
+    assert "Confident (changed)" in page.locator("main").inner_text()
+    monitor.assert_clean()
+
+    # Tom records the prior learning: first more hours than the funding rules allow to come off.
+    _as(monitor, TUTOR)
+    monitor.goto(enrolment_url + "/skills-scan")
+    follow(page, page.get_by_role("button", name="Record prior learning"))
+    assert heading(page) == "Record prior learning"
+    monitor.assert_clean()
+    page.get_by_label("Off-the-job hours recognised as prior learning").fill("250")
+    page.get_by_label("Months taken off the planned duration").fill("0")
+    page.locator("#subject-0").select_option(codes[0])
+    page.locator("#reason-0").fill("A year managing the front of house as a volunteer, confirmed by the employer.")
+    follow(page, page.get_by_role("button", name="Save prior learning"))
+    assert "which the funding rules do not accept" in _errors(page)
+    assert "at least 187" in _errors(page)
+    monitor.assert_clean()
+    page.get_by_label("Off-the-job hours recognised as prior learning").fill(str(PRIOR_LEARNING_HOURS))
+    follow(page, page.get_by_role("button", name="Save prior learning"))
+    assert "Prior learning recorded" in _banner(page)
+    planned_after = int(planned_before.removesuffix(" hours").replace(",", "")) - PRIOR_LEARNING_HOURS
+    assert f"to {planned_after:,}" in page.locator("#scan-effect").inner_text()
+    monitor.assert_clean()
+    _sign(monitor, "training provider", "Skills scan signed")
+
+    # Callum and Gareth sign: it is agreed, and the planned hours fall by the prior learning.
+    _as(monitor, APPRENTICE)
+    monitor.goto(enrolment_url + "/skills-scan")  # the page the signing request links to
+    monitor.assert_clean()
+    _sign(monitor, "apprentice", "Skills scan signed")
+    _as(monitor, EMPLOYER)
+    monitor.goto(enrolment_url + "/skills-scan")
+    _sign(monitor, "employer", "All three have signed: it is agreed")
+    assert "Agreeing it took the planned off-the-job hours" in page.locator("#scan-effect").inner_text()
+    monitor.goto(enrolment_url)
+    card = page.locator("#skills-scan-summary").inner_text()
+    assert "Agreed" in card
+    assert f"{PRIOR_LEARNING_HOURS} off-the-job hours and 0 months off the planned duration" in card
+    assert _planned_hours(page) == f"{planned_after:,} hours"
+    monitor.assert_clean()
+    return enrolment_url
+
+
+def _training_plan(monitor, enrolment_url: str) -> None:
+    """Tom writes the training plan, with a mistake first, and the three sign it."""
+    page = monitor.page
+    _as(monitor, TUTOR)
+    monitor.goto(enrolment_url)
+    follow(page, page.get_by_role("link", name="View the training plan"))
+    assert heading(page) == "Training plan"
+    # Callum has no assessment organisation yet, and his planned end is over 6 months away.
+    assert "No assessment organisation (EPAO) is recorded" in page.locator("#epao-missing").inner_text()
+    monitor.assert_clean()
+
+    follow(page, page.get_by_role("button", name="Add an activity"))
+    assert heading(page) == "Add an activity"
+    monitor.assert_clean()
+    follow(page, page.get_by_role("button", name="Save activity"))
+    assert "Describe the activity" in _errors(page)
+    monitor.assert_clean()
+
+    today = clock.today()
+    page.get_by_label("What is the activity?").fill("Stage management workshops at the playhouse")
+    _fill_date(page, "Planned start", today)
+    _fill_date(page, "Planned end", today + timedelta(days=29))
+    page.get_by_label("Off-the-job hours").fill("30")
+    follow(page, page.get_by_role("button", name="Save activity"))
+    assert "Training plan saved" in _banner(page)
+    assert "Stage management workshops" in page.locator("#activities").inner_text()
+    assert "fewer than the apprenticeship's planned off-the-job hours" in page.locator("#hours-warning").inner_text()
+    monitor.assert_clean()
+    _sign(monitor, "training provider", "Training plan signed")
+
+    # Callum finds it from his home page; Gareth opens the page his signing request links to.
+    _as(monitor, APPRENTICE)
+    follow(page, page.locator("main").get_by_role("link", name="Training plan", exact=True))
+    assert heading(page) == "Training plan"
+    monitor.assert_clean()
+    _sign(monitor, "apprentice", "Training plan signed")
+    _as(monitor, EMPLOYER)
+    monitor.goto(enrolment_url + "/training-plan")
+    monitor.assert_clean()
+    _sign(monitor, "employer", "All three have signed: it is agreed")
+    monitor.goto(enrolment_url)
+    assert "Agreed" in page.locator("#training-plan-summary").inner_text()
+    monitor.assert_clean()
+    monitor.goto(enrolment_url + "/otj")
+    assert "Planned by" in page.locator("#otj-against-plan").inner_text()
+    monitor.assert_clean()
+
+
+def test_from_the_skills_scan_to_the_gateway_to_completion_and_the_result(monitor, live_server):
     page = monitor.page
     today = clock.today()
+    _training_plan(monitor, _skills_scan_and_prior_learning(monitor))
 
     # The administrator records a break that began ten days ago, with a mistake first, and the return.
     _as(monitor, ADMIN)
