@@ -80,7 +80,7 @@ def test_an_invited_newcomer_chooses_a_password_then_changes_their_email(monitor
     page.get_by_label("Full name").fill("Idris Fairweather")
     page.get_by_label("Email address").fill("idris.fairweather@harbourside-museum.example")
     page.get_by_label("Employer (line manager or mentor)").check()
-    page.get_by_label("Organisation").select_option(label="Harbourside Museum (employer)")
+    page.get_by_label("Organisation", exact=True).select_option(label="Harbourside Museum (employer)")
     assert page.get_by_label("Send an invitation by email").is_checked()
     monitor.assert_clean()
     follow(page, page.get_by_role("button", name="Create user"))

@@ -32,8 +32,8 @@ def _sign_out(monitor) -> None:
 
 
 def _figure(page, label: str) -> str:
-    """The figure in the hours summary list next to `label`."""
-    row = page.locator(".govuk-summary-list__row", has=page.locator("dt", has_text=label))
+    """The figure in the hours summary list (the first on the page) next to `label`."""
+    row = page.locator(".govuk-summary-list__row", has=page.locator("dt", has_text=label)).first
     return row.locator("dd").inner_text().strip()
 
 
