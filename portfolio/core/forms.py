@@ -190,6 +190,21 @@ class TickedCriteriaField(Field):
         self.errors.append(message)
 
 
+class CriteriaCodesField(TickedCriteriaField):
+    """Ticked criteria and nothing more: `data` is the list of codes."""
+
+    def _initial(self, data):
+        return data.split() if isinstance(data, str) else list(data or [])
+
+    def _read(self, formdata, codes):
+        return codes
+
+    def pre_validate(self, form):
+        for code in self.data:
+            if unknown := self._not_a_criterion(code):
+                raise ValidationError(unknown)
+
+
 class CriteriaLinksField(TickedCriteriaField):
     """Ticked criteria with a justification each (`justification-K1`): `data` is {code: justification}.
 

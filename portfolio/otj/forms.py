@@ -12,7 +12,7 @@ from wtforms import StringField, SubmitField
 from wtforms.validators import InputRequired, ValidationError
 
 from ..core.domain import DomainError
-from ..core.forms import DateInputField, RadioChoiceField, TickedCriteriaField, check_rule, long_text
+from ..core.forms import CriteriaCodesField, DateInputField, RadioChoiceField, check_rule, long_text
 from ..models import Enrolment, OtjActivity
 from ..models.types import MAX_NOTE
 from .domain import MAX_LEARNING, check_activity_date, check_hours, parse_hours
@@ -43,21 +43,6 @@ class HoursField(StringField):
             return
         if self.data is None:
             raise ValidationError("Enter the hours")
-
-
-class CriteriaCodesField(TickedCriteriaField):
-    """Ticked criteria and nothing more: `data` is the list of codes."""
-
-    def _initial(self, data):
-        return data.split() if isinstance(data, str) else list(data or [])
-
-    def _read(self, formdata, codes):
-        return codes
-
-    def pre_validate(self, form):
-        for code in self.data:
-            if unknown := self._not_a_criterion(code):
-                raise ValidationError(unknown)
 
 
 class OtjEntryForm(FlaskForm):

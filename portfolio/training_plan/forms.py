@@ -7,11 +7,11 @@ from decimal import Decimal, InvalidOperation
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovTextInput
 from wtforms import Field, IntegerField, StringField
-from wtforms.validators import StopValidation, ValidationError
+from wtforms.validators import StopValidation
 
 from standard import Standard
 
-from ..core.forms import DateInputField, TickedCriteriaField, long_text, submit_button
+from ..core.forms import CriteriaCodesField, DateInputField, long_text, submit_button
 from ..models import ScanRating
 from ..models.types import MAX_NOTE
 from .plan import MAX_DESCRIPTION, MAX_ENGLISH_MATHS_PLAN
@@ -203,21 +203,6 @@ class PlannedHoursField(StringField):
             raise StopValidation("Enter the hours planned for the activity")
 
 
-class PlannedCriteriaField(TickedCriteriaField):
-    """Ticked criteria: `data` is the list of codes."""
-
-    def _initial(self, data):
-        return data.split() if isinstance(data, str) else list(data or [])
-
-    def _read(self, formdata, codes):
-        return codes
-
-    def pre_validate(self, form):
-        for code in self.data:
-            if unknown := self._not_a_criterion(code):
-                raise ValidationError(unknown)
-
-
 class ActivityForm(FlaskForm):
     description = long_text(
         "What is the activity?",
@@ -233,7 +218,7 @@ class ActivityForm(FlaskForm):
         "Planned end", required="Enter the date the activity ends", description="For example, 19 12 2025"
     )
     hours = PlannedHoursField("Off-the-job hours", description="For example, 35 or 7.5.")
-    criteria = PlannedCriteriaField("Criteria the activity covers (optional)")
+    criteria = CriteriaCodesField("Criteria the activity covers (optional)")
     submit = submit_button("Save activity")
 
 
