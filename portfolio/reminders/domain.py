@@ -9,8 +9,9 @@ again, on however many hosts at once, and tells nobody twice. The occasions:
 
 - a review due within 7 days, or overdue: per enrolment and due date, so a new due date (once the
   review is signed by all three) is a new occasion;
-- a signature awaited for longer than REMINDER_SIGNATURE_DAYS (N): per record, party and N-day
-  period of the wait, so the party is reminded after N days, then every N days while it waits;
+- a signature awaited for longer than REMINDER_SIGNATURE_DAYS (N): per record (a review, a
+  declaration, a version of the skills scan or the training plan), party and N-day period of the
+  wait, so the party is reminded after N days, then every N days while it waits;
 - evidence waiting for review longer than REMINDER_REVIEW_WORKING_DAYS: per item and submission
   (to the tutor), and one summary per provider per ISO week (to its administrators);
 - off-the-job training behind pace by more than REMINDER_OTJ_MARGIN_PERCENT: per enrolment and month;
@@ -24,9 +25,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func, select, true
-from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
+from sqlalchemy import ColumnElement, exists, func, select, true
+from sqlalchemy.orm import QueryableAttribute, Session, aliased, contains_eager, joinedload, selectinload
 
 from standard import Signer
 
@@ -43,6 +45,8 @@ from ..models import (
     EvidenceStatus,
     ProgressReview,
     Role,
+    SkillsScan,
+    TrainingPlan,
     User,
 )
 from ..models.types import as_utc
@@ -58,6 +62,10 @@ from ..progress_reviews.domain import (
     review_due_by_clause,
     schedule_start,
 )
+from ..training_plan import agreements
+from ..training_plan.agreements import OPEN_FOR_AGREEMENTS, Document, DocumentKind
+from ..training_plan.plan import TRAINING_PLAN
+from ..training_plan.skills_scan import SKILLS_SCAN
 
 DUE_SOON = timedelta(days=7)
 PARTIES = (Role.APPRENTICE, Role.EMPLOYER, Role.TUTOR)
@@ -98,6 +106,7 @@ def send_reminders(session: Session, settings: ReminderSettings, *, today: date,
     standings = gateway_standings(session, true(), today, options=PEOPLE_LOADED)
     awaited = review_signature_reminders(session, settings, now)
     awaited += declaration_signature_reminders(session, standings, settings, now)
+    awaited += agreement_signature_reminders(session, settings, now)
     out_of_date = out_of_date_reminders(session, standings)
     tell(Kind.SIGNATURE_AWAITED, awaited)
     tell(Kind.DECLARATIONS_OUT_OF_DATE, out_of_date)
@@ -207,6 +216,77 @@ def declaration_signature_reminders(
                 )
             )
     return notices
+
+
+def agreement_signature_reminders(session: Session, settings: ReminderSettings, now: datetime) -> list[Notice]:
+    """The current versions of skills scans and training plans ready to sign for more than N days
+    and not yet agreed, to the parties still to sign (at most six queries)."""
+    before = now - timedelta(days=settings.signature_days)
+    waiting: list[tuple[DocumentKind, Document, datetime]] = []
+    scans = _current_unagreed(session, SkillsScan, SkillsScan.prior_learning_at < before)
+    plans = _current_unagreed(session, TrainingPlan, TrainingPlan.created_at < before, TrainingPlan.activities)
+    for kind, documents in ((SKILLS_SCAN, scans), (TRAINING_PLAN, plans)):
+        for document in documents:
+            since = _ready_since(document)
+            if since < before and agreements.awaiting_signers(document) and not kind.not_ready(document):
+                waiting.append((kind, document, since))
+    people = people_of_each(session, [document.enrolment for _, document, _ in waiting], *PARTIES)
+    notices = []
+    for kind, document, since in waiting:
+        enrolment = document.enrolment
+        period = _period(since, now, settings.signature_days)
+        title = f"The {kind.name} of {enrolment.apprentice.name} (version {document.number}) awaits your signature"
+        for signer in agreements.awaiting_signers(document):
+            notices.append(
+                Notice(
+                    _of_party(people[enrolment.id], signer),
+                    title,
+                    kind.link(document),
+                    enrolment=enrolment,
+                    occasion=f"signature-awaited:{kind.path}:{document.id}:{signer.value}:{period}",
+                )
+            )
+    return notices
+
+
+def _current_unagreed(
+    session: Session,
+    model: type[SkillsScan] | type[TrainingPlan],
+    waited: ColumnElement[bool],
+    *loaded: QueryableAttribute[Any],
+) -> list[Any]:
+    """The newest version of each open apprenticeship's document of `model`, not agreed, where
+    `waited`, with its enrolment's people, its signatures and `loaded` (two queries, and one per
+    relationship in `loaded`, whatever the number)."""
+    newer = aliased(model)
+    return list(
+        session.scalars(
+            select(model)
+            .join(model.enrolment)
+            .where(
+                model.agreed_at.is_(None),
+                waited,
+                Enrolment.status.in_(OPEN_FOR_AGREEMENTS),
+                ~exists().where(newer.enrolment_id == model.enrolment_id, newer.number > model.number),
+            )
+            .options(
+                *(contains_eager(model.enrolment).joinedload(person) for person in WITH_PEOPLE),
+                selectinload(model.signatures),
+                *(selectinload(relationship) for relationship in loaded),
+            )
+            .order_by(model.id)
+        )
+    )
+
+
+def _ready_since(document: Document) -> datetime:
+    """Since when the version has been ready to sign, as far as it records: a scan since its last
+    step (a new version copies the steps before the change), a plan since the version was made
+    (its changes before the first signature go into the same version, unrecorded on it)."""
+    if isinstance(document, SkillsScan):
+        steps = (document.created_at, document.rated_at, document.confirmed_at, document.prior_learning_at)
+        return max(as_utc(step) for step in steps if step is not None)
+    return as_utc(document.created_at)
 
 
 def out_of_date_reminders(session: Session, standings: Sequence[GatewayStanding]) -> list[Notice]:
