@@ -262,6 +262,8 @@ def _signature(s: SignatureRecord) -> dict[str, Any]:
         "signed_by": s.by,
         "signed_at": _moment(s.signed_at),
         "fingerprint": s.fingerprint,
+        "content": s.content,
+        "fingerprint_matches": s.fingerprint_matches,
     }
 
 

@@ -123,7 +123,10 @@ class Enrolment(db.Model):
 
     @property
     def english_maths_label(self) -> str:
-        route = self.english_maths_route
+        return self.english_maths_label_of(self.english_maths_route)
+
+    def english_maths_label_of(self, route: str) -> str:
+        """The words for an English and maths route (this one's now, or one recorded earlier)."""
         if route in ENGLISH_AND_MATHS_ROUTES:
             return ENGLISH_AND_MATHS_ROUTES[route]
         alternatives = self.standard_version.standard.gateway.english_and_maths.alternatives

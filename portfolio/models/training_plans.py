@@ -157,7 +157,12 @@ class PlannedActivity(db.Model):
 
 class AgreementSignature(db.Model):
     """One party's signature of one version of a skills scan or a training plan (exactly one of
-    the two), with the SHA-256 fingerprint of exactly the content signed."""
+    the two), with exactly the content signed and its SHA-256 fingerprint.
+
+    `content` is the canonical JSON (core.audit.canonical_json, as the audit log stores its values)
+    of the document's snapshot as the signer saw it, the enrolment's parts included: an agreed
+    version is shown from it, and `agreements.fingerprint_matches` recomputes the fingerprint from
+    it, so the record can be checked later."""
 
     __tablename__ = "agreement_signatures"
     __table_args__ = (
@@ -173,6 +178,7 @@ class AgreementSignature(db.Model):
     signer: Mapped[Signer] = mapped_column(enum_column(Signer))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     fingerprint: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)  # canonical JSON of what was signed
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     skills_scan: Mapped[SkillsScan | None] = relationship(back_populates="signatures")

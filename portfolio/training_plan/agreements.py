@@ -6,10 +6,16 @@ goes into a new version, copied from the signed one, which keeps its signatures 
 viewable. A signature records the SHA-256 fingerprint of the version's content as the signer saw
 it (the page carries it), so nobody signs content that changed under them; the document is agreed
 when the third party signs. Every change takes the enrolment's lock first, then the version's.
+
+Each signature also keeps the content itself (the canonical JSON the fingerprint is computed
+from), so that an agreed version is shown exactly as signed, the enrolment's parts included, and
+`fingerprint_matches` can check, at any time, that the content stored still has the fingerprint
+recorded.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +28,7 @@ from standard import Signer
 
 from ..core import audit
 from ..core.access import SIGNER_LABELS, SIGNING_ROLES, signing_party
+from ..core.audit import canonical_json
 from ..core.domain import DomainError, lock_enrolment_for_change
 from ..core.fingerprint import fingerprint
 from ..models import AgreementSignature, Enrolment, EnrolmentStatus, SkillsScan, TrainingPlan, User
@@ -55,6 +62,40 @@ class DocumentKind:
 
 def content_fingerprint(kind: DocumentKind, document: Document) -> str:
     return fingerprint(kind.snapshot(document))
+
+
+def signed_content(signature: AgreementSignature) -> dict[str, Any] | None:
+    """The content stored with a signature, as plain JSON values, or None if it cannot be read."""
+    try:
+        content = json.loads(signature.content)
+    except (TypeError, ValueError):
+        return None
+    return content if isinstance(content, dict) else None
+
+
+def fingerprint_matches(signature: AgreementSignature) -> bool:
+    """Whether the fingerprint recomputed from the content stored with the signature is the one
+    recorded when it was made: False if either has changed since (or the content cannot be read)."""
+    content = signed_content(signature)
+    return content is not None and fingerprint(content) == signature.fingerprint
+
+
+def fingerprint_checks(document: Document) -> dict[Signer, bool]:
+    """`fingerprint_matches` of each signature of the version, by party."""
+    return {s.signer: fingerprint_matches(s) for s in document.signatures}
+
+
+def agreed_content(document: Document) -> dict[str, Any] | None:
+    """What an agreed version's signatures were given, read back: the content of the first
+    signature whose fingerprint still matches, else the first that can be read (the fingerprint
+    checks show the mismatch); None while the version is not agreed, or if none can be read."""
+    if document.agreed_at is None:
+        return None
+    readable = [(s, c) for s in document.signatures if (c := signed_content(s)) is not None]
+    matching = [c for s, c in readable if fingerprint(c) == s.fingerprint]
+    if matching:
+        return matching[0]
+    return readable[0][1] if readable else None
 
 
 def awaiting_signers(document: Document) -> list[Signer]:
@@ -152,7 +193,8 @@ def sign(
         raise DomainError(f"This version of the {kind.name} has already been signed for {SIGNER_LABELS[signer]}")
     if reason := kind.not_ready(document):
         raise DomainError(reason)
-    content = content_fingerprint(kind, document)
+    values = kind.snapshot(document)
+    content = fingerprint(values)
     if content != seen:
         raise DomainError(f"The {kind.name} changed since you opened it: read it again before you sign")
     if any(s.fingerprint != content for s in document.signatures):
@@ -162,7 +204,12 @@ def sign(
         )
     now = now or utcnow()
     signature = AgreementSignature(
-        enrolment_id=enrolment.id, signer=signer, user=by, fingerprint=content, signed_at=now
+        enrolment_id=enrolment.id,
+        signer=signer,
+        user=by,
+        fingerprint=content,
+        content=canonical_json(values),
+        signed_at=now,
     )
     document.signatures.append(signature)
     agreed = not awaiting_signers(document)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -26,7 +26,15 @@ from ..core.domain import DomainError, lock_enrolment_for, required_text
 from ..core.text import clean_text
 from ..core.wording import CENT, hours_text, long_date
 from ..enrolments.domain import MAXIMUM_OTJ_HOURS
-from ..models import AgreementSignature, Enrolment, PlannedActivity, SkillsScan, TrainingPlan, User
+from ..models import (
+    AgreementSignature,
+    Enrolment,
+    PlannedActivity,
+    ReviewInterval,
+    SkillsScan,
+    TrainingPlan,
+    User,
+)
 from ..otj.domain import check_criteria
 from ..progress_reviews.domain import add_interval, next_review_due, schedule_start
 from . import agreements
@@ -101,6 +109,72 @@ def prior_learning_result(session: Session, enrolment_id: int) -> PriorLearningR
     return PriorLearningResult(scan.number, scan.prior_learning_hours, scan.prior_learning_months)
 
 
+@dataclass(frozen=True)
+class PlanFacts:
+    """What a version of the plan shows from the enrolment: as signed, for an agreed version (from
+    the content its signatures were given), or as the record holds them now, for one that is not."""
+
+    english_maths_route: str
+    english_maths_label: str
+    english_maths_decided_on: date | None
+    english_maths_agreed_by: str
+    assessment_organisation: str | None
+    planned_end: date
+    planned_otj_hours: int
+    review_interval: ReviewInterval
+    prior_learning: PriorLearningResult | None
+    signed_on: datetime | None = None  # when it was agreed, if these are as signed
+
+    @property
+    def as_signed(self) -> bool:
+        return self.signed_on is not None
+
+
+def facts_now(enrolment: Enrolment, prior: PriorLearningResult | None) -> PlanFacts:
+    return PlanFacts(
+        english_maths_route=enrolment.english_maths_route,
+        english_maths_label=enrolment.english_maths_label,
+        english_maths_decided_on=enrolment.english_maths_decided_on,
+        english_maths_agreed_by=enrolment.english_maths_agreed_by,
+        assessment_organisation=enrolment.epao.name if enrolment.epao else None,
+        planned_end=enrolment.planned_end_date,
+        planned_otj_hours=enrolment.planned_otj_hours,
+        review_interval=enrolment.review_interval,
+        prior_learning=prior,
+    )
+
+
+def facts_signed(enrolment: Enrolment, content: dict[str, Any], signed_on: datetime) -> PlanFacts:
+    """The facts from a signature's content (`snapshot`'s values read back from JSON)."""
+    english_maths = content["english_and_maths"]
+    prior = content["prior_learning"]
+    decided_on = english_maths["decided_on"]
+    return PlanFacts(
+        english_maths_route=english_maths["route"],
+        english_maths_label=enrolment.english_maths_label_of(english_maths["route"]),
+        english_maths_decided_on=date.fromisoformat(decided_on) if decided_on else None,
+        english_maths_agreed_by=english_maths["agreed_by"],
+        assessment_organisation=content["assessment_organisation"],
+        planned_end=date.fromisoformat(content["planned_end"]),
+        planned_otj_hours=int(content["planned_otj_hours"]),
+        review_interval=ReviewInterval(content["review_interval"]),
+        prior_learning=PriorLearningResult(prior["scan"], prior["hours"], prior["months"]) if prior else None,
+        signed_on=signed_on,
+    )
+
+
+def shown_facts(plan: TrainingPlan | None, enrolment: Enrolment, prior_now: PriorLearningResult | None) -> PlanFacts:
+    """The facts a version shows: as signed if it is agreed (and its signed content can be read),
+    else as the enrolment holds them now."""
+    content = agreements.agreed_content(plan) if plan is not None else None
+    if plan is not None and plan.agreed_at is not None and content is not None:
+        try:
+            return facts_signed(enrolment, content, plan.agreed_at)
+        except (KeyError, TypeError, ValueError):
+            pass  # content changed out of shape: the fingerprint checks show it; show the record now
+    return facts_now(enrolment, prior_now)
+
+
 def review_dates(enrolment: Enrolment, last_complete: date | None, count: int = 4) -> list[date]:
     """The next `count` progress reviews due by the schedule, none after the planned end but the
     first (from the progress reviews' own arithmetic)."""
@@ -118,9 +192,11 @@ def total_hours(plan: TrainingPlan) -> Decimal:
     return sum((Decimal(a.hours) for a in plan.activities), Decimal(0)).quantize(CENT)
 
 
-def hours_warning(plan: TrainingPlan) -> str | None:
-    """A warning (not a refusal) when the activities' hours differ from the planned off-the-job hours."""
-    total, planned = total_hours(plan), Decimal(plan.enrolment.planned_otj_hours)
+def hours_warning(plan: TrainingPlan, planned_otj_hours: int | None = None) -> str | None:
+    """A warning (not a refusal) when the activities' hours differ from the planned off-the-job
+    hours (the enrolment's now, unless given: those signed)."""
+    planned_hours = plan.enrolment.planned_otj_hours if planned_otj_hours is None else planned_otj_hours
+    total, planned = total_hours(plan), Decimal(planned_hours)
     if total == planned:
         return None
     difference = abs(total - planned)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from standard import Signer
 
-from ..models import ScanRating
-from .agreements import SIGNERS
+from ..models import AgreementSignature, ScanRating
+from .agreements import SIGNERS, fingerprint_matches, signed_content
 from .queries import plan_versions, scan_versions
 
 
@@ -21,6 +22,12 @@ class SignatureRecord:
     by: str
     signed_at: datetime
     fingerprint: str
+    content: dict[str, Any] | None  # what was signed, as stored with the signature (None: unreadable)
+    fingerprint_matches: bool  # the fingerprint recomputed from `content` is the one recorded
+
+
+def signature_record(s: AgreementSignature) -> SignatureRecord:
+    return SignatureRecord(s.signer, s.user.name, s.signed_at, s.fingerprint, signed_content(s), fingerprint_matches(s))
 
 
 @dataclass(frozen=True)
@@ -53,9 +60,7 @@ def scan_records(session: Session, enrolment_id: int) -> tuple[ScanRecord, ...]:
             prior_learning_months=scan.prior_learning_months,
             prior_learning_summary=scan.prior_learning_summary,
             prior_learning=tuple((p.subject, p.reason) for p in scan.prior_learning),
-            signatures=tuple(
-                SignatureRecord(s.signer, s.user.name, s.signed_at, s.fingerprint) for s in scan.signatures
-            ),
+            signatures=tuple(signature_record(s) for s in scan.signatures),
         )
         for scan in reversed(scan_versions(session, enrolment_id))
     )
@@ -99,7 +104,7 @@ def plan_record(plan) -> PlanRecord:
             ActivityRecord(a.description, a.starts_on, a.ends_on, Decimal(a.hours), tuple(a.codes))
             for a in plan.activities
         ),
-        signatures=tuple(SignatureRecord(s.signer, s.user.name, s.signed_at, s.fingerprint) for s in plan.signatures),
+        signatures=tuple(signature_record(s) for s in plan.signatures),
     )
 
 

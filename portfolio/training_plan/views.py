@@ -16,7 +16,7 @@ from ..models import Enrolment, PlannedActivity
 from ..progress_reviews.domain import last_complete_review_dates
 from . import agreements
 from . import plan as training_plan
-from .agreements import SIGNERS, awaiting_signers, content_fingerprint, signatures_by_signer
+from .agreements import SIGNERS, awaiting_signers, content_fingerprint, fingerprint_checks, signatures_by_signer
 from .forms import (
     ActivityForm,
     ConfirmRatingsForm,
@@ -84,6 +84,7 @@ def _scan_page(enrolment_id: int, number: int | None):
         effect=effect,
         refusal=refusal,
         signatures=signatures_by_signer(scan) if scan else {},
+        checks=fingerprint_checks(scan) if scan else {},
         awaiting=awaiting_signers(scan) if scan else [],
         signers=SIGNERS,
         signer_labels=SIGNER_LABELS,
@@ -287,6 +288,8 @@ def _plan_context(enrolment: Enrolment, number: int | None) -> dict:
     my_signer = signing_party(current_user, enrolment)
     is_current = shown is not None and shown is current
     refusal = TRAINING_PLAN.not_ready(shown) if shown is not None else None
+    # An agreed version shows the enrolment's parts as signed; any other, as the record holds them now.
+    facts = training_plan.shown_facts(shown, enrolment, training_plan.prior_learning_result(db.session, enrolment.id))
     return {
         "enrolment": enrolment,
         "standard": enrolment.standard_version.standard,
@@ -296,13 +299,14 @@ def _plan_context(enrolment: Enrolment, number: int | None) -> dict:
         "versions": versions,
         "status": training_plan.status_text(shown),
         "total_hours": training_plan.total_hours(shown) if shown else Decimal("0.00"),
-        "hours_warning": training_plan.hours_warning(shown) if shown else None,
+        "hours_warning": training_plan.hours_warning(shown, facts.planned_otj_hours) if shown else None,
+        "facts": facts,
         "epao_needed_by": training_plan.epao_needed_by(enrolment),
         "refusal": refusal if shown is not None and shown.activities else None,
-        "prior_learning": training_plan.prior_learning_result(db.session, enrolment.id),
         "review_dates": training_plan.review_dates(enrolment, last_review),
         "today": clock.today(),
         "signatures": signatures_by_signer(shown) if shown else {},
+        "checks": fingerprint_checks(shown) if shown else {},
         "signers": SIGNERS,
         "signer_labels": SIGNER_LABELS,
         "my_signer": my_signer,

@@ -5,7 +5,8 @@ prior learning the tutor recognises in hours and months, and what agreeing it di
 enrolment), `skills_scan_ratings`, `prior_learning`, `training_plans` (numbered versions, with the
 English and maths plan), `planned_activities` (the off-the-job training a plan sets out), and
 `agreement_signatures`, one table for the three parties' signatures of either document, each with
-the fingerprint of what was signed. Enrolments from before this have no scan or plan recorded.
+exactly what was signed (canonical JSON) and its fingerprint. Enrolments from before this have no
+scan or plan recorded.
 
 Revision ID: 0024
 Revises: 0023
@@ -130,6 +131,7 @@ def upgrade():
         ),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("content", sa.Text(), nullable=False),
         sa.Column("signed_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "(skills_scan_id IS NULL) <> (training_plan_id IS NULL)", name=op.f("ck_agreement_signatures_one_document")

@@ -5,14 +5,17 @@ learning and review schedule the plan shows."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from decimal import Decimal
+from hashlib import sha256
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from funding_rules import add_calendar_months
 from portfolio.core import clock
+from portfolio.core.audit import canonical_json
 from portfolio.core.domain import DomainError
 from portfolio.extensions import db
 from portfolio.models import AuditEvent, Notification, TrainingPlan
@@ -28,6 +31,7 @@ from portfolio.training_plan.plan import (
     remove_activity,
     review_dates,
     set_english_maths_plan,
+    shown_facts,
     sign_plan,
     status_text,
     update_activity,
@@ -203,6 +207,49 @@ def test_three_signatures_agree_the_plan_and_each_keeps_its_fingerprint(plan_peo
     assert _count(AuditEvent, AuditEvent.action == "training_plan.signed") == 3
     with pytest.raises(DomainError, match="already been signed for the apprentice"):
         _sign(plan, plan_people["apprentice"])
+
+
+def test_each_signature_keeps_exactly_what_was_signed_and_a_changed_record_fails_the_check(plan_people):
+    people = plan_people
+    enrolment = people["enrolment"]
+    scan = ready_scan(people, hours=60, months=1)
+    for role in ("apprentice", "employer", "tutor"):
+        sign_scan(db.session, scan, by=people[role], seen=agreements.content_fingerprint(SKILLS_SCAN, scan))
+    plan = planned(people)
+    signed = TRAINING_PLAN.snapshot(plan)
+    _sign_all(people, plan)
+    for signature in plan.signatures + scan.signatures:
+        assert agreements.fingerprint_matches(signature)
+        assert sha256(signature.content.encode("utf-8")).hexdigest() == signature.fingerprint
+    assert agreements.signed_content(plan.signatures[0]) == json.loads(canonical_json(signed))
+    # The record changes after the plan was agreed; the agreed version still shows it as signed.
+    enrolment.epao = None
+    enrolment.planned_end_date, enrolment.planned_otj_hours = date(2026, 12, 31), 500
+    db.session.commit()
+    facts = shown_facts(plan, enrolment, prior_learning_result(db.session, enrolment.id))
+    assert facts.as_signed and facts.signed_on == plan.agreed_at
+    assert (facts.assessment_organisation, facts.planned_end, facts.planned_otj_hours) == (
+        "Harbour Assessment Services", date(2026, 8, 28), 340,  # a month and 60 hours off for prior learning
+    )  # fmt: skip
+    assert (facts.prior_learning.version, facts.prior_learning.hours, facts.prior_learning.months) == (1, 60, 1)
+    assert facts.english_maths_label == enrolment.english_maths_label
+
+    # An UPDATE through SQL, behind the application's back: the check fails for that signature.
+    first = plan.signatures[0]
+    db.session.execute(
+        text("UPDATE agreement_signatures SET content = :content WHERE id = :id"),
+        {"content": first.content.replace("Harbour Assessment Services", "Other Assessments"), "id": first.id},
+    )
+    db.session.commit()
+    db.session.expire_all()
+    assert [agreements.fingerprint_matches(s) for s in plan.signatures] == [False, True, True]
+    # The page shows what a signature that still matches was given.
+    assert agreements.agreed_content(plan)["assessment_organisation"] == "Harbour Assessment Services"
+    db.session.execute(text("UPDATE agreement_signatures SET content = 'not JSON' WHERE id = :id"), {"id": first.id})
+    db.session.commit()
+    db.session.expire_all()
+    assert agreements.signed_content(plan.signatures[0]) is None
+    assert not agreements.fingerprint_matches(plan.signatures[0])
 
 
 def test_a_change_after_a_signature_makes_a_new_version_and_keeps_the_signed_one(plan_people):

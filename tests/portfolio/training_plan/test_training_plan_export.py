@@ -4,12 +4,15 @@ the current one in the portfolio PDF."""
 from __future__ import annotations
 
 import io
+import json
 from datetime import date
 from decimal import Decimal
 
 import jsonschema
 import pypdf
+import sqlalchemy as sa
 
+from portfolio.core.fingerprint import fingerprint
 from portfolio.exports.gather import gather
 from portfolio.exports.manifest import Document, manifest, schema
 from portfolio.exports.pdf import render_document
@@ -46,6 +49,27 @@ def test_every_version_of_the_plan_is_in_the_manifest_and_follows_the_schema(pla
     }  # fmt: skip
     assert [a["hours"] for a in plans[1]["activities"]] == ["61.00", "182.00", "157.00"]
     assert plans[1]["english_maths_plan"] == "Functional skills English at level 2 by March 2026"
+    # Each signature carries exactly what it was given, and the check of its fingerprint.
+    for signature in plans[0]["signatures"] + plans[1]["signatures"]:
+        assert signature["fingerprint_matches"] is True
+        assert fingerprint(signature["content"]) == signature["fingerprint"]
+    signed = plans[1]["signatures"][0]["content"]
+    assert signed["version"] == 2 and signed["assessment_organisation"] == "Harbour Assessment Services"
+    assert signed["planned_end"] == "2026-09-28" and signed["planned_otj_hours"] == 400
+
+    # A stored content changed behind the application's back is reported, and still follows the schema.
+    tampered = dict(signed, assessment_organisation="Someone Else Assessments")
+    db.session.execute(
+        sa.text("UPDATE agreement_signatures SET content = :content WHERE id = :id"),
+        {"content": json.dumps(tampered), "id": second.signatures[0].id},
+    )
+    db.session.commit()
+    db.session.expire_all()
+    written = manifest(gather(db.session, enrolment), documents)
+    jsonschema.Draft202012Validator(schema(), format_checker=jsonschema.FormatChecker()).validate(written)
+    signatures = written["training_plans"][1]["signatures"]
+    assert [s["fingerprint_matches"] for s in signatures] == [False, True, True]
+    assert signatures[0]["content"]["assessment_organisation"] == "Someone Else Assessments"
 
 
 def test_the_portfolio_pdf_lists_the_current_plan(app, plan_people):

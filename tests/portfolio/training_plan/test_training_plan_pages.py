@@ -5,17 +5,20 @@ counts, and access for every route (404 for anyone unrelated or without the role
 from __future__ import annotations
 
 import io
+import json
 import re
 from datetime import date
 
 import pypdf
 import pytest
+import sqlalchemy as sa
 
 from portfolio.core import clock
 from portfolio.extensions import db
-from portfolio.models import OtjActivity, OtjEntry, OtjStatus, TrainingPlan
+from portfolio.models import OtjActivity, OtjEntry, OtjStatus, ReviewInterval, TrainingPlan
 from portfolio.training_plan import agreements
-from portfolio.training_plan.plan import TRAINING_PLAN, sign_plan
+from portfolio.training_plan.plan import TRAINING_PLAN, set_english_maths_plan, sign_plan
+from standard import Signer
 
 from ..conftest import counting_queries
 from ..progress_world import day_fields, error_summary, signed_in_as
@@ -83,11 +86,83 @@ def test_the_tutor_writes_the_plan_and_the_three_sign_it_through_the_pages(clien
     assert "Training plan: version 2" in page and "70 hours" in page and "Awaiting signatures" in page
     old = client.get(f"{base}/versions/1").get_data(as_text=True)
     assert "A newer version" in old and "61 hours" in old and "Signed by Priya Natarajan" in old
-    assert 'id="record-now"' in old and 'id="record-now"' not in page
+    # Version 1 was agreed: the enrolment's parts are shown as signed; version 2 shows them as now.
+    assert 'id="as-signed"' in old and "as signed on" in old and 'id="record-now"' not in old
+    assert 'id="as-signed"' not in page and 'id="record-now"' not in page
+    assert old.count("The fingerprint matches what was signed") == 3
     assert client.get(f"{base}/versions/1/pdf").status_code == 200
     assert client.get(f"{base}/versions/3").status_code == 404
     # The replaced version's activities are not the current plan's to change.
     assert client.get(f"{base}/activities/{activity_id}/edit").status_code == 404
+
+
+def test_an_agreed_plan_shows_what_was_signed_after_the_enrolment_changes(client, world, scan_people, monkeypatch):
+    people = scan_people  # no assessment organisation yet, and months before the rules want one
+    monkeypatch.setattr(clock, "today", lambda: date(2025, 9, 15))
+    enrolment = people["enrolment"]
+    plan = planned(people)
+    for role in ("apprentice", "employer", "tutor"):
+        sign_plan(db.session, plan, by=people[role], seen=agreements.content_fingerprint(TRAINING_PLAN, plan))
+    db.session.commit()
+    assert plan.agreed_at is not None
+    # Then the record changes: the assessment organisation is set, the planned end and hours move,
+    # and the reviews fall due every 12 weeks.
+    enrolment.epao = world.epao("Coastal Assessment Partnership")
+    enrolment.planned_end_date, enrolment.planned_otj_hours = date(2026, 11, 30), 450
+    enrolment.review_interval = ReviewInterval.TWELVE_WEEKS
+    db.session.commit()
+
+    base = f"/enrolments/{enrolment.id}/training-plan"
+    signed_in_as(client, people["employer"])
+    for page in (client.get(base).get_data(as_text=True), client.get(f"{base}/versions/1").get_data(as_text=True)):
+        assert 'id="as-signed"' in page and "shown as signed on" in page
+        assert "None was recorded when the plan was signed" in page and "Coastal Assessment Partnership" not in page
+        assert 'id="epao-missing"' not in page
+        assert "against 400 planned off-the-job hours" in page and "157 hours fewer than" in page
+        assert "Every 3 calendar months" in page and "Every 12 weeks" not in page
+        assert "Next due now" in page
+        assert page.count("The fingerprint matches what was signed") == 3
+    text = _pdf_text(client.get(f"{base}/versions/1/pdf").data)
+    assert "shown as signed on" in text
+    assert "1 September 2025 to 28 September 2026" in text and "30 November 2026" not in text
+    assert "400 hours; the activities below add up to 243 hours" in text
+    assert "Coastal Assessment Partnership" not in text and "Every 3 calendar months" in text
+    assert text.count("Fingerprint matches what was signed") == 3
+
+    # A version not yet agreed shows the record as it is now.
+    set_english_maths_plan(db.session, enrolment, by=people["tutor"], text="Functional skills maths at level 2")
+    db.session.commit()
+    page = client.get(base).get_data(as_text=True)
+    assert "Training plan: version 2" in page and 'id="as-signed"' not in page
+    assert "Coastal Assessment Partnership" in page and "against 450 planned off-the-job hours" in page
+    assert "Every 12 weeks" in page
+
+
+def test_a_changed_record_of_what_was_signed_shows_as_a_mismatch(client, plan_people):
+    people = plan_people
+    plan = planned(people)
+    for role in ("apprentice", "employer", "tutor"):
+        sign_plan(db.session, plan, by=people[role], seen=agreements.content_fingerprint(TRAINING_PLAN, plan))
+    db.session.commit()
+    employers = next(s for s in plan.signatures if s.signer is Signer.EMPLOYER)
+    content = json.loads(employers.content)
+    content["planned_otj_hours"] = 300
+    db.session.execute(
+        sa.text("UPDATE agreement_signatures SET content = :content WHERE id = :id"),
+        {"content": json.dumps(content), "id": employers.id},
+    )
+    db.session.commit()
+    db.session.expire_all()
+    base = f"/enrolments/{people['enrolment'].id}/training-plan"
+    signed_in_as(client, people["tutor"])
+    page = client.get(base).get_data(as_text=True)
+    assert page.count("The fingerprint matches what was signed") == 2
+    mismatch = page[page.index('id="check-employer"') :]
+    assert "The fingerprint does not match the content stored with this signature" in mismatch[:600]
+    # The page shows what the signatures that still match were given.
+    assert "against 400 planned off-the-job hours" in page
+    text = _pdf_text(client.get(f"{base}/pdf").data)
+    assert "Fingerprint does not match the content stored with the signature" in text
 
 
 def test_without_an_assessment_organisation_the_page_flags_it_and_the_signature_is_refused(client, scan_people):
