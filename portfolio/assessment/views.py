@@ -26,7 +26,7 @@ def record(enrolment_id: int):
     # A form sent for an attempt recorded meanwhile (by a colleague at the same moment) is read as
     # that attempt's form, so that the domain refuses it saying who recorded it.
     posted = request.form.get("attempt", "") if request.method == "POST" else ""
-    stale = posted.isascii() and posted.isdigit() and 1 <= int(posted) < number
+    stale = posted.isascii() and posted.isdigit() and len(posted) <= 6 and 1 <= int(posted) < number
     if plan is None or not (stale or may_record(current_user, enrolment)):
         flash(
             "No result can be recorded for this apprenticeship: "

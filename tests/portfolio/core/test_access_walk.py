@@ -108,6 +108,8 @@ def records(two_employers, world):
         "version_id": museum.standard_version_id,
         "filename": "css/application.css",
         "token": "not-a-link-we-sent",
+        "number": 1,  # a version of the skills scan or training plan
+        "activity_id": 1,  # a planned activity: outsiders never reach it, the enrolment being hidden
     }
     return outsiders, values
 

@@ -25,14 +25,16 @@ from portfolio.auth.invitations import invite_new_user
 from portfolio.calendar.domain import make_link
 from portfolio.enrolments.breaks import start_break
 from portfolio.extensions import Base, db
-from portfolio.gateway.domain import submit_to_epao
-from portfolio.models import OtjActivity, OtjEntry, ProgressReview, Role, TokenPurpose
+from portfolio.gateway.domain import decide_gateway, gateway_items, submit_to_epao
+from portfolio.models import OtjActivity, OtjEntry, ProgressReview, Role, ScanRating, TokenPurpose
 from portfolio.models.types import StorableString
 from portfolio.notifications.domain import notify
 from portfolio.notifications.kinds import Kind
 from portfolio.review.domain import WitnessTestimony, create_testimony, start_review
 from portfolio.signing.domain import create_testimony_request, send_code, verify_code
 from portfolio.signing.views import remember_verified
+from portfolio.training_plan.plan import ActivityDetails, add_activity
+from portfolio.training_plan.skills_scan import PriorLearningDetails, confirm, rate, record_prior_learning
 
 from ...helpers import PASSWORD, PDF_BYTES, PNG_BYTES, run_jobs
 from ..conftest import sign_in
@@ -147,6 +149,28 @@ ROUTES = {
         "signed_tutor", {"enrolment_id": "signed"}, ("gateway.gateway", {"enrolment_id": "signed"})
     ),
     "gateway.decision": Route("assessor", {"enrolment_id": "at_gateway"}),
+    "gateway.behaviours": Route("mentor", {"enrolment_id": "enrolment"}),
+    "assessment.record": Route("epa_assessor", {"enrolment_id": "in_epa"}),
+    "training_plan.rate_skills": Route("apprentice", {"enrolment_id": "enrolment"}),
+    "training_plan.confirm_skills": Route("mentor", {"enrolment_id": "enrolment"}),
+    "training_plan.prior_learning": Route("tutor", {"enrolment_id": "scan_confirmed"}),
+    "training_plan.sign_skills_scan": Route(
+        "tutor",
+        {"enrolment_id": "ready_scan", "number": "first"},
+        ("training_plan.skills_scan", {"enrolment_id": "ready_scan"}),
+    ),
+    "training_plan.new_activity": Route("tutor", {"enrolment_id": "enrolment"}),
+    "training_plan.edit_activity": Route("tutor", {"enrolment_id": "enrolment", "activity_id": "activity"}),
+    "training_plan.remove_activity": Route(
+        "tutor",
+        {"enrolment_id": "enrolment", "activity_id": "activity_to_remove"},
+    ),
+    "training_plan.english_maths": Route("tutor", {"enrolment_id": "enrolment"}),
+    "training_plan.sign_plan": Route(
+        "tutor",
+        {"enrolment_id": "enrolment", "number": "first"},
+        ("training_plan.plan", {"enrolment_id": "enrolment"}),
+    ),
     "notifications.mark_read": Route("apprentice", {}, ("notifications.index", {})),
     "notifications.settings": Route("apprentice", {}),
     "calendar.link": Route("apprentice", {}, ("calendar.index", {})),
@@ -220,6 +244,7 @@ ACCEPT_CONTROL_CHARACTERS = set(ROUTES) - {
     "signing.ask_witness",  # the witness's email address is not one
     "signing.ask_employer",
     "signing.verify",  # nor is the code a code
+    "training_plan.new_activity",  # its hours box, a text input, is filled with words
 }
 
 
@@ -379,6 +404,37 @@ def hostile_world(world):
     sign_all(signed)
     sign_all(at_gateway)
     submit_to_epao(db.session, at_gateway.enrolment, by=at_gateway.tutor, today=TODAY)
+    in_epa = ready_enrolment(world)
+    sign_all(in_epa)
+    accepted = submit_to_epao(db.session, in_epa.enrolment, by=in_epa.tutor, today=TODAY)
+    items = gateway_items(in_epa.enrolment.standard_version.standard)
+    decide_gateway(db.session, accepted, by=in_epa.assessor, decisions={code: (True, "") for code in items})
+    # The start's agreements: a scan rated on the enrolment, one ready to sign elsewhere, and a plan.
+    standard = enrolment.standard_version.standard
+    ratings = {c.code: (ScanRating.SOME, "") for c in standard}
+    rate(db.session, enrolment, by=apprentice, ratings=ratings)
+    scan_ready = world.enrolment(employer=employer, provider=provider, tutor=tutor, mentor=mentor, epao=epao)
+    rate(db.session, scan_ready, by=scan_ready.apprentice, ratings=ratings)
+    confirm(db.session, scan_ready, by=mentor, ratings=ratings)
+    record_prior_learning(db.session, scan_ready, by=tutor, details=PriorLearningDetails(hours=0, months=0))
+    scan_confirmed = world.enrolment(employer=employer, provider=provider, tutor=tutor, mentor=mentor, epao=epao)
+    rate(db.session, scan_confirmed, by=scan_confirmed.apprentice, ratings=ratings)
+    confirm(db.session, scan_confirmed, by=mentor, ratings=ratings)
+    planned = [
+        add_activity(
+            db.session,
+            enrolment,
+            by=tutor,
+            details=ActivityDetails(
+                f"Workshop {n}",
+                enrolment.start_date,
+                enrolment.start_date + timedelta(days=30),
+                Decimal("10"),
+                ["K1"],
+            ),
+        )  # fmt: skip
+        for n in range(2)
+    ]
     make_link(db.session, apprentice)  # so that the calendar page offers to turn it off
     db.session.flush()
     ids = {
@@ -408,6 +464,12 @@ def hostile_world(world):
         "ready": ready.enrolment.id,
         "signed": signed.enrolment.id,
         "at_gateway": at_gateway.enrolment.id,
+        "in_epa": in_epa.enrolment.id,
+        "ready_scan": scan_ready.id,
+        "scan_confirmed": scan_confirmed.id,
+        "first": 1,
+        "activity": planned[0].id,
+        "activity_to_remove": planned[1].id,
         **{name: entry.id for name, entry in entries.items()},
         **{f"request_to_{name}": requests[name][0].id for name in ("withdraw", "send_again")},
         **{f"item_to_{name}": requests[name][0].item_id for name in ("withdraw", "send_again")},
@@ -423,6 +485,7 @@ def hostile_world(world):
         "ready_apprentice": ready.apprentice,
         "signed_tutor": signed.tutor,
         "assessor": at_gateway.assessor,
+        "epa_assessor": in_epa.assessor,
     }
     db.session.commit()
     return ids, people
