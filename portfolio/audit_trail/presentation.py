@@ -76,6 +76,7 @@ ACTION_LABELS = {
     "evidence.submitted": "Evidence submitted for review",
     "evidence.withdrawn": "Evidence withdrawn",
     "evidence.review_started": "Review of evidence started",
+    "evidence.review_reassigned": "Review of evidence given to another tutor",
     "evidence.accepted": "Evidence accepted",
     "evidence.referred": "Evidence referred back",
     "evidence.commented": "Comment on evidence",

@@ -32,7 +32,7 @@ from ..models.notifications import MailStatus
 from .access import may_export
 from .clock import zone_description
 from .rules import enrolment_otj_minimum, funding_summary
-from .wording import hours_text, long_date, time_of_day
+from .wording import hours_text, long_date, time_of_day, waiting_text
 
 SERVICE_NAME = "Apprenticeship portfolio"
 
@@ -117,6 +117,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(zone_description)
     app.add_template_filter(five_percent)
     app.add_template_filter(hours_text, "hours")
+    app.add_template_filter(waiting_text, "waited")
 
 
 def csrf_field() -> Markup:

@@ -6,7 +6,7 @@ A stored moment (a datetime, in UTC) is written as the service's zone shows it (
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -44,3 +44,17 @@ def duration_text(duration: timedelta) -> str:
             count = minutes // size
             return f"{count} {unit}{'s' if count != 1 else ''}"
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def waiting_text(since: datetime, now: datetime | None = None) -> str:
+    """How long something has waited since then, rounded down: under an hour, 5 hours, 3 days, 2 weeks."""
+    now = now or datetime.now(UTC)
+    # SQLite gives back times without their zone; they are UTC.
+    hours = int((now - (since if since.tzinfo else since.replace(tzinfo=UTC))).total_seconds() // 3600)
+    if hours < 1:
+        return "under an hour"
+    for unit, size, below in (("hour", 1, 48), ("day", 24, 24 * 21)):
+        if hours < below:
+            count = hours // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{hours // (24 * 7)} weeks"

@@ -4,8 +4,9 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
     GovRadioInput,
+    GovSelect,
 )
-from wtforms import BooleanField, MultipleFileField, RadioField
+from wtforms import BooleanField, MultipleFileField, RadioField, SelectField
 from wtforms.validators import InputRequired, ValidationError
 
 from ..core.forms import CriteriaLinksField, DateInputField, long_text, submit_button, text_field
@@ -89,3 +90,10 @@ class CommentForm(FlaskForm):
     comment = long_text("Add a comment", MAX_COMMENT, called="The comment", required="Write a comment")
     # Its own id: the item's page may also hold the decision form, whose button is "submit".
     submit = submit_button("Post comment", id="post-comment")
+
+
+class ReassignForm(FlaskForm):
+    reviewer = SelectField(
+        "Give the review to", widget=GovSelect(), coerce=int, validators=[InputRequired("Choose a tutor")]
+    )  # the choices are the provider's other tutors, set by the view
+    submit = submit_button("Give the review", id="give-review")

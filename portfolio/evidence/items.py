@@ -448,6 +448,8 @@ def move_evidence_status(
     )
     before = {"status": item.status}
     item.status = to_status
+    if to_status is EvidenceStatus.SUBMITTED:
+        item.attempt = (item.attempt or 0) + 1  # None until a new item is first flushed
     after = {"status": to_status} | ({"note": note} if note else {})
     audit.record_change(STATUS_ACTIONS[to_status], item, actor=actor, before=before, after=after)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, session, url_for
 from flask_login import current_user, login_required
 
 from standard import roll_up
@@ -35,11 +35,13 @@ from ..review.domain import (
     decide,
     latest_decision,
     may_write_testimony,
+    reassign_review,
     referred_count,
+    reviewers_to_give,
     signature_of,
 )
 from ..signing.domain import may_manage, may_request_testimony, progress_of
-from .forms import CommentForm, DecisionForm, EvidenceForm, WithdrawForm
+from .forms import CommentForm, DecisionForm, EvidenceForm, ReassignForm, WithdrawForm
 from .items import (
     EDITABLE,
     SUBMITTABLE,
@@ -155,6 +157,7 @@ def item_page(
     their form's errors (that form is `form`, for the error summary)."""
     enrolment = item.enrolment
     testimony = is_witness_testimony(item)
+    may_review = is_tutor_of(current_user, enrolment) and not is_author(current_user, item)
     # The requests emailed to a witness without an account, for whoever manages them, the newest first.
     asked = list(reversed(item.signing_requests)) if testimony else []
     return render_template(
@@ -175,7 +178,8 @@ def item_page(
         asked_of=asked[0] if asked else None,
         signing_requests=[(r, progress_of(r)) for r in asked] if asked and may_manage(current_user, asked[0]) else [],
         feedback=latest_decision(item),
-        may_review=is_tutor_of(current_user, enrolment) and not is_author(current_user, item),
+        may_review=may_review,
+        reassign_form=_reassign_form(item) if may_review and item.status is EvidenceStatus.SUBMITTED else None,
         may_judge=may_judge_criteria(current_user, enrolment),
         decision_form=decision_form or DecisionForm(formdata=None),
         comments=comments_on(db.session, item),
@@ -434,6 +438,32 @@ def decide_item(enrolment_id: int, item_id: int):
         if decided or decided.flashed:
             return redirect(url_for("evidence.view", enrolment_id=enrolment_id, item_id=item_id))
     return item_page(item, decision_form=form)
+
+
+@bp.post("/evidence/<int:item_id>/review/reassign")
+@login_required
+def reassign(enrolment_id: int, item_id: int):
+    item = get_reviewable_evidence_or_404(db.session, current_user, enrolment_id, item_id)
+    form = _reassign_form(item, formdata=request.form)
+    if form is None or not form.validate_on_submit():
+        flash("Choose a tutor of the apprentice's provider to give the review to", "error")
+    else:
+        to = next(tutor for tutor in form.tutors if tutor.id == form.reviewer.data)
+        attempt(
+            lambda: reassign_review(db.session, item, by=current_user, to=to), f"{to.name} will review this evidence"
+        )
+    return redirect(url_for("evidence.view", enrolment_id=enrolment_id, item_id=item_id, _anchor="review"))
+
+
+def _reassign_form(item: EvidenceItem, formdata=None) -> ReassignForm | None:
+    """The form that gives the item's review to another tutor, None if there is nobody to give it to."""
+    tutors = reviewers_to_give(db.session, item, by=current_user)
+    if not tutors:
+        return None
+    form = ReassignForm(formdata=formdata)
+    form.reviewer.choices = [(tutor.id, tutor.name) for tutor in tutors]
+    form.tutors = tutors
+    return form
 
 
 @bp.post("/evidence/<int:item_id>/comments")

@@ -85,7 +85,10 @@ class EvidenceItem(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # Who is reviewing a submitted item, so that two tutors do not decide it at once.
+    # How many times it has been submitted: 2 or more is a resubmission after a referral.
+    attempt: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Who is reviewing a submitted item, so that two tutors do not decide it at once. A referral
+    # keeps its reviewer (review_started_at cleared), so that the resubmission goes back to them.
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     review_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

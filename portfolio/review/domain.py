@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Select, false, func, select, update
-from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, joinedload
 
 from ..core import audit, clock
 from ..core.access import (
@@ -28,7 +28,6 @@ from ..core.access import (
     is_tutor_of,
     may_comment_on_evidence,
     may_judge_criteria,
-    visible_evidence_clause,
 )
 from ..core.domain import DomainError, lock_enrolment_for, required_text
 from ..core.permissions import may_change_evidence
@@ -50,13 +49,11 @@ from ..evidence.items import (
 from ..models import (
     CriterionJudgement,
     Enrolment,
-    EnrolmentStatus,
     EvidenceComment,
     EvidenceItem,
     EvidenceKind,
     EvidenceStatus,
     EvidenceStatusChange,
-    Organisation,
     Role,
     SigningRequest,
     User,
@@ -65,6 +62,7 @@ from ..models import (
 from ..models.types import MAX_NOTE, utcnow
 from ..notifications.domain import notify, people_of
 from ..notifications.kinds import Kind
+from .queue import queue_clause, tutors_of
 
 MAX_FEEDBACK = 2_000
 MAX_COMMENT = 2_000
@@ -85,49 +83,13 @@ class Decision(enum.Enum):
         return {"accept": EvidenceStatus.ACCEPTED, "refer": EvidenceStatus.REFERRED}[self.value]
 
 
-# Review queue -------------------------------------------------------------------------------
-
-
-def review_queue(tutor: User, *, employer_id: int | None = None, apprentice_id: int | None = None) -> Select:
-    """Submitted evidence of the tutor's provider's enrolments, the longest waiting first."""
-    statement = (
-        select(EvidenceItem)
-        .join(EvidenceItem.enrolment)
-        .where(_queue_clause(tutor))
-        .options(
-            contains_eager(EvidenceItem.enrolment).joinedload(Enrolment.apprentice),
-            contains_eager(EvidenceItem.enrolment).joinedload(Enrolment.employer),
-            joinedload(EvidenceItem.reviewer),
-            selectinload(EvidenceItem.links),
-        )
-        .order_by(EvidenceItem.submitted_at, EvidenceItem.id)
-    )
-    if employer_id is not None:
-        statement = statement.where(Enrolment.employer_id == employer_id)
-    if apprentice_id is not None:
-        statement = statement.where(Enrolment.apprentice_id == apprentice_id)
-    return statement
-
-
-def queue_filters(session: Session, tutor: User) -> tuple[list[Organisation], list[User]]:
-    """The employers and apprentices the tutor's queue can be filtered by (two queries)."""
-    provider_enrolments = select(Enrolment).where(Enrolment.provider_id == tutor.organisation_id).subquery()
-    employers = session.scalars(
-        select(Organisation)
-        .where(Organisation.id.in_(select(provider_enrolments.c.employer_id)))
-        .order_by(Organisation.name)
-    ).all()
-    apprentices = session.scalars(
-        select(User).where(User.id.in_(select(provider_enrolments.c.apprentice_id))).order_by(User.name, User.id)
-    ).all()
-    return list(employers), list(apprentices)
+# What waits, for the home page -------------------------------------------------------------
 
 
 def awaiting_review_count(session: Session, tutor: User) -> int:
     """How many submitted items wait for a decision at the tutor's provider (one query)."""
     return (
-        session.scalar(select(func.count(EvidenceItem.id)).join(EvidenceItem.enrolment).where(_queue_clause(tutor)))
-        or 0
+        session.scalar(select(func.count(EvidenceItem.id)).join(EvidenceItem.enrolment).where(queue_clause(tutor))) or 0
     )
 
 
@@ -148,17 +110,6 @@ def referred_count(session: Session, apprentice: User, *, enrolment: Enrolment |
     return session.scalar(statement) or 0
 
 
-def _queue_clause(tutor: User) -> ColumnElement[bool]:
-    """Submitted items the tutor's provider has to decide; a withdrawn apprenticeship's wait no more."""
-    if tutor.role is not Role.TUTOR:
-        return false()
-    return (
-        visible_evidence_clause(tutor)
-        & (EvidenceItem.status == EvidenceStatus.SUBMITTED)
-        & (Enrolment.status != EnrolmentStatus.WITHDRAWN)
-    )
-
-
 # Reviewing an item --------------------------------------------------------------------------
 
 
@@ -168,10 +119,10 @@ def start_review(session: Session, item: EvidenceItem, *, by: User, take_over: b
     _check_reviewer(item, by)
     if item.status is not EvidenceStatus.SUBMITTED:
         raise DomainError(f"Evidence that is {item.status.label.lower()} is not waiting for review")
-    if item.reviewer_id == by.id:
+    if item.reviewer_id == by.id and item.review_started_at is not None:
         return
-    if item.reviewer_id is not None and not take_over:
-        raise DomainError(f"{item.reviewer.name} is reviewing this evidence. Take over the review to decide it.")
+    if item.reviewer_id not in (None, by.id) and not take_over:
+        raise DomainError(_taken_message(item))
     previous_reviewer = item.reviewer.name if item.reviewer is not None else None
     # One guarded UPDATE, so that of two tutors starting at once only one becomes the reviewer.
     guard = [EvidenceItem.id == item.id, EvidenceItem.status == EvidenceStatus.SUBMITTED]
@@ -197,7 +148,7 @@ def decide(session: Session, item: EvidenceItem, *, by: User, decision: Decision
     _check_reviewer(item, by)
     if item.status is not EvidenceStatus.SUBMITTED:
         raise DomainError(f"Evidence that is {item.status.label.lower()} is not waiting for a decision")
-    if item.reviewer_id is None:
+    if item.reviewer_id is None or (item.reviewer_id == by.id and item.review_started_at is None):
         raise DomainError("Start the review before you record a decision")
     if item.reviewer_id != by.id:
         raise DomainError(_taken_message(item))
@@ -208,15 +159,17 @@ def decide(session: Session, item: EvidenceItem, *, by: User, decision: Decision
         raise DomainError(f"The feedback must be {MAX_FEEDBACK:,} characters or fewer", "feedback")
     if not may_change_evidence(by.role, item.status, decision.status):
         raise DomainError("You cannot decide on this evidence")
-    # Guarded: a tutor who took the review over meanwhile wins, and this decision is refused.
+    # Guarded: a tutor who took the review over meanwhile wins, and this decision is refused. A
+    # referral keeps its reviewer, so that the resubmission comes back to them.
     decided = session.execute(
         update(EvidenceItem)
         .where(
             EvidenceItem.id == item.id,
             EvidenceItem.status == EvidenceStatus.SUBMITTED,
             EvidenceItem.reviewer_id == by.id,
+            EvidenceItem.review_started_at.is_not(None),
         )
-        .values(reviewer_id=None, review_started_at=None)
+        .values(reviewer_id=by.id if decision is Decision.REFER else None, review_started_at=None)
         .execution_options(synchronize_session=False)
     ).rowcount
     if decided != 1:
@@ -253,9 +206,53 @@ def _check_reviewer(item: EvidenceItem, by: User) -> None:
     check_not_with_epao(enrolment)
 
 
+def reviewers_to_give(session: Session, item: EvidenceItem, *, by: User) -> list[User]:
+    """The tutors `by` can give a submitted item's review to: the provider's other active tutors
+    but its reviewer and its author (one query)."""
+    return [
+        tutor
+        for tutor in tutors_of(session, item.enrolment.provider_id, active_only=True)
+        if tutor.id not in (by.id, item.reviewer_id) and not is_author(tutor, item)
+    ]
+
+
+def reassign_review(session: Session, item: EvidenceItem, *, by: User, to: User) -> None:
+    """Give a submitted item's review to another tutor of the provider, who starts it when ready."""
+    lock_item_for_change(session, item)
+    _check_reviewer(item, by)
+    if item.status is not EvidenceStatus.SUBMITTED:
+        raise DomainError(f"Evidence that is {item.status.label.lower()} is not waiting for review")
+    if not is_tutor_of(to, item.enrolment) or to.id == item.enrolment.apprentice_id or is_author(to, item):
+        raise DomainError("Choose a tutor of the apprentice's provider who did not write the evidence", "reviewer")
+    if item.reviewer_id == to.id:
+        return
+    previous_reviewer = item.reviewer.name if item.reviewer is not None else None
+    item.reviewer, item.review_started_at = to, None
+    audit.record_change(
+        "evidence.review_reassigned",
+        item,
+        actor=by,
+        before={"reviewer": previous_reviewer},
+        after={"reviewer": to.name},
+    )
+    if to.id != by.id:
+        notify(
+            session,
+            [to],
+            Kind.EVIDENCE_SUBMITTED,
+            title=f"{by.name} gave you the review of {item.title}",
+            link=item_path(item),
+            enrolment=item.enrolment,
+            actor=by,
+        )
+    session.flush()
+
+
 def _taken_message(item: EvidenceItem) -> str:
     if item.status is not EvidenceStatus.SUBMITTED:
         return f"This evidence has been decided meanwhile: it is {item.status.label.lower()}"
+    if item.reviewer is not None and item.review_started_at is None:
+        return f"This evidence goes back to {item.reviewer.name}, who referred it. Take over the review to decide it."
     if item.reviewer is not None:
         return f"{item.reviewer.name} is reviewing this evidence. Take over the review to decide it."
     return "Start the review before you record a decision"

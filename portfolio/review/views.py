@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -17,43 +20,97 @@ from ..core.web import attempt, criteria_error
 from ..evidence.items import criterion_statuses, is_witness_testimony, may_change
 from ..extensions import db
 from ..models import EvidenceItem, Role
+from ..models.types import utcnow
 from .domain import (
     WitnessTestimony,
     create_testimony,
     current_judgements,
     judgement_history,
     may_write_testimony,
-    queue_filters,
     record_judgement,
-    review_queue,
     sign_testimony,
     start_review,
     update_testimony,
 )
 from .forms import JudgementForm, SignTestimonyForm, WitnessTestimonyForm
 from .queries import evidence_for_criterion
+from .queue import (
+    QueueCounts,
+    QueueFilters,
+    QueueOptions,
+    criteria_waiting,
+    previous_feedback,
+    queue_counts,
+    queue_options,
+    review_queue,
+)
 
 bp = Blueprint("review", __name__, template_folder="templates")
 
 ITEM = "/enrolments/<int:enrolment_id>/evidence/<int:item_id>"
+CRITERION_CODE = re.compile(r"[A-Za-z]{1,4}[0-9]{1,4}")
 
 
 @bp.route("/review")
 @roles_required(Role.TUTOR)
 def queue():
-    employers, apprentices = queue_filters(db.session, current_user)
-    filters = {
-        "employer": _chosen(id_arg("employer"), {e.id for e in employers}),
-        "apprentice": _chosen(id_arg("apprentice"), {a.id for a in apprentices}),
-    }
-    page = paginate(review_queue(current_user, employer_id=filters["employer"], apprentice_id=filters["apprentice"]))
+    options = queue_options(db.session, current_user)
+    filters = _queue_filters(options)
+    counts = queue_counts(db.session, current_user, filters)
+    page = paginate(review_queue(current_user, filters))
     return render_template(
         "review/queue.html",
         page=page,
-        employers=employers,
-        apprentices=apprentices,
-        filters={name: value for name, value in filters.items() if value is not None},
+        filters=filters,
+        counts=counts,
+        choices=_choices(options, counts),
+        feedback=previous_feedback(db.session, page.items),
+        args=_queue_args(filters),
+        sort_args=_queue_args(replace(filters, newest_first=not filters.newest_first)),
+        now=utcnow(),
     )
+
+
+def _queue_filters(options: QueueOptions) -> QueueFilters:
+    """The queue's filters from the query string: a tutor's own apprentices unless they chose
+    another tutor or any ("tutor" sent empty); anything unknown is ignored."""
+    tutors = {t.id for t in options.tutors}
+    criterion = request.args.get("criterion", "")
+    return QueueFilters(
+        tutor=_chosen(id_arg("tutor"), tutors) if "tutor" in request.args else current_user.id,
+        apprentice=_chosen(id_arg("apprentice"), {a.id for a in options.apprentices}),
+        employer=_chosen(id_arg("employer"), {e.id for e in options.employers}),
+        criterion=criterion if CRITERION_CODE.fullmatch(criterion) else None,
+        resubmission=True if request.args.get("resubmissions") == "1" else None,
+        newest_first=request.args.get("sort") == "newest",
+    )
+
+
+def _choices(options: QueueOptions, counts: QueueCounts) -> dict[str, list[tuple[int | str, str]]]:
+    """Each filter's choices as (value, text) pairs, the text saying how many items it shows;
+    the tutor's own apprentices come first."""
+    others = [t for t in options.tutors if t.id != current_user.id]
+    named = {
+        "tutor": [(current_user.id, "My apprentices")] + [(t.id, f"{t.name}'s apprentices") for t in others],
+        "apprentice": [(a.id, a.name) for a in options.apprentices],
+        "employer": [(e.id, e.name) for e in options.employers],
+        "criterion": [(code, code) for code in criteria_waiting(counts)],
+    }
+    return {
+        facet: [(value, f"{text} ({counts.of(facet, value)})") for value, text in pairs]
+        for facet, pairs in named.items()
+    }
+
+
+def _queue_args(filters: QueueFilters) -> dict[str, str | int]:
+    """The query string that shows `filters` again (the tutor always, empty for any)."""
+    args: dict[str, str | int] = {"tutor": filters.tutor if filters.tutor is not None else ""}
+    args |= {name: filters.chosen[name] for name in ("apprentice", "employer", "criterion") if name in filters.chosen}
+    if filters.resubmission:
+        args["resubmissions"] = 1
+    if filters.newest_first:
+        args["sort"] = "newest"
+    return args
 
 
 @bp.post(f"{ITEM}/review/start")

@@ -38,6 +38,7 @@ from portfolio.models import (
     EvidenceStatusChange,
     GatewayDeclaration,
     GatewaySubmission,
+    Notification,
     OtjEntry,
     OtjStatus,
     ProgressReview,
@@ -345,6 +346,30 @@ def test_evidence_accepted_many_times_at_once_is_accepted_once(app, world, peopl
     race(app, tutor, f"/enrolments/{enrolment.id}/evidence/{item.id}/review/decide", {"decision": "accept"})
     assert actions("evidence.accepted") == 1
     assert count(EvidenceStatusChange, item_id=item.id, to_status=EvidenceStatus.ACCEPTED) == 1
+
+
+def test_a_resubmission_sent_many_times_at_once_counts_one_attempt_and_keeps_its_reviewer(app, world, people):
+    enrolment, tutor, _ = people
+    item = world.evidence(enrolment)
+    start_review(db.session, item, by=tutor)
+    decide(db.session, item, by=tutor, decision=Decision.REFER, feedback="Name the venue.")
+    db.session.commit()
+    race(app, enrolment.apprentice, f"/enrolments/{enrolment.id}/evidence/{item.id}/submit")
+    item = db.session.get(EvidenceItem, item.id)
+    assert (item.status, item.attempt, item.reviewer_id) == (EvidenceStatus.SUBMITTED, 2, tutor.id)
+    assert count(EvidenceStatusChange, item_id=item.id, to_status=EvidenceStatus.SUBMITTED) == 2
+
+
+def test_a_review_given_to_another_tutor_many_times_at_once_is_given_once(app, world, people):
+    enrolment, tutor, _ = people
+    other = world.user(Role.TUTOR, enrolment.provider, name="Carys Bevan")
+    item = world.evidence(enrolment)
+    db.session.commit()
+    url = f"/enrolments/{enrolment.id}/evidence/{item.id}/review/reassign"
+    race(app, tutor, url, {"reviewer": other.id})
+    assert actions("evidence.review_reassigned") == 1
+    assert db.session.get(EvidenceItem, item.id).reviewer_id == other.id
+    assert count(Notification, user_id=other.id) == 1
 
 
 def test_a_testimony_signed_ten_times_at_once_is_signed_once(app, people):

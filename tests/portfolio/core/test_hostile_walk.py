@@ -107,6 +107,11 @@ ROUTES = {
         {"enrolment_id": "enrolment", "item_id": "submitted"},
         ("evidence.view", {"enrolment_id": "enrolment", "item_id": "submitted"}),
     ),
+    "evidence.reassign": Route(
+        "tutor",
+        {"enrolment_id": "enrolment", "item_id": "submitted"},
+        ("evidence.view", {"enrolment_id": "enrolment", "item_id": "submitted"}),
+    ),
     "evidence.decide_item": Route(
         "tutor",
         {"enrolment_id": "enrolment", "item_id": "in_review"},
@@ -352,6 +357,7 @@ def hostile_world(world):
     """Records for every POST route to act on, and the people who may act on them."""
     provider, employer, epao = world.provider(), world.employer(), world.epao()
     tutor = world.user(Role.TUTOR, provider)
+    world.user(Role.TUTOR, provider, name="Rhys Morgan")  # to give a review to
     mentor = world.user(Role.EMPLOYER, employer)
     enrolment = world.enrolment(employer=employer, provider=provider, tutor=tutor, mentor=mentor, epao=epao)
     spare_enrolment = world.enrolment(provider=provider)

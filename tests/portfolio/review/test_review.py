@@ -35,11 +35,11 @@ from portfolio.review.domain import (
     latest_decision,
     record_judgement,
     referred_count,
-    review_queue,
     sign_testimony,
     start_review,
     update_testimony,
 )
+from portfolio.review.queue import QueueFilters, review_queue
 from standard import Status
 
 from ..conftest import counting_queries
@@ -117,7 +117,8 @@ def test_refer_back_needs_feedback_and_records_it(world, museum, tutor):
     assert item.status is EvidenceStatus.SUBMITTED and item.reviewer == tutor
     decide(db.session, item, by=tutor, decision=Decision.REFER, feedback="  Say which risks you found.\n")
     assert item.status is EvidenceStatus.REFERRED
-    assert item.reviewer is None and item.review_started_at is None
+    # The referral keeps its reviewer, for the resubmission, but nobody is reviewing it now.
+    assert item.reviewer == tutor and item.review_started_at is None
     change = item.history[-1]
     assert (change.from_status, change.to_status) == (EvidenceStatus.SUBMITTED, EvidenceStatus.REFERRED)
     assert change.changed_by == tutor and change.note == "Say which risks you found."
@@ -200,9 +201,9 @@ def test_queue_lists_submitted_evidence_of_the_provider_oldest_first(world, two_
     db.session.flush()
     titles = [i.title for i in db.session.scalars(review_queue(tutor))]
     assert titles == ["Second", "First", "Third"]
-    by_employer = db.session.scalars(review_queue(tutor, employer_id=two_employers["theatre"].id))
+    by_employer = db.session.scalars(review_queue(tutor, QueueFilters(employer=two_employers["theatre"].id)))
     assert [i.title for i in by_employer] == ["Second"]
-    by_apprentice = db.session.scalars(review_queue(tutor, apprentice_id=museum.apprentice.id))
+    by_apprentice = db.session.scalars(review_queue(tutor, QueueFilters(apprentice=museum.apprentice.id)))
     assert [i.title for i in by_apprentice] == ["First", "Third"]
     assert list(db.session.scalars(review_queue(two_employers["museum_mentor"]))) == []
     assert third.status is EvidenceStatus.SUBMITTED
