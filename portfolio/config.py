@@ -40,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "EMAILED_LINKS_WINDOW_MINUTES": 60,
     "PAGE_SIZE": 25,
     "SWEEP_GRACE_HOURS": 24,
+    "FILE_READINGS": True,  # PDF pages drawn and documents' text read, by a job, for the review workspace
     # A finished export is kept this long for downloading again; one still pending after the
     # second limit (its worker died) is marked failed, so that it can be asked for again.
     "EXPORT_KEEP_HOURS": 24 * 7,

@@ -157,6 +157,14 @@ def max_image_pixels() -> int:
     return int(float(current_app.config["MAX_IMAGE_MEGAPIXELS"]) * 1_000_000)
 
 
+def plays_inline(media_type: str) -> bool:
+    """Whether a stored file is audio or video, which the page plays with the browser's own player."""
+    try:
+        return file_type(media_type).group in ("audio", "video")
+    except KeyError:
+        return False
+
+
 def shows_inline(sha256: str, media_type: str, pixels: int | None = None) -> bool:
     """Whether a stored file is an image small enough to show in a page, by the `pixels` recorded
     at upload; for a file stored before they were, only its header is read from the store.

@@ -5,7 +5,8 @@ a deleted draft may belong to another item, or to an upload of the same bytes no
 The sweep (`portfolio evidence sweep`, a job to schedule) instead:
 
 1. removes staged uploads older than the grace period;
-2. marks each stored file that no evidence file or staged upload refers to, with the time it was
+2. forgets the readings (filestore.readings) of contents nothing holds, then marks each stored file
+   that no evidence file, staged upload or kept reading's page refers to, with the time it was
    first seen so, and unmarks files referred to again;
 3. deletes a marked file only when its mark and its file's modification time (which an upload of
    the same bytes refreshes) are both older than the grace period, checking once more, right
@@ -31,7 +32,7 @@ from sqlalchemy.orm import Session
 from filestore import EvidenceStore
 
 from ..core.domain import DomainError
-from ..models import EvidenceFile, StagedUpload, UnreferencedFile
+from ..models import EvidenceFile, FileReading, ReadingPage, StagedUpload, UnreferencedFile
 from ..models.types import utcnow
 from .staged_uploads import expire_staged
 
@@ -70,14 +71,33 @@ class SweepReport:
 
 
 def referenced_hashes(session: Session, hashes: set[str] | None = None) -> set[str]:
-    """Hashes an evidence file or a staged upload refers to (of `hashes`, if given), read in one
-    statement so that a file moving from a staged upload to an item is seen in one or the other."""
+    """Hashes an evidence file or a staged upload refers to, or a page drawn of one of them (of
+    `hashes`, if given), read in one statement so that a file moving from a staged upload to an
+    item is seen in one or the other."""
     files = select(EvidenceFile.sha256.label("sha256"))
     staged = select(StagedUpload.sha256.label("sha256"))
+    pages = select(ReadingPage.image_sha256.label("sha256")).where(ReadingPage.reading_sha256.in_(_sources()))
     if hashes is not None:
         files, staged = files.where(EvidenceFile.sha256.in_(hashes)), staged.where(StagedUpload.sha256.in_(hashes))
-    both = union_all(files, staged).subquery()
-    return set(session.scalars(select(both.c.sha256)))
+        pages = pages.where(ReadingPage.image_sha256.in_(hashes))
+    every = union_all(files, staged, pages).subquery()
+    return set(session.scalars(select(every.c.sha256)))
+
+
+def _sources():
+    """What evidence files and staged uploads hold: the contents whose readings are kept."""
+    return union_all(select(EvidenceFile.sha256), select(StagedUpload.sha256))
+
+
+def forget_unused_readings(session: Session) -> int:
+    """Delete the readings of contents nothing holds any more, so that their pages can be swept;
+    a content attached again is read again."""
+    # Chosen once, so that a reading goes with its pages even if its content is attached meanwhile
+    # (the catch-up job reads that content again).
+    unused = list(session.scalars(select(FileReading.sha256).where(FileReading.sha256.not_in(_sources()))))
+    session.execute(delete(ReadingPage).where(ReadingPage.reading_sha256.in_(unused)))
+    session.execute(delete(FileReading).where(FileReading.sha256.in_(unused)))
+    return len(unused)
 
 
 @contextmanager
@@ -140,6 +160,7 @@ def _sweep(session: Session, store: EvidenceStore, *, grace: timedelta, now: dat
     cutoff = now - grace
 
     staged_expired = expire_staged(session, before=cutoff)
+    forget_unused_readings(session)
     session.commit()
 
     stored = set(store.iter_hashes())

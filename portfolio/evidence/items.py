@@ -35,6 +35,7 @@ from ..models.evidence import (
 from ..models.types import utcnow
 from ..notifications.domain import notify, people_of
 from ..notifications.kinds import Kind
+from .readings import ask_for_reading
 
 MAX_TITLE = 200
 MAX_TEXT = 10_000
@@ -238,6 +239,7 @@ def _attach(item: EvidenceItem, stored: StoredFile | StagedUpload, name: str, by
         **attributes(stored, "sha256", "size", "crc32", "media_type", "pixels"), display_name=name, uploaded_by=by
     )
     item.files.append(record)
+    ask_for_reading(record.sha256, record.media_type)
     return record
 
 

@@ -24,7 +24,7 @@ from ..core.access import (
 from ..core.error_pages import render_error
 from ..core.forms import ConfirmForm
 from ..core.listing import paginate, search_text
-from ..core.storage import evidence_store, max_image_pixels, max_upload_bytes, shows_inline
+from ..core.storage import evidence_store, max_image_pixels, max_upload_bytes, plays_inline, shows_inline
 from ..core.web import attempt, criteria_error
 from ..extensions import db
 from ..models.evidence import EvidenceItem, EvidenceKind, EvidenceStatus
@@ -40,6 +40,7 @@ from ..review.domain import (
     reviewers_to_give,
     signature_of,
 )
+from ..review.queue import QueueFilters, neighbours
 from ..signing.domain import may_manage, may_request_testimony, progress_of
 from .forms import CommentForm, DecisionForm, EvidenceForm, ReassignForm, WithdrawForm
 from .items import (
@@ -61,6 +62,7 @@ from .items import (
     withdraw,
 )
 from .queries import latest_items_by_criterion, library_items
+from .readings import drawn_page, has_reading, readings_of
 from .staged_uploads import Attached, attach_for_form
 
 bp = Blueprint("evidence", __name__, template_folder="templates", url_prefix="/enrolments/<int:enrolment_id>")
@@ -158,6 +160,7 @@ def item_page(
     enrolment = item.enrolment
     testimony = is_witness_testimony(item)
     may_review = is_tutor_of(current_user, enrolment) and not is_author(current_user, item)
+    files_visible = may_see_files(current_user, item)
     # The requests emailed to a witness without an account, for whoever manages them, the newest first.
     asked = list(reversed(item.signing_requests)) if testimony else []
     return render_template(
@@ -170,8 +173,13 @@ def item_page(
         submittable=item.status in SUBMITTABLE,
         withdrawable=item.status in WITHDRAWABLE,
         shown_inline={f.id for f in item.files if shows_inline(f.sha256, f.media_type, f.pixels)},
+        played_inline={f.id for f in item.files if plays_inline(f.media_type)},
+        read_inline={f.id for f in item.files if has_reading(f.media_type)},
+        readings=readings_of(db.session, item.files) if files_visible else {},
         files_withheld=files_withheld(item),
-        files_visible=may_see_files(current_user, item),
+        files_visible=files_visible,
+        workspace=may_review and item.status is EvidenceStatus.SUBMITTED,
+        queue_neighbours=_queue_neighbours(item) if may_review and item.submitted_at else None,
         form=decision_form or comment_form or ConfirmForm(),
         testimony=testimony,
         signature=signature_of(db.session, item),
@@ -269,6 +277,17 @@ def download(enrolment_id: int, item_id: int, file_id: int):
 def preview(enrolment_id: int, item_id: int, file_id: int):
     evidence_file = get_evidence_file_or_404(db.session, current_user, enrolment_id, item_id, file_id)
     return _send(evidence_file, as_attachment=False)
+
+
+@bp.route("/evidence/<int:item_id>/files/<int:file_id>/pages/<int:number>")
+@login_required
+def page_image(enrolment_id: int, item_id: int, file_id: int, number: int):
+    """A PDF file's page as drawn for reading (a PNG in the store), sent as the files are."""
+    evidence_file = get_evidence_file_or_404(db.session, current_user, enrolment_id, item_id, file_id)
+    page = drawn_page(db.session, evidence_file.sha256, number)
+    if page is None:
+        abort(404)
+    return _send_stored(page.image_sha256, "image/png", f"page-{number}.png", as_attachment=False)
 
 
 @bp.route("/criteria")
@@ -370,23 +389,41 @@ def _form_page(form: EvidenceForm, enrolment, item: EvidenceItem | None, attache
 
 
 def _send(evidence_file, *, as_attachment: bool):
-    store = evidence_store()
     try:
-        problem = "damaged" if store.size(evidence_file.sha256) != evidence_file.size else None
-        stream = None if problem else store.open(evidence_file.sha256)
+        problem = "damaged" if evidence_store().size(evidence_file.sha256) != evidence_file.size else None
     except KeyError:
         problem = "missing"
     if problem:
         return _stored_file_problem(evidence_file, problem)
-    if not as_attachment and not shows_inline(evidence_file.sha256, evidence_file.media_type, evidence_file.pixels):
-        stream.close()
+    if not as_attachment and not (
+        shows_inline(evidence_file.sha256, evidence_file.media_type, evidence_file.pixels)
+        or plays_inline(evidence_file.media_type)
+    ):
         abort(404)
+    return _send_stored(
+        evidence_file.sha256,
+        evidence_file.media_type,
+        evidence_file.display_name,
+        as_attachment=as_attachment,
+        on_problem=lambda problem: _stored_file_problem(evidence_file, problem),
+    )
+
+
+def _send_stored(sha256: str, media_type: str, name: str, *, as_attachment: bool, on_problem=None):
+    """Stream a stored file under the download policy, which runs nothing it holds; a missing or
+    damaged one is `on_problem`'s page (else a 404)."""
+    try:
+        stream = evidence_store().open(sha256)
+    except KeyError:
+        if on_problem is None:
+            abort(404)
+        return on_problem("missing")
     response = send_file(
         stream,
-        mimetype=evidence_file.media_type,
+        mimetype=media_type,
         as_attachment=as_attachment,
-        download_name=evidence_file.display_name,
-        etag=evidence_file.sha256,
+        download_name=name,
+        etag=sha256,
         conditional=True,
         max_age=0,
     )
@@ -453,6 +490,14 @@ def reassign(enrolment_id: int, item_id: int):
             lambda: reassign_review(db.session, item, by=current_user, to=to), f"{to.name} will review this evidence"
         )
     return redirect(url_for("evidence.view", enrolment_id=enrolment_id, item_id=item_id, _anchor="review"))
+
+
+def _queue_neighbours(item: EvidenceItem) -> dict:
+    """The items before and after this one in the tutor's review queue, as the queue's filters in
+    the address (or the tutor's own apprentices) have it, with those filters to link them with."""
+    filters = QueueFilters.from_args(request.args, current_user)
+    previous, following = neighbours(db.session, current_user, item, filters)
+    return {"previous": previous, "next": following, "args": filters.args()}
 
 
 def _reassign_form(item: EvidenceItem, formdata=None) -> ReassignForm | None:

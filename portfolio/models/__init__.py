@@ -22,6 +22,7 @@ from .gateway import GatewayDeclaration, GatewayItemDecision, GatewayOutcome, Ga
 from .notifications import Delivery, MailStatus, Notification, NotificationPreference, OutboxMessage
 from .otj import OtjActivity, OtjEntry, OtjStatus
 from .progress_reviews import ProgressReview, Rag, ReviewCriterion, ReviewSignature
+from .readings import FileReading, ReadingPage, ReadingState
 from .review import CriterionJudgement, EvidenceComment, WitnessSignature
 from .signing_requests import SigningPurpose, SigningRequest, SigningStatus
 from .standard_versions import StandardVersion
@@ -43,6 +44,9 @@ for _table in Base.metadata.tables.values():
     make_text_columns_storable(_table)
 
 __all__ = [
+    "FileReading",
+    "ReadingPage",
+    "ReadingState",
     "AccountToken",
     "AgreementSignature",
     "PlannedActivity",

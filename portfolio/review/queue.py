@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields, replace
 
-from sqlalchemy import ColumnElement, Select, false, func, select
+from sqlalchemy import ColumnElement, Select, false, func, select, tuple_
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from ..core.access import visible_evidence_clause
@@ -49,8 +49,43 @@ class QueueFilters:
             if f.name != "newest_first" and (value := getattr(self, f.name)) is not None
         }
 
+    @classmethod
+    def from_args(cls, args: Mapping[str, str], me: User, options: QueueOptions | None = None) -> QueueFilters:
+        """The filters a query string asks for: a tutor's own apprentices unless it names another
+        tutor or any ("tutor" sent empty); ids not among `options` (when given), and anything
+        unknown, are ignored."""
+
+        def chosen(name: str, allowed: Iterable[int] | None) -> int | None:
+            value = args.get(name, "")
+            number = int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
+            return number if number is not None and (allowed is None or number in set(allowed)) else None
+
+        criterion = args.get("criterion", "")
+        return cls(
+            tutor=chosen("tutor", options and [t.id for t in options.tutors]) if "tutor" in args else me.id,
+            apprentice=chosen("apprentice", options and [a.id for a in options.apprentices]),
+            employer=chosen("employer", options and [e.id for e in options.employers]),
+            criterion=criterion if CRITERION_CODE.fullmatch(criterion) else None,
+            resubmission=True if args.get("resubmissions") == "1" else None,
+            newest_first=args.get("sort") == "newest",
+        )
+
+    def args(self, **changes: object) -> dict[str, str | int]:
+        """The query string that shows these filters again (the tutor always, empty for any)."""
+        filters = replace(self, **changes) if changes else self
+        args: dict[str, str | int] = {"tutor": filters.tutor if filters.tutor is not None else ""}
+        for name in ("apprentice", "employer", "criterion"):
+            if (value := getattr(filters, name)) is not None:
+                args[name] = value
+        if filters.resubmission:
+            args["resubmissions"] = 1
+        if filters.newest_first:
+            args["sort"] = "newest"
+        return args
+
 
 FACETS = ("tutor", "apprentice", "employer", "criterion", "resubmission")
+CRITERION_CODE = re.compile(r"[A-Za-z]{1,4}[0-9]{1,4}")
 
 
 def review_queue(tutor: User, filters: QueueFilters = QueueFilters()) -> Select:
@@ -220,3 +255,19 @@ def previous_feedback(session: Session, items: Iterable[EvidenceItem]) -> dict[i
         .options(joinedload(EvidenceStatusChange.changed_by))
     )
     return {change.item_id: change for change in changes}
+
+
+def neighbours(
+    session: Session, tutor: User, item: EvidenceItem, filters: QueueFilters
+) -> tuple[EvidenceItem | None, EvidenceItem | None]:
+    """The items before and after `item` in the tutor's queue as filtered (two queries); an item
+    no longer waiting has none."""
+    if item.status is not EvidenceStatus.SUBMITTED or item.submitted_at is None:
+        return None, None
+    place, here = tuple_(EvidenceItem.submitted_at, EvidenceItem.id), tuple_(item.submitted_at, item.id)
+    waiting = select(EvidenceItem).join(EvidenceItem.enrolment).where(queue_clause(tutor), *_narrowing(filters))
+    before = session.scalar(
+        waiting.where(place < here).order_by(EvidenceItem.submitted_at.desc(), EvidenceItem.id.desc()).limit(1)
+    )
+    after = session.scalar(waiting.where(place > here).order_by(EvidenceItem.submitted_at, EvidenceItem.id).limit(1))
+    return (after, before) if filters.newest_first else (before, after)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import replace
-
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -15,7 +12,7 @@ from ..core.access import (
     may_judge_criteria,
     roles_required,
 )
-from ..core.listing import id_arg, paginate
+from ..core.listing import paginate
 from ..core.web import attempt, criteria_error
 from ..evidence.items import criterion_statuses, is_witness_testimony, may_change
 from ..extensions import db
@@ -48,14 +45,13 @@ from .queue import (
 bp = Blueprint("review", __name__, template_folder="templates")
 
 ITEM = "/enrolments/<int:enrolment_id>/evidence/<int:item_id>"
-CRITERION_CODE = re.compile(r"[A-Za-z]{1,4}[0-9]{1,4}")
 
 
 @bp.route("/review")
 @roles_required(Role.TUTOR)
 def queue():
     options = queue_options(db.session, current_user)
-    filters = _queue_filters(options)
+    filters = QueueFilters.from_args(request.args, current_user, options)
     counts = queue_counts(db.session, current_user, filters)
     page = paginate(review_queue(current_user, filters))
     return render_template(
@@ -65,24 +61,9 @@ def queue():
         counts=counts,
         choices=_choices(options, counts),
         feedback=previous_feedback(db.session, page.items),
-        args=_queue_args(filters),
-        sort_args=_queue_args(replace(filters, newest_first=not filters.newest_first)),
+        args=filters.args(),
+        sort_args=filters.args(newest_first=not filters.newest_first),
         now=utcnow(),
-    )
-
-
-def _queue_filters(options: QueueOptions) -> QueueFilters:
-    """The queue's filters from the query string: a tutor's own apprentices unless they chose
-    another tutor or any ("tutor" sent empty); anything unknown is ignored."""
-    tutors = {t.id for t in options.tutors}
-    criterion = request.args.get("criterion", "")
-    return QueueFilters(
-        tutor=_chosen(id_arg("tutor"), tutors) if "tutor" in request.args else current_user.id,
-        apprentice=_chosen(id_arg("apprentice"), {a.id for a in options.apprentices}),
-        employer=_chosen(id_arg("employer"), {e.id for e in options.employers}),
-        criterion=criterion if CRITERION_CODE.fullmatch(criterion) else None,
-        resubmission=True if request.args.get("resubmissions") == "1" else None,
-        newest_first=request.args.get("sort") == "newest",
     )
 
 
@@ -100,17 +81,6 @@ def _choices(options: QueueOptions, counts: QueueCounts) -> dict[str, list[tuple
         facet: [(value, f"{text} ({counts.of(facet, value)})") for value, text in pairs]
         for facet, pairs in named.items()
     }
-
-
-def _queue_args(filters: QueueFilters) -> dict[str, str | int]:
-    """The query string that shows `filters` again (the tutor always, empty for any)."""
-    args: dict[str, str | int] = {"tutor": filters.tutor if filters.tutor is not None else ""}
-    args |= {name: filters.chosen[name] for name in ("apprentice", "employer", "criterion") if name in filters.chosen}
-    if filters.resubmission:
-        args["resubmissions"] = 1
-    if filters.newest_first:
-        args["sort"] = "newest"
-    return args
 
 
 @bp.post(f"{ITEM}/review/start")
@@ -242,10 +212,6 @@ def _unsigned_testimony(enrolment_id: int, item_id: int) -> EvidenceItem:
     if not is_witness_testimony(item) or not may_change(current_user, item):
         abort(404)
     return item
-
-
-def _chosen(value: int | None, allowed: set[int]) -> int | None:
-    return value if value in allowed else None
 
 
 def _testimony_form(enrolment, item: EvidenceItem | None = None) -> WitnessTestimonyForm:

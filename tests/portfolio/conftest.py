@@ -51,6 +51,8 @@ def app(request, database_url, tmp_path, app_config):
             "SECRET_KEY": "test",
             "WTF_CSRF_ENABLED": False,
             "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",  # cheap hashes: tests make many users
+            # Readings store drawn pages beside the files: only the tests of readings make them.
+            "FILE_READINGS": False,
             **app_config,
         },
         instance_path=str(tmp_path / "instance"),

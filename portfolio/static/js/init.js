@@ -16,8 +16,10 @@
 
 import { initAll } from './govuk-frontend.min.js'
 import { watchExportStatus } from './exports.js'
+import { followQueueKeys } from './queue-keys.js'
 
 document.body.classList.add('js-enabled', 'govuk-frontend-supported')
 
 initAll()
 watchExportStatus(document.getElementById('export-status'))
+followQueueKeys(document)

@@ -10,6 +10,8 @@ from decimal import Decimal
 
 import pytest
 
+from portfolio.core.storage import evidence_store
+from portfolio.evidence.readings import make_reading
 from portfolio.extensions import db
 from portfolio.models import (
     EnrolmentStatus,
@@ -175,7 +177,7 @@ def test_people_in_the_relationship_see_the_enrolment(client, two_employers, wor
 
 # Other people's data with no consent on record: who of those who see the item may open its files.
 MAY_OPEN_WITHHELD_FILES = {"apprentice": True, "tutor": True, "admin": True, "employer": False, "assessor": False}
-WITHHELD = {"notes.pdf": PDF_BYTES + b"%withheld notes\n", "group.png": samples.png(3, 5)}
+WITHHELD = {"notes.pdf": samples.pdf() + b"%withheld notes\n", "group.png": samples.png(3, 5)}
 
 
 def test_withheld_files_open_only_for_the_apprentice_tutors_and_admins(app, client, two_employers, world, records):
@@ -194,12 +196,24 @@ def test_withheld_files_open_only_for_the_apprentice_tutors_and_admins(app, clie
         "assessor": world.user(Role.ASSESSOR, two_employers["epao"]),
     }
     db.session.commit()
-    # The routes that GET a file (download, preview...), and the bytes each would serve.
+    # The PDF's page drawn for reading, which its page route serves (values' "number" is 1).
+    notes = next(f for f in item.files if f.display_name == "notes.pdf")
+    drawn = make_reading(db.session, evidence_store(), notes.sha256, notes.media_type).pages[0]
+    db.session.commit()
+    page_bytes = evidence_store().open(drawn.image_sha256).read()
+    # The routes that GET a file (download, preview, a drawn page...), and the bytes each would serve.
     file_routes: dict[str, tuple[str, bytes]] = {}
+    not_shown: set[str] = set()
     for evidence_file in item.files:
         for endpoint, method, url in _routes(app, {**values, "item_id": item.id, "file_id": evidence_file.id}):
             if method == "GET" and "file_id" in _arguments(app, endpoint):
-                file_routes[url] = (endpoint, WITHHELD[evidence_file.display_name])
+                data = page_bytes if endpoint == "evidence.page_image" else WITHHELD[evidence_file.display_name]
+                file_routes[url] = (endpoint, data)
+                # A preview is of an image, a drawn page of a PDF: the other files' answer 404.
+                if endpoint in ("evidence.preview", "evidence.page_image"):
+                    shown_kind = "image/png" if endpoint == "evidence.preview" else "application/pdf"
+                    if evidence_file.media_type != shown_kind:
+                        not_shown.add(url)
     assert {endpoint for endpoint, _ in file_routes.values()} >= {"evidence.download", "evidence.preview"}
     item_values = {**values, "item_id": item.id}
     for who, user in people.items():
@@ -220,7 +234,7 @@ def test_withheld_files_open_only_for_the_apprentice_tutors_and_admins(app, clie
             body = response.get_data()
             if url in file_routes:
                 data = file_routes[url][1]
-                if may_open and (endpoint != "evidence.preview" or data.startswith(b"\x89PNG")):
+                if may_open and url not in not_shown:
                     assert (response.status_code, body) == (200, data), f"{who}: {url} ({endpoint})"
                     served.add(endpoint)
                 else:
@@ -229,7 +243,7 @@ def test_withheld_files_open_only_for_the_apprentice_tutors_and_admins(app, clie
                 for file_url, (_, data) in file_routes.items():
                     assert data not in body, f"{who}: {url} ({endpoint}) serves the bytes of {file_url}"
                     assert file_url.encode() not in body, f"{who}: {url} ({endpoint}) links to {file_url}"
-        assert served == ({"evidence.download", "evidence.preview"} if may_open else set()), who
+        assert served == ({"evidence.download", "evidence.preview", "evidence.page_image"} if may_open else set()), who
         page = client.get(f"/enrolments/{museum.id}/evidence/{item.id}").get_data(as_text=True)
         assert "its files are withheld" in page
         assert ("exports leave them out" if may_open else "listed here without links") in page, who
