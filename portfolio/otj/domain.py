@@ -165,7 +165,7 @@ def approve_entry(session: Session, entry: OtjEntry, *, by: User) -> None:
     _lock(session, entry)
     if not may_approve(by, entry.enrolment):
         raise DomainError("Only a tutor of the training provider can approve training")
-    _approve(entry, by, utcnow())
+    audit.record_changes(session, [_approve(entry, by, utcnow())], actor=by)
     _tell_approved(session, entry.enrolment, [entry], by)
     session.flush()
 
@@ -184,8 +184,7 @@ def approve_entries(session: Session, enrolment: Enrolment, entry_ids: Iterable[
         .with_for_update()
     ).all()
     now = utcnow()
-    for entry in entries:
-        _approve(entry, by, now)
+    audit.record_changes(session, [_approve(entry, by, now) for entry in entries], actor=by)
     _tell_approved(session, enrolment, entries, by)  # one notification for the lot
     session.flush()
     return len(entries)
@@ -196,27 +195,65 @@ def query_entry(session: Session, entry: OtjEntry, *, by: User, note: str) -> No
     _lock(session, entry)
     if not may_approve(by, entry.enrolment):
         raise DomainError("Only a tutor of the training provider can query training")
+    note = _query_note(note)
+    audit.record_changes(session, [_query(entry, by, note, utcnow())], actor=by)
+    _tell_queried(session, entry.enrolment, [entry], by, note)
+
+
+def query_entries(session: Session, enrolment: Enrolment, entry_ids: Iterable[int], *, by: User, note: str) -> int:
+    """Send the chosen entries awaiting approval back with one question, in one transaction and a
+    fixed number of queries, one event each and one notification for the lot; returns how many."""
+    lock_enrolment_for(session, enrolment, by, may_approve, "Only a tutor of the training provider can query training")
+    ids = {int(i) for i in entry_ids}
+    if not ids:
+        raise DomainError("Choose the entries to query", "entries")
+    note = _query_note(note)
+    entries = session.scalars(
+        select(OtjEntry)
+        .where(OtjEntry.enrolment_id == enrolment.id, OtjEntry.id.in_(ids), OtjEntry.status == OtjStatus.LOGGED)
+        .with_for_update()
+    ).all()
+    now = utcnow()
+    audit.record_changes(session, [_query(entry, by, note, now) for entry in entries], actor=by)
+    _tell_queried(session, enrolment, entries, by, note)
+    session.flush()
+    return len(entries)
+
+
+def _query_note(note: str) -> str:
     note = clean_text(note)
     if not note:
         raise DomainError("Say what needs checking", "note")
     if len(note) > MAX_NOTE:
         raise DomainError(f"The note must be {MAX_NOTE:,} characters or fewer", "note")
+    return note
+
+
+def _query(entry: OtjEntry, by: User, note: str, now: datetime) -> audit.Change:
+    """Query the entry; the caller records the returned change (one batch for several)."""
     before = {"status": entry.status}
     _change_status(entry, OtjStatus.QUERIED, by)
     entry.query_note = note
     entry.reviewed_by = by
-    entry.reviewed_at = utcnow()
-    audit.record_change(
-        "otj.queried", entry, actor=by, before=before, after={"status": entry.status, "query_note": note}
-    )
-    enrolment = entry.enrolment
+    entry.reviewed_at = now
+    return audit.Change("otj.queried", entry, before, {"status": entry.status, "query_note": note})
+
+
+def _tell_queried(session: Session, enrolment: Enrolment, entries: Sequence[OtjEntry], by: User, note: str) -> None:
+    if not entries:
+        return
+    if len(entries) == 1:
+        title = f"{by.name} queried your off-the-job training: {_entry_text(entries[0])}"
+        link = otj_path(enrolment, entries[0])
+    else:
+        title, link = f"{by.name} queried {len(entries)} of your off-the-job training entries", otj_path(enrolment)
     notify(
         session,
         people_of(session, enrolment, Role.APPRENTICE),
         Kind.OTJ_QUERIED,
-        title=f"{by.name} queried your off-the-job training: {_entry_text(entry)}",
+        title=title,
         body=note,
-        link=otj_path(enrolment, entry),
+        link=link,
         enrolment=enrolment,
         actor=by,
     )
@@ -258,12 +295,13 @@ def _lock(session: Session, entry: OtjEntry) -> None:
     lock_enrolment_for_change(session, entry.enrolment, entry)
 
 
-def _approve(entry: OtjEntry, by: User, now: datetime) -> None:
+def _approve(entry: OtjEntry, by: User, now: datetime) -> audit.Change:
+    """Approve the entry; the caller records the returned change (one batch for several)."""
     before = {"status": entry.status}
     _change_status(entry, OtjStatus.APPROVED, by)
     entry.reviewed_by = by
     entry.reviewed_at = now
-    audit.record_change("otj.approved", entry, actor=by, before=before, after={"status": entry.status})
+    return audit.Change("otj.approved", entry, before, {"status": entry.status})
 
 
 def _audited_values(entry: OtjEntry) -> dict:

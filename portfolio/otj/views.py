@@ -27,6 +27,7 @@ from .domain import (
     may_change_entry,
     may_log,
     pace_text,
+    query_entries,
     query_entry,
     update_entry,
 )
@@ -148,14 +149,24 @@ def query(enrolment_id: int, entry_id: int):
 @bp.post("/otj/approve")
 @login_required
 def approve_selected(enrolment_id: int):
+    """Approve the ticked entries, or query them with one question ("action" is "query")."""
     enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id, may=may_approve)
     form = ConfirmForm()
     if form.validate_on_submit():
         ids = [int(v) for v in request.form.getlist("entry") if v.isascii() and v.isdigit() and len(v) < 10]
-        attempt(
-            lambda: approve_entries(db.session, enrolment, ids, by=current_user),
-            lambda count: f"{count} entr{'y' if count == 1 else 'ies'} approved",
-        )
+        if request.form.get("action") == "query":
+            attempt(
+                lambda: query_entries(db.session, enrolment, ids, by=current_user, note=request.form.get("note", "")),
+                lambda count: (
+                    f"{count} entr{'y' if count == 1 else 'ies'} queried: the apprentice can now change "
+                    + ("it" if count == 1 else "them")
+                ),
+            )
+        else:
+            attempt(
+                lambda: approve_entries(db.session, enrolment, ids, by=current_user),
+                lambda count: f"{count} entr{'y' if count == 1 else 'ies'} approved",
+            )
     return redirect(url_for(".otj", enrolment_id=enrolment_id, status=request.args.get("status", "")))
 
 

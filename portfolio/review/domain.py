@@ -307,34 +307,67 @@ def record_judgement(
     session: Session, enrolment: Enrolment, *, by: User, code: str, level_code: str, note: str = ""
 ) -> CriterionJudgement:
     """Append a judgement of one criterion; it becomes the current one."""
+    [judgement] = record_judgements(session, enrolment, by=by, judgements={code: (level_code, note)})
+    return judgement
+
+
+def record_judgements(
+    session: Session, enrolment: Enrolment, *, by: User, judgements: Mapping[str, tuple[str, str]]
+) -> list[CriterionJudgement]:
+    """Append a judgement of each criterion given, {code: (level code, note)}, in one transaction:
+    all of them, or none if any is wrong (the error names the criterion, as field
+    "<code>-level" or "<code>-note" when judging several). One notification tells the lot."""
     lock_enrolment_for(session, enrolment, by, may_judge_criteria, "You cannot judge this apprentice's criteria")
     check_not_with_epao(enrolment)
     standard = enrolment.standard_version.standard
-    if code not in standard:
-        raise DomainError(f"{code} is not a criterion of {standard.reference}")
-    level = standard.judgement_level(level_code)
-    if level is None:
-        raise DomainError("Choose a level from the standard's judgement scale", "level")
-    note = clean_text(note)
-    if len(note) > MAX_NOTE:
-        raise DomainError(f"The note must be {MAX_NOTE:,} characters or fewer", "note")
-    judgement = CriterionJudgement(
-        enrolment=enrolment, criterion_code=code, level_code=level.code, met=level.met, note=note, judged_by=by
+    if not judgements:
+        raise DomainError("Choose a judgement for at least one criterion")
+    several = len(judgements) > 1
+    made = []
+    for code, (level_code, note) in judgements.items():
+        if code not in standard:
+            raise DomainError(f"{code} is not a criterion of {standard.reference}")
+        prefix, field_prefix = (f"{code}: ", f"{code}-") if several else ("", "")
+        level = standard.judgement_level(level_code)
+        if level is None:
+            raise DomainError(f"{prefix}Choose a level from the standard's judgement scale", f"{field_prefix}level")
+        note = clean_text(note)
+        if len(note) > MAX_NOTE:
+            raise DomainError(f"{prefix}The note must be {MAX_NOTE:,} characters or fewer", f"{field_prefix}note")
+        judgement = CriterionJudgement(
+            enrolment=enrolment, criterion_code=code, level_code=level.code, met=level.met, note=note, judged_by=by
+        )
+        session.add(judgement)
+        made.append((judgement, level))
+    session.flush()  # their ids, for the events
+    audit.record_changes(
+        session,
+        [
+            audit.Change("judgement.recorded", j, after=audit.values(j, "criterion_code", "level_code", "met", "note"))
+            for j, _ in made
+        ],
+        actor=by,
     )
-    session.add(judgement)
-    after = audit.values(judgement, "criterion_code", "level_code", "met", "note")
-    audit.record_change("judgement.recorded", judgement, actor=by, after=after)
+    if several:
+        title = f"{len(made)} criteria judged by {by.name}: " + ", ".join(
+            f"{j.criterion_code} {lv.label}" for j, lv in made
+        )
+        body, link = "", f"/enrolments/{enrolment.id}/judgements"
+    else:
+        [(judgement, level)] = made
+        title = f"{judgement.criterion_code} judged by {by.name}: {level.label}"
+        body, link = judgement.note, f"/enrolments/{enrolment.id}/judgements/{judgement.criterion_code}"
     notify(
         session,
         people_of(session, enrolment, Role.APPRENTICE),
         Kind.JUDGEMENT,
-        title=f"{code} judged by {by.name}: {level.label}",
-        body=note,
-        link=f"/enrolments/{enrolment.id}/judgements/{code}",
+        title=title[:300],
+        body=body,
+        link=link,
         enrolment=enrolment,
         actor=by,
     )
-    return judgement
+    return [judgement for judgement, _ in made]
 
 
 def current_judgements(session: Session, enrolment: Enrolment) -> dict[str, CriterionJudgement]:

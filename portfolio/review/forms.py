@@ -4,14 +4,17 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
     GovRadioInput,
+    GovSelect,
 )
-from wtforms import BooleanField, RadioField
+from wtforms import BooleanField, RadioField, SelectField
 from wtforms.validators import InputRequired
 
 from ..core.forms import CriteriaLinksField, DateInputField, long_text, submit_button, text_field
 from ..evidence.items import MAX_JUSTIFICATION, MAX_TEXT, MAX_TITLE
 from ..models.types import MAX_NOTE
 from .domain import MAX_JOB_TITLE, MAX_SIGNED_NAME
+
+_UNSET = object()
 
 
 class JudgementForm(FlaskForm):
@@ -65,3 +68,29 @@ class SignTestimonyForm(FlaskForm):
         validators=[InputRequired("Confirm that the testimony is a true account")],
     )
     submit = submit_button("Sign and submit for review")
+
+
+def several_judgements_form(standard, formdata=_UNSET) -> FlaskForm:
+    """A form judging any of the standard's criteria at once: for each, a level (or none, to leave
+    it as it is) as field "<code>-level" and a note as "<code>-note"."""
+    choices = [("", "Leave as it is")] + [(level.code, level.label) for level in standard.judgement_scale]
+
+    class SeveralJudgementsForm(FlaskForm):
+        submit = submit_button("Record these judgements")
+
+    for criterion in standard:
+        level = SelectField(f"Judgement of {criterion.code}", choices=choices, widget=GovSelect(), default="")
+        setattr(SeveralJudgementsForm, f"{criterion.code}-level", level)
+        setattr(
+            SeveralJudgementsForm, f"{criterion.code}-note", text_field(f"Note on {criterion.code}", maximum=MAX_NOTE)
+        )
+    return SeveralJudgementsForm() if formdata is _UNSET else SeveralJudgementsForm(formdata=formdata)
+
+
+def chosen_judgements(form: FlaskForm, standard) -> dict[str, tuple[str, str]]:
+    """{code: (level code, note)} of the criteria the form gives a level."""
+    return {
+        criterion.code: (form[f"{criterion.code}-level"].data, form[f"{criterion.code}-note"].data or "")
+        for criterion in standard
+        if form[f"{criterion.code}-level"].data
+    }

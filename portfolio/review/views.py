@@ -25,11 +25,18 @@ from .domain import (
     judgement_history,
     may_write_testimony,
     record_judgement,
+    record_judgements,
     sign_testimony,
     start_review,
     update_testimony,
 )
-from .forms import JudgementForm, SignTestimonyForm, WitnessTestimonyForm
+from .forms import (
+    JudgementForm,
+    SignTestimonyForm,
+    WitnessTestimonyForm,
+    chosen_judgements,
+    several_judgements_form,
+)
 from .queries import evidence_for_criterion
 from .queue import (
     QueueCounts,
@@ -106,6 +113,34 @@ def judgements(enrolment_id: int):
         judgements=current_judgements(db.session, enrolment),
         statuses=criterion_statuses(db.session, enrolment),
         may_judge=may_judge_criteria(current_user, enrolment),
+    )
+
+
+@bp.route("/enrolments/<int:enrolment_id>/judgements/several", methods=["GET", "POST"])
+@login_required
+def several_judgements(enrolment_id: int):
+    enrolment = get_enrolment_or_404(db.session, current_user, enrolment_id, may=may_judge_criteria)
+    standard = enrolment.standard_version.standard
+    form = several_judgements_form(standard)
+    if form.validate_on_submit():
+        chosen = chosen_judgements(form, standard)
+        judged = attempt(
+            lambda: record_judgements(db.session, enrolment, by=current_user, judgements=chosen),
+            lambda made: (
+                f"{len(made)} criteri{'on' if len(made) == 1 else 'a'} judged: "
+                + ", ".join(j.criterion_code for j in made)
+            ),
+            form=form,
+        )
+        if judged:
+            return redirect(url_for(".judgements", enrolment_id=enrolment_id))
+    return render_template(
+        "review/several_judgements.html",
+        enrolment=enrolment,
+        standard=standard,
+        form=form,
+        judgements=current_judgements(db.session, enrolment),
+        statuses=criterion_statuses(db.session, enrolment),
     )
 
 

@@ -123,6 +123,7 @@ ROUTES = {
         ("evidence.view", {"enrolment_id": "enrolment", "item_id": "submitted"}),
     ),
     "review.judgement": Route("tutor", {"enrolment_id": "enrolment", "code": "code"}),
+    "review.several_judgements": Route("tutor", {"enrolment_id": "enrolment"}),
     "review.new_testimony": Route("mentor", {"enrolment_id": "enrolment"}),
     "review.edit_testimony": Route("mentor", {"enrolment_id": "enrolment", "item_id": "testimony"}),
     "review.sign_testimony": Route("mentor", {"enrolment_id": "enrolment", "item_id": "testimony_to_sign"}),

@@ -11,6 +11,8 @@ from sqlalchemy import select
 from portfolio.core.wording import hours_text
 from portfolio.extensions import db
 from portfolio.models import (
+    AuditEvent,
+    Notification,
     OtjActivity,
     OtjEntry,
     OtjStatus,
@@ -194,6 +196,35 @@ def test_tutor_approves_several_entries_from_the_list(client, people):
     assert "2 entries approved" in banner_text(client.get(url).get_data(as_text=True))
     client.post(f"{url}/approve")
     assert "Choose the entries to approve" in client.get(url).get_data(as_text=True)
+
+
+def test_tutor_queries_several_entries_with_one_question_in_a_fixed_number_of_queries(client, people):
+    url = f"/enrolments/{people['enrolment'].id}/otj"
+    signed_in_as(client, people["apprentice"])
+    for hours in ("1", "2", "3", "4", "5", "6"):
+        client.post(f"{url}/new", data=_entry_form(hours=hours))
+    ids = [str(e.id) for e in _entries()]
+    signed_in_as(client, people["tutor"])
+    client.post(f"{url}/approve", data={"entry": ids[5]})  # approved: no longer queried
+    # A note is needed; nothing changes without one.
+    client.post(f"{url}/approve", data={"entry": ids[:2], "action": "query", "note": "  "})
+    assert "Say what needs checking" in client.get(url).get_data(as_text=True)
+    assert {e.status for e in _entries()[:5]} == {OtjStatus.LOGGED}
+    counts = []
+    for chosen in (ids[:1] + ids[5:], ids[1:6]):  # one entry to query (and one approved), then four
+        with counting_queries() as count:
+            data = {"entry": chosen, "action": "query", "note": "Which session was this?"}
+            assert client.post(f"{url}/approve", data=data).status_code == 302
+        counts.append(count())
+    assert counts[0] == counts[1], counts
+    entries = _entries()
+    assert [e.status for e in entries] == [OtjStatus.QUERIED] * 5 + [OtjStatus.APPROVED]
+    assert {e.query_note for e in entries[:5]} == {"Which session was this?"}
+    assert "4 entries queried: the apprentice can now change them" in client.get(url).get_data(as_text=True)
+    titles = [n.title for n in db.session.scalars(select(Notification).order_by(Notification.id))]
+    assert f"{people['tutor'].name} queried 4 of your off-the-job training entries" in titles
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "otj.queried")).all()
+    assert len(events) == 5  # one per entry
 
 
 def test_others_see_the_log_but_only_the_provider_decides(client, people):
