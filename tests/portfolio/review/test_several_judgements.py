@@ -8,6 +8,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
+from portfolio.core import audit
 from portfolio.core.domain import DomainError
 from portfolio.extensions import db
 from portfolio.models import AuditEvent, CriterionJudgement, Notification, Role
@@ -45,6 +46,7 @@ def test_several_criteria_are_judged_at_once_with_one_event_each_and_one_notific
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "judgement.recorded")).all()
     assert sorted(json.loads(e.after)["criterion_code"] for e in events) == ["B2", "K1", "S4"]
     assert {e.subject_id for e in events} == {j.id for j in made}
+    assert audit.verify(db.session).ok  # the batch's events chain as single ones do
     [told] = db.session.scalars(select(Notification).where(Notification.user_id == museum.apprentice_id)).all()
     assert told.title == f"3 criteria judged by {tutor.name}: K1 Met, S4 Partly shown, B2 Not yet shown"
 
@@ -95,9 +97,10 @@ def test_judging_several_takes_the_same_queries_for_two_criteria_or_twenty(clien
             assert client.post(url, data={f"{code}-level": "met" for code in chosen}).status_code == 302
         counts.append(count())
     assert _count(CriterionJudgement) == 22
-    # Each judgement is an INSERT and a read-back of the row (the flush hooks expire it); the
-    # lock, the audit events and the notification are the same few statements for any number.
-    assert counts[1] - counts[0] == 2 * 18, counts
+    # Each judgement costs at most an INSERT and a read-back of its row (the flush hooks expire
+    # it; PostgreSQL batches the INSERTs); the lock, the audit events and the notification are
+    # the same few statements for any number.
+    assert counts[1] - counts[0] <= 2 * 18, counts
 
 
 @pytest.mark.parametrize("who", ["apprentice", "mentor", "other_tutor", "assessor"])
