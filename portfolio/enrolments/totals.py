@@ -26,6 +26,7 @@ from ..models import (
     EnrolmentCoverage,
     EnrolmentOtjHours,
     EvidenceItem,
+    LinkDecision,
     OtjEntry,
     OtjStatus,
 )
@@ -41,7 +42,14 @@ def coverage_counts(ids):
     """
     # Statuses are told apart by CASE rather than filtered in WHERE so that the planner looks
     # rows up by enrolment (SQLite would otherwise prefer the status index).
-    evidence_level = case(*((EvidenceItem.status == status, level.value) for status, level in COVERAGE_FROM.items()))
+    # A criterion accepted on its own (evidence_items.link_coverage) is accepted whatever its item.
+    evidence_level = case(
+        (
+            EvidenceItem.status.in_(COVERAGE_FROM) & (CriterionLink.decision == LinkDecision.ACCEPTED),
+            Status.ACCEPTED.value,
+        ),
+        *((EvidenceItem.status == status, level.value) for status, level in COVERAGE_FROM.items()),
+    )
     from_evidence = (
         select(EvidenceItem.enrolment_id, CriterionLink.criterion_code, evidence_level.label("level"))
         .join(CriterionLink, CriterionLink.item_id == EvidenceItem.id)

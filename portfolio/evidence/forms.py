@@ -7,12 +7,14 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovSelect,
 )
 from wtforms import BooleanField, MultipleFileField, RadioField, SelectField
-from wtforms.validators import InputRequired, ValidationError
+from wtforms.validators import InputRequired
 
 from ..core.forms import CriteriaLinksField, DateInputField, long_text, submit_button, text_field
-from ..models.evidence import EvidenceKind
+from ..models.evidence import EvidenceKind, LinkDecision
 from ..review.domain import MAX_COMMENT, MAX_FEEDBACK, Decision
 from .items import MAX_CONSENT_REFERENCE, MAX_JUSTIFICATION, MAX_TEXT, MAX_TITLE
+
+_UNSET = object()
 
 
 class EvidenceForm(FlaskForm):
@@ -66,11 +68,21 @@ class WithdrawForm(FlaskForm):
     submit = submit_button("Withdraw evidence")
 
 
+EACH_CRITERION = "each"  # the decision that decides each criterion on its own
+
+
 class DecisionForm(FlaskForm):
+    """The reviewer's decision: on every criterion at once, or on each; `item_decision_form` adds the
+    fields of each criterion the item claims ("<code>-decision", "<code>-feedback")."""
+
     decision = RadioField(
         "Your decision",
         widget=GovRadioInput(),
-        choices=[(d.value, d.label) for d in Decision],
+        choices=[
+            (Decision.ACCEPT.value, "Accept every criterion"),
+            (Decision.REFER.value, "Refer it back to the apprentice"),
+            (EACH_CRITERION, "Decide each criterion"),
+        ],
         validators=[InputRequired("Choose whether to accept the evidence or refer it back")],
     )
     feedback = long_text(
@@ -81,9 +93,42 @@ class DecisionForm(FlaskForm):
     )
     submit = submit_button("Record decision")
 
-    def validate_feedback(self, field) -> None:
-        if self.decision.data == Decision.REFER.value and not (field.data or "").strip():
-            raise ValidationError("Give feedback that says what the apprentice needs to change")
+    def criteria_decided(self, codes: list[str]) -> dict[str, tuple[Decision, str]] | None:
+        """{code: (decision, feedback)} when deciding each criterion (those left undecided are
+        left out, for the rules to name), else None."""
+        if self.decision.data != EACH_CRITERION:
+            return None
+        return {
+            code: (Decision(self[f"{code}-decision"].data), self[f"{code}-feedback"].data or "")
+            for code in codes
+            if self[f"{code}-decision"].data in {d.value for d in Decision}
+        }
+
+
+def item_decision_form(item, formdata=_UNSET) -> DecisionForm:
+    """The decision form of `item`, with a decision and feedback for each criterion it claims,
+    filled in from the reviewer's last decisions (an accepted criterion stays accepted)."""
+
+    class ItemDecisionForm(DecisionForm):
+        pass
+
+    for link in item.links:
+        choice = RadioField(
+            f"{link.criterion_code}",
+            widget=GovRadioInput(),
+            choices=[(d.value, "Accept" if d is Decision.ACCEPT else "Refer back") for d in Decision],
+            default=Decision.ACCEPT.value if link.decision is LinkDecision.ACCEPTED else None,
+            validate_choice=False,
+        )
+        setattr(ItemDecisionForm, f"{link.criterion_code}-decision", choice)
+        setattr(
+            ItemDecisionForm,
+            f"{link.criterion_code}-feedback",
+            long_text(
+                f"Feedback on {link.criterion_code}", MAX_FEEDBACK, called=f"The feedback on {link.criterion_code}"
+            ),
+        )
+    return ItemDecisionForm() if formdata is _UNSET else ItemDecisionForm(formdata=formdata)
 
 
 class CommentForm(FlaskForm):

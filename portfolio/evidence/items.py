@@ -31,6 +31,7 @@ from ..models.evidence import (
     EvidenceKind,
     EvidenceStatus,
     EvidenceStatusChange,
+    LinkDecision,
 )
 from ..models.types import utcnow
 from ..notifications.domain import notify, people_of
@@ -54,6 +55,14 @@ COVERAGE_FROM = {
     EvidenceStatus.REFERRED: Status.EVIDENCED,
     EvidenceStatus.ACCEPTED: Status.ACCEPTED,
 }
+
+
+def link_coverage(status: EvidenceStatus, decision: LinkDecision | None) -> Status:
+    """How far one claim takes its criterion: accepted when the reviewer accepted that criterion
+    (even if they referred the item back for another), else as far as its item's status."""
+    return Status.ACCEPTED if decision is LinkDecision.ACCEPTED else COVERAGE_FROM[status]
+
+
 # The audit trail's name for each move of an item's status.
 STATUS_ACTIONS = {
     EvidenceStatus.SUBMITTED: "evidence.submitted",
@@ -328,16 +337,16 @@ def criterion_statuses_of(session: Session, enrolments: Sequence[Enrolment]) -> 
         return statuses
     ids = sorted(standards)
     rows = session.execute(
-        select(EvidenceItem.enrolment_id, CriterionLink.criterion_code, EvidenceItem.status)
+        select(EvidenceItem.enrolment_id, CriterionLink.criterion_code, EvidenceItem.status, CriterionLink.decision)
         .distinct()
         .select_from(CriterionLink)
         .join(CriterionLink.item)
         .where(EvidenceItem.enrolment_id.in_(ids), EvidenceItem.status.in_(COVERAGE_FROM))
     )
-    for enrolment_id, code, status in rows:
+    for enrolment_id, code, status, decision in rows:
         if code in standards[enrolment_id]:
             found = statuses[enrolment_id]
-            found[code] = max(found.get(code, Status.NONE), COVERAGE_FROM[status])
+            found[code] = max(found.get(code, Status.NONE), link_coverage(status, decision))
     # Judgements are append-only: the newest per criterion (the highest id) is the current one.
     current = (
         select(func.max(CriterionJudgement.id))
@@ -424,7 +433,9 @@ def _set_links(item: EvidenceItem, links: Mapping[str, str]) -> None:
     standard_order = {c.code: n for n, c in enumerate(item.enrolment.standard_version.standard)}
     for code in sorted(links, key=standard_order.__getitem__):
         if code in existing:
-            existing[code].justification = links[code]
+            link = existing[code]
+            if link.justification != links[code]:  # a changed claim is decided again
+                link.justification, link.decision = links[code], None
         else:
             item.links.append(CriterionLink(criterion_code=code, justification=links[code]))
 

@@ -42,7 +42,7 @@ from ..review.domain import (
 )
 from ..review.queue import QueueFilters, neighbours
 from ..signing.domain import may_manage, may_request_testimony, progress_of
-from .forms import CommentForm, DecisionForm, EvidenceForm, ReassignForm, WithdrawForm
+from .forms import CommentForm, DecisionForm, EvidenceForm, ReassignForm, WithdrawForm, item_decision_form
 from .items import (
     EDITABLE,
     SUBMITTABLE,
@@ -189,7 +189,7 @@ def item_page(
         may_review=may_review,
         reassign_form=_reassign_form(item) if may_review and item.status is EvidenceStatus.SUBMITTED else None,
         may_judge=may_judge_criteria(current_user, enrolment),
-        decision_form=decision_form or DecisionForm(formdata=None),
+        decision_form=decision_form or item_decision_form(item, formdata=None),
         comments=comments_on(db.session, item),
         may_comment=may_comment_on_evidence(current_user, enrolment),
         comment_form=comment_form or CommentForm(formdata=None),
@@ -459,19 +459,28 @@ def _stored_file_problem(evidence_file, problem: str):
 @login_required
 def decide_item(enrolment_id: int, item_id: int):
     item = get_reviewable_evidence_or_404(db.session, current_user, enrolment_id, item_id)
-    form = DecisionForm()
+    form = item_decision_form(item)
     if form.validate_on_submit():
-        decision = Decision(form.decision.data)
+        criteria = form.criteria_decided(item.codes)
+        overall = None if criteria is not None else Decision(form.decision.data)
         decided = attempt(
-            lambda: decide(db.session, item, by=current_user, decision=decision, feedback=form.feedback.data or ""),
+            lambda: decide(
+                db.session,
+                item,
+                by=current_user,
+                decision=overall,
+                feedback=form.feedback.data or "",
+                criteria=criteria,
+            ),
             lambda _: (
                 "Evidence accepted"
-                if decision is Decision.ACCEPT
+                if item.status is EvidenceStatus.ACCEPTED
                 else f"Evidence referred back to {item.enrolment.apprentice.name} with your feedback"
             ),
             form=form,
         )
-        # Only the feedback is the reviewer's to correct here; anything else is shown on the item.
+        # Only the feedback and the criteria's decisions are the reviewer's to correct here;
+        # anything else is shown on the item.
         if decided or decided.flashed:
             return redirect(url_for("evidence.view", enrolment_id=enrolment_id, item_id=item_id))
     return item_page(item, decision_form=form)

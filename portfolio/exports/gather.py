@@ -31,6 +31,7 @@ from ..gateway.behaviours import DECISION_LABELS, asks_for_verification, fingerp
 from ..gateway.domain import ITEM_TITLES, gateway_submissions
 from ..models import (
     AttemptKind,
+    CriterionLink,
     Enrolment,
     EnrolmentStatus,
     EvidenceItem,
@@ -40,6 +41,7 @@ from ..models import (
     GatewayDeclaration,
     GatewayOutcome,
     LearningBreak,
+    LinkDecision,
     ProgressReview,
     ReviewSignature,
     WitnessSignature,
@@ -86,6 +88,10 @@ class ExportLink:
     code: str
     text: str  # the criterion's statement in the pinned standard
     justification: str
+    decision: LinkDecision | None = None  # the reviewer's latest on this criterion
+    feedback: str = ""
+    decided_by: str = ""
+    decided_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -358,7 +364,7 @@ def _items(session: Session, enrolment: Enrolment, standard: Standard) -> tuple[
         .options(
             joinedload(EvidenceItem.created_by),
             selectinload(EvidenceItem.files),
-            selectinload(EvidenceItem.links),
+            selectinload(EvidenceItem.links).joinedload(CriterionLink.decided_by),
             selectinload(EvidenceItem.history).joinedload(EvidenceStatusChange.changed_by),
         )
         .order_by(EvidenceItem.activity_date, EvidenceItem.id)
@@ -409,7 +415,15 @@ def _export_item(
             for f, name in zip(item.files, names, strict=True)
         ),
         links=tuple(
-            ExportLink(link.criterion_code, _criterion_text(standard, link.criterion_code), link.justification)
+            ExportLink(
+                link.criterion_code,
+                _criterion_text(standard, link.criterion_code),
+                link.justification,
+                link.decision,
+                link.feedback,
+                link.decided_by.name if link.decided_by else "",
+                link.decided_at,
+            )
             for link in item.links
         ),
         history=tuple(

@@ -18,7 +18,7 @@ from .gather import ExportFile, ExportItem, Portfolio
 
 # 1.1: time_zone. 1.2: breaks in learning, the assessment result, the behaviour verification, the
 # skills scans and the training plans.
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 SCHEMA_PATH = Path(__file__).with_name("manifest.schema.json")
 WITHHELD = "third_party_data_without_consent"  # the reason a file is left out
 
@@ -177,7 +177,17 @@ def _item(item: ExportItem) -> dict[str, Any]:
         if item.witness
         else None,
         "files": [_file(f) for f in item.files],
-        "links": [{"code": link.code, "justification": link.justification} for link in item.links],
+        "links": [
+            {
+                "code": link.code,
+                "justification": link.justification,
+                "decision": link.decision.value if link.decision else None,
+                "feedback": link.feedback,
+                "decided_by": link.decided_by or None,
+                "decided_at": _moment(link.decided_at) if link.decided_at else None,
+            }
+            for link in item.links
+        ],
         "history": [
             {
                 "from": change.from_status.value if change.from_status else None,

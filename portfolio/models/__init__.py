@@ -16,7 +16,16 @@ from .audit import AuditEvent
 from .behaviour_verifications import BehaviourDecision, BehaviourVerification
 from .calendar_feeds import CalendarFeed
 from .enrolments import AgeBand, Enrolment, EnrolmentStatus, EnrolmentStatusChange, LearningBreak, ReviewInterval
-from .evidence import CriterionLink, EvidenceFile, EvidenceItem, EvidenceKind, EvidenceStatus, EvidenceStatusChange
+from .evidence import (
+    CriterionDecision,
+    CriterionLink,
+    EvidenceFile,
+    EvidenceItem,
+    EvidenceKind,
+    EvidenceStatus,
+    EvidenceStatusChange,
+    LinkDecision,
+)
 from .exports import Export, ExportFormat, ExportStatus
 from .gateway import GatewayDeclaration, GatewayItemDecision, GatewayOutcome, GatewaySubmission, Standing
 from .notifications import Delivery, MailStatus, Notification, NotificationPreference, OutboxMessage
@@ -44,6 +53,8 @@ for _table in Base.metadata.tables.values():
     make_text_columns_storable(_table)
 
 __all__ = [
+    "CriterionDecision",
+    "LinkDecision",
     "FileReading",
     "ReadingPage",
     "ReadingState",

@@ -101,6 +101,9 @@ class EvidenceItem(db.Model):
     links: Mapped[list[CriterionLink]] = relationship(
         back_populates="item", order_by="CriterionLink.id", cascade="all, delete-orphan"
     )
+    decisions: Mapped[list[CriterionDecision]] = relationship(
+        order_by="CriterionDecision.id", cascade="all, delete-orphan"
+    )
     history: Mapped[list[EvidenceStatusChange]] = relationship(
         back_populates="item", order_by="EvidenceStatusChange.id", cascade="all, delete-orphan"
     )
@@ -136,8 +139,20 @@ class EvidenceFile(db.Model):
     uploaded_by: Mapped[User] = relationship()
 
 
+class LinkDecision(enum.Enum):
+    """A reviewer's decision on one criterion an item claims."""
+
+    ACCEPTED = "accepted"
+    REFERRED = "referred"
+
+    @property
+    def label(self) -> str:
+        return {"accepted": "Accepted", "referred": "Referred back"}[self.value]
+
+
 class CriterionLink(db.Model):
-    """A claim that an evidence item shows a criterion, with how it shows it."""
+    """A claim that an evidence item shows a criterion, with how it shows it, and the reviewer's
+    latest decision on it (each decision is kept in `criterion_decisions`)."""
 
     __tablename__ = "criterion_links"
     __table_args__ = (UniqueConstraint("item_id", "criterion_code", name="uq_criterion_links_item_code"),)
@@ -146,8 +161,31 @@ class CriterionLink(db.Model):
     item_id: Mapped[int] = mapped_column(ForeignKey("evidence_items.id"), index=True)
     criterion_code: Mapped[str] = mapped_column(String(10), index=True)
     justification: Mapped[str] = mapped_column(Text)
+    # None until decided, and again once the apprentice changes what the claim says.
+    decision: Mapped[LinkDecision | None] = mapped_column(enum_column(LinkDecision))
+    feedback: Mapped[str] = mapped_column(Text, default="", server_default="")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     item: Mapped[EvidenceItem] = relationship(back_populates="links")
+    decided_by: Mapped[User | None] = relationship()
+
+
+class CriterionDecision(db.Model):
+    """Append-only history of the decisions on an item's criteria, one row per criterion decided."""
+
+    __tablename__ = "criterion_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("evidence_items.id"), index=True)
+    criterion_code: Mapped[str] = mapped_column(String(10))
+    decision: Mapped[LinkDecision] = mapped_column(enum_column(LinkDecision))
+    feedback: Mapped[str] = mapped_column(Text, default="")
+    attempt: Mapped[int]  # the item's submission it decided
+    decided_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    decided_by: Mapped[User] = relationship()
 
 
 class EvidenceStatusChange(db.Model):

@@ -47,6 +47,7 @@ from ..evidence.items import (
     move_evidence_status,
 )
 from ..models import (
+    CriterionDecision,
     CriterionJudgement,
     Enrolment,
     EvidenceComment,
@@ -54,6 +55,7 @@ from ..models import (
     EvidenceKind,
     EvidenceStatus,
     EvidenceStatusChange,
+    LinkDecision,
     Role,
     SigningRequest,
     User,
@@ -81,6 +83,14 @@ class Decision(enum.Enum):
     @property
     def status(self) -> EvidenceStatus:
         return {"accept": EvidenceStatus.ACCEPTED, "refer": EvidenceStatus.REFERRED}[self.value]
+
+    @property
+    def link_decision(self) -> LinkDecision:
+        return {"accept": LinkDecision.ACCEPTED, "refer": LinkDecision.REFERRED}[self.value]
+
+    @property
+    def criterion_label(self) -> str:
+        return self.link_decision.label.lower()
 
 
 # What waits, for the home page -------------------------------------------------------------
@@ -142,8 +152,19 @@ def start_review(session: Session, item: EvidenceItem, *, by: User, take_over: b
     )
 
 
-def decide(session: Session, item: EvidenceItem, *, by: User, decision: Decision, feedback: str = "") -> None:
-    """Accept the item or refer it back with feedback; only its reviewer decides, then nobody reviews it."""
+def decide(
+    session: Session,
+    item: EvidenceItem,
+    *,
+    by: User,
+    decision: Decision | None = None,
+    feedback: str = "",
+    criteria: Mapping[str, tuple[Decision, str]] | None = None,
+) -> None:
+    """Accept or refer back each criterion the item claims, with feedback for each referred one:
+    `criteria` as {code: (decision, feedback)}, or `decision` and `feedback` for all of them. The
+    item is accepted when every criterion is, referred back when any is. Only its reviewer
+    decides; a referral keeps them as its reviewer for the resubmission."""
     lock_item_for_change(session, item)
     _check_reviewer(item, by)
     if item.status is not EvidenceStatus.SUBMITTED:
@@ -152,16 +173,13 @@ def decide(session: Session, item: EvidenceItem, *, by: User, decision: Decision
         raise DomainError("Start the review before you record a decision")
     if item.reviewer_id != by.id:
         raise DomainError(_taken_message(item))
-    feedback = clean_text(feedback)
-    if decision is Decision.REFER and not feedback:
-        raise DomainError("Give feedback that says what the apprentice needs to change", "feedback")
-    if len(feedback) > MAX_FEEDBACK:
-        raise DomainError(f"The feedback must be {MAX_FEEDBACK:,} characters or fewer", "feedback")
-    if not may_change_evidence(by.role, item.status, decision.status):
+    decided = _criteria_decided(item, decision, feedback, criteria)
+    overall = Decision.ACCEPT if all(d is Decision.ACCEPT for d, _ in decided.values()) else Decision.REFER
+    if not may_change_evidence(by.role, item.status, overall.status):
         raise DomainError("You cannot decide on this evidence")
     # Guarded: a tutor who took the review over meanwhile wins, and this decision is refused. A
     # referral keeps its reviewer, so that the resubmission comes back to them.
-    decided = session.execute(
+    claimed = session.execute(
         update(EvidenceItem)
         .where(
             EvidenceItem.id == item.id,
@@ -169,26 +187,87 @@ def decide(session: Session, item: EvidenceItem, *, by: User, decision: Decision
             EvidenceItem.reviewer_id == by.id,
             EvidenceItem.review_started_at.is_not(None),
         )
-        .values(reviewer_id=by.id if decision is Decision.REFER else None, review_started_at=None)
+        .values(reviewer_id=by.id if overall is Decision.REFER else None, review_started_at=None)
         .execution_options(synchronize_session=False)
     ).rowcount
-    if decided != 1:
+    if claimed != 1:
         session.expire(item)
         raise DomainError(_taken_message(item))
     session.expire(item, ["reviewer_id", "review_started_at", "reviewer"])
-    change_evidence_status(item, decision.status, by, feedback)
-    outcome = "accepted" if decision is Decision.ACCEPT else "referred back"
+    now = utcnow()
+    for link in item.links:
+        choice, note = decided[link.criterion_code]
+        link.decision, link.feedback = choice.link_decision, note
+        link.decided_by, link.decided_at = by, now
+        item.decisions.append(
+            CriterionDecision(
+                criterion_code=link.criterion_code,
+                decision=choice.link_decision,
+                feedback=note,
+                attempt=item.attempt,
+                decided_by=by,
+                decided_at=now,
+            )
+        )
+    note = _decision_note(decided)
+    change_evidence_status(item, overall.status, by, note)
+    outcome = "accepted" if overall is Decision.ACCEPT else "referred back"
     notify(
         session,
         people_of(session, item.enrolment, Role.APPRENTICE),
         Kind.EVIDENCE_DECIDED,
         title=f"Evidence {outcome} by {by.name}: {item.title}",
-        body=feedback,
+        body=note,
         link=item_path(item),
         enrolment=item.enrolment,
         actor=by,
     )
     session.flush()
+
+
+def _criteria_decided(
+    item: EvidenceItem,
+    decision: Decision | None,
+    feedback: str,
+    criteria: Mapping[str, tuple[Decision, str]] | None,
+) -> dict[str, tuple[Decision, str]]:
+    """Each claimed criterion's decision and cleaned feedback, checked; a DomainError names the
+    criterion's field ("<code>-decision", "<code>-feedback") when deciding each."""
+    codes = [link.criterion_code for link in item.links]
+    each = criteria is not None
+    if criteria is None:
+        if decision is None:
+            raise DomainError("Choose whether to accept the evidence or refer it back", "decision")
+        criteria = {code: (decision, feedback) for code in codes}
+    if unknown := sorted(set(criteria) - set(codes)):
+        raise DomainError(f"The evidence does not claim {', '.join(unknown)}")
+    decided = {}
+    for code in codes:
+        prefix, field = (f"{code}: ", f"{code}-") if each else ("", "")
+        if code not in criteria:
+            raise DomainError(f"{prefix}Choose whether to accept {code} or refer it back", f"{field}decision")
+        choice, text = criteria[code]
+        text = clean_text(text)
+        if choice is Decision.REFER and not text:
+            raise DomainError(
+                f"{prefix}Give feedback that says what the apprentice needs to change", f"{field}feedback"
+            )
+        if len(text) > MAX_FEEDBACK:
+            raise DomainError(f"{prefix}The feedback must be {MAX_FEEDBACK:,} characters or fewer", f"{field}feedback")
+        decided[code] = (choice, text)
+    return decided
+
+
+def _decision_note(decided: Mapping[str, tuple[Decision, str]]) -> str:
+    """The feedback as the item's history and the apprentice's notification give it: the one text
+    given for all criteria, or each criterion's decision with its feedback."""
+    texts = {text for _, text in decided.values()}
+    choices = {choice for choice, _ in decided.values()}
+    if len(texts) == 1 and len(choices) == 1:
+        return texts.pop()
+    return "\n".join(
+        f"{code}: {choice.criterion_label}" + (f". {text}" if text else "") for code, (choice, text) in decided.items()
+    )
 
 
 def latest_decision(item: EvidenceItem) -> EvidenceStatusChange | None:
