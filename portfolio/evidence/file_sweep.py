@@ -70,17 +70,17 @@ class SweepReport:
         )
 
 
-def referenced_hashes(session: Session, hashes: set[str] | None = None) -> set[str]:
-    """Hashes an evidence file or a staged upload refers to, or a page drawn of one of them (of
-    `hashes`, if given), read in one statement so that a file moving from a staged upload to an
-    item is seen in one or the other."""
+def referenced_hashes(session: Session, hashes: set[str] | None = None, *, readings: bool = True) -> set[str]:
+    """Hashes an evidence file or a staged upload refers to, or (with `readings`) a page drawn of
+    one of them (of `hashes`, if given), read in one statement so that a file moving from a staged
+    upload to an item is seen in one or the other."""
     files = select(EvidenceFile.sha256.label("sha256"))
     staged = select(StagedUpload.sha256.label("sha256"))
     pages = select(ReadingPage.image_sha256.label("sha256")).where(ReadingPage.reading_sha256.in_(_sources()))
     if hashes is not None:
         files, staged = files.where(EvidenceFile.sha256.in_(hashes)), staged.where(StagedUpload.sha256.in_(hashes))
         pages = pages.where(ReadingPage.image_sha256.in_(hashes))
-    every = union_all(files, staged, pages).subquery()
+    every = union_all(files, staged, *([pages] if readings else [])).subquery()
     return set(session.scalars(select(every.c.sha256)))
 
 

@@ -78,11 +78,7 @@ class DecisionForm(FlaskForm):
     decision = RadioField(
         "Your decision",
         widget=GovRadioInput(),
-        choices=[
-            (Decision.ACCEPT.value, "Accept every criterion"),
-            (Decision.REFER.value, "Refer it back to the apprentice"),
-            (EACH_CRITERION, "Decide each criterion"),
-        ],
+        choices=[(d.value, d.label) for d in Decision] + [(EACH_CRITERION, "Decide each criterion")],
         validators=[InputRequired("Choose whether to accept the evidence or refer it back")],
     )
     feedback = long_text(
@@ -116,7 +112,10 @@ def item_decision_form(item, formdata=_UNSET) -> DecisionForm:
         choice = RadioField(
             f"{link.criterion_code}",
             widget=GovRadioInput(),
-            choices=[(d.value, "Accept" if d is Decision.ACCEPT else "Refer back") for d in Decision],
+            choices=[
+                (Decision.ACCEPT.value, f"Accept {link.criterion_code}"),
+                (Decision.REFER.value, f"Refer {link.criterion_code} back"),
+            ],
             default=Decision.ACCEPT.value if link.decision is LinkDecision.ACCEPTED else None,
             validate_choice=False,
         )

@@ -42,6 +42,7 @@ from .. import MIGRATIONS
 from ..core.domain import DomainError
 from ..evidence.file_sweep import referenced_hashes, sweep_lock
 from ..evidence.integrity import users_of_files
+from ..models import ReadingPage
 from .database_copy import database_copy
 
 FORMAT = "portfolio-backup"
@@ -211,7 +212,9 @@ def make_backup(engine: Engine, store: EvidenceStore, directory: Path, *, say: S
                         "first."
                     )
                 with Session(bind=snapshot.connection) as session:
-                    hashes = sorted(referenced_hashes(session))
+                    # A database of a release before the readings (migration 0026) has no pages.
+                    readings = inspect(snapshot.connection).has_table(ReadingPage.__tablename__)
+                    hashes = sorted(referenced_hashes(session, readings=readings))
                 tables = row_counts(snapshot.connection)
             say(f"Copied the database ({database_path.stat().st_size:,} bytes). Copying {len(hashes):,} files...")
             files, sums = _copy_files(engine, store, hashes, directory)

@@ -108,6 +108,8 @@ def test_the_app_declares_its_jobs_and_their_schedules(app):
         "exports.make": None,
         "exports.expire": "7 * * * *",
         "evidence.sweep": "23 3 * * *",
+        "evidence.read_file": None,
+        "evidence.read_files": "*/15 * * * *",
         "mail.send": "* * * * *",
         "notifications.digest": "0 7 * * *",
         "reminders.send": "17 * * * *",
