@@ -631,8 +631,15 @@ def _add_reviews_and_progress(session, enrolment: Enrolment, plan: DemoEnrolment
     if complete:  # the whole portfolio has been accepted and judged
         decisions = {n: (Decision.ACCEPT, "") for n in range(len(items))}
     for number, (decision, feedback) in decisions.items():
-        start_review(session, items[number], by=tutor)
-        decide(session, items[number], by=tutor, decision=decision, feedback=feedback)
+        item = items[number]
+        start_review(session, item, by=tutor)
+        if decision is Decision.REFER and len(item.links) > 1:
+            # Referred for what is missing, its first criterion accepted on its own.
+            first, *rest = item.codes
+            criteria = {first: (Decision.ACCEPT, "")} | {code: (Decision.REFER, feedback) for code in rest}
+            decide(session, item, by=tutor, criteria=criteria)
+        else:
+            decide(session, item, by=tutor, decision=decision, feedback=feedback)
     standard = enrolment.standard_version.standard
     judgements = JUDGEMENTS.get(apprentice.email, {})
     if complete:

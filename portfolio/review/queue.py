@@ -185,8 +185,9 @@ class _Group:
     criterion: str | None
     count: int
 
-    def matches(self, filters: QueueFilters, leaving_out: str | None = None) -> bool:
-        return all(getattr(self, name) == value for name, value in filters.chosen.items() if name != leaving_out)
+    def matches(self, chosen: Mapping[str, object]) -> bool:
+        """Whether the group is of the `chosen` filters' values (QueueFilters.chosen, or part of it)."""
+        return all(getattr(self, name) == value for name, value in chosen.items())
 
 
 @dataclass(frozen=True)
@@ -221,14 +222,15 @@ def queue_counts(session: Session, tutor: User, filters: QueueFilters) -> QueueC
 def _counted(items: Sequence[_Group], claims: Sequence[_Group], filters: QueueFilters) -> QueueCounts:
     # Once a criterion is chosen, only the items claiming it count: their groups by that code.
     groups = claims if filters.criterion is not None else items
+    chosen = filters.chosen
     by: dict[str, Counter] = {}
     for facet in FACETS:
-        counted = claims if facet == "criterion" else groups
-        by[facet] = Counter()
-        for group in counted:
-            if group.matches(filters, leaving_out=facet):
-                by[facet][getattr(group, facet)] += group.count
-    total = sum(group.count for group in groups if group.matches(filters))
+        others = {name: value for name, value in chosen.items() if name != facet}
+        counter = by[facet] = Counter()
+        for group in claims if facet == "criterion" else groups:
+            if group.matches(others):
+                counter[getattr(group, facet)] += group.count
+    total = sum(group.count for group in groups if group.matches(chosen))
     return QueueCounts(total, by)
 
 

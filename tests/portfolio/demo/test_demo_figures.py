@@ -17,6 +17,7 @@ from portfolio.models import (
     Enrolment,
     EvidenceItem,
     EvidenceStatus,
+    LinkDecision,
     OtjEntry,
     OtjStatus,
     ProgressReview,
@@ -79,7 +80,14 @@ def test_the_cohort_table_shows_the_demo_cohorts_figures(client, demo):
         met = {code for code, j in current.items() if j.met}
         counted = (EvidenceStatus.SUBMITTED, EvidenceStatus.REFERRED, EvidenceStatus.ACCEPTED)
         evidenced = {c for i in items if i.status in counted for c in i.codes} | met
-        accepted = {c for i in items if i.status is EvidenceStatus.ACCEPTED for c in i.codes} | met
+        # A criterion accepted on its own counts, even on an item referred back for another.
+        accepted = {
+            link.criterion_code
+            for i in items
+            if i.status in counted
+            for link in i.links
+            if i.status is EvidenceStatus.ACCEPTED or link.decision is LinkDecision.ACCEPTED
+        } | met
         entries = db.session.scalars(select(OtjEntry).where(OtjEntry.enrolment_id == enrolment.id)).all()
         elapsed = min(
             max((today - enrolment.start_date).days, 0), (enrolment.planned_end_date - enrolment.start_date).days

@@ -37,7 +37,7 @@ def test_every_version_of_the_plan_is_in_the_manifest_and_follows_the_schema(pla
     documents = {name: Document(path, "0" * 64, 1) for name, path in (("pdf", "p.pdf"), ("mapping_csv", "m.csv"))}
     written = manifest(gather(db.session, enrolment), documents)
     jsonschema.Draft202012Validator(schema(), format_checker=jsonschema.FormatChecker()).validate(written)
-    assert written["schema_version"] == "1.2"
+    assert written["schema_version"] == "1.3"
     plans = written["training_plans"]
     assert [p["version"] for p in plans] == [1, 2]
     assert plans[0]["agreed_at"] is None and [s["signer"] for s in plans[0]["signatures"]] == ["apprentice"]
