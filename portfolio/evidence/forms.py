@@ -14,8 +14,6 @@ from ..models.evidence import EvidenceKind, LinkDecision
 from ..review.domain import MAX_COMMENT, MAX_FEEDBACK, Decision
 from .items import MAX_CONSENT_REFERENCE, MAX_JUSTIFICATION, MAX_TEXT, MAX_TITLE
 
-_UNSET = object()
-
 
 class EvidenceForm(FlaskForm):
     title = text_field("Title", maximum=MAX_TITLE, called="The title", required="Enter a title")
@@ -101,7 +99,7 @@ class DecisionForm(FlaskForm):
         }
 
 
-def item_decision_form(item, formdata=_UNSET) -> DecisionForm:
+def item_decision_form(item, **form_args) -> DecisionForm:
     """The decision form of `item`, with a decision and feedback for each criterion it claims,
     filled in from the reviewer's last decisions (an accepted criterion stays accepted)."""
 
@@ -127,7 +125,7 @@ def item_decision_form(item, formdata=_UNSET) -> DecisionForm:
                 f"Feedback on {link.criterion_code}", MAX_FEEDBACK, called=f"The feedback on {link.criterion_code}"
             ),
         )
-    return ItemDecisionForm() if formdata is _UNSET else ItemDecisionForm(formdata=formdata)
+    return ItemDecisionForm(**form_args)  # formdata=None for a form shown unsent
 
 
 class CommentForm(FlaskForm):

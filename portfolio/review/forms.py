@@ -14,8 +14,6 @@ from ..evidence.items import MAX_JUSTIFICATION, MAX_TEXT, MAX_TITLE
 from ..models.types import MAX_NOTE
 from .domain import MAX_JOB_TITLE, MAX_SIGNED_NAME
 
-_UNSET = object()
-
 
 class JudgementForm(FlaskForm):
     level = RadioField(
@@ -70,7 +68,7 @@ class SignTestimonyForm(FlaskForm):
     submit = submit_button("Sign and submit for review")
 
 
-def several_judgements_form(standard, formdata=_UNSET) -> FlaskForm:
+def several_judgements_form(standard, **form_args) -> FlaskForm:
     """A form judging any of the standard's criteria at once: for each, a level (or none, to leave
     it as it is) as field "<code>-level" and a note as "<code>-note"."""
     choices = [("", "Leave as it is")] + [(level.code, level.label) for level in standard.judgement_scale]
@@ -84,7 +82,7 @@ def several_judgements_form(standard, formdata=_UNSET) -> FlaskForm:
         setattr(
             SeveralJudgementsForm, f"{criterion.code}-note", text_field(f"Note on {criterion.code}", maximum=MAX_NOTE)
         )
-    return SeveralJudgementsForm() if formdata is _UNSET else SeveralJudgementsForm(formdata=formdata)
+    return SeveralJudgementsForm(**form_args)  # formdata=None for a form shown unsent
 
 
 def chosen_judgements(form: FlaskForm, standard) -> dict[str, tuple[str, str]]:
